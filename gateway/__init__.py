@@ -1,0 +1,1 @@
+"""The HTTP gateway: a thin Starlette layer over shared.client.Sluice."""

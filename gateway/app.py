@@ -1,0 +1,166 @@
+"""Routes of the HTTP API (see README). Run with ``uvicorn gateway.app:app``."""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import AsyncIterator
+from typing import Any
+
+import structlog
+from starlette.applications import Starlette
+from starlette.exceptions import HTTPException
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.routing import Route
+
+from gateway.body import read_limited
+from gateway.middleware import RequestLogMiddleware
+from shared.client import Sluice, redis_errors
+from shared.errors import (
+    MethodNotAllowedError,
+    NotFoundError,
+    RetryLaterError,
+    SluiceError,
+    UnsupportedMediaTypeError,
+)
+from shared.jobs import CANCELLED, json_encoder
+from shared.logs import configure_logging
+from shared.settings import Settings
+
+log = structlog.get_logger("gateway")
+
+JSON_TYPES = ("application/json",)
+
+
+def json_response(content: Any, status_code: int = 200, **headers: str) -> Response:
+    return Response(
+        json_encoder.encode(content),
+        status_code=status_code,
+        media_type="application/json",
+        headers=headers or None,
+    )
+
+
+def sluice_of(request: Request) -> Sluice:
+    sluice: Sluice = request.app.state.sluice
+    return sluice
+
+
+async def submit_job(request: Request) -> Response:
+    sluice = sluice_of(request)
+    function = request.path_params["function"]
+    sluice.function(function)
+    media_type = request.headers.get("content-type", "").split(";")[0].strip().lower()
+    if media_type not in JSON_TYPES:
+        raise UnsupportedMediaTypeError(
+            f"send the input as application/json, not {media_type or 'no content type'}",
+            accepted=list(JSON_TYPES),
+        )
+    body = await read_limited(request, sluice.settings.max_body_bytes)
+    submission = await sluice.submit(
+        function, body, idempotency_key=request.headers.get("idempotency-key")
+    )
+    return json_response(submission, 202, Location=submission.status_url)
+
+
+async def job_status(request: Request) -> Response:
+    return json_response(await sluice_of(request).status(request.path_params["job_id"]))
+
+
+async def job_result(request: Request) -> Response:
+    status = await sluice_of(request).status(request.path_params["job_id"])
+    if status.status != "succeeded":
+        # Reuse the one place that words this error.
+        await sluice_of(request).result(status.job_id)
+    return Response(status.result, media_type="application/json")
+
+
+async def cancel_job(request: Request) -> Response:
+    status = await sluice_of(request).cancel(request.path_params["job_id"])
+    return json_response(status, 200 if status.status == CANCELLED else 202)
+
+
+async def list_functions(request: Request) -> Response:
+    functions = [
+        {
+            "name": spec.name,
+            "description": spec.description,
+            "input_schema": spec.json_schema(),
+            "timeout": spec.timeout,
+            "max_attempts": spec.max_attempts,
+            "memory_mb": spec.memory_mb,
+        }
+        for spec in sorted(sluice_of(request).functions.values(), key=lambda s: s.name)
+    ]
+    return json_response({"functions": functions})
+
+
+async def healthz(request: Request) -> Response:
+    return json_response({"status": "ok"})
+
+
+async def readyz(request: Request) -> Response:
+    with redis_errors():
+        await sluice_of(request).redis.ping()
+    return json_response({"status": "ready"})
+
+
+async def sluice_error(request: Request, exc: Exception) -> Response:
+    assert isinstance(exc, SluiceError)
+    headers = {}
+    if isinstance(exc, RetryLaterError):
+        headers["Retry-After"] = str(exc.retry_after)
+    return json_response({"error": exc.to_dict()}, exc.status_code, **headers)
+
+
+async def http_error(request: Request, exc: Exception) -> Response:
+    assert isinstance(exc, HTTPException)
+    error: SluiceError
+    if exc.status_code == 405:
+        error = MethodNotAllowedError(f"{request.method} is not allowed on {request.url.path}")
+    elif exc.status_code == 404:
+        error = NotFoundError(f"no route {request.url.path}")
+    else:
+        return json_response(
+            {"error": {"type": "http_error", "message": exc.detail}}, exc.status_code
+        )
+    return await sluice_error(request, error)
+
+
+async def server_error(request: Request, exc: Exception) -> Response:
+    log.exception("unhandled_error")
+    return json_response({"error": {"type": "internal", "message": "internal error"}}, 500)
+
+
+def create_app(settings: Settings | None = None) -> Starlette:
+    @contextlib.asynccontextmanager
+    async def lifespan(app: Starlette) -> AsyncIterator[None]:
+        resolved = settings or Settings.from_env()
+        configure_logging(resolved)
+        async with Sluice.connect(resolved) as sluice:
+            app.state.sluice = sluice
+            log.info("gateway_started", functions=sorted(sluice.functions))
+            yield
+
+    routes = [
+        Route("/v1/jobs/{function}", submit_job, methods=["POST"]),
+        Route("/v1/jobs/{job_id}", job_status, methods=["GET"]),
+        Route("/v1/jobs/{job_id}", cancel_job, methods=["DELETE"]),
+        Route("/v1/jobs/{job_id}/result", job_result, methods=["GET"]),
+        Route("/v1/functions", list_functions, methods=["GET"]),
+        Route("/healthz", healthz, methods=["GET"]),
+        Route("/readyz", readyz, methods=["GET"]),
+    ]
+    return Starlette(
+        routes=routes,
+        lifespan=lifespan,
+        middleware=[],
+        exception_handlers={
+            SluiceError: sluice_error,
+            HTTPException: http_error,
+            Exception: server_error,
+        },
+    )
+
+
+app = RequestLogMiddleware(create_app())

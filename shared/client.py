@@ -1,0 +1,218 @@
+"""Submit, inspect, cancel and wait for jobs from Python, without HTTP.
+
+The gateway is a thin HTTP layer over this class::
+
+    async with Sluice.connect(Settings.from_env()) as sluice:
+        job = await sluice.submit("echo", {"hello": "world"})
+        done = await sluice.wait(job.job_id, timeout=30)
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import re
+import time
+from collections.abc import AsyncIterator, Iterator, Mapping
+from typing import Any
+
+import msgspec
+import redis.exceptions
+from redis.asyncio import Redis
+
+from shared.errors import (
+    InvalidInputError,
+    JobNotFoundError,
+    JobStateError,
+    QueueFullError,
+    UnavailableError,
+    UnknownFunctionError,
+)
+from shared.functions import FunctionSpec, load_functions
+from shared.jobs import (
+    FINAL_STATUSES,
+    QUEUED,
+    STATUS_FIELDS,
+    SUCCEEDED,
+    JobStatus,
+    Submission,
+    json_encoder,
+    now_iso,
+    status_from_hash,
+)
+from shared.keys import GROUP, function_of, keys_for, new_job_id
+from shared.redis import connect
+from shared.scripts import Scripts
+from shared.settings import Settings
+
+_IDEMPOTENCY_KEY = re.compile(r"^[\x21-\x7e]{1,255}$")
+_FIELD_PATH = re.compile(r"at `(\$[^`]*)`")
+_MISSING_FIELD = re.compile(r"missing required field `([^`]+)`")
+
+
+def _field_of(error: msgspec.MsgspecError) -> str | None:
+    """The JSON path msgspec names in a validation error, e.g. ``$.pages[0]``."""
+    text = str(error)
+    missing = _MISSING_FIELD.search(text)
+    path = _FIELD_PATH.search(text)
+    if missing:
+        base = path.group(1) if path else "$"
+        return f"{base}.{missing.group(1)}"
+    return path.group(1) if path else None
+
+
+@contextlib.contextmanager
+def redis_errors() -> Iterator[None]:
+    """Turn a Redis outage into a 503 the client can retry."""
+    try:
+        yield
+    except (redis.exceptions.ConnectionError, redis.exceptions.TimeoutError) as exc:
+        raise UnavailableError(f"job store unavailable: {exc}", retry_after=1) from exc
+
+
+class Sluice:
+    def __init__(
+        self, redis: Redis, settings: Settings, functions: Mapping[str, FunctionSpec]
+    ) -> None:
+        self.redis = redis
+        self.settings = settings
+        self.functions = dict(functions)
+        self._scripts = Scripts(redis)
+
+    @classmethod
+    @contextlib.asynccontextmanager
+    async def connect(cls, settings: Settings) -> AsyncIterator[Sluice]:
+        """A client with its own Redis connection pool and the configured functions."""
+        functions = load_functions(settings.function_modules)
+        async with connect(settings.redis_url) as redis:
+            yield cls(redis, settings, functions)
+
+    def function(self, name: str) -> FunctionSpec:
+        spec = self.functions.get(name)
+        if spec is None:
+            raise UnknownFunctionError(f"no function named {name!r}", function=name)
+        return spec
+
+    def validate(self, spec: FunctionSpec, params: Any) -> bytes:
+        """Check params (JSON bytes or a Python value) against the schema; return JSON."""
+        try:
+            if isinstance(params, bytes | bytearray | memoryview):
+                value = spec.decode_input(bytes(params))
+            else:
+                value = msgspec.convert(params, spec.input)
+        except msgspec.ValidationError as exc:
+            field = _field_of(exc)
+            details = {"field": field} if field else {}
+            raise InvalidInputError(f"invalid input for {spec.name}: {exc}", **details) from exc
+        except msgspec.DecodeError as exc:
+            raise InvalidInputError(f"body is not valid JSON: {exc}") from exc
+        return json_encoder.encode(value)
+
+    async def submit(
+        self, function: str, params: Any, *, idempotency_key: str | None = None
+    ) -> Submission:
+        """Validate and queue a job in one atomic Redis step."""
+        spec = self.function(function)
+        if idempotency_key is not None and not _IDEMPOTENCY_KEY.match(idempotency_key):
+            raise InvalidInputError(
+                "Idempotency-Key must be 1-255 printable ASCII characters without spaces",
+                field="Idempotency-Key",
+            )
+        payload = self.validate(spec, params)
+        keys = keys_for(self.settings.namespace, function)
+        job_id = new_job_id(function)
+        created_at = now_iso()
+        script_keys = [keys.stream, keys.job(job_id)]
+        if idempotency_key is not None:
+            script_keys.append(keys.idempotency(idempotency_key))
+        backlog = spec.max_backlog or self.settings.max_backlog
+        with redis_errors():
+            reply = await self._scripts.submit(
+                script_keys,
+                [job_id, function, payload, spec.max_attempts, created_at, backlog,
+                 idempotency_key or ""],
+            )
+        outcome, value = reply[0].decode(), reply[1].decode()
+        if outcome == "full":
+            raise QueueFullError(
+                f"the {function} queue holds {value} jobs, its bound is {backlog}",
+                retry_after=max(1, int(self.settings.visibility_timeout // 10)),
+                function=function,
+            )
+        if outcome == "existing":
+            status = await self.status(value)
+            return Submission(
+                job_id=status.job_id,
+                function=status.function,
+                status=status.status,
+                status_url=f"/v1/jobs/{status.job_id}",
+                created_at=status.created_at or "",
+            )
+        return Submission(
+            job_id=job_id,
+            function=function,
+            status=QUEUED,
+            status_url=f"/v1/jobs/{job_id}",
+            created_at=created_at,
+        )
+
+    def _job_key(self, job_id: str) -> tuple[str, str]:
+        function = function_of(job_id)
+        if function is None:
+            raise JobNotFoundError(f"no job {job_id!r}", job_id=job_id)
+        return function, keys_for(self.settings.namespace, function).job(job_id)
+
+    async def status(self, job_id: str) -> JobStatus:
+        _, key = self._job_key(job_id)
+        with redis_errors():
+            values = await self.redis.hmget(key, STATUS_FIELDS)
+        status = status_from_hash(values)
+        if status is None:
+            raise JobNotFoundError(f"no job {job_id!r} (unknown or expired)", job_id=job_id)
+        return status
+
+    async def result(self, job_id: str) -> Any:
+        """The decoded result of a succeeded job; JobStateError before that."""
+        status = await self.status(job_id)
+        if status.status != SUCCEEDED:
+            raise JobStateError(
+                f"job {job_id} is {status.status}, it has no result", status=status.status
+            )
+        return status.result_value()
+
+    async def cancel(self, job_id: str) -> JobStatus:
+        """Cancel a queued or running job; JobStateError if it has already ended."""
+        function, key = self._job_key(job_id)
+        keys = keys_for(self.settings.namespace, function)
+        with redis_errors():
+            idempotency_key = await self.redis.hget(key, "idempotency_key")
+            script_keys = [keys.stream, key]
+            if idempotency_key:
+                script_keys.append(keys.idempotency(idempotency_key.decode()))
+            reply = await self._scripts.cancel(
+                script_keys, [GROUP, now_iso(), self.settings.result_ttl]
+            )
+        outcome = reply[0].decode()
+        if outcome == "missing":
+            raise JobNotFoundError(f"no job {job_id!r} (unknown or expired)", job_id=job_id)
+        if outcome == "final":
+            raise JobStateError(
+                f"job {job_id} has already ended ({reply[1].decode()})",
+                status=reply[1].decode(),
+            )
+        return await self.status(job_id)
+
+    async def wait(
+        self, job_id: str, timeout: float | None = None, poll: float = 0.02
+    ) -> JobStatus:
+        """Poll until the job's status is final; TimeoutError after ``timeout`` seconds."""
+        deadline = None if timeout is None else time.monotonic() + timeout
+        delay = poll
+        while True:
+            status = await self.status(job_id)
+            if status.status in FINAL_STATUSES:
+                return status
+            if deadline is not None and time.monotonic() >= deadline:
+                raise TimeoutError(f"job {job_id} still {status.status} after {timeout}s")
+            await asyncio.sleep(delay)
+            delay = min(delay * 1.5, 0.5)

@@ -1,0 +1,134 @@
+"""Declaring functions: the ``@function`` decorator, the registry and the job context."""
+
+from __future__ import annotations
+
+import dataclasses
+import importlib
+import inspect
+import random
+from collections.abc import Callable, Iterable
+from typing import Any, Protocol
+
+import msgspec
+
+from shared.errors import PermanentError
+from shared.keys import FUNCTION_NAME
+
+__all__ = [
+    "FunctionSpec",
+    "JobContext",
+    "PermanentError",
+    "function",
+    "get_function",
+    "load_functions",
+    "registered_functions",
+]
+
+BUILTIN_MODULES = ("shared.builtins",)
+
+
+class JobContext(Protocol):
+    """What a handler gets as its first argument."""
+
+    @property
+    def job_id(self) -> str: ...
+
+    @property
+    def attempt(self) -> int: ...
+
+    def progress(self, percent: float, message: str = "") -> None: ...
+
+
+Handler = Callable[..., Any]
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class FunctionSpec:
+    name: str
+    input: Any
+    handler: Handler
+    # Seconds one attempt may run before it is stopped and counted as failed.
+    timeout: float = 300.0
+    max_attempts: int = 3
+    # Retry n waits about backoff * 2**(n-1) seconds (plus up to 25 % jitter), capped.
+    backoff: float = 1.0
+    max_backoff: float = 300.0
+    # Memory a synchronous handler's process may allocate on top of its warm baseline.
+    memory_mb: int = 2048
+    # Backlog bound for this function; None means the settings' default.
+    max_backlog: int | None = None
+    description: str = ""
+
+    @property
+    def is_async(self) -> bool:
+        return inspect.iscoroutinefunction(self.handler)
+
+    def retry_delay(self, attempt: int) -> float:
+        """Seconds to wait after failed attempt number ``attempt`` (1-based)."""
+        base = min(self.max_backoff, self.backoff * 2 ** (attempt - 1))
+        return base * (1 + random.uniform(0, 0.25))
+
+    def json_schema(self) -> dict[str, Any]:
+        return msgspec.json.schema(self.input)
+
+    def decode_input(self, raw: bytes) -> Any:
+        return msgspec.json.decode(raw, type=self.input)
+
+
+_registry: dict[str, FunctionSpec] = {}
+
+
+def function(
+    name: str,
+    *,
+    input: Any,
+    timeout: float = 300.0,
+    max_attempts: int = 3,
+    backoff: float = 1.0,
+    max_backoff: float = 300.0,
+    memory_mb: int = 2048,
+    max_backlog: int | None = None,
+) -> Callable[[Handler], Handler]:
+    """Register the decorated handler as the function ``name``."""
+    if not FUNCTION_NAME.match(name):
+        raise ValueError(f"function name {name!r} must match {FUNCTION_NAME.pattern}")
+    if max_attempts < 1 or timeout <= 0 or memory_mb <= 0:
+        raise ValueError(f"function {name!r}: max_attempts, timeout and memory_mb must be > 0")
+
+    def register(handler: Handler) -> Handler:
+        existing = _registry.get(name)
+        qualname = f"{handler.__module__}.{handler.__qualname__}"
+        if existing is not None:
+            old = f"{existing.handler.__module__}.{existing.handler.__qualname__}"
+            if old != qualname:
+                raise ValueError(f"function {name!r} is already registered by {old}")
+        _registry[name] = FunctionSpec(
+            name=name,
+            input=input,
+            handler=handler,
+            timeout=timeout,
+            max_attempts=max_attempts,
+            backoff=backoff,
+            max_backoff=max_backoff,
+            memory_mb=memory_mb,
+            max_backlog=max_backlog,
+            description=inspect.getdoc(handler) or "",
+        )
+        return handler
+
+    return register
+
+
+def load_functions(modules: Iterable[str] = ()) -> dict[str, FunctionSpec]:
+    """Import the built-in and the configured function modules; return the registry."""
+    for module in (*BUILTIN_MODULES, *modules):
+        importlib.import_module(module)
+    return dict(_registry)
+
+
+def registered_functions() -> dict[str, FunctionSpec]:
+    return dict(_registry)
+
+
+def get_function(name: str) -> FunctionSpec | None:
+    return _registry.get(name)

@@ -1,0 +1,103 @@
+"""Job messages: what a status hash holds, and how it reads as the API's JSON."""
+
+from __future__ import annotations
+
+import time
+from datetime import UTC, datetime
+from typing import Any, Final
+
+import msgspec
+
+QUEUED: Final = "queued"
+RUNNING: Final = "running"
+RETRYING: Final = "retrying"
+SUCCEEDED: Final = "succeeded"
+FAILED: Final = "failed"
+CANCELLED: Final = "cancelled"
+FINAL_STATUSES: Final = frozenset({SUCCEEDED, FAILED, CANCELLED})
+
+# Hash fields the API shows; the others (entry_id, consumer, cancel, ...) are internal.
+STATUS_FIELDS: Final = (
+    "job_id", "function", "status", "progress", "message", "attempts", "max_attempts",
+    "created_at", "started_at", "finished_at", "error", "result",
+)
+
+
+class JobError(msgspec.Struct, frozen=True):
+    type: str
+    message: str
+
+
+class JobStatus(msgspec.Struct, frozen=True):
+    job_id: str
+    function: str
+    status: str
+    progress: float
+    message: str
+    attempts: int
+    max_attempts: int
+    created_at: str | None
+    started_at: str | None
+    finished_at: str | None
+    error: JobError | None
+    # Kept as raw JSON: the gateway passes it through without decoding.
+    result: msgspec.Raw | None
+
+    @property
+    def is_final(self) -> bool:
+        return self.status in FINAL_STATUSES
+
+    def result_value(self) -> Any:
+        return None if self.result is None else msgspec.json.decode(self.result)
+
+
+class Submission(msgspec.Struct, frozen=True):
+    job_id: str
+    function: str
+    status: str
+    status_url: str
+    created_at: str
+
+
+_error_decoder = msgspec.json.Decoder(JobError)
+json_encoder = msgspec.json.Encoder()
+
+
+def now_iso() -> str:
+    """Now as an RFC 3339 UTC string with milliseconds."""
+    return datetime.now(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+
+
+def now_ms() -> int:
+    return time.time_ns() // 1_000_000
+
+
+def encode_error(type: str, message: str) -> bytes:
+    return json_encoder.encode(JobError(type=type, message=message))
+
+
+def status_from_hash(values: list[bytes | None]) -> JobStatus | None:
+    """Build a JobStatus from an HMGET of STATUS_FIELDS; None if the hash does not exist."""
+    fields = dict(zip(STATUS_FIELDS, values, strict=True))
+    if fields["job_id"] is None or fields["status"] is None:
+        return None
+
+    def text(name: str) -> str | None:
+        raw = fields[name]
+        return raw.decode() if raw else None
+
+    error = _error_decoder.decode(fields["error"]) if fields["error"] else None
+    return JobStatus(
+        job_id=text("job_id") or "",
+        function=text("function") or "",
+        status=text("status") or "",
+        progress=float(fields["progress"] or 0),
+        message=text("message") or "",
+        attempts=int(fields["attempts"] or 0),
+        max_attempts=int(fields["max_attempts"] or 0),
+        created_at=text("created_at"),
+        started_at=text("started_at"),
+        finished_at=text("finished_at"),
+        error=error,
+        result=msgspec.Raw(fields["result"]) if fields["result"] else None,
+    )

@@ -1,0 +1,60 @@
+"""Every Redis key sluice uses is built here.
+
+Each function's keys share one hash tag (``{echo}``), so a script that touches one
+function's keys works on Redis Cluster. A job id carries its function's name
+(``echo-3f2a...``), so the job's hash is found from the id alone.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import re
+import secrets
+
+FUNCTION_NAME = re.compile(r"^[a-z][a-z0-9_]{0,62}$")
+_JOB_ID = re.compile(r"^([a-z][a-z0-9_]{0,62})-([0-9a-f]{32})$")
+# Consumer group name on every function stream.
+GROUP = "workers"
+
+
+def new_job_id(function: str) -> str:
+    """128 random bits, prefixed with the function's name."""
+    return f"{function}-{secrets.token_hex(16)}"
+
+
+def function_of(job_id: str) -> str | None:
+    """The function named in a job id, or None if the id is not one of ours."""
+    match = _JOB_ID.match(job_id)
+    return match.group(1) if match else None
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class FunctionKeys:
+    namespace: str
+    function: str
+
+    @property
+    def _prefix(self) -> str:
+        return f"{self.namespace}:{{{self.function}}}"
+
+    @property
+    def stream(self) -> str:
+        """The function's job stream; XLEN is its backlog."""
+        return f"{self._prefix}:stream"
+
+    @property
+    def dead(self) -> str:
+        """Dead-letter stream: jobs that ran out of attempts."""
+        return f"{self._prefix}:dead"
+
+    def job(self, job_id: str) -> str:
+        """The job's status hash."""
+        return f"{self._prefix}:job:{job_id}"
+
+    def idempotency(self, key: str) -> str:
+        """Maps a client's Idempotency-Key to the job it created."""
+        return f"{self._prefix}:idem:{key}"
+
+
+def keys_for(namespace: str, function: str) -> FunctionKeys:
+    return FunctionKeys(namespace, function)

@@ -1,0 +1,23 @@
+-- Write a job's final status, once, if this consumer still owns the entry.
+-- KEYS: 1 stream, 2 job hash, 3 dead-letter stream, [4 idempotency key]
+-- ARGV: 1 group, 2 consumer, 3 entry id, 4 status, 5 result JSON or "", 6 error JSON or "",
+--       7 now (RFC 3339), 8 result ttl (s), 9 "1" to dead-letter the job
+-- Returns 1 written | 0 refused (a stale owner: someone else has or had the entry)
+local owned = redis.call('XPENDING', KEYS[1], ARGV[1], ARGV[3], ARGV[3], 1, ARGV[2])
+if #owned == 0 then
+  return 0
+end
+redis.call('XACK', KEYS[1], ARGV[1], ARGV[3])
+redis.call('XDEL', KEYS[1], ARGV[3])
+redis.call('HSET', KEYS[2], 'status', ARGV[4], 'result', ARGV[5], 'error', ARGV[6],
+  'finished_at', ARGV[7], 'consumer', '')
+if ARGV[4] == 'succeeded' then
+  redis.call('HSET', KEYS[2], 'progress', '100')
+end
+if ARGV[9] == '1' then
+  redis.call('XADD', KEYS[3], '*', 'job_id', redis.call('HGET', KEYS[2], 'job_id'),
+    'entry_id', ARGV[3], 'error', ARGV[6], 'attempts', redis.call('HGET', KEYS[2], 'attempts'))
+end
+redis.call('EXPIRE', KEYS[2], ARGV[8])
+if #KEYS == 4 then redis.call('EXPIRE', KEYS[4], ARGV[8]) end
+return 1

@@ -1,0 +1,27 @@
+-- Queue a job in one atomic step: status hash + stream entry (+ idempotency key).
+-- KEYS: 1 stream, 2 job hash, [3 idempotency key]
+-- ARGV: 1 job_id, 2 function, 3 input JSON, 4 max_attempts, 5 created_at, 6 max backlog,
+--       7 idempotency key as given by the client ("" when none)
+-- Returns {"queued", job_id} | {"existing", job_id} | {"full", backlog}
+if #KEYS == 3 then
+  local existing = redis.call('GET', KEYS[3])
+  if existing then
+    return {'existing', existing}
+  end
+end
+local backlog = redis.call('XLEN', KEYS[1])
+if backlog >= tonumber(ARGV[6]) then
+  return {'full', tostring(backlog)}
+end
+local entry = redis.call('XADD', KEYS[1], '*', 'job_id', ARGV[1])
+redis.call('HSET', KEYS[2],
+  'job_id', ARGV[1], 'function', ARGV[2], 'status', 'queued', 'input', ARGV[3],
+  'progress', '0', 'message', '', 'attempts', '0', 'max_attempts', ARGV[4],
+  'created_at', ARGV[5], 'started_at', '', 'finished_at', '', 'error', '', 'result', '',
+  'entry_id', entry, 'idempotency_key', ARGV[7], 'consumer', '', 'cancel', '0',
+  'not_before_ms', '0')
+if #KEYS == 3 then
+  -- No expiry while the job lives; the final status sets one on both keys.
+  redis.call('SET', KEYS[3], ARGV[1])
+end
+return {'queued', ARGV[1]}

@@ -1,0 +1,39 @@
+"""Opening Redis clients the way sluice needs them."""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import AsyncIterator
+
+from redis.asyncio import Redis
+from redis.asyncio.retry import Retry
+from redis.backoff import NoBackoff
+
+# Seconds a blocking read waits; the socket timeout must be longer than this.
+READ_BLOCK_SECONDS = 2.0
+SOCKET_TIMEOUT_SECONDS = 10.0
+
+
+def client(url: str, *, max_connections: int | None = None) -> Redis:
+    """A client that never retries a command by itself.
+
+    A silent retry of XADD or XREADGROUP after a lost reply duplicates or orphans an
+    entry; callers decide what is safe to repeat.
+    """
+    return Redis.from_url(
+        url,
+        socket_timeout=SOCKET_TIMEOUT_SECONDS,
+        socket_connect_timeout=5.0,
+        health_check_interval=0,
+        retry=Retry(NoBackoff(), 0),
+        max_connections=max_connections,
+    )
+
+
+@contextlib.asynccontextmanager
+async def connect(url: str, *, max_connections: int | None = None) -> AsyncIterator[Redis]:
+    redis = client(url, max_connections=max_connections)
+    try:
+        yield redis
+    finally:
+        await redis.aclose()

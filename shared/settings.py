@@ -1,0 +1,80 @@
+"""One frozen settings object, read once from the environment."""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+from collections.abc import Mapping
+from typing import Any
+
+
+class SettingsError(ValueError):
+    """An environment variable has a value we cannot use."""
+
+
+def _number(environ: Mapping[str, str], name: str, default: float) -> float:
+    raw = environ.get(name, "").strip()
+    if not raw:
+        return default
+    try:
+        value = float(raw)
+    except ValueError:
+        raise SettingsError(f"{name} must be a number, got {raw!r}") from None
+    if value <= 0:
+        raise SettingsError(f"{name} must be > 0, got {raw!r}")
+    return value
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class Settings:
+    redis_url: str = "redis://localhost:6379/0"
+    # Prefix of every key; tests give each test its own.
+    namespace: str = "sluice"
+    # Seconds a pending entry may go without a heartbeat before another consumer claims it.
+    visibility_timeout: float = 30.0
+    # Heartbeats come well inside the visibility timeout.
+    heartbeat_interval: float = 10.0
+    # How long a finished job's status hash (and its idempotency key) is kept.
+    result_ttl: int = 86_400
+    # Largest JSON body the gateway reads.
+    max_body_bytes: int = 1_048_576
+    # Default bound on a function's backlog (XLEN of its stream) before 429.
+    max_backlog: int = 100_000
+    # Seconds in-flight jobs get to finish after SIGTERM before they are released.
+    shutdown_grace: float = 20.0
+    function_modules: tuple[str, ...] = ()
+    log_format: str = "auto"
+    log_level: str = "info"
+
+    @classmethod
+    def from_env(cls, environ: Mapping[str, str] | None = None) -> Settings:
+        env = os.environ if environ is None else environ
+        default = cls()
+        visibility = _number(env, "VISIBILITY_TIMEOUT", 30.0)
+        modules = tuple(m.strip() for m in env.get("FUNCTION_MODULES", "").split(",") if m.strip())
+        log_format = env.get("LOG_FORMAT", "auto").strip().lower() or "auto"
+        if log_format not in ("auto", "json", "console"):
+            raise SettingsError(f"LOG_FORMAT must be auto, json or console, got {log_format!r}")
+        heartbeat = _number(env, "HEARTBEAT_INTERVAL", visibility / 3)
+        if heartbeat >= visibility:
+            raise SettingsError("HEARTBEAT_INTERVAL must be shorter than VISIBILITY_TIMEOUT")
+        return cls(
+            redis_url=env.get("REDIS_URL", "").strip() or default.redis_url,
+            namespace=env.get("SLUICE_NAMESPACE", "").strip() or default.namespace,
+            visibility_timeout=visibility,
+            heartbeat_interval=heartbeat,
+            result_ttl=int(_number(env, "RESULT_TTL", default.result_ttl)),
+            max_body_bytes=int(_number(env, "MAX_BODY_BYTES", default.max_body_bytes)),
+            max_backlog=int(_number(env, "MAX_BACKLOG", default.max_backlog)),
+            shutdown_grace=_number(env, "SHUTDOWN_GRACE", default.shutdown_grace),
+            function_modules=modules,
+            log_format=log_format,
+            log_level=env.get("LOG_LEVEL", "info").strip().lower() or "info",
+        )
+
+    def replace(self, **changes: Any) -> Settings:
+        return dataclasses.replace(self, **changes)
+
+    @property
+    def visibility_ms(self) -> int:
+        return int(self.visibility_timeout * 1000)
