@@ -17,13 +17,14 @@ from gateway.body import read_limited
 from gateway.middleware import RequestLogMiddleware
 from shared.client import Sluice, redis_errors
 from shared.errors import (
+    JobStateError,
     MethodNotAllowedError,
     NotFoundError,
     RetryLaterError,
     SluiceError,
     UnsupportedMediaTypeError,
 )
-from shared.jobs import CANCELLED, json_encoder
+from shared.jobs import CANCELLED, SUCCEEDED, json_encoder
 from shared.logs import configure_logging
 from shared.settings import Settings
 
@@ -69,10 +70,11 @@ async def job_status(request: Request) -> Response:
 
 async def job_result(request: Request) -> Response:
     status = await sluice_of(request).status(request.path_params["job_id"])
-    if status.status != "succeeded":
-        # Reuse the one place that words this error.
-        await sluice_of(request).result(status.job_id)
-    return Response(status.result, media_type="application/json")
+    if status.status != SUCCEEDED or status.result is None:
+        raise JobStateError(
+            f"job {status.job_id} is {status.status}, it has no result", status=status.status
+        )
+    return Response(bytes(memoryview(status.result)), media_type="application/json")
 
 
 async def cancel_job(request: Request) -> Response:

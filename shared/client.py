@@ -129,8 +129,15 @@ class Sluice:
         with redis_errors():
             reply = await self._scripts.submit(
                 script_keys,
-                [job_id, function, payload, spec.max_attempts, created_at, backlog,
-                 idempotency_key or ""],
+                [
+                    job_id,
+                    function,
+                    payload,
+                    spec.max_attempts,
+                    created_at,
+                    backlog,
+                    idempotency_key or "",
+                ],
             )
         outcome, value = reply[0].decode(), reply[1].decode()
         if outcome == "full":

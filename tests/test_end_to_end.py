@@ -1,0 +1,86 @@
+"""A job's life through HTTP with real consumer processes."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+
+import httpx
+
+from shared.client import Sluice
+from tests.conftest import Proc
+from tests.helpers import effects, wait_for_status
+
+
+async def test_submit_runs_and_succeeds_with_result(
+    http: httpx.AsyncClient,
+    sluice: Sluice,
+    start_consumer: Callable[..., Proc],
+    tmp_path: Path,
+) -> None:
+    start_consumer("work")
+    effect = tmp_path / "effect"
+    reply = await http.post("/v1/jobs/work", json={"seconds": 1.0, "effect_path": str(effect)})
+    assert reply.status_code == 202
+    body = reply.json()
+    assert body["status"] == "queued" and body["function"] == "work"
+    assert reply.headers["location"] == body["status_url"] == f"/v1/jobs/{body['job_id']}"
+    assert body["created_at"].endswith("Z")
+    job_id = body["job_id"]
+
+    running = await wait_for_status(sluice, job_id, "running")
+    assert running.attempts == 1 and running.started_at is not None
+    seen = (await http.get(f"/v1/jobs/{job_id}")).json()
+    assert seen["status"] in ("running", "succeeded")
+
+    await wait_for_status(sluice, job_id, "succeeded")
+    status = (await http.get(f"/v1/jobs/{job_id}")).json()
+    assert status["status"] == "succeeded"
+    assert status["progress"] == 100
+    assert status["attempts"] == 1 and status["max_attempts"] == 3
+    assert status["error"] is None
+    assert status["result"]["slept"] == 1.0
+    assert status["finished_at"] >= status["started_at"] >= status["created_at"]
+    result = await http.get(f"/v1/jobs/{job_id}/result")
+    assert result.status_code == 200 and result.json() == status["result"]
+    assert len(effects(effect)) == 1
+
+
+async def test_progress_is_visible_while_running(
+    http: httpx.AsyncClient, sluice: Sluice, start_consumer: Callable[..., Proc]
+) -> None:
+    start_consumer("work")
+    job_id = (await http.post("/v1/jobs/work", json={"seconds": 1.5})).json()["job_id"]
+    await wait_for_status(sluice, job_id, "running")
+    for _ in range(100):
+        status = (await http.get(f"/v1/jobs/{job_id}")).json()
+        if status["progress"] == 10:
+            break
+        await __import__("asyncio").sleep(0.02)
+    assert status["progress"] == 10 and status["message"] == "started"
+
+
+async def test_echo_returns_its_input_through_the_python_api(
+    sluice: Sluice, start_consumer: Callable[..., Proc]
+) -> None:
+    start_consumer("echo")
+    submission = await sluice.submit("echo", {"hello": ["world", 1]})
+    done = await sluice.wait(submission.job_id, timeout=20)
+    assert done.status == "succeeded"
+    assert done.result_value() == {"hello": ["world", 1]}
+    assert await sluice.result(submission.job_id) == {"hello": ["world", 1]}
+
+
+async def test_user_function_module_is_served_and_runs(
+    http: httpx.AsyncClient, sluice: Sluice, start_consumer: Callable[..., Proc]
+) -> None:
+    """FUNCTION_MODULES=tests.functions adds functions to the gateway and the consumers."""
+    listed = (await http.get("/v1/functions")).json()["functions"]
+    by_name = {f["name"]: f for f in listed}
+    assert {"echo", "work", "async_work"} <= set(by_name)
+    schema = by_name["work"]["input_schema"]
+    assert "seconds" in str(schema)
+    start_consumer("async_work")
+    job_id = (await http.post("/v1/jobs/async_work", json={"seconds": 0.1})).json()["job_id"]
+    done = await wait_for_status(sluice, job_id, "succeeded")
+    assert done.result_value() == {"slept": 0.1, "attempt": 1}
