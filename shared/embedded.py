@@ -117,10 +117,12 @@ def main(argv: list[str] | None = None) -> int:
     server = RedisServer(find_redis_server(), args.dir.resolve(), args.port or None)
     server.start()
     print(server.url, flush=True)
-    signal.signal(signal.SIGTERM, lambda *_: server.stop())
+    process = server.process
+    assert process is not None
+    # Only signal here: waiting inside the handler would deadlock with the wait below.
+    signal.signal(signal.SIGTERM, lambda *_: process.terminate())
     try:
-        assert server.process is not None
-        server.process.wait()
+        process.wait()
     except KeyboardInterrupt:
         server.stop()
     return 0
