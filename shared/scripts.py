@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from importlib import resources
 from typing import Any
 
 from redis.asyncio import Redis
 from redis.commands.core import AsyncScript
+from redis.exceptions import NoScriptError
 
 _NAMES = ("submit", "start", "heartbeat", "complete", "retry", "release", "cancel", "progress")
 
@@ -30,3 +32,32 @@ class Scripts:
         self.release: AsyncScript = redis.register_script(_SOURCES["release"])
         self.cancel: AsyncScript = redis.register_script(_SOURCES["cancel"])
         self.progress: AsyncScript = redis.register_script(_SOURCES["progress"])
+
+
+ScriptCall = tuple[AsyncScript, Sequence[Any], Sequence[Any]]
+
+
+async def run_pipelined(redis: Redis, calls: Sequence[ScriptCall]) -> list[Any]:
+    """Run many script calls in one round trip; each reply, or the error it raised.
+
+    Uses EVALSHA directly (a redis-py pipeline would ask SCRIPT EXISTS before every
+    batch); calls that meet NOSCRIPT (a restarted Redis) did not run, so they are sent
+    again once their scripts are loaded.
+    """
+    replies = await _send(redis, calls)
+    missing = [i for i, reply in enumerate(replies) if isinstance(reply, NoScriptError)]
+    if missing:
+        for script in {id(calls[i][0]): calls[i][0] for i in missing}.values():
+            script.sha = await redis.script_load(script.script)
+        again = await _send(redis, [calls[i] for i in missing])
+        for i, reply in zip(missing, again, strict=True):
+            replies[i] = reply
+    return replies
+
+
+async def _send(redis: Redis, calls: Sequence[ScriptCall]) -> list[Any]:
+    pipe = redis.pipeline(transaction=False)
+    for script, keys, args in calls:
+        pipe.evalsha(script.sha, len(keys), *keys, *args)
+    replies: list[Any] = await pipe.execute(raise_on_error=False)
+    return replies
