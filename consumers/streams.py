@@ -24,7 +24,9 @@ def _job_id(fields: Any) -> bytes | None:
 def parse_entries(raw: Any) -> list[Entry]:
     entries: list[Entry] = []
     for item in raw or ():
-        if item is None:
+        # A deleted entry in a Redis 6.2 XAUTOCLAIM: nil, or (None, None) once redis-py
+        # has parsed the reply.
+        if item is None or item[0] is None:
             continue
         entries.append((bytes(item[0]), _job_id(item[1])))
     return entries
@@ -35,7 +37,19 @@ def parse_xreadgroup(reply: Any) -> dict[bytes, list[Entry]]:
     if not reply:
         return {}
     items = reply.items() if isinstance(reply, dict) else ((s[0], s[1]) for s in reply)
-    return {bytes(stream): parse_entries(raw) for stream, raw in items}
+    return {bytes(stream): parse_entries(_unwrap(raw)) for stream, raw in items}
+
+
+def _unwrap(raw: Any) -> Any:
+    """redis-py's RESP3 parsing wraps a stream's entries in one more list."""
+    if (
+        isinstance(raw, list)
+        and len(raw) == 1
+        and isinstance(raw[0], list)
+        and (not raw[0] or not isinstance(raw[0][0], bytes))
+    ):
+        return raw[0]
+    return raw
 
 
 def parse_xautoclaim(reply: Any) -> tuple[bytes, list[Entry], bool]:
@@ -47,7 +61,5 @@ def parse_xautoclaim(reply: Any) -> tuple[bytes, list[Entry], bool]:
     """
     cursor = bytes(reply[0])
     claimed = reply[1] or []
-    saw_deleted = any(item is None for item in claimed) or any(
-        item is not None and item[1] is None for item in claimed
-    )
+    saw_deleted = any(item is None or item[0] is None or item[1] is None for item in claimed)
     return cursor, parse_entries(claimed), saw_deleted

@@ -18,6 +18,7 @@ import structlog
 from redis.asyncio import Redis
 
 from consumers.attempt import run_attempt
+from consumers.batch import ScriptBatcher
 from consumers.errors import AttemptFailed
 from consumers.pool import ProcessPool
 from consumers.streams import Entry, parse_xautoclaim, parse_xreadgroup
@@ -26,7 +27,7 @@ from shared.functions import FunctionSpec
 from shared.jobs import CANCELLED, FAILED, SUCCEEDED, encode_error, now_iso, now_ms
 from shared.keys import GROUP, FunctionKeys, function_of, keys_for
 from shared.redis import READ_BLOCK_SECONDS, client
-from shared.scripts import Scripts
+from shared.scripts import ScriptCall, Scripts, run_pipelined
 from shared.settings import Settings
 
 log = structlog.get_logger("consumer")
@@ -78,6 +79,7 @@ class Worker:
         self._slot_freed = asyncio.Event()
         self._wake_recovery = asyncio.Event()
         self._need_pending = True
+        self._gave_back = False
         self._reconnected_at = 0.0
         self._background: set[asyncio.Task[Any]] = set()
         self._redis: Redis | None = None
@@ -105,6 +107,7 @@ class Worker:
         self._redis = client(self.settings.redis_url)
         reader = client(self.settings.redis_url, max_connections=1)
         self._scripts = Scripts(self._redis)
+        self._batcher = ScriptBatcher(self._redis)
         try:
             if any(not spec.is_async for spec in self.specs.values()):
                 await self.pool.start(self.concurrency)
@@ -120,12 +123,9 @@ class Worker:
                 asyncio.create_task(self._lease_loop()),
             ]
             await self._stopping.wait()
-            loops[0].cancel()
-            await asyncio.gather(loops[0], return_exceptions=True)
+            await _cancel_until_done(loops[:1])
             await self._drain()
-            for loop in loops[1:]:
-                loop.cancel()
-            await asyncio.gather(*loops[1:], return_exceptions=True)
+            await _cancel_until_done(loops[1:])
             await self._release_unstarted()
         finally:
             self.pool.close()
@@ -176,6 +176,8 @@ class Worker:
                     block=int(READ_BLOCK_SECONDS * 1000),
                 )
                 delay = 0.1
+                if self._stopping.is_set():
+                    return  # read after SIGTERM: _release_unstarted gives the entries back
             except REDIS_DOWN as exc:
                 log.warning("redis_connection_lost", error=str(exc), retry_in=delay)
                 self._need_pending = True
@@ -190,14 +192,42 @@ class Worker:
                 else:
                     await asyncio.sleep(1)
                 continue
-            for stream, entries in parse_xreadgroup(reply).items():
-                await self._start(stream, entries)
+            # COUNT applies to each stream, and the recovery loop may have started jobs
+            # meanwhile: start no more than the free slots, and give the rest back.
+            room = self.concurrency - len(self.running)
+            try:
+                for stream, entries in parse_xreadgroup(reply).items():
+                    await self._start(stream, entries[: max(0, room)])
+                    if len(entries) > room:
+                        await self._give_back(stream, entries[max(0, room) :])
+                    room -= len(entries)
+            except REDIS_DOWN as exc:
+                # The entries were delivered to us but maybe not started: once Redis is
+                # back, re-read our own pending entries (this loop must never die of it).
+                log.warning("redis_connection_lost", error=str(exc), retry_in=delay)
+                self._need_pending = True
+                self._reconnected_at = time.monotonic()
+                await asyncio.sleep(delay)
+                delay = min(delay * 2, 2.0)
+
+    async def _give_back(self, stream: bytes, entries: list[Entry]) -> None:
+        """Entries read beyond our free slots: claimable at once, by anyone (us included)."""
+        try:
+            for entry_id, _ in entries:
+                await self.scripts.release(
+                    [stream], [GROUP, self.name, entry_id, self.settings.visibility_ms]
+                )
+        except REDIS_DOWN as exc:
+            # They stay pending to us: claimable after the visibility timeout all the same.
+            log.warning("give_back_failed", error=str(exc))
+        self._gave_back = True
 
     async def _read_own_pending(self, reader: Redis) -> None:
         """After (re)connecting: entries delivered to us whose reply we may have lost."""
         cursors: dict[bytes, bytes] = {stream: b"0" for stream in self.specs}
         while cursors:
-            reply = await reader.xreadgroup(GROUP, self.name, dict(cursors), count=100)
+            streams: dict[Any, Any] = dict(cursors)
+            reply = await reader.xreadgroup(GROUP, self.name, streams, count=100)
             batch = parse_xreadgroup(reply)
             for stream in list(cursors):
                 entries = batch.get(stream, [])
@@ -214,7 +244,7 @@ class Worker:
             return
         spec = self.specs[stream]
         keys = self.keys[spec.name]
-        pipe = self.redis.pipeline(transaction=False)
+        calls: list[ScriptCall] = []
         started: list[tuple[bytes, str]] = []
         dropped: list[bytes] = []
         for entry_id, raw_job_id in entries:
@@ -224,23 +254,25 @@ class Worker:
                 log.warning("entry_dropped", entry_id=entry_id.decode(), job_id=job_id)
                 dropped.append(entry_id)
                 continue
-            await self.scripts.start(
-                [keys.stream, keys.job(job_id), keys.dead],
-                [
-                    GROUP,
-                    self.name,
-                    entry_id,
-                    now_ms(),
-                    now_iso(),
-                    self.settings.visibility_ms,
-                    self.settings.result_ttl,
-                ],
-                client=pipe,
+            calls.append(
+                (
+                    self.scripts.start,
+                    [keys.stream, keys.job(job_id), keys.dead],
+                    [
+                        GROUP,
+                        self.name,
+                        entry_id,
+                        now_ms(),
+                        now_iso(),
+                        self.settings.visibility_ms,
+                        self.settings.result_ttl,
+                    ],
+                )
             )
             started.append((entry_id, job_id))
         if dropped:
-            pipe.xack(stream, GROUP, *dropped)
-        replies = (await pipe.execute(raise_on_error=False))[: len(started)]
+            await self.redis.xack(stream, GROUP, *dropped)
+        replies = await run_pipelined(self.redis, calls) if calls else []
         for (entry_id, job_id), reply in zip(started, replies, strict=True):
             if isinstance(reply, Exception):
                 log.error("start_failed", job_id=job_id, error=str(reply))
@@ -312,6 +344,9 @@ class Worker:
         finally:
             self.running.pop(job.entry_id, None)
             self._slot_freed.set()
+            if self._gave_back:
+                self._gave_back = False
+                self._wake_recovery.set()  # a free slot for an entry we gave back
 
     def _report(self, job: RunningJob, percent: float, message: str) -> None:
         async def write() -> None:
@@ -343,19 +378,22 @@ class Worker:
         dead_letter: bool = False,
     ) -> None:
         written = await self._write(
-            lambda: self.scripts.complete(
-                job.final_keys(),
-                [
-                    GROUP,
-                    self.name,
-                    job.entry_id,
-                    status,
-                    result,
-                    error,
-                    now_iso(),
-                    self.settings.result_ttl,
-                    "1" if dead_letter else "0",
-                ],
+            lambda: self._batcher.call(
+                (
+                    self.scripts.complete,
+                    job.final_keys(),
+                    [
+                        GROUP,
+                        self.name,
+                        job.entry_id,
+                        status,
+                        result,
+                        error,
+                        now_iso(),
+                        self.settings.result_ttl,
+                        "1" if dead_letter else "0",
+                    ],
+                )
             )
         )
         self.finished += 1
@@ -374,16 +412,19 @@ class Worker:
         delay = job.spec.retry_delay(job.attempt)
         delay_ms = int(delay * 1000)
         written = await self._write(
-            lambda: self.scripts.retry(
-                [job.keys.stream, job.keys.job(job.job_id)],
-                [
-                    GROUP,
-                    self.name,
-                    job.entry_id,
-                    encode_error(type, message),
-                    now_ms() + delay_ms,
-                    max(0, self.settings.visibility_ms - delay_ms),
-                ],
+            lambda: self._batcher.call(
+                (
+                    self.scripts.retry,
+                    [job.keys.stream, job.keys.job(job.job_id)],
+                    [
+                        GROUP,
+                        self.name,
+                        job.entry_id,
+                        encode_error(type, message),
+                        now_ms() + delay_ms,
+                        max(0, self.settings.visibility_ms - delay_ms),
+                    ],
+                )
             )
         )
         if written:
@@ -425,24 +466,33 @@ class Worker:
         checks = [j for j in jobs if j not in beats and j.started <= old]
         if not beats and not checks:
             return
-        pipe = self.redis.pipeline(transaction=False)
-        for job in beats:
-            await self.scripts.heartbeat(
-                [job.keys.stream, job.keys.job(job.job_id)],
-                [GROUP, self.name, job.entry_id],
-                client=pipe,
+        beat_replies = (
+            await run_pipelined(
+                self.redis,
+                [
+                    (
+                        self.scripts.heartbeat,
+                        [job.keys.stream, job.keys.job(job.job_id)],
+                        [GROUP, self.name, job.entry_id],
+                    )
+                    for job in beats
+                ],
             )
+            if beats
+            else []
+        )
+        pipe = self.redis.pipeline(transaction=False)
         for job in checks:
             pipe.hget(job.keys.job(job.job_id), "cancel")
-        replies = await pipe.execute(raise_on_error=False)
-        for job, reply in zip(beats, replies[: len(beats)], strict=True):
+        check_replies = await pipe.execute(raise_on_error=False) if checks else []
+        for job, reply in zip(beats, beat_replies, strict=True):
             if reply == 0:
                 self._interrupt(job, "lost")
             elif reply == 2:
                 self._interrupt(job, "cancelled")
             elif reply == 1:
                 job.last_beat = now
-        for job, reply in zip(checks, replies[len(beats) :], strict=True):
+        for job, reply in zip(checks, check_replies, strict=True):
             if reply == b"1":
                 self._interrupt(job, "cancelled")
 
@@ -478,7 +528,7 @@ class Worker:
         for stream in self.specs:
             cursor = b"0-0"
             while self.concurrency - len(self.running) > 0:
-                reply = await self.redis.execute_command(
+                reply = await self.redis.execute_command(  # type: ignore[no-untyped-call]
                     "XAUTOCLAIM",
                     stream,
                     GROUP,
@@ -528,6 +578,20 @@ class Worker:
                     await self.redis.xgroup_delconsumer(stream, GROUP, self.name)
             except REDIS_DOWN as exc:
                 log.warning("release_failed", error=str(exc))
+
+
+async def _cancel_until_done(tasks: list[asyncio.Task[None]]) -> None:
+    """Cancel the loops and wait for them to end, cancelling again while they run on:
+    on Python 3.11, asyncio.wait_for (redis-py sends every command through it) swallows
+    a cancellation that arrives as the awaited operation completes."""
+    for task in tasks:
+        task.cancel()
+    while True:
+        _, running = await asyncio.wait(tasks, timeout=0.5)
+        if not running:
+            return
+        for task in running:
+            task.cancel()
 
 
 def _ms(began: float) -> float:

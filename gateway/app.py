@@ -11,10 +11,10 @@ from starlette.applications import Starlette
 from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import Response
-from starlette.routing import Route
+from starlette.routing import Match, Route
 
 from gateway.body import read_limited
-from gateway.middleware import RequestLogMiddleware
+from gateway.middleware import CloseOnUnreadBody, RequestLogMiddleware
 from shared.client import Sluice, redis_errors
 from shared.errors import (
     JobStateError,
@@ -120,7 +120,17 @@ async def http_error(request: Request, exc: Exception) -> Response:
     error: SluiceError
     if exc.status_code == 405:
         error = MethodNotAllowedError(f"{request.method} is not allowed on {request.url.path}")
-    elif exc.status_code == 404:
+        response = await sluice_error(request, error)
+        # Every method of every route on this path, not only the first route's (RFC 9110).
+        allowed = {
+            method
+            for route in request.app.routes
+            if isinstance(route, Route) and route.matches(request.scope)[0] != Match.NONE
+            for method in route.methods or ()
+        }
+        response.headers["Allow"] = ", ".join(sorted(allowed))
+        return response
+    if exc.status_code == 404:
         error = NotFoundError(f"no route {request.url.path}")
     else:
         return json_response(
@@ -165,4 +175,4 @@ def create_app(settings: Settings | None = None) -> Starlette:
     )
 
 
-app = RequestLogMiddleware(create_app())
+app = RequestLogMiddleware(CloseOnUnreadBody(create_app()))

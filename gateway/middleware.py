@@ -45,3 +45,41 @@ class RequestLogMiddleware:
                 log.info("request", status=status, ms=ms)
             else:
                 log.debug("request", status=status, ms=ms)
+
+
+class CloseOnUnreadBody:
+    """Answer ``Connection: close`` when the response starts before the request body ended.
+
+    An early answer (413, 415, 404 for a POST) otherwise leaves the server reading and
+    discarding the rest of the body to keep the connection alive, without end for a
+    chunked stream. Closing refuses the rest.
+    """
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        headers = dict(scope["headers"])
+        body_done = b"transfer-encoding" not in headers and headers.get(
+            b"content-length", b"0"
+        ).strip() in (b"0", b"")
+
+        async def receive_tracking() -> Message:
+            nonlocal body_done
+            message = await receive()
+            if message["type"] == "http.disconnect" or not message.get("more_body", False):
+                body_done = True
+            return message
+
+        async def send_closing(message: Message) -> None:
+            if message["type"] == "http.response.start" and not body_done:
+                message = {
+                    **message,
+                    "headers": [*message.get("headers", []), (b"connection", b"close")],
+                }
+            await send(message)
+
+        await self.app(scope, receive_tracking, send_closing)

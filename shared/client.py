@@ -106,14 +106,25 @@ class Sluice:
             raise InvalidInputError(f"invalid input for {spec.name}: {exc}", **details) from exc
         except msgspec.DecodeError as exc:
             raise InvalidInputError(f"body is not valid JSON: {exc}") from exc
-        return json_encoder.encode(value)
+        except UnicodeDecodeError as exc:
+            # msgspec raises this, not a DecodeError, for invalid UTF-8 inside a string.
+            raise InvalidInputError(f"body is not valid UTF-8: {exc}") from exc
+        except RecursionError:
+            raise InvalidInputError("input is nested too deeply") from None
+        try:
+            return json_encoder.encode(value)
+        except RecursionError:
+            raise InvalidInputError("input is nested too deeply") from None
+        except (TypeError, ValueError) as exc:
+            # Python callers: objects JSON cannot hold, lone surrogates in strings.
+            raise InvalidInputError(f"input for {spec.name} is not JSON-encodable: {exc}") from exc
 
     async def submit(
         self, function: str, params: Any, *, idempotency_key: str | None = None
     ) -> Submission:
         """Validate and queue a job in one atomic Redis step."""
         spec = self.function(function)
-        if idempotency_key is not None and not _IDEMPOTENCY_KEY.match(idempotency_key):
+        if idempotency_key is not None and not _IDEMPOTENCY_KEY.fullmatch(idempotency_key):
             raise InvalidInputError(
                 "Idempotency-Key must be 1-255 printable ASCII characters without spaces",
                 field="Idempotency-Key",
@@ -195,7 +206,9 @@ class Sluice:
             idempotency_key = await self.redis.hget(key, "idempotency_key")
             script_keys = [keys.stream, key]
             if idempotency_key:
-                script_keys.append(keys.idempotency(idempotency_key.decode()))
+                if isinstance(idempotency_key, bytes):
+                    idempotency_key = idempotency_key.decode()
+                script_keys.append(keys.idempotency(idempotency_key))
             reply = await self._scripts.cancel(
                 script_keys, [GROUP, now_iso(), self.settings.result_ttl]
             )

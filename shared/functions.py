@@ -65,8 +65,10 @@ class FunctionSpec:
 
     def retry_delay(self, attempt: int) -> float:
         """Seconds to wait after failed attempt number ``attempt`` (1-based)."""
-        base = min(self.max_backoff, self.backoff * 2 ** (attempt - 1))
-        return base * (1 + random.uniform(0, 0.25))
+        # The exponent is capped so a very high attempt number cannot overflow a float;
+        # the cap applies after the jitter, so max_backoff is a true maximum.
+        base = self.backoff * 2.0 ** min(attempt - 1, 64)
+        return min(self.max_backoff, base * (1 + random.uniform(0, 0.25)))
 
     def json_schema(self) -> dict[str, Any]:
         return msgspec.json.schema(self.input)
@@ -90,10 +92,14 @@ def function(
     max_backlog: int | None = None,
 ) -> Callable[[Handler], Handler]:
     """Register the decorated handler as the function ``name``."""
-    if not FUNCTION_NAME.match(name):
+    if not FUNCTION_NAME.fullmatch(name):
         raise ValueError(f"function name {name!r} must match {FUNCTION_NAME.pattern}")
     if max_attempts < 1 or timeout <= 0 or memory_mb <= 0:
         raise ValueError(f"function {name!r}: max_attempts, timeout and memory_mb must be > 0")
+    if backoff < 0 or max_backoff < 0 or (max_backlog is not None and max_backlog < 1):
+        raise ValueError(
+            f"function {name!r}: backoff and max_backoff must be >= 0, max_backlog >= 1"
+        )
 
     def register(handler: Handler) -> Handler:
         existing = _registry.get(name)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import time
+from collections.abc import Sequence
 from datetime import UTC, datetime
 from typing import Any, Final
 
@@ -73,6 +74,15 @@ _error_decoder = msgspec.json.Decoder(JobError)
 json_encoder = msgspec.json.Encoder()
 
 
+def _decode_error(raw: bytes | str) -> JobError:
+    """The error field's JSON; plain text (written by hand or by an old version) as is."""
+    try:
+        return _error_decoder.decode(raw)
+    except msgspec.DecodeError:
+        message = raw.decode(errors="replace") if isinstance(raw, bytes) else raw
+        return JobError(type="error", message=message)
+
+
 def now_iso() -> str:
     """Now as an RFC 3339 UTC string with milliseconds."""
     return datetime.now(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
@@ -86,17 +96,23 @@ def encode_error(type: str, message: str) -> bytes:
     return json_encoder.encode(JobError(type=type, message=message))
 
 
-def status_from_hash(values: list[bytes | None]) -> JobStatus | None:
-    """Build a JobStatus from an HMGET of STATUS_FIELDS; None if the hash does not exist."""
+def status_from_hash(values: Sequence[bytes | str | None]) -> JobStatus | None:
+    """Build a JobStatus from an HMGET of STATUS_FIELDS; None if the hash does not exist.
+
+    Missing or empty fields (a hash an older version wrote) read as their defaults, and
+    values may come as bytes or, from a client that decodes responses, as str.
+    """
     fields = dict(zip(STATUS_FIELDS, values, strict=True))
     if fields["job_id"] is None or fields["status"] is None:
         return None
 
     def text(name: str) -> str | None:
         raw = fields[name]
-        return raw.decode() if raw else None
+        if not raw:
+            return None
+        return raw.decode() if isinstance(raw, bytes) else raw
 
-    error = _error_decoder.decode(fields["error"]) if fields["error"] else None
+    error = _decode_error(fields["error"]) if fields["error"] else None
     return JobStatus(
         job_id=text("job_id") or "",
         function=text("function") or "",

@@ -24,7 +24,7 @@ def new_job_id(function: str) -> str:
 
 def function_of(job_id: str) -> str | None:
     """The function named in a job id, or None if the id is not one of ours."""
-    match = _JOB_ID.match(job_id)
+    match = _JOB_ID.fullmatch(job_id)  # not .match: "$" also matches before a newline
     return match.group(1) if match else None
 
 

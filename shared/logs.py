@@ -4,10 +4,21 @@ from __future__ import annotations
 
 import logging
 import sys
+from typing import Any
 
+import msgspec
 import structlog
 
 from shared.settings import Settings
+
+_json = msgspec.json.Encoder()
+
+
+def _encode_json(event: Any, **_: Any) -> bytes:
+    try:
+        return _json.encode(event)
+    except (TypeError, msgspec.EncodeError):
+        return _json.encode({key: str(value) for key, value in event.items()})
 
 
 def configure_logging(settings: Settings) -> None:
@@ -15,11 +26,15 @@ def configure_logging(settings: Settings) -> None:
     as_json = settings.log_format == "json" or (
         settings.log_format == "auto" and not sys.stderr.isatty()
     )
-    renderer: structlog.typing.Processor = (
-        structlog.processors.JSONRenderer()
-        if as_json
-        else structlog.dev.ConsoleRenderer(colors=sys.stderr.isatty())
-    )
+    renderer: structlog.typing.Processor
+    logger_factory: structlog.typing.WrappedLogger
+    if as_json:
+        # msgspec renders straight to bytes: a consumer logs one line per job.
+        renderer = structlog.processors.JSONRenderer(serializer=_encode_json)
+        logger_factory = structlog.BytesLoggerFactory(file=sys.stderr.buffer)
+    else:
+        renderer = structlog.dev.ConsoleRenderer(colors=sys.stderr.isatty())
+        logger_factory = structlog.PrintLoggerFactory(file=sys.stderr)
     level = logging.getLevelNamesMapping().get(settings.log_level.upper(), logging.INFO)
     structlog.configure(
         processors=[
@@ -30,6 +45,6 @@ def configure_logging(settings: Settings) -> None:
             renderer,
         ],
         wrapper_class=structlog.make_filtering_bound_logger(level),
-        logger_factory=structlog.PrintLoggerFactory(file=sys.stderr),
+        logger_factory=logger_factory,
         cache_logger_on_first_use=True,
     )

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import math
 import os
 from collections.abc import Mapping
 from typing import Any
@@ -20,8 +21,15 @@ def _number(environ: Mapping[str, str], name: str, default: float) -> float:
         value = float(raw)
     except ValueError:
         raise SettingsError(f"{name} must be a number, got {raw!r}") from None
-    if value <= 0:
-        raise SettingsError(f"{name} must be > 0, got {raw!r}")
+    if not math.isfinite(value) or value <= 0:
+        raise SettingsError(f"{name} must be a finite number > 0, got {raw!r}")
+    return value
+
+
+def _integer(environ: Mapping[str, str], name: str, default: int) -> int:
+    value = int(_number(environ, name, default))
+    if value < 1:
+        raise SettingsError(f"{name} must be at least 1, got {environ.get(name)!r}")
     return value
 
 
@@ -63,9 +71,9 @@ class Settings:
             namespace=env.get("SLUICE_NAMESPACE", "").strip() or default.namespace,
             visibility_timeout=visibility,
             heartbeat_interval=heartbeat,
-            result_ttl=int(_number(env, "RESULT_TTL", default.result_ttl)),
-            max_body_bytes=int(_number(env, "MAX_BODY_BYTES", default.max_body_bytes)),
-            max_backlog=int(_number(env, "MAX_BACKLOG", default.max_backlog)),
+            result_ttl=_integer(env, "RESULT_TTL", default.result_ttl),
+            max_body_bytes=_integer(env, "MAX_BODY_BYTES", default.max_body_bytes),
+            max_backlog=_integer(env, "MAX_BACKLOG", default.max_backlog),
             shutdown_grace=_number(env, "SHUTDOWN_GRACE", default.shutdown_grace),
             function_modules=modules,
             log_format=log_format,

@@ -85,3 +85,10 @@ def hog(job: JobContext, params: Hog) -> dict[str, int]:
 @function("tiny_queue", input=Work, max_backlog=2)
 def tiny_queue(job: JobContext, params: Work) -> None:
     """A function whose backlog bound is 2 jobs."""
+
+
+@function("crash_consumer", input=Work, timeout=30, max_attempts=3, backoff=0.2)
+async def crash_consumer(job: JobContext, params: Work) -> None:
+    """A poison async job: it runs inside the consumer, and kills it, every time."""
+    _note(params, job, "start")
+    os.kill(os.getpid(), signal.SIGKILL)

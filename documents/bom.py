@@ -1,0 +1,232 @@
+"""Bill of materials for drywall partitions (pure Python, msgspec only).
+
+Input: walls as centre-line segments, either given by hand (``walls`` plus ``units``) or
+the ``ingest`` result's ``pages`` (each page converted by its ``scale``). An optional
+``metres_per_unit`` overrides both ``units`` and every page's scale. A page that has walls
+but no scale, with no override, is a ``BomInputError`` naming the page.
+
+Every wall is one stud partition from floor to ceiling, board on both faces. The wall
+thickness is not used: lengths run along the centre line. Zero-length walls are ignored.
+
+Formulas (L = a wall's length in m, ΣL = total length, H = ceiling height in m,
+A = ΣL x H = wall area of one face, B = 2 sides x layers_per_side x A = board area):
+
+- sheets   = ceil(B / (sheet width x sheet height))
+- studs    = Σ over walls of (ceil(L / stud spacing) + 1), each of length H
+- track    = 2 x ΣL metres (top and bottom)
+- screws   = sheets x SCREWS_PER_SHEET
+- tape     = sheets x TAPE_M_PER_SHEET (every layer is taped, as fire-rated walls need)
+- compound = B x COMPOUND_KG_PER_M2 (every layer's joints are filled)
+- paint    = 2 sides x A x PAINT_COATS x PAINT_L_PER_M2_PER_COAT (the exposed faces only)
+
+Overhead: each line's (rounded) quantity x (1 + overhead_percent / 100), applied to the line
+itself (screws are not recomputed from sheets with overhead). Countable items (sheets,
+studs, screws) round up to whole pieces; the others round to 3 decimals. Before any
+``ceil`` the value is rounded to 6 decimals, so float noise (e.g. 20 x 1.1 =
+22.000000000000004) never adds a piece: results are exactly reproducible.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Annotated, Literal
+
+import msgspec
+from msgspec import Meta
+
+from documents.model import Wall
+
+SCREWS_PER_SHEET = 32  # rule of thumb for walls: about one per ft², 32 on a 4 x 8 ft sheet
+TAPE_M_PER_SHEET = 3.6  # about 1.2 m of joint per m² of board (≈ 370 ft per 1000 ft²)
+COMPOUND_KG_PER_M2 = 0.5  # ready-mixed compound: taping coat plus two finishing coats
+PAINT_L_PER_M2_PER_COAT = 0.1  # 10 m² per litre per coat
+PAINT_COATS = 2
+STUD_FORMULA_WALLS = 10  # the studs formula lists this many walls, then summarises
+
+UNIT_METRES: dict[str, float] = {
+    "m": 1.0,
+    "cm": 0.01,
+    "mm": 0.001,
+    "in": 0.0254,
+    "ft": 0.3048,
+    "pt": 0.0254 / 72,  # a PDF point at full size (1:1)
+}
+Positive = Annotated[float, Meta(gt=0)]
+
+
+class BomInputError(ValueError):
+    """The input cannot be turned into walls in metres (e.g. a page without a scale)."""
+
+
+class Scale(msgspec.Struct, frozen=True):
+    metres_per_unit: Positive
+    source: str = ""
+
+
+class Page(msgspec.Struct, frozen=True):
+    """One page of the ingest result; fields other than these are ignored."""
+
+    index: int | None = None
+    walls: list[Wall] = []
+    scale: Scale | None = None
+
+
+class BomInput(msgspec.Struct, frozen=True, forbid_unknown_fields=False):
+    """Give exactly one of ``walls`` (in ``units``) or ``pages`` (the ingest result's)."""
+
+    walls: list[Wall] | None = None
+    units: Literal["m", "cm", "mm", "in", "ft", "pt"] = "m"
+    pages: list[Page] | None = None
+    metres_per_unit: Annotated[
+        Positive | None, Meta(description="overrides units and every page's scale")
+    ] = None
+    ceiling_height_mm: Positive = 3048
+    overhead_percent: Annotated[float, Meta(ge=0, le=1000)] = 10
+    stud_spacing_mm: Positive = 406
+    sheet_width_mm: Positive = 1220
+    sheet_height_mm: Positive = 2440
+    layers_per_side: Annotated[int, Meta(ge=1, le=10)] = 1
+
+    def __post_init__(self) -> None:
+        # Meta constraints hold when decoding; check them for direct construction too.
+        sizes = (self.ceiling_height_mm, self.stud_spacing_mm)
+        if min(*sizes, self.sheet_width_mm, self.sheet_height_mm) <= 0:
+            raise BomInputError("heights, spacing and sheet sizes must be > 0")
+        if self.overhead_percent < 0 or self.layers_per_side < 1:
+            raise BomInputError("overhead_percent must be >= 0 and layers_per_side >= 1")
+        wall_lengths_m(self)  # raises BomInputError, a ValidationError when decoding
+
+
+class BomLine(msgspec.Struct, frozen=True):
+    key: str
+    item: str
+    quantity: int | float
+    unit: str
+    formula: str
+    quantity_with_overhead: int | float
+    overhead_formula: str
+
+
+class BomTotals(msgspec.Struct, frozen=True):
+    walls: int
+    wall_length_m: float
+    wall_area_m2: float  # one face: ΣL x H
+    board_area_m2: float  # 2 sides x layers x wall area
+    overhead_percent: float
+    without_overhead: dict[str, int | float]  # line key -> quantity
+    with_overhead: dict[str, int | float]
+
+
+class BomResult(msgspec.Struct, frozen=True):
+    lines: list[BomLine]
+    totals: BomTotals
+
+
+def _up(x: float) -> int:
+    """ceil, after rounding away float noise."""
+    return math.ceil(round(x, 6))
+
+
+def _n(x: float) -> str:
+    """A number for a formula: at most 3 decimals, no trailing zeros."""
+    return f"{x:.3f}".rstrip("0").rstrip(".")
+
+
+def _length(wall: Wall, metres_per_unit: float) -> float:
+    return math.hypot(wall.x2 - wall.x1, wall.y2 - wall.y1) * metres_per_unit
+
+
+def wall_lengths_m(params: BomInput) -> list[float]:
+    """Each non-degenerate wall's centre-line length in metres, in input order."""
+    if (params.walls is None) == (params.pages is None):
+        raise BomInputError("give exactly one of 'walls' or 'pages'")
+    override = params.metres_per_unit
+    if params.walls is not None:
+        mpu = override if override is not None else UNIT_METRES[params.units]
+        lengths = [_length(w, mpu) for w in params.walls]
+    else:
+        lengths = []
+        for position, page in enumerate(params.pages or []):
+            if not page.walls:
+                continue
+            scale = page.scale.metres_per_unit if page.scale is not None else None
+            scale = override if override is not None else scale
+            if scale is None:
+                name = page.index if page.index is not None else position
+                raise BomInputError(
+                    f"page {name} has {len(page.walls)} wall(s) but no scale: "
+                    "pass metres_per_unit (e.g. 0.0254 / 72 * 100 for points at 1:100)"
+                )
+            lengths += [_length(w, scale) for w in page.walls]
+    if not all(math.isfinite(length) for length in lengths):
+        raise BomInputError("wall coordinates must be finite numbers")
+    return [length for length in lengths if length > 1e-9]
+
+
+def _studs(lengths: list[float], spacing_m: float) -> tuple[int, str]:
+    per_wall = [_up(length / spacing_m) + 1 for length in lengths]
+    terms = [
+        f"(ceil({_n(length)} / {_n(spacing_m)}) + 1 = {count})"
+        for length, count in zip(lengths[:STUD_FORMULA_WALLS], per_wall, strict=False)
+    ]
+    if len(lengths) > STUD_FORMULA_WALLS:
+        rest = per_wall[STUD_FORMULA_WALLS:]
+        terms.append(f"{sum(rest)} for {len(rest)} more walls")
+    listed = " + ".join(terms) or "0"
+    return sum(per_wall), (
+        f"sum over {len(lengths)} walls of (ceil(length m / {_n(spacing_m)} m spacing) + 1): "
+        f"{listed}"
+    )
+
+
+def _line(key: str, item: str, quantity: float, unit: str, formula: str, factor: float) -> BomLine:
+    """A line; ints are countable (round up with overhead), floats keep 3 decimals."""
+    if isinstance(quantity, int):
+        extra: int | float = _up(quantity * factor)
+        return BomLine(key, item, quantity, unit, formula, extra, f"ceil({quantity} x {factor:g})")
+    quantity = round(quantity, 3)
+    extra = round(quantity * factor, 3)
+    return BomLine(key, item, quantity, unit, formula, extra, f"{_n(quantity)} x {factor:g}")
+
+
+def bill_of_materials(params: BomInput) -> BomResult:
+    """The bill of materials for ``params``; see the module docstring for the formulas."""
+    lengths = wall_lengths_m(params)
+    length = sum(lengths)
+    area = length * params.ceiling_height_mm / 1000
+    layers = params.layers_per_side
+    board = 2 * layers * area
+    width, height = params.sheet_width_mm, params.sheet_height_mm
+    sheet_area = width * height / 1e6
+    sheets = _up(board / sheet_area)
+    studs, studs_formula = _studs(lengths, params.stud_spacing_mm / 1000)
+    screws = sheets * SCREWS_PER_SHEET
+    paint = 2 * area * PAINT_COATS * PAINT_L_PER_M2_PER_COAT
+    layer_s = "layer" if layers == 1 else "layers"
+    rows: list[tuple[str, str, float, str, str]] = [
+        ("sheets", f"Drywall sheet {_n(width)} x {_n(height)} mm", sheets, "sheets",
+         f"ceil(2 sides x {layers} {layer_s} x {_n(area)} m² / {_n(sheet_area)} m² per sheet)"),
+        ("studs", f"Stud {_n(params.ceiling_height_mm)} mm", studs, "pcs", studs_formula),
+        ("track", "Track, top and bottom", 2 * length, "m",
+         f"2 (top + bottom) x {_n(length)} m wall length"),
+        ("screws", "Drywall screws", screws, "pcs",
+         f"{sheets} sheets x {SCREWS_PER_SHEET} screws per sheet"),
+        ("tape", "Joint tape", sheets * TAPE_M_PER_SHEET, "m",
+         f"{sheets} sheets x {TAPE_M_PER_SHEET} m per sheet"),
+        ("compound", "Joint compound", board * COMPOUND_KG_PER_M2, "kg",
+         f"{_n(board)} m² board x {COMPOUND_KG_PER_M2} kg/m²"),
+        ("paint", "Paint", paint, "l", f"2 sides x {_n(area)} m² x {PAINT_COATS} coats"
+         f" x {PAINT_L_PER_M2_PER_COAT} l/m² per coat"),
+    ]  # fmt: skip
+    factor = 1 + params.overhead_percent / 100
+    lines = [_line(*row, factor) for row in rows]
+    totals = BomTotals(
+        walls=len(lengths),
+        wall_length_m=round(length, 3),
+        wall_area_m2=round(area, 3),
+        board_area_m2=round(board, 3),
+        overhead_percent=params.overhead_percent,
+        without_overhead={line.key: line.quantity for line in lines},
+        with_overhead={line.key: line.quantity_with_overhead for line in lines},
+    )
+    return BomResult(lines=lines, totals=totals)

@@ -1,0 +1,349 @@
+"""The bill of materials (documents.bom) against hand calculations. Pure: no Redis, no processes."""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+import msgspec
+import pytest
+
+from documents.bom import (
+    COMPOUND_KG_PER_M2,
+    PAINT_COATS,
+    PAINT_L_PER_M2_PER_COAT,
+    SCREWS_PER_SHEET,
+    TAPE_M_PER_SHEET,
+    BomInput,
+    BomInputError,
+    BomResult,
+    Page,
+    bill_of_materials,
+    wall_lengths_m,
+)
+from documents.model import Wall
+
+PT = 0.0254 / 72  # one PDF point in metres at full size
+SCALE_1_100 = PT * 100
+SCALE_1_50 = PT * 50
+
+
+def horizontal(length: float) -> Wall:
+    return Wall(x1=0, y1=0, x2=length, y2=0, thickness=0.1)
+
+
+def quantities(result: BomResult) -> dict[str, int | float]:
+    return {line.key: line.quantity for line in result.lines}
+
+
+def with_overhead(result: BomResult) -> dict[str, int | float]:
+    return {line.key: line.quantity_with_overhead for line in result.lines}
+
+
+def test_two_walls_match_the_hand_calculation() -> None:
+    # One 5 m wall and one 3 m wall (the second one vertical), all defaults:
+    # ceiling 3048 mm, studs at 406 mm, sheets 1220 x 2440 mm, 1 layer per side, 10 %.
+    walls = [horizontal(5), Wall(x1=2, y1=1, x2=2, y2=4, thickness=0.1)]
+    result = bill_of_materials(BomInput(walls=walls))
+
+    # Length: 5 + 3 = 8 m. Area of one face: 8 x 3.048 = 24.384 m².
+    # Board: 2 sides x 1 layer x 24.384 = 48.768 m².
+    assert result.totals.walls == 2
+    assert result.totals.wall_length_m == 8
+    assert result.totals.wall_area_m2 == 24.384
+    assert result.totals.board_area_m2 == 48.768
+    assert result.totals.overhead_percent == 10
+    assert quantities(result) == {
+        # A sheet is 1.22 x 2.44 = 2.9768 m²; 48.768 / 2.9768 = 16.38 -> 17 sheets.
+        "sheets": 17,
+        # 5 / 0.406 = 12.3 -> 13 + 1 = 14; 3 / 0.406 = 7.4 -> 8 + 1 = 9; 14 + 9 = 23.
+        "studs": 23,
+        # Top and bottom: 2 x 8 = 16 m.
+        "track": 16,
+        # 17 sheets x 32 = 544.
+        "screws": 544,
+        # 17 sheets x 3.6 m = 61.2 m.
+        "tape": 61.2,
+        # 48.768 m² x 0.5 kg/m² = 24.384 kg.
+        "compound": 24.384,
+        # 2 sides x 24.384 m² x 2 coats x 0.1 l/m² = 9.7536 -> 9.754 l.
+        "paint": 9.754,
+    }
+    assert with_overhead(result) == {
+        "sheets": 19,  # 17 x 1.1 = 18.7 -> 19
+        "studs": 26,  # 23 x 1.1 = 25.3 -> 26
+        "track": 17.6,  # 16 x 1.1
+        "screws": 599,  # 544 x 1.1 = 598.4 -> 599
+        "tape": 67.32,  # 61.2 x 1.1
+        "compound": 26.822,  # 24.384 x 1.1 = 26.8224
+        "paint": 10.729,  # 9.754 x 1.1 = 10.7294
+    }
+    assert result.totals.without_overhead == quantities(result)
+    assert result.totals.with_overhead == with_overhead(result)
+
+    lines = {line.key: line for line in result.lines}
+    assert lines["sheets"].formula == "ceil(2 sides x 1 layer x 24.384 m² / 2.977 m² per sheet)"
+    assert lines["sheets"].item == "Drywall sheet 1220 x 2440 mm"
+    assert lines["sheets"].overhead_formula == "ceil(17 x 1.1)"
+    assert lines["studs"].formula == (
+        "sum over 2 walls of (ceil(length m / 0.406 m spacing) + 1): "
+        "(ceil(5 / 0.406) + 1 = 14) + (ceil(3 / 0.406) + 1 = 9)"
+    )
+    assert lines["studs"].item == "Stud 3048 mm"
+    assert lines["track"].formula == "2 (top + bottom) x 8 m wall length"
+    assert lines["screws"].formula == "17 sheets x 32 screws per sheet"
+    assert lines["tape"].formula == "17 sheets x 3.6 m per sheet"
+    assert lines["compound"].formula == "48.768 m² board x 0.5 kg/m²"
+    assert lines["paint"].formula == "2 sides x 24.384 m² x 2 coats x 0.1 l/m² per coat"
+    assert lines["paint"].overhead_formula == "9.754 x 1.1"
+    assert [line.unit for line in result.lines] == ["sheets", "pcs", "m", "pcs", "m", "kg", "l"]
+
+
+def test_defaults_and_documented_constants() -> None:
+    params = msgspec.convert({"walls": []}, BomInput)
+    assert params.units == "m"
+    assert params.metres_per_unit is None
+    assert params.ceiling_height_mm == 3048
+    assert params.overhead_percent == 10
+    assert params.stud_spacing_mm == 406
+    assert (params.sheet_width_mm, params.sheet_height_mm) == (1220, 2440)
+    assert params.layers_per_side == 1
+    assert (SCREWS_PER_SHEET, TAPE_M_PER_SHEET, COMPOUND_KG_PER_M2) == (32, 3.6, 0.5)
+    assert (PAINT_COATS, PAINT_L_PER_M2_PER_COAT) == (2, 0.1)
+    # No walls: every quantity is zero, nothing breaks.
+    result = bill_of_materials(params)
+    assert set(quantities(result).values()) == {0}
+    assert set(with_overhead(result).values()) == {0}
+
+
+def test_overhead_rounds_countable_items_up_without_float_noise() -> None:
+    # One 10 m wall, 1000 mm ceiling, 1 x 1 m sheets, studs every 1000 mm:
+    # board 2 x 10 x 1 = 20 m² -> 20 sheets; studs ceil(10 / 1) + 1 = 11.
+    params = BomInput(
+        walls=[horizontal(10)],
+        ceiling_height_mm=1000,
+        sheet_width_mm=1000,
+        sheet_height_mm=1000,
+        stud_spacing_mm=1000,
+    )
+    result = bill_of_materials(params)
+    assert quantities(result)["sheets"] == 20
+    assert quantities(result)["studs"] == 11
+    # 20 x 1.1 is 22.000000000000004 in floats: still 22, not 23. 11 x 1.1 = 12.1 -> 13.
+    assert with_overhead(result)["sheets"] == 22
+    assert with_overhead(result)["studs"] == 13
+    assert with_overhead(result)["screws"] == 704  # 640 x 1.1 = 704 exactly
+    # 25 %: 20 x 1.25 = 25; 11 x 1.25 = 13.75 -> 14; 2 x 10 m track x 1.25 = 25 m.
+    quarter = bill_of_materials(msgspec.structs.replace(params, overhead_percent=25))
+    assert with_overhead(quarter)["sheets"] == 25
+    assert with_overhead(quarter)["studs"] == 14
+    assert with_overhead(quarter)["track"] == 25
+    # No overhead: the same numbers twice.
+    none = bill_of_materials(msgspec.structs.replace(params, overhead_percent=0))
+    assert with_overhead(none) == quantities(none)
+
+
+def test_stud_count_is_per_wall_and_ignores_float_noise() -> None:
+    # 4.06 / 0.406 is 10.000000000000002 in floats: ceil gives 10, so 11 studs, not 12.
+    assert quantities(bill_of_materials(BomInput(walls=[horizontal(4.06)])))["studs"] == 11
+    # Per wall, then summed: two 1 m walls need (ceil(2.46) + 1) x 2 = 8 studs,
+    # whereas one 2 m wall needs ceil(4.93) + 1 = 6.
+    assert quantities(bill_of_materials(BomInput(walls=[horizontal(1)] * 2)))["studs"] == 8
+    assert quantities(bill_of_materials(BomInput(walls=[horizontal(2)])))["studs"] == 6
+
+
+def test_layers_per_side_multiply_board_but_not_paint() -> None:
+    one = bill_of_materials(BomInput(walls=[horizontal(5), horizontal(3)]))
+    two = bill_of_materials(BomInput(walls=[horizontal(5), horizontal(3)], layers_per_side=2))
+    # Board 2 x 2 x 24.384 = 97.536 m²; 97.536 / 2.9768 = 32.77 -> 33 sheets.
+    assert quantities(two)["sheets"] == 33
+    assert quantities(two)["screws"] == 33 * 32
+    assert quantities(two)["compound"] == 48.768
+    assert quantities(two)["paint"] == quantities(one)["paint"]
+    assert quantities(two)["studs"] == quantities(one)["studs"]
+    assert next(line for line in two.lines if line.key == "sheets").formula == (
+        "ceil(2 sides x 2 layers x 24.384 m² / 2.977 m² per sheet)"
+    )
+
+
+def test_units_and_override_for_walls_given_by_hand() -> None:
+    in_metres = bill_of_materials(BomInput(walls=[horizontal(5), horizontal(3)]))
+    in_mm = msgspec.convert(
+        {
+            "walls": [msgspec.to_builtins(horizontal(5000)), msgspec.to_builtins(horizontal(3000))],
+            "units": "mm",
+        },
+        BomInput,
+    )
+    assert quantities(bill_of_materials(in_mm)) == quantities(in_metres)
+    # 1:100 drawing measured in points: 5 m is 5 / SCALE_1_100 points.
+    override = BomInput(
+        walls=[horizontal(5 / SCALE_1_100), horizontal(3 / SCALE_1_100)],
+        units="pt",
+        metres_per_unit=SCALE_1_100,  # wins over units
+    )
+    assert wall_lengths_m(override) == pytest.approx([5, 3])
+    assert quantities(bill_of_materials(override)) == quantities(in_metres)
+
+
+def ingest_result(second_scale: dict[str, Any] | None) -> dict[str, Any]:
+    """An ingest-like result in PDF points, with the extra fields real results carry."""
+    return {
+        "pages": [
+            {
+                "index": 0,
+                "width": 1190.55,
+                "height": 841.89,
+                "source": "vector",
+                "scale": {"metres_per_unit": SCALE_1_100, "source": "text"},
+                "walls": [
+                    # 360 pt = 5 in = 127 mm on paper = 12.7 m at 1:100.
+                    {"x1": 100, "y1": 100, "x2": 460, "y2": 100, "thickness": 7.09},
+                    # 216 by 288 pt: a 3-4-5 triangle, so 360 pt again = 12.7 m.
+                    {"x1": 100, "y1": 100, "x2": 316, "y2": 388, "thickness": 7.09},
+                ],
+                "text": [{"text": "1:100", "bbox": [10, 10, 40, 20]}],
+            },
+            {
+                "index": 1,
+                "width": 1190.55,
+                "height": 841.89,
+                "source": "vector",
+                "scale": second_scale,
+                # 144 pt = 2 in = 50.8 mm on paper = 2.54 m at 1:50.
+                "walls": [{"x1": 50, "y1": 50, "x2": 50, "y2": 194, "thickness": 3.5}],
+                "text": [],
+            },
+            # A cover page: no walls, so it needs no scale.
+            {
+                "index": 2,
+                "width": 595,
+                "height": 842,
+                "source": "raster",
+                "scale": None,
+                "walls": [],
+                "text": [],
+            },
+        ],
+        "document": {"pages": 3, "producer": "test"},
+    }
+
+
+def test_whole_ingest_result_in_points_is_converted_by_each_pages_scale() -> None:
+    body = msgspec.json.encode(
+        ingest_result({"metres_per_unit": SCALE_1_50, "source": "parameter"})
+    )
+    params = msgspec.json.decode(body, type=BomInput)  # as the gateway decodes it
+    assert wall_lengths_m(params) == pytest.approx([12.7, 12.7, 2.54])
+    result = bill_of_materials(params)
+    # Length 12.7 + 12.7 + 2.54 = 27.94 m; one face 27.94 x 3.048 = 85.16112 m²;
+    # board 2 x 85.16112 = 170.32224 m²; / 2.9768 = 57.2 -> 58 sheets.
+    # Studs: 12.7 / 0.406 = 31.3 -> 32 + 1 = 33, twice; 2.54 / 0.406 = 6.3 -> 7 + 1 = 8;
+    # 33 + 33 + 8 = 74.
+    assert result.totals.walls == 3
+    assert result.totals.wall_length_m == 27.94
+    assert result.totals.wall_area_m2 == 85.161
+    assert quantities(result)["sheets"] == 58
+    assert quantities(result)["studs"] == 74
+    assert quantities(result)["track"] == 55.88
+    # The same walls given by hand in metres give the same bill.
+    by_hand = BomInput(walls=[horizontal(12.7), horizontal(12.7), horizontal(2.54)])
+    assert quantities(bill_of_materials(by_hand)) == quantities(result)
+
+
+def test_override_replaces_every_pages_scale() -> None:
+    raw = ingest_result(None) | {"metres_per_unit": SCALE_1_100}
+    params = msgspec.convert(raw, BomInput)
+    # Page 1 (unknown scale) and page 0 (1:100 from the text) both at 1:100:
+    # 144 pt there is 5.08 m.
+    assert wall_lengths_m(params) == pytest.approx([12.7, 12.7, 5.08])
+
+
+def test_page_with_walls_and_unknown_scale_is_an_error_naming_the_page() -> None:
+    raw = ingest_result(None)
+    raw["pages"][1]["index"] = 3
+    with pytest.raises(BomInputError, match=r"page 3 has 1 wall\(s\) but no scale"):
+        BomInput(pages=msgspec.convert(raw["pages"], list[Page]))
+    assert issubclass(BomInputError, ValueError)
+    # Decoded (as the gateway does), the same message is a validation error: a 400.
+    with pytest.raises(msgspec.ValidationError, match="page 3 .*metres_per_unit"):
+        msgspec.json.decode(msgspec.json.encode(raw), type=BomInput)
+    # Without an index, the page is named by its position in the list.
+    del raw["pages"][1]["index"]
+    with pytest.raises(msgspec.ValidationError, match="page 1 has"):
+        msgspec.convert(raw, BomInput)
+
+
+def test_walls_or_pages_exactly_one() -> None:
+    with pytest.raises(msgspec.ValidationError, match="exactly one of 'walls' or 'pages'"):
+        msgspec.convert({}, BomInput)
+    with pytest.raises(BomInputError, match="exactly one"):
+        BomInput(walls=[], pages=[])
+
+
+@pytest.mark.parametrize(
+    ("field", "value", "expected"),
+    [
+        ("ceiling_height_mm", -3048, "Expected `float` > 0.0 - at `$.ceiling_height_mm`"),
+        ("ceiling_height_mm", 0, "at `$.ceiling_height_mm`"),
+        ("stud_spacing_mm", 0, "at `$.stud_spacing_mm`"),
+        ("sheet_width_mm", -1, "at `$.sheet_width_mm`"),
+        ("sheet_height_mm", "2440", "Expected `float`, got `str` - at `$.sheet_height_mm`"),
+        ("overhead_percent", -5, "Expected `float` >= 0.0 - at `$.overhead_percent`"),
+        ("layers_per_side", 0, "at `$.layers_per_side`"),
+        ("layers_per_side", 1.5, "Expected `int`, got `float`"),
+        ("metres_per_unit", 0, "at `$.metres_per_unit`"),
+        ("units", "furlong", "Invalid enum value 'furlong' - at `$.units`"),
+    ],
+)
+def test_bad_params_are_rejected_by_msgspec(field: str, value: object, expected: str) -> None:
+    with pytest.raises(msgspec.ValidationError, match=re.escape(expected)):
+        msgspec.json.decode(msgspec.json.encode({"walls": [], field: value}), type=BomInput)
+
+
+def test_bad_params_are_rejected_when_constructed_directly() -> None:
+    with pytest.raises(BomInputError, match="must be > 0"):
+        BomInput(walls=[], ceiling_height_mm=-3048)
+    with pytest.raises(BomInputError, match="layers_per_side"):
+        BomInput(walls=[], layers_per_side=0)
+
+
+def test_bad_scale_and_walls_are_rejected() -> None:
+    raw = ingest_result({"metres_per_unit": -1, "source": "text"})
+    with pytest.raises(msgspec.ValidationError, match=r"at `\$.pages\[1\].scale.metres_per_unit`"):
+        msgspec.convert(raw, BomInput)
+    with pytest.raises(msgspec.ValidationError, match=r"`\$.walls\[0\].x2`"):
+        msgspec.convert(
+            {"walls": [{"x1": 0, "y1": 0, "x2": "a", "y2": 0, "thickness": 1}]}, BomInput
+        )
+    with pytest.raises(BomInputError, match="finite"):
+        BomInput(walls=[horizontal(float("inf"))])
+
+
+def test_zero_length_walls_are_ignored() -> None:
+    result = bill_of_materials(BomInput(walls=[horizontal(0), horizontal(5)]))
+    assert result.totals.walls == 1
+    assert quantities(result)["studs"] == 14
+
+
+def test_many_walls_keep_the_stud_formula_short() -> None:
+    # 25 walls of 1 m: ceil(1 / 0.406) + 1 = 4 studs each, 100 in all; the formula lists
+    # 10 walls and sums the other 15 (60 studs).
+    result = bill_of_materials(BomInput(walls=[horizontal(1)] * 25))
+    studs = next(line for line in result.lines if line.key == "studs")
+    assert studs.quantity == 100
+    assert studs.formula.startswith("sum over 25 walls of")
+    assert studs.formula.count("ceil(1 / 0.406) + 1 = 4") == 10
+    assert studs.formula.endswith(" + 60 for 15 more walls")
+
+
+def test_result_and_schema_encode_to_json() -> None:
+    result = bill_of_materials(BomInput(walls=[horizontal(5), horizontal(3)]))
+    decoded = msgspec.json.decode(msgspec.json.encode(result), type=BomResult)
+    assert decoded == result
+    plain = msgspec.to_builtins(result)
+    assert plain["lines"][0]["quantity"] == 17 and isinstance(plain["lines"][0]["quantity"], int)
+    schema = msgspec.json.schema(BomInput)
+    properties = schema["$defs"]["BomInput"]["properties"]
+    assert properties["ceiling_height_mm"]["exclusiveMinimum"] == 0
+    assert properties["ceiling_height_mm"]["default"] == 3048

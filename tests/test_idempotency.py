@@ -1,0 +1,162 @@
+"""An Idempotency-Key makes a retried submission return the same job: no second job hash,
+no second stream entry, however the retry comes (lost reply, concurrent, Python API)."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+
+import httpx
+import pytest
+import redis
+
+from shared.client import Sluice
+from shared.errors import InvalidInputError, QueueFullError
+from shared.keys import keys_for
+
+JSON = {"content-type": "application/json"}
+
+
+def text(value: bytes | str | None) -> str | None:
+    return value.decode() if isinstance(value, bytes) else value
+
+
+def job_hashes(sync_redis: redis.Redis, namespace: str, function: str) -> list[str | None]:
+    return [text(key) for key in sync_redis.keys(keys_for(namespace, function).job("*"))]
+
+
+def assert_one_job(sync_redis: redis.Redis, namespace: str, function: str, job_id: str) -> None:
+    keys = keys_for(namespace, function)
+    assert sync_redis.xlen(keys.stream) == 1
+    assert job_hashes(sync_redis, namespace, function) == [keys.job(job_id)]
+
+
+async def test_same_key_twice_is_one_job(
+    http: httpx.AsyncClient, sync_redis: redis.Redis, namespace: str
+) -> None:
+    headers = {"Idempotency-Key": "order-42"}
+    first = await http.post("/v1/jobs/echo", json={"n": 1}, headers=headers)
+    second = await http.post("/v1/jobs/echo", json={"n": 1}, headers=headers)
+    assert first.status_code == second.status_code == 202
+    assert first.json() == second.json()
+    assert second.headers["location"] == f"/v1/jobs/{first.json()['job_id']}"
+    job_id = first.json()["job_id"]
+    assert_one_job(sync_redis, namespace, "echo", job_id)
+    assert sync_redis.get(keys_for(namespace, "echo").idempotency("order-42")) == job_id.encode()
+    # The job keeps the first submission's input.
+    assert sync_redis.hget(keys_for(namespace, "echo").job(job_id), "input") == b'{"n":1}'
+
+
+async def test_retry_after_a_lost_reply_returns_the_job_the_server_created(
+    http: httpx.AsyncClient, sync_redis: redis.Redis, namespace: str
+) -> None:
+    """The first request reaches the gateway, but the client hangs up before the answer."""
+    key = "lost-reply-1"
+    idempotency = keys_for(namespace, "work").idempotency(key)
+    body = b'{"seconds": 0.5}'
+    url = httpx.URL(str(http.base_url))
+    reader, writer = await asyncio.open_connection(url.host, url.port)
+    writer.write(
+        b"POST /v1/jobs/work HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
+        b"Idempotency-Key: " + key.encode() + b"\r\n"
+        b"Content-Length: " + str(len(body)).encode() + b"\r\n\r\n" + body
+    )
+    await writer.drain()
+    writer.close()  # without reading the reply
+    await writer.wait_closed()
+
+    deadline = time.monotonic() + 5
+    while (created := text(sync_redis.get(idempotency))) is None and time.monotonic() < deadline:
+        await asyncio.sleep(0.02)
+    assert created is not None, "the gateway did not queue the first request"
+
+    retry = await http.post("/v1/jobs/work", content=body, headers={"Idempotency-Key": key, **JSON})
+    assert retry.status_code == 202, retry.text
+    assert retry.json()["job_id"] == created
+    assert retry.json()["status"] == "queued"
+    assert_one_job(sync_redis, namespace, "work", created)
+    status = (await http.get(f"/v1/jobs/{created}")).json()
+    assert status["status"] == "queued" and status["created_at"] == retry.json()["created_at"]
+
+
+async def test_different_keys_and_functions_are_separate_jobs(
+    http: httpx.AsyncClient, sync_redis: redis.Redis, namespace: str
+) -> None:
+    ids: dict[tuple[str, str], set[str]] = {}
+    for function, key in (("echo", "a"), ("echo", "b"), ("work", "a"), ("echo", "a")):
+        reply = await http.post(f"/v1/jobs/{function}", json={}, headers={"Idempotency-Key": key})
+        assert reply.status_code == 202, reply.text
+        ids.setdefault((function, key), set()).add(reply.json()["job_id"])
+    # Without a key, every submission is a job of its own.
+    for _ in range(2):
+        assert (await http.post("/v1/jobs/work", json={})).status_code == 202
+    assert all(len(found) == 1 for found in ids.values()), ids
+    assert len(set.union(*ids.values())) == 3
+    assert sync_redis.xlen(keys_for(namespace, "echo").stream) == 2
+    assert sync_redis.xlen(keys_for(namespace, "work").stream) == 3
+    assert len(job_hashes(sync_redis, namespace, "echo")) == 2
+    assert len(job_hashes(sync_redis, namespace, "work")) == 3
+
+
+async def test_concurrent_submissions_with_one_key_make_one_job(
+    http: httpx.AsyncClient, sync_redis: redis.Redis, namespace: str
+) -> None:
+    replies = await asyncio.gather(
+        *(
+            http.post("/v1/jobs/echo", json={"i": i}, headers={"Idempotency-Key": "burst"})
+            for i in range(20)
+        )
+    )
+    assert {reply.status_code for reply in replies} == {202}
+    job_ids = {reply.json()["job_id"] for reply in replies}
+    assert len(job_ids) == 1
+    assert_one_job(sync_redis, namespace, "echo", job_ids.pop())
+
+
+async def test_retry_of_a_queued_job_is_not_refused_when_the_queue_is_full(
+    http: httpx.AsyncClient, sync_redis: redis.Redis, namespace: str
+) -> None:
+    """tiny_queue holds 2: a retry of one of them is no new job, so it is not over the bound."""
+    headers = {"Idempotency-Key": "full-1"}
+    first = await http.post("/v1/jobs/tiny_queue", json={}, headers=headers)
+    assert (await http.post("/v1/jobs/tiny_queue", json={})).status_code == 202
+    retry = await http.post("/v1/jobs/tiny_queue", json={}, headers=headers)
+    assert retry.status_code == 202 and retry.json()["job_id"] == first.json()["job_id"]
+    other = await http.post("/v1/jobs/tiny_queue", json={}, headers={"Idempotency-Key": "full-2"})
+    assert other.status_code == 429
+    assert sync_redis.xlen(keys_for(namespace, "tiny_queue").stream) == 2
+    assert sync_redis.get(keys_for(namespace, "tiny_queue").idempotency("full-2")) is None
+
+
+async def test_idempotency_through_the_python_api(
+    sluice: Sluice, sync_redis: redis.Redis, namespace: str
+) -> None:
+    first = await sluice.submit("echo", {"a": 1}, idempotency_key="py-1")
+    again = await sluice.submit("echo", {"a": 1}, idempotency_key="py-1")
+    assert again == first
+    burst = await asyncio.gather(
+        *(sluice.submit("echo", {"i": i}, idempotency_key="py-2") for i in range(20))
+    )
+    assert len({submission.job_id for submission in burst}) == 1
+    assert burst[0].job_id != first.job_id
+    elsewhere = await sluice.submit("work", {}, idempotency_key="py-1")
+    assert elsewhere.job_id != first.job_id and elsewhere.function == "work"
+    assert sync_redis.xlen(keys_for(namespace, "echo").stream) == 2
+    assert len(job_hashes(sync_redis, namespace, "echo")) == 2
+    assert sync_redis.xlen(keys_for(namespace, "work").stream) == 1
+
+    # A retry after the job ended still names that job, with its status.
+    await sluice.cancel(first.job_id)
+    retried = await sluice.submit("echo", {"a": 1}, idempotency_key="py-1")
+    assert retried.job_id == first.job_id and retried.status == "cancelled"
+    assert sync_redis.xlen(keys_for(namespace, "echo").stream) == 1  # the cancelled one left
+
+    for bad in ("", "with space", "x" * 256, "tab\t", "ünï"):
+        with pytest.raises(InvalidInputError) as caught:
+            await sluice.submit("echo", {}, idempotency_key=bad)
+        assert caught.value.details["field"] == "Idempotency-Key"
+    for _ in range(2):
+        await sluice.submit("tiny_queue", {})
+    with pytest.raises(QueueFullError):
+        await sluice.submit("tiny_queue", {}, idempotency_key="py-3")
+    assert len(job_hashes(sync_redis, namespace, "echo")) == 2
