@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable
 from typing import Any
 
 import msgspec
 
+from consumers.context import Attempt, InlineJob
 from consumers.errors import AttemptFailed
 from consumers.pool import ProcessPool
 from shared.errors import PermanentError
@@ -15,39 +15,13 @@ from shared.functions import FunctionSpec
 from shared.jobs import json_encoder
 
 
-class InlineJob:
-    """The job context an async handler sees."""
-
-    def __init__(self, job_id: str, attempt: int, report: Callable[[float, str], None]) -> None:
-        self._job_id = job_id
-        self._attempt = attempt
-        self._report = report
-
-    @property
-    def job_id(self) -> str:
-        return self._job_id
-
-    @property
-    def attempt(self) -> int:
-        return self._attempt
-
-    def progress(self, percent: float, message: str = "") -> None:
-        self._report(max(0.0, min(100.0, float(percent))), str(message))
-
-
-async def _run_inline(
-    spec: FunctionSpec,
-    job_id: str,
-    attempt: int,
-    payload: bytes,
-    report: Callable[[float, str], None],
-) -> bytes:
+async def _run_inline(spec: FunctionSpec, attempt: Attempt) -> bytes:
     try:
-        params = spec.decode_input(payload)
+        params = spec.decode_input(attempt.payload)
     except msgspec.MsgspecError as exc:
         raise PermanentError(str(exc), type="InvalidInput") from exc
     try:
-        result: Any = await spec.handler(InlineJob(job_id, attempt, report), params)
+        result: Any = await spec.handler(InlineJob(attempt), params)
     except (PermanentError, asyncio.CancelledError):
         raise
     except Exception as exc:
@@ -58,19 +32,12 @@ async def _run_inline(
         raise PermanentError(f"result is not JSON-encodable: {exc}", type="InvalidResult") from exc
 
 
-async def run_attempt(
-    spec: FunctionSpec,
-    pool: ProcessPool,
-    job_id: str,
-    attempt: int,
-    payload: bytes,
-    report: Callable[[float, str], None],
-) -> bytes:
+async def run_attempt(spec: FunctionSpec, pool: ProcessPool, attempt: Attempt) -> bytes:
     """The result as JSON; raises PermanentError, AttemptFailed (time limit included)."""
     if spec.is_async:
-        work = _run_inline(spec, job_id, attempt, payload, report)
+        work = _run_inline(spec, attempt)
     else:
-        work = pool.run(spec.name, job_id, attempt, payload, spec.memory_mb, report)
+        work = pool.run(spec, attempt)
     try:
         return await asyncio.wait_for(work, timeout=spec.timeout)
     except TimeoutError:

@@ -1,8 +1,9 @@
 """The code that runs inside a warm child process: take a task, run the handler, reply.
 
 Messages on the pipe (tuples, pickled by multiprocessing):
-parent -> child ``(function, job_id, attempt, input_json, memory_mb)``;
-child -> parent ``("progress", percent, message)``, then one of ``("ok", result_json)``,
+parent -> child ``(function, job_id, attempt, input_json, memory_mb, document or None)``;
+child -> parent ``("progress", percent, message)`` and ``("artifact", name, type, data)``
+any number of times, then one of ``("ok", result_json)``,
 ``("permanent", type, message)`` or ``("error", type, message)``.
 """
 
@@ -18,7 +19,7 @@ from multiprocessing.connection import Connection
 import msgspec
 
 from shared.errors import PermanentError
-from shared.functions import get_function, load_functions
+from shared.functions import artifact_path, get_function, load_functions
 from shared.jobs import json_encoder
 
 _MB = 1024 * 1024
@@ -27,10 +28,11 @@ _MB = 1024 * 1024
 class ChildJob:
     """The job context a synchronous handler sees."""
 
-    def __init__(self, conn: Connection, job_id: str, attempt: int) -> None:
+    def __init__(self, conn: Connection, job_id: str, attempt: int, document: bytes | None) -> None:
         self._conn = conn
         self._job_id = job_id
         self._attempt = attempt
+        self._document = document
 
     @property
     def job_id(self) -> str:
@@ -42,6 +44,16 @@ class ChildJob:
 
     def progress(self, percent: float, message: str = "") -> None:
         self._conn.send(("progress", max(0.0, min(100.0, float(percent))), str(message)))
+
+    def document(self) -> bytes:
+        if self._document is None:
+            raise PermanentError("this function takes no document", type="NoDocument")
+        return self._document
+
+    def save_artifact(self, name: str, data: bytes, content_type: str) -> str:
+        path = artifact_path(self._job_id, name)
+        self._conn.send(("artifact", name, content_type, bytes(data)))
+        return path
 
 
 def _virtual_memory_bytes() -> int:
@@ -73,8 +85,10 @@ def _limit_memory(limit: int) -> None:
     resource.setrlimit(resource.RLIMIT_AS, (limit, hard))
 
 
-def _run_one(conn: Connection, task: tuple[str, str, int, bytes, int], baseline: int) -> None:
-    function, job_id, attempt, payload, memory_mb = task
+def _run_one(
+    conn: Connection, task: tuple[str, str, int, bytes, int, bytes | None], baseline: int
+) -> None:
+    function, job_id, attempt, payload, memory_mb, document = task
     spec = get_function(function)
     if spec is None:
         conn.send(("permanent", "UnknownFunction", f"no function {function!r} in this process"))
@@ -82,7 +96,7 @@ def _run_one(conn: Connection, task: tuple[str, str, int, bytes, int], baseline:
     _limit_memory(baseline + memory_mb * _MB)
     try:
         params = spec.decode_input(payload)
-        result = spec.handler(ChildJob(conn, job_id, attempt), params)
+        result = spec.handler(ChildJob(conn, job_id, attempt, document), params)
         encoded = json_encoder.encode(result)
     except PermanentError as exc:
         conn.send(("permanent", exc.type, exc.message))

@@ -10,18 +10,16 @@ from __future__ import annotations
 import asyncio
 import multiprocessing
 import os
-from collections.abc import Callable
 from multiprocessing.connection import Connection
 from multiprocessing.context import ForkServerContext
 from multiprocessing.process import BaseProcess
 from typing import Any
 
 from consumers.child import child_main
+from consumers.context import Artifact, Attempt
 from consumers.errors import AttemptFailed
 from shared.errors import PermanentError
-from shared.functions import BUILTIN_MODULES
-
-ProgressCallback = Callable[[float, str], None]
+from shared.functions import BUILTIN_MODULES, FunctionSpec
 
 
 class Child:
@@ -56,21 +54,24 @@ class Child:
             how = f"killed by signal {-code}" if code is not None and code < 0 else f"exit {code}"
             raise AttemptFailed("WorkerDied", f"the process running the job died ({how})") from None
 
-    async def run(
-        self,
-        function: str,
-        job_id: str,
-        attempt: int,
-        payload: bytes,
-        memory_mb: int,
-        on_progress: ProgressCallback,
-    ) -> bytes:
-        self.conn.send((function, job_id, attempt, payload, memory_mb))
+    async def run(self, spec: FunctionSpec, attempt: Attempt) -> bytes:
+        self.conn.send(
+            (
+                spec.name,
+                attempt.job_id,
+                attempt.attempt,
+                attempt.payload,
+                spec.memory_mb,
+                attempt.document,
+            )
+        )
         while True:
             message = await self._receive()
             kind = message[0]
             if kind == "progress":
-                on_progress(message[1], message[2])
+                attempt.report(message[1], message[2])
+            elif kind == "artifact":
+                attempt.artifacts.append(Artifact(message[1], message[2], message[3]))
             elif kind == "ok":
                 result: bytes = message[1]
                 return result
@@ -108,19 +109,11 @@ class ProcessPool:
     def _spawn(self) -> Child:
         return Child(self._get_context(), self._modules)
 
-    async def run(
-        self,
-        function: str,
-        job_id: str,
-        attempt: int,
-        payload: bytes,
-        memory_mb: int,
-        on_progress: ProgressCallback,
-    ) -> bytes:
+    async def run(self, spec: FunctionSpec, attempt: Attempt) -> bytes:
         """Run the handler in a warm child; cancelling this kills the child."""
         child = self._idle.pop() if self._idle else await asyncio.to_thread(self._spawn)
         try:
-            result = await child.run(function, job_id, attempt, payload, memory_mb, on_progress)
+            result = await child.run(spec, attempt)
         except BaseException as exc:
             if isinstance(exc, PermanentError | AttemptFailed) and child.process.is_alive():
                 self._keep(child)

@@ -19,6 +19,7 @@ from redis.asyncio import Redis
 
 from consumers.attempt import run_attempt
 from consumers.batch import ScriptBatcher
+from consumers.context import Artifact, Attempt
 from consumers.errors import AttemptFailed
 from consumers.pool import ProcessPool
 from consumers.streams import Entry, parse_xautoclaim, parse_xreadgroup
@@ -58,10 +59,12 @@ class RunningJob:
     finishing: bool = False
 
     def final_keys(self) -> list[str]:
-        keys = [self.keys.stream, self.keys.job(self.job_id), self.keys.dead]
-        if self.idempotency_key:
-            keys.append(self.keys.idempotency(self.idempotency_key))
-        return keys
+        return [
+            self.keys.stream,
+            self.keys.job(self.job_id),
+            self.keys.dead,
+            *self.keys.expiring_with(self.job_id, self.idempotency_key),
+        ]
 
 
 class Worker:
@@ -74,7 +77,8 @@ class Worker:
         self.keys = {spec.name: keys_for(settings.namespace, spec.name) for spec in specs}
         self.specs = {self.keys[spec.name].stream.encode(): spec for spec in specs}
         self.running: dict[bytes, RunningJob] = {}
-        self.pool = ProcessPool(settings.function_modules, max_idle=concurrency)
+        preload = tuple(module for spec in specs for module in spec.preload)
+        self.pool = ProcessPool((*settings.function_modules, *preload), max_idle=concurrency)
         self._stopping = asyncio.Event()
         self._slot_freed = asyncio.Event()
         self._wake_recovery = asyncio.Event()
@@ -306,15 +310,19 @@ class Worker:
         )
         began = time.perf_counter()
         try:
+            attempt = Attempt(
+                job.job_id,
+                job.attempt,
+                payload,
+                None,
+                lambda percent, message: self._report(job, percent, message),
+            )
             try:
-                result = await run_attempt(
-                    job.spec,
-                    self.pool,
-                    job.job_id,
-                    job.attempt,
-                    payload,
-                    lambda percent, message: self._report(job, percent, message),
-                )
+                if job.spec.takes_document:
+                    attempt.document = await self._read_document(job)
+                result = await run_attempt(job.spec, self.pool, attempt)
+                if attempt.artifacts:
+                    await self._write(lambda: self._save_artifacts(job, attempt.artifacts))
             except asyncio.CancelledError:
                 if job.stop_reason == "lost":
                     log.warning("lease_lost", ms=_ms(began))
@@ -347,6 +355,19 @@ class Worker:
             if self._gave_back:
                 self._gave_back = False
                 self._wake_recovery.set()  # a free slot for an entry we gave back
+
+    async def _read_document(self, job: RunningJob) -> bytes:
+        document = await self._write(lambda: self.redis.get(job.keys.upload(job.job_id)))
+        if not isinstance(document, bytes):
+            raise PermanentError("the job's document is gone (expired)", type="DocumentMissing")
+        return document
+
+    async def _save_artifacts(self, job: RunningJob, artifacts: list[Artifact]) -> None:
+        fields: dict[str, str | bytes] = {}
+        for artifact in artifacts:
+            fields[f"data:{artifact.name}"] = artifact.data
+            fields[f"type:{artifact.name}"] = artifact.content_type
+        await self.redis.hset(job.keys.artifacts(job.job_id), mapping=fields)  # type: ignore[arg-type]
 
     def _report(self, job: RunningJob, percent: float, message: str) -> None:
         async def write() -> None:

@@ -17,3 +17,13 @@ class Wall(msgspec.Struct, frozen=True):
     x2: float
     y2: float
     thickness: float
+
+
+class DocumentLimits(msgspec.Struct, frozen=True):
+    """Bounds that keep a hostile document from taking a consumer's time or memory."""
+
+    max_pages: int = 500
+    # Pixels of one rendered page or decoded image (about 4 bytes each while decoding).
+    max_pixels: int = 100_000_000
+    # Pages one render job may produce.
+    max_render_pages: int = 50

@@ -15,6 +15,7 @@ from starlette.routing import Match, Route
 
 from gateway.body import read_limited
 from gateway.middleware import CloseOnUnreadBody, RequestLogMiddleware
+from gateway.uploads import submit_multipart, submit_raw
 from shared.client import Sluice, redis_errors
 from shared.errors import (
     JobStateError,
@@ -27,10 +28,9 @@ from shared.errors import (
 from shared.jobs import CANCELLED, SUCCEEDED, json_encoder
 from shared.logs import configure_logging
 from shared.settings import Settings
+from shared.uploads import DOCUMENT_TYPES
 
 log = structlog.get_logger("gateway")
-
-JSON_TYPES = ("application/json",)
 
 
 def json_response(content: Any, status_code: int = 200, **headers: str) -> Response:
@@ -50,17 +50,24 @@ def sluice_of(request: Request) -> Sluice:
 async def submit_job(request: Request) -> Response:
     sluice = sluice_of(request)
     function = request.path_params["function"]
-    sluice.function(function)
+    spec = sluice.function(function)
     media_type = request.headers.get("content-type", "").split(";")[0].strip().lower()
-    if media_type not in JSON_TYPES:
-        raise UnsupportedMediaTypeError(
-            f"send the input as application/json, not {media_type or 'no content type'}",
-            accepted=list(JSON_TYPES),
-        )
-    body = await read_limited(request, sluice.settings.max_body_bytes)
-    submission = await sluice.submit(
-        function, body, idempotency_key=request.headers.get("idempotency-key")
+    idempotency_key = request.headers.get("idempotency-key")
+    accepted = (
+        ["multipart/form-data", *DOCUMENT_TYPES] if spec.takes_document else ["application/json"]
     )
+    if media_type not in accepted:
+        raise UnsupportedMediaTypeError(
+            f"{function} takes {' or '.join(accepted)}, not {media_type or 'no content type'}",
+            accepted=accepted,
+        )
+    if media_type == "multipart/form-data":
+        submission = await submit_multipart(request, sluice, function, idempotency_key)
+    elif media_type in DOCUMENT_TYPES:
+        submission = await submit_raw(request, sluice, function, idempotency_key)
+    else:
+        body = await read_limited(request, sluice.settings.max_body_bytes)
+        submission = await sluice.submit(function, body, idempotency_key=idempotency_key)
     return json_response(submission, 202, Location=submission.status_url)
 
 
@@ -75,6 +82,13 @@ async def job_result(request: Request) -> Response:
             f"job {status.job_id} is {status.status}, it has no result", status=status.status
         )
     return Response(bytes(memoryview(status.result)), media_type="application/json")
+
+
+async def job_artifact(request: Request) -> Response:
+    content_type, data = await sluice_of(request).artifact(
+        request.path_params["job_id"], request.path_params["name"]
+    )
+    return Response(data, media_type=content_type)
 
 
 async def cancel_job(request: Request) -> Response:
@@ -159,6 +173,7 @@ def create_app(settings: Settings | None = None) -> Starlette:
         Route("/v1/jobs/{job_id}", job_status, methods=["GET"]),
         Route("/v1/jobs/{job_id}", cancel_job, methods=["DELETE"]),
         Route("/v1/jobs/{job_id}/result", job_result, methods=["GET"]),
+        Route("/v1/jobs/{job_id}/artifacts/{name}", job_artifact, methods=["GET"]),
         Route("/v1/functions", list_functions, methods=["GET"]),
         Route("/healthz", healthz, methods=["GET"]),
         Route("/readyz", readyz, methods=["GET"]),

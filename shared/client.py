@@ -13,7 +13,7 @@ import asyncio
 import contextlib
 import re
 import time
-from collections.abc import AsyncIterator, Iterator, Mapping
+from collections.abc import AsyncIterable, AsyncIterator, Iterator, Mapping
 from typing import Any
 
 import msgspec
@@ -21,12 +21,14 @@ import redis.exceptions
 from redis.asyncio import Redis
 
 from shared.errors import (
+    ArtifactNotFoundError,
     InvalidInputError,
     JobNotFoundError,
     JobStateError,
     QueueFullError,
     UnavailableError,
     UnknownFunctionError,
+    UnsupportedMediaTypeError,
 )
 from shared.functions import FunctionSpec, load_functions
 from shared.jobs import (
@@ -44,7 +46,11 @@ from shared.keys import GROUP, function_of, keys_for, new_job_id
 from shared.redis import connect
 from shared.scripts import Scripts
 from shared.settings import Settings
+from shared.uploads import DOCUMENT_TYPES, sniff, store_upload
 
+# An idempotency key outlives its job's end by RESULT_TTL; this bounds it for a job that
+# never ends (stays queued), so the key cannot leak.
+IDEMPOTENCY_GRACE_SECONDS = 7 * 86_400
 _IDEMPOTENCY_KEY = re.compile(r"^[\x21-\x7e]{1,255}$")
 _FIELD_PATH = re.compile(r"at `(\$[^`]*)`")
 _MISSING_FIELD = re.compile(r"missing required field `([^`]+)`")
@@ -93,13 +99,13 @@ class Sluice:
             raise UnknownFunctionError(f"no function named {name!r}", function=name)
         return spec
 
-    def validate(self, spec: FunctionSpec, params: Any) -> bytes:
+    def validate(self, spec: FunctionSpec, params: Any, *, strict: bool = True) -> bytes:
         """Check params (JSON bytes or a Python value) against the schema; return JSON."""
         try:
             if isinstance(params, bytes | bytearray | memoryview):
                 value = spec.decode_input(bytes(params))
             else:
-                value = msgspec.convert(params, spec.input)
+                value = msgspec.convert(params, spec.input, strict=strict)
         except msgspec.ValidationError as exc:
             field = _field_of(exc)
             details = {"field": field} if field else {}
@@ -119,23 +125,97 @@ class Sluice:
             # Python callers: objects JSON cannot hold, lone surrogates in strings.
             raise InvalidInputError(f"input for {spec.name} is not JSON-encodable: {exc}") from exc
 
-    async def submit(
-        self, function: str, params: Any, *, idempotency_key: str | None = None
-    ) -> Submission:
-        """Validate and queue a job in one atomic Redis step."""
-        spec = self.function(function)
+    def _check_idempotency_key(self, idempotency_key: str | None) -> None:
         if idempotency_key is not None and not _IDEMPOTENCY_KEY.fullmatch(idempotency_key):
             raise InvalidInputError(
                 "Idempotency-Key must be 1-255 printable ASCII characters without spaces",
                 field="Idempotency-Key",
             )
-        payload = self.validate(spec, params)
-        keys = keys_for(self.settings.namespace, function)
+
+    async def submit(
+        self, function: str, params: Any, *, idempotency_key: str | None = None
+    ) -> Submission:
+        """Validate and queue a job in one atomic Redis step."""
+        spec = self.function(function)
+        self._check_idempotency_key(idempotency_key)
+        if spec.takes_document:
+            raise UnsupportedMediaTypeError(
+                f"{function} takes a document: send it as multipart/form-data or as the "
+                "raw body (application/pdf, image/png, image/jpeg)",
+                accepted=["multipart/form-data", *DOCUMENT_TYPES],
+            )
+        return await self._queue(spec, new_job_id(function), params, idempotency_key)
+
+    async def submit_document(
+        self,
+        function: str,
+        document: bytes | AsyncIterable[bytes],
+        params: Mapping[str, Any] | None = None,
+        *,
+        filename: str | None = None,
+        idempotency_key: str | None = None,
+        strict: bool = True,
+    ) -> Submission:
+        """Store a document (streamed, bounded) and queue a job that reads it.
+
+        The type comes from the document's bytes, not from its name or declared type.
+        ``strict=False`` accepts parameters as text ("150" for 150), as in a query string.
+        """
+        spec = self.function(function)
+        self._check_idempotency_key(idempotency_key)
+        if not spec.takes_document:
+            raise UnsupportedMediaTypeError(
+                f"{function} takes its input as application/json", accepted=["application/json"]
+            )
         job_id = new_job_id(function)
+        upload_key = keys_for(self.settings.namespace, function).upload(job_id)
+        chunks = _single(document) if isinstance(document, bytes) else document
+        with redis_errors():
+            size, head = await store_upload(
+                self.redis, upload_key, chunks, self.settings.max_upload_bytes
+            )
+        try:
+            content_type = sniff(head)
+            if content_type is None:
+                raise UnsupportedMediaTypeError(
+                    "the document is not a PDF, PNG or JPEG (judged by its bytes)",
+                    accepted=list(DOCUMENT_TYPES),
+                )
+            with_document = {
+                **(params or {}),
+                "document": {"content_type": content_type, "size": size, "filename": filename},
+            }
+            submission = await self._queue(
+                spec, job_id, with_document, idempotency_key, strict=strict
+            )
+        except BaseException:
+            with contextlib.suppress(Exception):
+                await self.redis.delete(upload_key)
+            raise
+        if submission.job_id != job_id:  # an idempotent replay: the first job has its own
+            with contextlib.suppress(Exception):
+                await self.redis.delete(upload_key)
+        return submission
+
+    async def _queue(
+        self,
+        spec: FunctionSpec,
+        job_id: str,
+        params: Any,
+        idempotency_key: str | None,
+        *,
+        strict: bool = True,
+    ) -> Submission:
+        function = spec.name
+        payload = self.validate(spec, params, strict=strict)
+        keys = keys_for(self.settings.namespace, function)
         created_at = now_iso()
-        script_keys = [keys.stream, keys.job(job_id)]
-        if idempotency_key is not None:
-            script_keys.append(keys.idempotency(idempotency_key))
+        script_keys = [
+            keys.stream,
+            keys.job(job_id),
+            keys.idempotency(idempotency_key or ""),
+            keys.upload(job_id),
+        ]
         backlog = spec.max_backlog or self.settings.max_backlog
         with redis_errors():
             reply = await self._scripts.submit(
@@ -148,6 +228,7 @@ class Sluice:
                     created_at,
                     backlog,
                     idempotency_key or "",
+                    self.settings.result_ttl + IDEMPOTENCY_GRACE_SECONDS,
                 ],
             )
         outcome, value = reply[0].decode(), reply[1].decode()
@@ -198,17 +279,32 @@ class Sluice:
             )
         return status.result_value()
 
+    async def artifact(self, job_id: str, name: str) -> tuple[str, bytes]:
+        """(content type, bytes) of a file the job saved."""
+        function, key = self._job_key(job_id)
+        artifacts = keys_for(self.settings.namespace, function).artifacts(job_id)
+        with redis_errors():
+            exists, (content_type, data) = await asyncio.gather(
+                self.redis.exists(key),
+                self.redis.hmget(artifacts, [f"type:{name}", f"data:{name}"]),
+            )
+        if not exists:
+            raise JobNotFoundError(f"no job {job_id!r} (unknown or expired)", job_id=job_id)
+        if data is None or content_type is None:
+            raise ArtifactNotFoundError(f"job {job_id} has no artifact {name!r}", name=name)
+        if isinstance(content_type, bytes):
+            content_type = content_type.decode()
+        return str(content_type), data if isinstance(data, bytes) else data.encode()
+
     async def cancel(self, job_id: str) -> JobStatus:
         """Cancel a queued or running job; JobStateError if it has already ended."""
         function, key = self._job_key(job_id)
         keys = keys_for(self.settings.namespace, function)
         with redis_errors():
             idempotency_key = await self.redis.hget(key, "idempotency_key")
-            script_keys = [keys.stream, key]
-            if idempotency_key:
-                if isinstance(idempotency_key, bytes):
-                    idempotency_key = idempotency_key.decode()
-                script_keys.append(keys.idempotency(idempotency_key))
+            if isinstance(idempotency_key, bytes):
+                idempotency_key = idempotency_key.decode()
+            script_keys = [keys.stream, key, *keys.expiring_with(job_id, idempotency_key or "")]
             reply = await self._scripts.cancel(
                 script_keys, [GROUP, now_iso(), self.settings.result_ttl]
             )
@@ -236,3 +332,7 @@ class Sluice:
                 raise TimeoutError(f"job {job_id} still {status.status} after {timeout}s")
             await asyncio.sleep(delay)
             delay = min(delay * 1.5, 0.5)
+
+
+async def _single(data: bytes) -> AsyncIterator[bytes]:
+    yield data

@@ -39,6 +39,11 @@ class JobNotFoundError(SluiceError):
     type = "job_not_found"
 
 
+class ArtifactNotFoundError(SluiceError):
+    status_code = 404
+    type = "artifact_not_found"
+
+
 class NotFoundError(SluiceError):
     status_code = 404
     type = "not_found"

@@ -6,6 +6,7 @@ import dataclasses
 import importlib
 import inspect
 import random
+import re
 from collections.abc import Callable, Iterable
 from typing import Any, Protocol
 
@@ -24,7 +25,7 @@ __all__ = [
     "registered_functions",
 ]
 
-BUILTIN_MODULES = ("shared.builtins",)
+BUILTIN_MODULES = ("shared.builtins", "documents.functions")
 
 
 class JobContext(Protocol):
@@ -37,6 +38,25 @@ class JobContext(Protocol):
     def attempt(self) -> int: ...
 
     def progress(self, percent: float, message: str = "") -> None: ...
+
+    def document(self) -> bytes:
+        """The uploaded document of a ``takes_document`` function."""
+        ...
+
+    def save_artifact(self, name: str, data: bytes, content_type: str) -> str:
+        """Keep a file the job made; it is served at the returned URL path once the
+        job has ended (and expires with it)."""
+        ...
+
+
+ARTIFACT_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,99}")
+
+
+def artifact_path(job_id: str, name: str) -> str:
+    """The URL path of an artifact; ValueError for a name that cannot be one."""
+    if not ARTIFACT_NAME.fullmatch(name):
+        raise ValueError(f"artifact name {name!r} must match {ARTIFACT_NAME.pattern}")
+    return f"/v1/jobs/{job_id}/artifacts/{name}"
 
 
 Handler = Callable[..., Any]
@@ -57,6 +77,10 @@ class FunctionSpec:
     memory_mb: int = 2048
     # Backlog bound for this function; None means the settings' default.
     max_backlog: int | None = None
+    # The job comes with an uploaded document (PDF, PNG, JPEG): job.document() reads it.
+    takes_document: bool = False
+    # Heavy modules the warm child processes import before their first job.
+    preload: tuple[str, ...] = ()
     description: str = ""
 
     @property
@@ -90,6 +114,8 @@ def function(
     max_backoff: float = 300.0,
     memory_mb: int = 2048,
     max_backlog: int | None = None,
+    takes_document: bool = False,
+    preload: tuple[str, ...] = (),
 ) -> Callable[[Handler], Handler]:
     """Register the decorated handler as the function ``name``."""
     if not FUNCTION_NAME.fullmatch(name):
@@ -118,6 +144,8 @@ def function(
             max_backoff=max_backoff,
             memory_mb=memory_mb,
             max_backlog=max_backlog,
+            takes_document=takes_document,
+            preload=preload,
             description=inspect.getdoc(handler) or "",
         )
         return handler

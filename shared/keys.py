@@ -51,6 +51,21 @@ class FunctionKeys:
         """The job's status hash."""
         return f"{self._prefix}:job:{job_id}"
 
+    def upload(self, job_id: str) -> str:
+        """The document uploaded with the job (a string, written in chunks)."""
+        return f"{self._prefix}:upload:{job_id}"
+
+    def artifacts(self, job_id: str) -> str:
+        """Files a job produced: hash of ``data:<name>`` and ``type:<name>`` fields."""
+        return f"{self._prefix}:artifacts:{job_id}"
+
+    def expiring_with(self, job_id: str, idempotency_key: str = "") -> list[str]:
+        """The keys that expire when the job's status does."""
+        keys = [self.upload(job_id), self.artifacts(job_id)]
+        if idempotency_key:
+            keys.append(self.idempotency(idempotency_key))
+        return keys
+
     def idempotency(self, key: str) -> str:
         """Maps a client's Idempotency-Key to the job it created."""
         return f"{self._prefix}:idem:{key}"

@@ -46,6 +46,8 @@ class Settings:
     result_ttl: int = 86_400
     # Largest JSON body the gateway reads.
     max_body_bytes: int = 1_048_576
+    # Largest uploaded document (multipart or raw body), streamed into Redis.
+    max_upload_bytes: int = 52_428_800
     # Default bound on a function's backlog (XLEN of its stream) before 429.
     max_backlog: int = 100_000
     # Seconds in-flight jobs get to finish after SIGTERM before they are released.
@@ -73,6 +75,7 @@ class Settings:
             heartbeat_interval=heartbeat,
             result_ttl=_integer(env, "RESULT_TTL", default.result_ttl),
             max_body_bytes=_integer(env, "MAX_BODY_BYTES", default.max_body_bytes),
+            max_upload_bytes=_integer(env, "MAX_UPLOAD_BYTES", default.max_upload_bytes),
             max_backlog=_integer(env, "MAX_BACKLOG", default.max_backlog),
             shutdown_grace=_number(env, "SHUTDOWN_GRACE", default.shutdown_grace),
             function_modules=modules,

@@ -1,5 +1,6 @@
 -- Write a job's final status, once, if this consumer still owns the entry.
--- KEYS: 1 stream, 2 job hash, 3 dead-letter stream, [4 idempotency key]
+-- KEYS: 1 stream, 2 job hash, 3 dead-letter stream, 4... keys that expire with the job
+--       (idempotency key, upload, artifacts)
 -- ARGV: 1 group, 2 consumer, 3 entry id, 4 status, 5 result JSON or "", 6 error JSON or "",
 --       7 now (RFC 3339), 8 result ttl (s), 9 "1" to dead-letter the job
 -- Returns 1 written | 0 refused (a stale owner: someone else has or had the entry)
@@ -19,5 +20,5 @@ if ARGV[9] == '1' then
     'entry_id', ARGV[3], 'error', ARGV[6], 'attempts', redis.call('HGET', KEYS[2], 'attempts'))
 end
 redis.call('EXPIRE', KEYS[2], ARGV[8])
-if #KEYS == 4 then redis.call('EXPIRE', KEYS[4], ARGV[8]) end
+for i = 4, #KEYS do redis.call('EXPIRE', KEYS[i], ARGV[8]) end
 return 1

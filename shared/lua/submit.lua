@@ -1,9 +1,11 @@
 -- Queue a job in one atomic step: status hash + stream entry (+ idempotency key).
--- KEYS: 1 stream, 2 job hash, [3 idempotency key]
+-- KEYS: 1 stream, 2 job hash, 3 idempotency key (ignored when ARGV[7] is ""),
+--       4 the job's upload (made permanent until the job ends; may not exist)
 -- ARGV: 1 job_id, 2 function, 3 input JSON, 4 max_attempts, 5 created_at, 6 max backlog,
---       7 idempotency key as given by the client ("" when none)
+--       7 idempotency key as given by the client ("" when none),
+--       8 idempotency key ttl (s): a bound for jobs that never end; the end sets a shorter one
 -- Returns {"queued", job_id} | {"existing", job_id} | {"full", backlog}
-if #KEYS == 3 then
+if ARGV[7] ~= '' then
   local existing = redis.call('GET', KEYS[3])
   if existing then
     return {'existing', existing}
@@ -20,8 +22,8 @@ redis.call('HSET', KEYS[2],
   'created_at', ARGV[5], 'started_at', '', 'finished_at', '', 'error', '', 'result', '',
   'entry_id', entry, 'idempotency_key', ARGV[7], 'consumer', '', 'cancel', '0',
   'not_before_ms', '0')
-if #KEYS == 3 then
-  -- No expiry while the job lives; the final status sets one on both keys.
-  redis.call('SET', KEYS[3], ARGV[1])
+if ARGV[7] ~= '' then
+  redis.call('SET', KEYS[3], ARGV[1], 'EX', ARGV[8])
 end
+redis.call('PERSIST', KEYS[4])
 return {'queued', ARGV[1]}

@@ -1,0 +1,81 @@
+"""The built-in document functions: ingest, render, bom.
+
+This module is light (the gateway imports it for the schemas); the handlers import
+PyMuPDF and OpenCV, which the consumers' warm child processes preload.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+import msgspec
+
+from documents.bom import BomInput, bill_of_materials
+from documents.model import DocumentLimits
+from shared.functions import JobContext, function
+from shared.uploads import Document
+
+LIMITS = DocumentLimits()
+HEAVY = ("pymupdf", "cv2", "numpy")
+Dpi = Annotated[int, msgspec.Meta(ge=36, le=600)]
+PageNumber = Annotated[int, msgspec.Meta(ge=1)]
+
+
+class IngestInput(msgspec.Struct, frozen=True):
+    document: Document
+    dpi: Dpi = 150
+    # A "1:100" style scale, or metres per page unit; else read from the drawing.
+    scale: str | Annotated[float, msgspec.Meta(gt=0)] | None = None
+    first_page: PageNumber = 1
+    last_page: PageNumber | None = None
+
+
+class RenderInput(msgspec.Struct, frozen=True):
+    document: Document
+    dpi: Dpi = 150
+    first_page: PageNumber = 1
+    last_page: PageNumber | None = None
+
+
+@function(
+    "ingest",
+    input=IngestInput,
+    timeout=120,
+    max_attempts=2,
+    memory_mb=2048,
+    takes_document=True,
+    preload=(*HEAVY, "documents.ingest"),
+)
+def ingest(job: JobContext, params: IngestInput) -> Any:
+    """PDF or image in: per page its size, text blocks, walls and scale."""
+    from documents.ingest import IngestOptions, ingest_document
+
+    options = IngestOptions(
+        dpi=params.dpi,
+        scale=params.scale,
+        first_page=params.first_page,
+        last_page=params.last_page,
+    )
+    return ingest_document(job.document(), options, job.progress, LIMITS)
+
+
+@function(
+    "render",
+    input=RenderInput,
+    timeout=120,
+    max_attempts=2,
+    memory_mb=2048,
+    takes_document=True,
+    preload=(*HEAVY, "documents.render"),
+)
+def render(job: JobContext, params: RenderInput) -> dict[str, Any]:
+    """PDF pages to PNG artifacts, served at /v1/jobs/{job_id}/artifacts/page-N.png."""
+    from documents.render import render_pages
+
+    return render_pages(job, params.first_page, params.last_page, params.dpi, LIMITS)
+
+
+@function("bom", input=BomInput, timeout=30, max_attempts=2)
+async def bom(job: JobContext, params: BomInput) -> Any:
+    """Walls (an ingest result or a list) in, a bill of drywall materials out."""
+    return bill_of_materials(params)

@@ -1,0 +1,125 @@
+"""Document submissions: multipart/form-data (``file`` + ``params``) or a raw body."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from typing import Any
+
+import msgspec
+from starlette.datastructures import UploadFile
+from starlette.requests import ClientDisconnect, Request
+from starlette.types import Message
+
+from shared.client import Sluice
+from shared.errors import InvalidInputError, PayloadTooLargeError, SluiceError
+from shared.jobs import Submission
+
+# Read size for a spooled multipart file.
+CHUNK_BYTES = 1 << 20
+
+
+def _limited(request: Request, limit: int) -> Request:
+    """The same request, refused with 413 as soon as its body passes ``limit`` bytes."""
+    received = 0
+
+    async def receive() -> Message:
+        nonlocal received
+        message = await request.receive()
+        if message["type"] == "http.request":
+            received += len(message.get("body", b""))
+            if received > limit:
+                raise PayloadTooLargeError(f"body is over the limit of {limit} bytes", limit=limit)
+        return message
+
+    return Request(request.scope, receive)
+
+
+def _declared_size_check(request: Request, limit: int) -> None:
+    declared = request.headers.get("content-length")
+    if declared is None:
+        return
+    try:
+        size = int(declared)
+    except ValueError:
+        raise InvalidInputError("Content-Length is not a number") from None
+    if size > limit:
+        raise PayloadTooLargeError(
+            f"body of {size} bytes is over the limit of {limit}", limit=limit
+        )
+
+
+async def _body_chunks(request: Request) -> AsyncIterator[bytes]:
+    try:
+        async for chunk in request.stream():
+            if chunk:
+                yield chunk
+    except ClientDisconnect:
+        raise InvalidInputError("client disconnected before the body ended") from None
+
+
+async def _file_chunks(upload: UploadFile) -> AsyncIterator[bytes]:
+    while chunk := await upload.read(CHUNK_BYTES):
+        yield chunk
+
+
+def _params_from_json(raw: str | bytes) -> dict[str, Any]:
+    try:
+        params = msgspec.json.decode(raw)
+    except msgspec.DecodeError as exc:
+        raise InvalidInputError(
+            f"the params part is not valid JSON: {exc}", field="params"
+        ) from exc
+    if not isinstance(params, dict):
+        raise InvalidInputError("the params part must be a JSON object", field="params")
+    return params
+
+
+async def submit_raw(
+    request: Request, sluice: Sluice, function: str, idempotency_key: str | None
+) -> Submission:
+    """The body is the document; its parameters are in the query string."""
+    _declared_size_check(request, sluice.settings.max_upload_bytes)
+    params = dict(request.query_params)
+    return await sluice.submit_document(
+        function, _body_chunks(request), params, idempotency_key=idempotency_key, strict=False
+    )
+
+
+async def submit_multipart(
+    request: Request, sluice: Sluice, function: str, idempotency_key: str | None
+) -> Submission:
+    """A ``file`` part with the document, an optional ``params`` part with JSON."""
+    limit = sluice.settings.max_upload_bytes
+    _declared_size_check(request, limit + sluice.settings.max_body_bytes)
+    limited = _limited(request, limit + sluice.settings.max_body_bytes)
+    try:
+        form = await limited.form(
+            max_files=1, max_fields=16, max_part_size=sluice.settings.max_body_bytes
+        )
+    except SluiceError:
+        raise
+    except ClientDisconnect:
+        raise InvalidInputError("client disconnected before the body ended") from None
+    except Exception as exc:  # starlette raises HTTPException/MultiPartException on bad forms
+        raise InvalidInputError(f"malformed multipart body: {exc}") from exc
+    try:
+        upload = form.get("file")
+        if not isinstance(upload, UploadFile):
+            raise InvalidInputError("multipart body needs a 'file' part", field="file")
+        if upload.size is not None and upload.size > limit:
+            raise PayloadTooLargeError(
+                f"document of {upload.size} bytes is over the limit of {limit}", limit=limit
+            )
+        raw_params = form.get("params")
+        if isinstance(raw_params, UploadFile):
+            raw_params = (await raw_params.read()).decode("utf-8", errors="replace")
+        params = _params_from_json(raw_params) if raw_params else {}
+        return await sluice.submit_document(
+            function,
+            _file_chunks(upload),
+            params,
+            filename=upload.filename,
+            idempotency_key=idempotency_key,
+        )
+    finally:
+        await form.close()

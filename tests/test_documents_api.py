@@ -1,0 +1,173 @@
+"""Document uploads, artifacts and the document functions, end to end over HTTP."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Callable
+
+import httpx
+import pymupdf
+import redis
+
+from shared.client import Sluice
+from shared.keys import keys_for
+from tests.conftest import Proc
+from tests.helpers import wait_for_status
+
+# pymupdf.PDF_ENCRYPT_AES_256, which its type hints do not declare.
+PDF_ENCRYPT_AES_256 = 4
+
+
+def plan_pdf(pages: int = 1, password: str | None = None) -> bytes:
+    """A small vector drawing: a rectangle of walls and a label."""
+    document = pymupdf.open()
+    for _ in range(pages):
+        page = document.new_page(width=595, height=842)
+        page.draw_rect(pymupdf.Rect(100, 100, 400, 300), width=6)
+        page.insert_text((120, 200), "LIVING 1:100")
+    if password is None:
+        data: bytes = document.tobytes()
+    else:
+        data = document.tobytes(
+            encryption=PDF_ENCRYPT_AES_256, user_pw=password, owner_pw=password
+        )
+    document.close()
+    return data
+
+
+def nothing_queued(sync_redis: redis.Redis, namespace: str, function: str) -> None:
+    keys = keys_for(namespace, function)
+    assert sync_redis.xlen(keys.stream) == 0 if sync_redis.exists(keys.stream) else True
+    assert not sync_redis.keys(f"{namespace}:*:job:*")
+    assert not sync_redis.keys(f"{namespace}:*:upload:*")
+
+
+async def test_render_multipart_upload_serves_png_artifacts(
+    http: httpx.AsyncClient, sluice: Sluice, start_consumer: Callable[..., Proc]
+) -> None:
+    start_consumer("render", concurrency=1)
+    reply = await http.post(
+        "/v1/jobs/render",
+        files={"file": ("plan.pdf", plan_pdf(pages=2), "application/pdf")},
+        data={"params": '{"dpi": 72}'},
+    )
+    assert reply.status_code == 202, reply.text
+    job_id = reply.json()["job_id"]
+    done = await wait_for_status(sluice, job_id, "succeeded", "failed", timeout=60)
+    assert done.status == "succeeded", done.error
+    result = done.result_value()
+    assert [page["name"] for page in result["pages"]] == ["page-1.png", "page-2.png"]
+    assert result["pages"][0]["width"] == 595 and result["pages"][0]["height"] == 842
+    artifact = await http.get(result["pages"][1]["url"])
+    assert artifact.status_code == 200
+    assert artifact.headers["content-type"] == "image/png"
+    assert (
+        artifact.content.startswith(b"\x89PNG")
+        and len(artifact.content) == result["pages"][1]["bytes"]
+    )
+    missing = await http.get(f"/v1/jobs/{job_id}/artifacts/page-9.png")
+    assert missing.status_code == 404 and missing.json()["error"]["type"] == "artifact_not_found"
+
+
+async def test_raw_pdf_body_with_query_parameters(
+    http: httpx.AsyncClient, sluice: Sluice, start_consumer: Callable[..., Proc]
+) -> None:
+    start_consumer("render", concurrency=1)
+    reply = await http.post(
+        "/v1/jobs/render?dpi=36&last_page=1",
+        content=plan_pdf(pages=3),
+        headers={"content-type": "application/pdf"},
+    )
+    assert reply.status_code == 202, reply.text
+    done = await wait_for_status(sluice, reply.json()["job_id"], "succeeded", "failed", timeout=60)
+    assert done.status == "succeeded", done.error
+    pages = done.result_value()["pages"]
+    assert len(pages) == 1 and pages[0]["width"] == 298  # 595 pt at 36 dpi
+
+
+async def test_fake_pdf_is_refused_by_its_bytes_and_nothing_is_queued(
+    http: httpx.AsyncClient, sync_redis: redis.Redis, namespace: str
+) -> None:
+    for body, content_type in [
+        (b"hello, I am not a PDF", "application/pdf"),
+        (b"GIF89a.....", "image/png"),
+    ]:
+        reply = await http.post(
+            "/v1/jobs/render", content=body, headers={"content-type": content_type}
+        )
+        assert reply.status_code == 415, reply.text
+        assert reply.json()["error"]["type"] == "unsupported_media_type"
+    multipart = await http.post(
+        "/v1/jobs/ingest", files={"file": ("plan.pdf", b"%!PS-Adobe not a pdf", "application/pdf")}
+    )
+    assert multipart.status_code == 415
+    json_body = await http.post("/v1/jobs/render", json={"dpi": 72})
+    assert json_body.status_code == 415
+    no_file = await http.post("/v1/jobs/render", files={"other": ("a", b"x")})
+    assert no_file.status_code == 400 and no_file.json()["error"]["field"] == "file"
+    bad_params = await http.post(
+        "/v1/jobs/render",
+        files={"file": ("p.pdf", plan_pdf(), "application/pdf")},
+        data={"params": '{"dpi": 5000}'},
+    )
+    assert bad_params.status_code == 400 and "dpi" in bad_params.json()["error"]["field"]
+    nothing_queued(sync_redis, namespace, "render")
+
+
+async def test_upload_over_the_limit_is_413_and_leaves_nothing(
+    start_gateway: Callable[..., str], sync_redis: redis.Redis, namespace: str
+) -> None:
+    base = start_gateway(MAX_UPLOAD_BYTES="100000")
+    big = plan_pdf() + b"%" * 200_000
+    async with httpx.AsyncClient(base_url=base, timeout=10) as http:
+        raw = await http.post(
+            "/v1/jobs/render", content=big, headers={"content-type": "application/pdf"}
+        )
+        assert raw.status_code == 413, raw.text
+
+        async def chunked() -> AsyncIterator[bytes]:
+            for _ in range(50):
+                yield b"%PDF-" + b"0" * 10_000
+
+        streamed = await http.post(
+            "/v1/jobs/render", content=chunked(), headers={"content-type": "application/pdf"}
+        )
+        assert streamed.status_code == 413
+        multipart = await http.post(
+            "/v1/jobs/render", files={"file": ("a.pdf", big, "application/pdf")}
+        )
+        assert multipart.status_code == 413
+    nothing_queued(sync_redis, namespace, "render")
+
+
+async def test_encrypted_pdf_fails_its_job_at_once_and_the_consumer_lives(
+    http: httpx.AsyncClient, sluice: Sluice, start_consumer: Callable[..., Proc]
+) -> None:
+    consumer = start_consumer("render", concurrency=1)
+    reply = await http.post(
+        "/v1/jobs/render",
+        content=plan_pdf(password="secret"),
+        headers={"content-type": "application/pdf"},
+    )
+    done = await wait_for_status(sluice, reply.json()["job_id"], "failed", "succeeded", timeout=60)
+    assert done.status == "failed" and done.attempts == 1
+    assert done.error is not None and done.error.type == "EncryptedDocument"
+    again = await http.post(
+        "/v1/jobs/render", content=plan_pdf(), headers={"content-type": "application/pdf"}
+    )
+    ok = await wait_for_status(sluice, again.json()["job_id"], "succeeded", "failed", timeout=60)
+    assert ok.status == "succeeded" and consumer.alive()
+
+
+async def test_bom_from_a_hand_written_wall_list(
+    http: httpx.AsyncClient, sluice: Sluice, start_consumer: Callable[..., Proc]
+) -> None:
+    start_consumer("bom")
+    reply = await http.post(
+        "/v1/jobs/bom",
+        json={"walls": [{"x1": 0, "y1": 0, "x2": 5, "y2": 0, "thickness": 0.1}]},
+    )
+    assert reply.status_code == 202, reply.text
+    done = await wait_for_status(sluice, reply.json()["job_id"], "succeeded", "failed")
+    assert done.status == "succeeded", done.error
+    items = {line["key"] for line in done.result_value()["lines"]}
+    assert {"sheets", "studs"} <= items
