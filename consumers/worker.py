@@ -19,12 +19,14 @@ from redis.asyncio import Redis
 
 from consumers.attempt import run_attempt
 from consumers.batch import ScriptBatcher
+from consumers.chains import FollowUps
 from consumers.context import Artifact, Attempt
 from consumers.errors import AttemptFailed
 from consumers.pool import ProcessPool
 from consumers.streams import Entry, parse_xautoclaim, parse_xreadgroup
+from shared.client import Sluice
 from shared.errors import PermanentError
-from shared.functions import FunctionSpec
+from shared.functions import FunctionSpec, registered_functions
 from shared.jobs import CANCELLED, FAILED, SUCCEEDED, encode_error, now_iso, now_ms
 from shared.keys import GROUP, FunctionKeys, function_of, keys_for
 from shared.redis import READ_BLOCK_SECONDS, client
@@ -37,6 +39,9 @@ T = TypeVar("T")
 REDIS_DOWN = (redis.exceptions.ConnectionError, redis.exceptions.TimeoutError)
 # How often the lease loop looks at running jobs (heartbeats are due less often).
 LEASE_TICK_SECONDS = 0.5
+# Outbox entries older than this are relayed by the recovery sweep (younger ones are
+# being relayed by the consumer that completed the job).
+FOLLOW_UP_SWEEP_AGE_MS = 5000
 # A job running this long gets its cancel flag checked on every tick.
 CANCEL_CHECK_AFTER_SECONDS = 1.0
 
@@ -63,6 +68,7 @@ class RunningJob:
             self.keys.stream,
             self.keys.job(self.job_id),
             self.keys.dead,
+            self.keys.chain,
             *self.keys.expiring_with(self.job_id, self.idempotency_key),
         ]
 
@@ -112,6 +118,8 @@ class Worker:
         reader = client(self.settings.redis_url, max_connections=1)
         self._scripts = Scripts(self._redis)
         self._batcher = ScriptBatcher(self._redis)
+        sluice = Sluice(self._redis, self.settings, registered_functions())
+        self.follow_ups = FollowUps(sluice, [spec.name for spec in self.specs.values()])
         try:
             if any(not spec.is_async for spec in self.specs.values()):
                 await self.pool.start(self.concurrency)
@@ -418,12 +426,20 @@ class Worker:
             )
         )
         self.finished += 1
+        if written == 2:
+            self._spawn(self._relay_follow_ups())
         if not written:
             log.warning("completion_refused", status=status, reason="no longer the owner")
         elif status == FAILED:
             log.warning("job_failed", ms=_ms(began), error=error.decode(), dead=dead_letter)
         else:
             log.info("job_" + status, ms=_ms(began))
+
+    async def _relay_follow_ups(self, min_age_ms: int = 0) -> None:
+        try:
+            await self.follow_ups.relay(min_age_ms)
+        except REDIS_DOWN as exc:
+            log.warning("follow_up_relay_failed", error=str(exc))  # the sweep retries
 
     async def _fail_attempt(self, job: RunningJob, type: str, message: str, began: float) -> None:
         if job.attempt >= job.max_attempts:
@@ -536,6 +552,8 @@ class Worker:
             if time.monotonic() - self._reconnected_at < self.settings.heartbeat_interval:
                 # Just reconnected: give running jobs' owners one heartbeat to renew.
                 continue
+            # Follow-ups whose first relay was lost (a crash right after completing).
+            await self._relay_follow_ups(min_age_ms=FOLLOW_UP_SWEEP_AGE_MS)
             try:
                 await self._reclaim()
             except REDIS_DOWN as exc:

@@ -61,13 +61,15 @@ async def submit_job(request: Request) -> Response:
             f"{function} takes {' or '.join(accepted)}, not {media_type or 'no content type'}",
             accepted=accepted,
         )
+    # ?then=bom (repeated or comma-separated) chains follow-up functions.
+    then = [name for value in request.query_params.getlist("then") for name in value.split(",")]
     if media_type == "multipart/form-data":
-        submission = await submit_multipart(request, sluice, function, idempotency_key)
+        submission = await submit_multipart(request, sluice, function, idempotency_key, then)
     elif media_type in DOCUMENT_TYPES:
-        submission = await submit_raw(request, sluice, function, idempotency_key)
+        submission = await submit_raw(request, sluice, function, idempotency_key, then)
     else:
         body = await read_limited(request, sluice.settings.max_body_bytes)
-        submission = await sluice.submit(function, body, idempotency_key=idempotency_key)
+        submission = await sluice.submit(function, body, idempotency_key=idempotency_key, then=then)
     return json_response(submission, 202, Location=submission.status_url)
 
 

@@ -75,18 +75,31 @@ def _params_from_json(raw: str | bytes) -> dict[str, Any]:
 
 
 async def submit_raw(
-    request: Request, sluice: Sluice, function: str, idempotency_key: str | None
+    request: Request,
+    sluice: Sluice,
+    function: str,
+    idempotency_key: str | None,
+    then: list[str],
 ) -> Submission:
     """The body is the document; its parameters are in the query string."""
     _declared_size_check(request, sluice.settings.max_upload_bytes)
-    params = dict(request.query_params)
+    params = {name: value for name, value in request.query_params.items() if name != "then"}
     return await sluice.submit_document(
-        function, _body_chunks(request), params, idempotency_key=idempotency_key, strict=False
+        function,
+        _body_chunks(request),
+        params,
+        idempotency_key=idempotency_key,
+        strict=False,
+        then=then,
     )
 
 
 async def submit_multipart(
-    request: Request, sluice: Sluice, function: str, idempotency_key: str | None
+    request: Request,
+    sluice: Sluice,
+    function: str,
+    idempotency_key: str | None,
+    then: list[str],
 ) -> Submission:
     """A ``file`` part with the document, an optional ``params`` part with JSON."""
     limit = sluice.settings.max_upload_bytes
@@ -120,6 +133,7 @@ async def submit_multipart(
             params,
             filename=upload.filename,
             idempotency_key=idempotency_key,
+            then=then,
         )
     finally:
         await form.close()

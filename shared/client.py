@@ -13,7 +13,7 @@ import asyncio
 import contextlib
 import re
 import time
-from collections.abc import AsyncIterable, AsyncIterator, Iterator, Mapping
+from collections.abc import AsyncIterable, AsyncIterator, Iterator, Mapping, Sequence
 from typing import Any
 
 import msgspec
@@ -133,18 +133,28 @@ class Sluice:
             )
 
     async def submit(
-        self, function: str, params: Any, *, idempotency_key: str | None = None
+        self,
+        function: str,
+        params: Any,
+        *,
+        idempotency_key: str | None = None,
+        then: Sequence[str] = (),
     ) -> Submission:
-        """Validate and queue a job in one atomic Redis step."""
+        """Validate and queue a job in one atomic Redis step.
+
+        ``then`` names follow-up functions: when the job succeeds, its result is queued as
+        the input of the first, and so on down the chain.
+        """
         spec = self.function(function)
         self._check_idempotency_key(idempotency_key)
+        chain = self._check_chain(then)
         if spec.takes_document:
             raise UnsupportedMediaTypeError(
                 f"{function} takes a document: send it as multipart/form-data or as the "
                 "raw body (application/pdf, image/png, image/jpeg)",
                 accepted=["multipart/form-data", *DOCUMENT_TYPES],
             )
-        return await self._queue(spec, new_job_id(function), params, idempotency_key)
+        return await self._queue(spec, new_job_id(function), params, idempotency_key, then=chain)
 
     async def submit_document(
         self,
@@ -155,6 +165,7 @@ class Sluice:
         filename: str | None = None,
         idempotency_key: str | None = None,
         strict: bool = True,
+        then: Sequence[str] = (),
     ) -> Submission:
         """Store a document (streamed, bounded) and queue a job that reads it.
 
@@ -163,6 +174,7 @@ class Sluice:
         """
         spec = self.function(function)
         self._check_idempotency_key(idempotency_key)
+        chain = self._check_chain(then)
         if not spec.takes_document:
             raise UnsupportedMediaTypeError(
                 f"{function} takes its input as application/json", accepted=["application/json"]
@@ -186,7 +198,7 @@ class Sluice:
                 "document": {"content_type": content_type, "size": size, "filename": filename},
             }
             submission = await self._queue(
-                spec, job_id, with_document, idempotency_key, strict=strict
+                spec, job_id, with_document, idempotency_key, strict=strict, then=chain
             )
         except BaseException:
             with contextlib.suppress(Exception):
@@ -197,6 +209,14 @@ class Sluice:
                 await self.redis.delete(upload_key)
         return submission
 
+    def _check_chain(self, then: Sequence[str]) -> list[str]:
+        for name in then:
+            if self.function(name).takes_document:
+                raise InvalidInputError(
+                    f"{name} takes a document, it cannot follow another job", field="then"
+                )
+        return list(then)
+
     async def _queue(
         self,
         spec: FunctionSpec,
@@ -205,9 +225,15 @@ class Sluice:
         idempotency_key: str | None,
         *,
         strict: bool = True,
+        then: Sequence[str] = (),
+        previous_job_id: str = "",
+        payload: bytes | None = None,
     ) -> Submission:
+        """Queue a job; ``payload`` (already JSON) skips validation, for follow-ups."""
         function = spec.name
-        payload = self.validate(spec, params, strict=strict)
+        if payload is None:
+            payload = self.validate(spec, params, strict=strict)
+        next_job_id = new_job_id(then[0]) if then else ""
         keys = keys_for(self.settings.namespace, function)
         created_at = now_iso()
         script_keys = [
@@ -216,7 +242,9 @@ class Sluice:
             keys.idempotency(idempotency_key or ""),
             keys.upload(job_id),
         ]
+        # A follow-up is work already accepted: the backlog bound does not refuse it.
         backlog = spec.max_backlog or self.settings.max_backlog
+        bound = 2**62 if previous_job_id else backlog
         with redis_errors():
             reply = await self._scripts.submit(
                 script_keys,
@@ -226,9 +254,12 @@ class Sluice:
                     payload,
                     spec.max_attempts,
                     created_at,
-                    backlog,
+                    bound,
                     idempotency_key or "",
                     self.settings.result_ttl + IDEMPOTENCY_GRACE_SECONDS,
+                    json_encoder.encode(list(then)),
+                    next_job_id,
+                    previous_job_id,
                 ],
             )
         outcome, value = reply[0].decode(), reply[1].decode()
@@ -246,6 +277,7 @@ class Sluice:
                 status=status.status,
                 status_url=f"/v1/jobs/{status.job_id}",
                 created_at=status.created_at or "",
+                next_job_id=status.next_job_id,
             )
         return Submission(
             job_id=job_id,
@@ -253,7 +285,34 @@ class Sluice:
             status=QUEUED,
             status_url=f"/v1/jobs/{job_id}",
             created_at=created_at,
+            next_job_id=next_job_id or None,
         )
+
+    async def queue_follow_up(self, job_id: str, next_job_id: str) -> bool:
+        """Queue the follow-up a completed job decided on, with its result as input.
+
+        Safe to repeat: the follow-up's id was fixed when the chain was submitted. False
+        when the finished job is gone (expired) and nothing can be queued.
+        """
+        function, key = self._job_key(job_id)
+        spec = self.function(function_of(next_job_id) or "")
+        with redis_errors():
+            result, then = await self.redis.hmget(key, ["result", "then"])
+        if not result:
+            return False
+        chain = msgspec.json.decode(then or b"[]", type=list[str])
+        # The result is not validated here: a follow-up that cannot take it fails on its
+        # own with InvalidInput, where the client sees why.
+        await self._queue(
+            spec,
+            next_job_id,
+            None,
+            None,
+            then=chain[1:],
+            previous_job_id=job_id,
+            payload=result if isinstance(result, bytes) else result.encode(),
+        )
+        return True
 
     def _job_key(self, job_id: str) -> tuple[str, str]:
         function = function_of(job_id)

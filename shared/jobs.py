@@ -31,6 +31,8 @@ STATUS_FIELDS: Final = (
     "finished_at",
     "error",
     "result",
+    "next_job_id",
+    "previous_job_id",
 )
 
 
@@ -53,6 +55,9 @@ class JobStatus(msgspec.Struct, frozen=True):
     error: JobError | None
     # Kept as raw JSON: the gateway passes it through without decoding.
     result: msgspec.Raw | None
+    # A chain: the job queued with this one's result, and the job whose result this is.
+    next_job_id: str | None = None
+    previous_job_id: str | None = None
 
     @property
     def is_final(self) -> bool:
@@ -62,12 +67,14 @@ class JobStatus(msgspec.Struct, frozen=True):
         return None if self.result is None else msgspec.json.decode(self.result)
 
 
-class Submission(msgspec.Struct, frozen=True):
+class Submission(msgspec.Struct, frozen=True, omit_defaults=True):
     job_id: str
     function: str
     status: str
     status_url: str
     created_at: str
+    # Only for a chain: the job that will get this one's result.
+    next_job_id: str | None = None
 
 
 _error_decoder = msgspec.json.Decoder(JobError)
@@ -126,4 +133,6 @@ def status_from_hash(values: Sequence[bytes | str | None]) -> JobStatus | None:
         finished_at=text("finished_at"),
         error=error,
         result=msgspec.Raw(fields["result"]) if fields["result"] else None,
+        next_job_id=text("next_job_id"),
+        previous_job_id=text("previous_job_id"),
     )

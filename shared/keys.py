@@ -47,6 +47,11 @@ class FunctionKeys:
         """Dead-letter stream: jobs that ran out of attempts."""
         return f"{self._prefix}:dead"
 
+    @property
+    def chain(self) -> str:
+        """Outbox of follow-up jobs decided by completions, waiting to be queued."""
+        return f"{self._prefix}:chain"
+
     def job(self, job_id: str) -> str:
         """The job's status hash."""
         return f"{self._prefix}:job:{job_id}"

@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator, Callable
 
 import httpx
 import pymupdf
+import pytest
 import redis
 
 from shared.client import Sluice
+from shared.errors import JobNotFoundError
 from shared.keys import keys_for
 from tests.conftest import Proc
 from tests.helpers import wait_for_status
@@ -27,9 +30,7 @@ def plan_pdf(pages: int = 1, password: str | None = None) -> bytes:
     if password is None:
         data: bytes = document.tobytes()
     else:
-        data = document.tobytes(
-            encryption=PDF_ENCRYPT_AES_256, user_pw=password, owner_pw=password
-        )
+        data = document.tobytes(encryption=PDF_ENCRYPT_AES_256, user_pw=password, owner_pw=password)
     document.close()
     return data
 
@@ -171,3 +172,99 @@ async def test_bom_from_a_hand_written_wall_list(
     assert done.status == "succeeded", done.error
     items = {line["key"] for line in done.result_value()["lines"]}
     assert {"sheets", "studs"} <= items
+
+
+async def wait_for_follow_up(sluice: Sluice, job_id: str) -> None:
+    """A follow-up exists a moment after its first job's completion (it is relayed)."""
+    for _ in range(300):
+        try:
+            await sluice.status(job_id)
+            return
+        except JobNotFoundError:
+            await asyncio.sleep(0.05)
+    raise AssertionError(f"follow-up {job_id} was never queued")
+
+
+async def test_chain_queues_the_follow_up_with_the_result_and_links_both(
+    http: httpx.AsyncClient, sluice: Sluice, start_consumer: Callable[..., Proc]
+) -> None:
+    """echo's result is a wall list, which bom takes: echo -> bom."""
+    start_consumer("echo", "bom")
+    walls = {"walls": [{"x1": 0, "y1": 0, "x2": 3, "y2": 0, "thickness": 0.1}]}
+    reply = await http.post("/v1/jobs/echo?then=bom", json=walls)
+    assert reply.status_code == 202, reply.text
+    first_id = reply.json()["job_id"]
+    next_id = reply.json()["next_job_id"]
+    assert next_id.startswith("bom-")
+    first = await wait_for_status(sluice, first_id, "succeeded")
+    assert first.next_job_id == next_id and first.previous_job_id is None
+    await wait_for_follow_up(sluice, next_id)
+    follow_up = await wait_for_status(sluice, next_id, "succeeded", "failed")
+    assert follow_up.status == "succeeded", follow_up.error
+    assert follow_up.previous_job_id == first_id
+    assert {line["key"] for line in follow_up.result_value()["lines"]} >= {"sheets"}
+    status = (await http.get(f"/v1/jobs/{next_id}")).json()
+    assert status["previous_job_id"] == first_id
+
+
+async def test_a_failed_job_does_not_queue_its_follow_up(
+    http: httpx.AsyncClient,
+    sluice: Sluice,
+    start_consumer: Callable[..., Proc],
+    sync_redis: redis.Redis,
+    namespace: str,
+) -> None:
+    start_consumer("work", "echo")
+    reply = await http.post("/v1/jobs/work?then=echo", json={"permanent": True})
+    job = reply.json()
+    failed = await wait_for_status(sluice, job["job_id"], "failed")
+    assert failed.next_job_id == job["next_job_id"]
+    await asyncio.sleep(0.5)
+    with pytest.raises(JobNotFoundError):
+        await sluice.status(job["next_job_id"])
+    assert sync_redis.xlen(keys_for(namespace, "echo").stream) == 0
+
+
+async def test_a_follow_up_that_cannot_take_the_result_fails_with_a_clear_error(
+    sluice: Sluice, start_consumer: Callable[..., Proc]
+) -> None:
+    start_consumer("echo", "work")
+    submission = await sluice.submit("echo", {"seconds": "not a number"}, then=["work"])
+    assert submission.next_job_id is not None
+    await wait_for_status(sluice, submission.job_id, "succeeded")
+    await wait_for_follow_up(sluice, submission.next_job_id)
+    follow_up = await wait_for_status(sluice, submission.next_job_id, "failed", "succeeded")
+    assert follow_up.error is not None and follow_up.error.type == "InvalidInput"
+    assert follow_up.attempts == 1
+
+
+async def test_chain_naming_an_unknown_or_document_function_is_refused(
+    http: httpx.AsyncClient,
+) -> None:
+    unknown = await http.post("/v1/jobs/echo?then=nope", json={})
+    assert unknown.status_code == 404
+    document = await http.post("/v1/jobs/echo?then=render", json={})
+    assert document.status_code == 400 and document.json()["error"]["field"] == "then"
+
+
+async def test_a_follow_up_whose_relay_was_lost_is_queued_by_the_sweep(
+    sluice: Sluice, start_consumer: Callable[..., Proc], sync_redis: redis.Redis, namespace: str
+) -> None:
+    """A consumer that died right after completing left its follow-up in the outbox."""
+    submission = await sluice.submit("echo", {"walls": []}, then=["echo"])
+    assert submission.next_job_id is not None
+    keys = keys_for(namespace, "echo")
+    # What the completion script leaves behind when its consumer dies before relaying.
+    sync_redis.hset(
+        keys.job(submission.job_id),
+        mapping={"status": "succeeded", "result": '{"relayed": "late"}'},
+    )
+    sync_redis.xadd(
+        keys.chain, {"job_id": submission.job_id, "next_job_id": submission.next_job_id}
+    )
+    sync_redis.delete(keys.stream)  # the first job's own entry is done with
+    start_consumer("echo")
+    await wait_for_follow_up(sluice, submission.next_job_id)
+    follow_up = await wait_for_status(sluice, submission.next_job_id, "succeeded", timeout=20)
+    assert follow_up.result_value() == {"relayed": "late"}
+    assert sync_redis.xlen(keys.chain) == 0

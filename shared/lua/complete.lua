@@ -1,9 +1,10 @@
 -- Write a job's final status, once, if this consumer still owns the entry.
--- KEYS: 1 stream, 2 job hash, 3 dead-letter stream, 4... keys that expire with the job
---       (idempotency key, upload, artifacts)
+-- KEYS: 1 stream, 2 job hash, 3 dead-letter stream, 4 chain outbox stream,
+--       5... keys that expire with the job (upload, artifacts, idempotency key)
 -- ARGV: 1 group, 2 consumer, 3 entry id, 4 status, 5 result JSON or "", 6 error JSON or "",
 --       7 now (RFC 3339), 8 result ttl (s), 9 "1" to dead-letter the job
--- Returns 1 written | 0 refused (a stale owner: someone else has or had the entry)
+-- Returns 1 written | 2 written, and a follow-up job waits in the outbox
+--       | 0 refused (a stale owner: someone else has or had the entry)
 local owned = redis.call('XPENDING', KEYS[1], ARGV[1], ARGV[3], ARGV[3], 1, ARGV[2])
 if #owned == 0 then
   return 0
@@ -19,6 +20,15 @@ if ARGV[9] == '1' then
   redis.call('XADD', KEYS[3], '*', 'job_id', redis.call('HGET', KEYS[2], 'job_id'),
     'entry_id', ARGV[3], 'error', ARGV[6], 'attempts', redis.call('HGET', KEYS[2], 'attempts'))
 end
+local next_job = redis.call('HGET', KEYS[2], 'next_job_id')
+if ARGV[4] == 'succeeded' and next_job and next_job ~= '' then
+  -- The follow-up is decided with the completion; a relay queues it on its own stream.
+  redis.call('XADD', KEYS[4], '*', 'job_id', redis.call('HGET', KEYS[2], 'job_id'),
+    'next_job_id', next_job)
+end
 redis.call('EXPIRE', KEYS[2], ARGV[8])
-for i = 4, #KEYS do redis.call('EXPIRE', KEYS[i], ARGV[8]) end
+for i = 5, #KEYS do redis.call('EXPIRE', KEYS[i], ARGV[8]) end
+if ARGV[4] == 'succeeded' and next_job and next_job ~= '' then
+  return 2
+end
 return 1

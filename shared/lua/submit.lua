@@ -3,8 +3,14 @@
 --       4 the job's upload (made permanent until the job ends; may not exist)
 -- ARGV: 1 job_id, 2 function, 3 input JSON, 4 max_attempts, 5 created_at, 6 max backlog,
 --       7 idempotency key as given by the client ("" when none),
---       8 idempotency key ttl (s): a bound for jobs that never end; the end sets a shorter one
+--       8 idempotency key ttl (s): a bound for jobs that never end; the end sets a shorter one,
+--       9 follow-up functions (JSON list, "[]" for none), 10 the follow-up's job id or "",
+--       11 the job this one follows or ""
 -- Returns {"queued", job_id} | {"existing", job_id} | {"full", backlog}
+if redis.call('EXISTS', KEYS[2]) == 1 then
+  -- A follow-up relayed twice: the job exists already.
+  return {'existing', ARGV[1]}
+end
 if ARGV[7] ~= '' then
   local existing = redis.call('GET', KEYS[3])
   if existing then
@@ -21,7 +27,8 @@ redis.call('HSET', KEYS[2],
   'progress', '0', 'message', '', 'attempts', '0', 'max_attempts', ARGV[4],
   'created_at', ARGV[5], 'started_at', '', 'finished_at', '', 'error', '', 'result', '',
   'entry_id', entry, 'idempotency_key', ARGV[7], 'consumer', '', 'cancel', '0',
-  'not_before_ms', '0')
+  'not_before_ms', '0', 'then', ARGV[9], 'next_job_id', ARGV[10],
+  'previous_job_id', ARGV[11])
 if ARGV[7] ~= '' then
   redis.call('SET', KEYS[3], ARGV[1], 'EX', ARGV[8])
 end
