@@ -18,12 +18,12 @@ import structlog
 from redis.asyncio import Redis
 
 from consumers.attempt import run_attempt
-from consumers.batch import ScriptBatcher
 from consumers.chains import FollowUps
 from consumers.context import Artifact, Attempt
 from consumers.errors import AttemptFailed
 from consumers.pool import ProcessPool
 from consumers.streams import Entry, parse_xautoclaim, parse_xreadgroup
+from shared.batch import ScriptBatcher
 from shared.client import Sluice
 from shared.errors import PermanentError
 from shared.functions import FunctionSpec, registered_functions

@@ -20,6 +20,7 @@ import msgspec
 import redis.exceptions
 from redis.asyncio import Redis
 
+from shared.batch import ScriptBatcher
 from shared.errors import (
     ArtifactNotFoundError,
     InvalidInputError,
@@ -84,6 +85,7 @@ class Sluice:
         self.settings = settings
         self.functions = dict(functions)
         self._scripts = Scripts(redis)
+        self._batcher = ScriptBatcher(redis)
 
     @classmethod
     @contextlib.asynccontextmanager
@@ -246,21 +248,25 @@ class Sluice:
         backlog = spec.max_backlog or self.settings.max_backlog
         bound = 2**62 if previous_job_id else backlog
         with redis_errors():
-            reply = await self._scripts.submit(
-                script_keys,
-                [
-                    job_id,
-                    function,
-                    payload,
-                    spec.max_attempts,
-                    created_at,
-                    bound,
-                    idempotency_key or "",
-                    self.settings.result_ttl + IDEMPOTENCY_GRACE_SECONDS,
-                    json_encoder.encode(list(then)),
-                    next_job_id,
-                    previous_job_id,
-                ],
+            # Concurrent submissions share one round trip.
+            reply = await self._batcher.call(
+                (
+                    self._scripts.submit,
+                    script_keys,
+                    [
+                        job_id,
+                        function,
+                        payload,
+                        spec.max_attempts,
+                        created_at,
+                        bound,
+                        idempotency_key or "",
+                        self.settings.result_ttl + IDEMPOTENCY_GRACE_SECONDS,
+                        json_encoder.encode(list(then)),
+                        next_job_id,
+                        previous_job_id,
+                    ],
+                )
             )
         outcome, value = reply[0].decode(), reply[1].decode()
         if outcome == "full":

@@ -5,33 +5,39 @@ from __future__ import annotations
 import contextlib
 from collections.abc import AsyncIterator
 
-from redis.asyncio import Redis
+from redis.asyncio import BlockingConnectionPool, Redis
 from redis.asyncio.retry import Retry
 from redis.backoff import NoBackoff
 
 # Seconds a blocking read waits; the socket timeout must be longer than this.
 READ_BLOCK_SECONDS = 2.0
 SOCKET_TIMEOUT_SECONDS = 10.0
+# Connections per client; concurrent commands beyond it wait for one (batching keeps the
+# number in use small).
+DEFAULT_CONNECTIONS = 64
 
 
-def client(url: str, *, max_connections: int | None = None) -> Redis:
+def client(url: str, *, max_connections: int = DEFAULT_CONNECTIONS) -> Redis:
     """A client that never retries a command by itself.
 
     A silent retry of XADD or XREADGROUP after a lost reply duplicates or orphans an
-    entry; callers decide what is safe to repeat.
+    entry; callers decide what is safe to repeat. Past ``max_connections`` a command
+    waits for a free connection (up to the socket timeout) instead of failing.
     """
-    return Redis.from_url(
+    pool = BlockingConnectionPool.from_url(
         url,
+        max_connections=max_connections,
+        timeout=SOCKET_TIMEOUT_SECONDS,
         socket_timeout=SOCKET_TIMEOUT_SECONDS,
         socket_connect_timeout=5.0,
         health_check_interval=0,
         retry=Retry(NoBackoff(), 0),
-        max_connections=max_connections,
     )
+    return Redis.from_pool(pool)
 
 
 @contextlib.asynccontextmanager
-async def connect(url: str, *, max_connections: int | None = None) -> AsyncIterator[Redis]:
+async def connect(url: str, *, max_connections: int = DEFAULT_CONNECTIONS) -> AsyncIterator[Redis]:
     redis = client(url, max_connections=max_connections)
     try:
         yield redis

@@ -504,7 +504,11 @@ async def test_odd_requests_never_get_a_server_error(
     for method, path, arguments in requests:
         reply = await http.request(method, path, **arguments)
         assert reply.status_code < 500, (method, path[:100], reply.status_code, reply.text)
-        if reply.status_code >= 400 and method != "HEAD":
+        if method == "FOO":
+            # llhttp (uvicorn's httptools parser) knows only registered methods and
+            # answers an unknown one itself, before the app: a plain 400, never a 5xx.
+            assert reply.status_code in (400, 405), reply.text
+        elif reply.status_code >= 400 and method != "HEAD":
             assert "error" in reply.json(), (method, path[:100], reply.text)
     for data in RAW_REQUESTS:
         status = await raw_exchange(str(http.base_url), data)

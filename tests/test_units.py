@@ -468,7 +468,10 @@ def test_status_of_a_queued_hash_as_submit_writes_it() -> None:
         "finished_at",
         "error",
         "result",
+        "next_job_id",
+        "previous_job_id",
     }
+    assert status.next_job_id is None and status.previous_job_id is None
 
 
 @pytest.mark.parametrize("as_text", [False, True])
