@@ -1,0 +1,306 @@
+"""Surviving a Redis crash, draining on SIGTERM, and cancelling jobs."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import signal
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+import httpx
+
+from shared.client import Sluice
+from shared.embedded import RedisServer
+from shared.keys import keys_for
+from shared.settings import Settings
+from tests.conftest import Proc
+from tests.helpers import effects, wait_for_status
+
+
+def process_gone(pid: int) -> bool:
+    """True once ``pid`` no longer runs (exited and reaped, or a zombie)."""
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return True
+    try:
+        with open(f"/proc/{pid}/stat", encoding="ascii") as stat:
+            return stat.read().rsplit(")", 1)[1].split()[0] in ("Z", "X")
+    except (FileNotFoundError, ProcessLookupError):
+        return True
+
+
+async def wait_gone(pid: int, timeout: float = 5.0) -> None:
+    deadline = time.monotonic() + timeout
+    while not process_gone(pid):
+        if time.monotonic() > deadline:
+            raise AssertionError(f"process {pid} still runs after {timeout}s")
+        await asyncio.sleep(0.05)
+
+
+async def wait_for_lines(
+    path: Path, what: str, count: int, timeout: float = 10.0
+) -> list[list[str]]:
+    deadline = time.monotonic() + timeout
+    while len(rows := effects(path, what)) < count:
+        if time.monotonic() > deadline:
+            raise AssertionError(f"{len(rows)} {what!r} lines in {path}, not {count}")
+        await asyncio.sleep(0.02)
+    return rows
+
+
+async def wait_ready(http: httpx.AsyncClient, code: int, timeout: float = 10.0) -> None:
+    deadline = time.monotonic() + timeout
+    while True:
+        reply = await http.get("/readyz")
+        if reply.status_code == code:
+            return
+        if time.monotonic() > deadline:
+            raise AssertionError(f"/readyz is {reply.status_code}, not {code}")
+        await asyncio.sleep(0.05)
+
+
+# Redis restart
+
+
+async def test_redis_killed_under_submissions_loses_no_accepted_job(
+    own_redis: RedisServer,
+    env: dict[str, str],
+    start_gateway: Callable[..., str],
+    start_consumer: Callable[..., Proc],
+) -> None:
+    env["REDIS_URL"] = own_redis.url
+    base_url = start_gateway()
+    consumers = [start_consumer("echo", "async_work", concurrency=16) for _ in range(2)]
+    settings = Settings.from_env(env)
+
+    accepted: list[str] = []
+    accepted_after_restart: list[str] = []
+    codes: list[int] = []
+    restarted = asyncio.Event()
+
+    async def submit(http: httpx.AsyncClient, stop_at: float) -> None:
+        n = 0
+        while time.monotonic() < stop_at:
+            n += 1
+            if n % 2:
+                reply = await http.post("/v1/jobs/echo", json={"n": n})
+            else:
+                # Long enough that some are running on the consumers when Redis dies.
+                reply = await http.post("/v1/jobs/async_work", json={"seconds": 0.3})
+            codes.append(reply.status_code)
+            if reply.status_code == 202:
+                accepted.append(reply.json()["job_id"])
+                if restarted.is_set():
+                    accepted_after_restart.append(reply.json()["job_id"])
+            else:
+                assert reply.status_code == 503, reply.text
+                assert reply.json()["error"]["type"] == "unavailable"
+                assert int(reply.headers["retry-after"]) >= 1
+            await asyncio.sleep(0.01)
+
+    async with (
+        httpx.AsyncClient(base_url=base_url, timeout=10) as http,
+        httpx.AsyncClient(base_url=base_url, timeout=10) as probe,
+    ):
+        await wait_ready(probe, 200)
+        begin = time.monotonic()
+        submitters = [asyncio.create_task(submit(http, begin + 4.5)) for _ in range(2)]
+        await asyncio.sleep(1.5)
+        accepted_before_kill = len(accepted)
+        own_redis.kill()
+        killed = time.monotonic()
+        await wait_ready(probe, 503, timeout=3)
+        reply = await probe.get("/readyz")
+        assert reply.status_code == 503 and "retry-after" in reply.headers
+        await asyncio.sleep(max(0.0, killed + 1.0 - time.monotonic()))
+        own_redis.start()
+        restarted.set()
+        await wait_ready(probe, 200, timeout=5)
+        await asyncio.gather(*submitters)
+
+    assert accepted_before_kill > 10
+    assert 503 in codes, "no submission saw Redis down"
+    assert accepted_after_restart, "the gateway did not reconnect"
+    assert set(codes) <= {202, 503}
+
+    async with Sluice.connect(settings) as sluice:
+        for job_id in accepted:
+            status = await wait_for_status(sluice, job_id, "succeeded", "failed", timeout=15)
+            assert status.status == "succeeded", status
+        for function in ("echo", "async_work"):
+            stream = keys_for(settings.namespace, function).stream
+            deadline = time.monotonic() + 5
+            while await sluice.redis.xlen(stream) and time.monotonic() < deadline:
+                await asyncio.sleep(0.05)
+            assert await sluice.redis.xlen(stream) == 0
+        # The same processes reconnected by themselves, and each one still reads new jobs:
+        # with the other one frozen, new jobs run only if this one's read loop is alive.
+        assert all(consumer.alive() for consumer in consumers)
+        for reading, frozen in (consumers, consumers[::-1]):
+            frozen.signal(signal.SIGSTOP)
+            try:
+                # Let the frozen one's blocking read (2 s) time out, so it takes no entry.
+                await asyncio.sleep(2.3)
+                late = [await sluice.submit("echo", {"on": reading.pid, "n": n}) for n in range(3)]
+                for job in late:
+                    done = await wait_for_status(sluice, job.job_id, "succeeded", timeout=5)
+                    assert done.result_value() == {"on": reading.pid, "n": late.index(job)}
+            finally:
+                frozen.signal(signal.SIGCONT)
+
+
+# Graceful shutdown
+
+
+async def test_sigterm_finishes_short_jobs_and_releases_long_ones(
+    sluice: Sluice,
+    start_consumer: Callable[..., Proc],
+    tmp_path: Path,
+) -> None:
+    grace = 2.0
+    first = start_consumer("work", SHUTDOWN_GRACE=str(grace))
+    effect = tmp_path / "effect"
+    short = await sluice.submit("work", {"seconds": 1.0})
+    long = await sluice.submit("work", {"seconds": 4.0, "effect_path": str(effect)})
+    await wait_for_status(sluice, short.job_id, "running", timeout=10)
+    await wait_for_status(sluice, long.job_id, "running", timeout=10)
+    [started] = await wait_for_lines(effect, "start", 1)
+
+    signalled = time.monotonic()
+    first.signal(signal.SIGTERM)
+    first.wait_for_log("shutdown_requested", timeout=5)
+    late_effect = tmp_path / "late"
+    late = await sluice.submit("work", {"seconds": 0.1, "effect_path": str(late_effect)})
+
+    assert await asyncio.to_thread(first.wait, grace + 5) == 0
+    assert time.monotonic() - signalled < grace + 3
+
+    assert (await sluice.status(short.job_id)).status == "succeeded"
+    released = await sluice.status(long.job_id)
+    assert released.status == "queued", released
+    assert released.attempts == 0
+    assert effects(effect) == []
+    await wait_gone(int(started[2]))
+    await asyncio.sleep(0.5)
+    queued = await sluice.status(late.job_id)
+    assert queued.status == "queued" and queued.attempts == 0
+    assert effects(late_effect, "start") == []
+
+    second = start_consumer("work")
+    done = await wait_for_status(sluice, long.job_id, "succeeded", "failed", timeout=15)
+    assert done.status == "succeeded", done
+    assert done.attempts == 1
+    assert len(effects(effect)) == 1
+    assert len(effects(effect, "start")) == 2
+    late_done = await wait_for_status(sluice, late.job_id, "succeeded", "failed", timeout=10)
+    assert late_done.status == "succeeded" and late_done.attempts == 1
+    assert second.alive()
+
+
+# Cancelling
+
+
+async def test_cancelled_queued_job_never_runs(
+    http: httpx.AsyncClient,
+    sluice: Sluice,
+    start_consumer: Callable[..., Proc],
+    tmp_path: Path,
+) -> None:
+    effect = tmp_path / "effect"
+    job_id = (await http.post("/v1/jobs/work", json={"effect_path": str(effect)})).json()["job_id"]
+    reply = await http.delete(f"/v1/jobs/{job_id}")
+    assert reply.status_code == 200
+    assert reply.json()["status"] == "cancelled"
+    status = (await http.get(f"/v1/jobs/{job_id}")).json()
+    assert status["status"] == "cancelled" and status["finished_at"] is not None
+    assert status["attempts"] == 0
+
+    start_consumer("work")
+    later = (await http.post("/v1/jobs/work", json={"effect_path": str(effect)})).json()["job_id"]
+    await wait_for_status(sluice, later, "succeeded", timeout=10)
+    await asyncio.sleep(0.5)
+    assert [row[0] for row in effects(effect, "start")] == [later]
+    assert (await http.get(f"/v1/jobs/{job_id}")).json()["status"] == "cancelled"
+    again = await http.delete(f"/v1/jobs/{job_id}")
+    assert again.status_code == 409
+
+
+async def test_cancelled_running_job_stops_and_the_consumer_lives_on(
+    http: httpx.AsyncClient,
+    sluice: Sluice,
+    start_consumer: Callable[..., Proc],
+    tmp_path: Path,
+) -> None:
+    consumer = start_consumer("work", concurrency=1)
+    effect = tmp_path / "effect"
+    reply = await http.post("/v1/jobs/work", json={"seconds": 10, "effect_path": str(effect)})
+    job_id = reply.json()["job_id"]
+    [started] = await wait_for_lines(effect, "start", 1)
+    await wait_for_status(sluice, job_id, "running", timeout=5)
+
+    asked = time.monotonic()
+    reply = await http.delete(f"/v1/jobs/{job_id}")
+    assert reply.status_code == 202
+    assert reply.json()["status"] == "running"
+    done = await wait_for_status(sluice, job_id, "cancelled", "succeeded", "failed", timeout=5)
+    assert done.status == "cancelled", done
+    assert time.monotonic() - asked < 3.0
+    assert done.finished_at is not None and done.result is None
+    await wait_gone(int(started[2]))
+    assert effects(effect) == []
+
+    assert consumer.alive()
+    after = (await http.post("/v1/jobs/work", json={"seconds": 0.1})).json()["job_id"]
+    assert (await wait_for_status(sluice, after, "succeeded", "failed")).status == "succeeded"
+    assert effects(effect) == []
+    assert (await http.get(f"/v1/jobs/{job_id}")).json()["status"] == "cancelled"
+
+
+async def test_cancelling_a_finished_job_is_a_conflict(
+    http: httpx.AsyncClient, sluice: Sluice, start_consumer: Callable[..., Proc]
+) -> None:
+    start_consumer("echo")
+    job_id = (await http.post("/v1/jobs/echo", json={"a": 1})).json()["job_id"]
+    await wait_for_status(sluice, job_id, "succeeded", timeout=10)
+    reply = await http.delete(f"/v1/jobs/{job_id}")
+    assert reply.status_code == 409
+    assert reply.json()["error"]["type"] == "conflict"
+    status = (await http.get(f"/v1/jobs/{job_id}")).json()
+    assert status["status"] == "succeeded" and status["result"] == {"a": 1}
+
+
+async def test_unknown_malformed_and_expired_ids_are_404(
+    env: dict[str, str],
+    start_gateway: Callable[..., str],
+    start_consumer: Callable[..., Proc],
+) -> None:
+    env["RESULT_TTL"] = "1"
+    start_consumer("echo")
+    async with httpx.AsyncClient(base_url=start_gateway(), timeout=10) as http:
+        job_id = (await http.post("/v1/jobs/echo", json={"a": 1})).json()["job_id"]
+        deadline = time.monotonic() + 10
+        while (await http.get(f"/v1/jobs/{job_id}")).json()["status"] != "succeeded":
+            assert time.monotonic() < deadline, "the echo job did not finish"
+            await asyncio.sleep(0.02)
+        finished = time.monotonic()
+        while (await http.get(f"/v1/jobs/{job_id}")).status_code == 200:
+            assert time.monotonic() - finished < 4, "the finished job did not expire"
+            await asyncio.sleep(0.05)
+
+        ids = {
+            "expired": job_id,
+            "unknown": "echo-" + "0" * 32,
+            "unknown function": "nosuch-" + "0" * 32,
+            "malformed": "not-a-job-id",
+            "short": "echo-1234",
+            "upper case": "ECHO-" + "A" * 32,
+        }
+        for what, bad in ids.items():
+            for method in ("GET", "DELETE"):
+                reply = await http.request(method, f"/v1/jobs/{bad}")
+                assert reply.status_code == 404, (what, method, reply.text)
+                assert reply.json()["error"]["type"] == "job_not_found", (what, method)
+            assert (await http.get(f"/v1/jobs/{bad}/result")).status_code == 404, what

@@ -1,0 +1,191 @@
+"""Failed attempts: backoff between retries, permanent errors, giving up, time and memory limits."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import cast
+
+import httpx
+
+from shared.client import Sluice
+from shared.keys import GROUP, keys_for
+from shared.settings import Settings
+from tests.conftest import Proc
+from tests.helpers import effects, wait_for_status
+
+
+def process_gone(pid: int) -> bool:
+    """True once ``pid`` no longer runs (exited and reaped, or a zombie)."""
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return True
+    try:
+        with open(f"/proc/{pid}/stat", encoding="ascii") as stat:
+            return stat.read().rsplit(")", 1)[1].split()[0] in ("Z", "X")
+    except (FileNotFoundError, ProcessLookupError):
+        return True
+
+
+async def wait_gone(pid: int, timeout: float = 5.0) -> None:
+    deadline = time.monotonic() + timeout
+    while not process_gone(pid):
+        if time.monotonic() > deadline:
+            raise AssertionError(f"process {pid} still runs after {timeout}s")
+        await asyncio.sleep(0.05)
+
+
+async def stream_state(sluice: Sluice, settings: Settings, function: str) -> tuple[int, int]:
+    """(XLEN, number of pending entries) of a function's stream."""
+    stream = keys_for(settings.namespace, function).stream
+    pending = await sluice.redis.xpending(stream, GROUP)
+    return await sluice.redis.xlen(stream), int(pending["pending"])
+
+
+async def dead_job_ids(sluice: Sluice, settings: Settings, function: str) -> list[str]:
+    dead = await sluice.redis.xrange(keys_for(settings.namespace, function).dead)
+    entries = cast(list[tuple[bytes, dict[bytes, bytes]]], dead)
+    return [fields[b"job_id"].decode() for _, fields in entries]
+
+
+async def test_retry_backoff_grows_between_attempts(
+    http: httpx.AsyncClient,
+    sluice: Sluice,
+    start_consumer: Callable[..., Proc],
+    tmp_path: Path,
+) -> None:
+    """backoff=0.4: about 0.4-0.5 s after attempt 1, 0.8-1.0 s after attempt 2."""
+    start_consumer("work")
+    effect = tmp_path / "effect"
+    reply = await http.post("/v1/jobs/work", json={"succeed_on": 3, "effect_path": str(effect)})
+    assert reply.status_code == 202
+    job_id = reply.json()["job_id"]
+
+    retrying = await wait_for_status(sluice, job_id, "retrying", timeout=10)
+    assert retrying.error is not None
+    assert retrying.error.type == "ValueError"
+    assert "failing attempt 1" in retrying.error.message
+    assert retrying.attempts == 1 and retrying.finished_at is None
+    seen = (await http.get(f"/v1/jobs/{job_id}")).json()
+    if seen["status"] == "retrying":
+        assert seen["error"]["type"] == "ValueError"
+
+    done = await wait_for_status(sluice, job_id, "succeeded", "failed", timeout=15)
+    assert done.status == "succeeded", done
+    assert done.attempts == 3 and done.error is None
+    assert done.result_value()["attempt"] == 3
+
+    starts = effects(effect, "start")
+    assert [int(row[1]) for row in starts] == [1, 2, 3]
+    times = [float(row[4]) for row in starts]
+    first_gap, second_gap = times[1] - times[0], times[2] - times[1]
+    assert first_gap >= 0.4, times
+    assert second_gap >= 0.8, times
+    assert second_gap > first_gap, times
+    # The retry is picked up when its backoff is over, not a visibility timeout later.
+    assert first_gap < 1.5 and second_gap < 2.0, times
+    assert len(effects(effect)) == 1
+
+
+async def test_permanent_error_fails_at_once_without_retry(
+    sluice: Sluice,
+    settings: Settings,
+    start_consumer: Callable[..., Proc],
+    tmp_path: Path,
+) -> None:
+    start_consumer("work")
+    effect = tmp_path / "effect"
+    submitted = time.monotonic()
+    submission = await sluice.submit("work", {"permanent": True, "effect_path": str(effect)})
+    done = await wait_for_status(sluice, submission.job_id, "failed", "succeeded", timeout=10)
+    assert time.monotonic() - submitted < 3.0
+    assert done.status == "failed"
+    assert done.attempts == 1
+    assert done.error is not None and done.error.type == "BadInput"
+    assert done.error.message == "this input can never work"
+    assert done.finished_at is not None
+    # Give a (wrong) retry the time to happen: backoff is 0.4 s.
+    await asyncio.sleep(1.0)
+    assert len(effects(effect, "start")) == 1
+    assert (await sluice.status(submission.job_id)).status == "failed"
+    assert submission.job_id not in await dead_job_ids(sluice, settings, "work")
+    assert await stream_state(sluice, settings, "work") == (0, 0)
+
+
+async def test_attempts_exhausted_ends_failed_in_dead_letter_stream(
+    http: httpx.AsyncClient,
+    sluice: Sluice,
+    settings: Settings,
+    start_consumer: Callable[..., Proc],
+    tmp_path: Path,
+) -> None:
+    start_consumer("work")
+    effect = tmp_path / "effect"
+    reply = await http.post("/v1/jobs/work", json={"succeed_on": 10, "effect_path": str(effect)})
+    job_id = reply.json()["job_id"]
+    done = await wait_for_status(sluice, job_id, "failed", "succeeded", timeout=15)
+    assert done.status == "failed"
+    assert done.attempts == 3 and done.max_attempts == 3
+    assert done.error is not None and done.error.type == "ValueError"
+    assert "failing attempt 3" in done.error.message
+    assert [int(row[1]) for row in effects(effect, "start")] == [1, 2, 3]
+    assert effects(effect) == []
+    assert await dead_job_ids(sluice, settings, "work") == [job_id]
+    assert await stream_state(sluice, settings, "work") == (0, 0)
+    status = (await http.get(f"/v1/jobs/{job_id}")).json()
+    assert status["status"] == "failed" and status["result"] is None
+    assert (await http.get(f"/v1/jobs/{job_id}/result")).status_code == 409
+
+
+async def test_time_limit_stops_the_handler_and_the_consumer_lives_on(
+    sluice: Sluice,
+    settings: Settings,
+    start_consumer: Callable[..., Proc],
+    tmp_path: Path,
+) -> None:
+    consumer = start_consumer("spin", "work", concurrency=1)
+    effect = tmp_path / "effect"
+    submitted = time.monotonic()
+    spinning = await sluice.submit("spin", {"effect_path": str(effect)})
+    done = await wait_for_status(sluice, spinning.job_id, "failed", "succeeded", timeout=8)
+    elapsed = time.monotonic() - submitted
+    assert done.status == "failed"
+    assert done.error is not None and done.error.type == "TimeLimitExceeded"
+    assert "1.5 s" in done.error.message
+    assert done.attempts == 1
+    assert 1.5 <= elapsed < 5.0, elapsed
+    starts = effects(effect, "start")
+    assert len(starts) == 1
+    await wait_gone(int(starts[0][2]))
+
+    assert consumer.alive()
+    after = await sluice.submit("work", {"seconds": 0.1, "effect_path": str(effect)})
+    finished = await wait_for_status(sluice, after.job_id, "succeeded", "failed", timeout=10)
+    assert finished.status == "succeeded"
+    assert consumer.alive()
+    assert await stream_state(sluice, settings, "spin") == (0, 0)
+
+
+async def test_memory_limit_fails_the_job_with_a_clear_error(
+    sluice: Sluice, start_consumer: Callable[..., Proc]
+) -> None:
+    consumer = start_consumer("hog", "echo")
+    hog = await sluice.submit("hog", {"megabytes": 1000})
+    done = await wait_for_status(sluice, hog.job_id, "failed", "succeeded", timeout=15)
+    assert done.status == "failed"
+    assert done.error is not None and done.error.type == "MemoryLimitExceeded"
+    assert "200 MB" in done.error.message
+    assert done.attempts == 1
+
+    assert consumer.alive()
+    small = await sluice.submit("hog", {"megabytes": 10})
+    fits = await wait_for_status(sluice, small.job_id, "succeeded", "failed", timeout=10)
+    assert fits.status == "succeeded", fits
+    assert fits.result_value() == {"allocated": 10 * 1024 * 1024}
+    echoed = await sluice.submit("echo", {"still": "alive"})
+    assert (await sluice.wait(echoed.job_id, timeout=10)).status == "succeeded"
+    assert consumer.alive()
