@@ -80,7 +80,7 @@ def main(argv: list[str] | None = None) -> int:
     except Exception:
         structlog.get_logger("consumer").exception("consumer_crashed")
         return 1
-    return 0
+    return 1 if worker.crashed else 0
 
 
 if __name__ == "__main__":

@@ -95,6 +95,8 @@ class Worker:
         self._redis: Redis | None = None
         self._scripts: Scripts | None = None
         self.finished = 0
+        # Set when one of the loops died of an unexpected error; the process exits 1.
+        self.crashed = False
 
     @property
     def redis(self) -> Redis:
@@ -105,6 +107,14 @@ class Worker:
     def scripts(self) -> Scripts:
         assert self._scripts is not None, "the worker is not running"
         return self._scripts
+
+    def _loop_ended(self, task: asyncio.Task[None]) -> None:
+        """A loop that dies of a bug must not leave a half-working consumer: stop, exit 1."""
+        if task.cancelled() or task.exception() is None:
+            return
+        log.error("consumer_loop_crashed", exc_info=task.exception())
+        self.crashed = True
+        self.stop()
 
     def stop(self) -> None:
         """Begin a graceful shutdown (SIGTERM)."""
@@ -134,6 +144,8 @@ class Worker:
                 asyncio.create_task(self._recovery_loop()),
                 asyncio.create_task(self._lease_loop()),
             ]
+            for loop in loops:
+                loop.add_done_callback(self._loop_ended)
             await self._stopping.wait()
             await _cancel_until_done(loops[:1])
             await self._drain()
