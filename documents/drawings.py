@@ -1,0 +1,120 @@
+"""Straight edges and dimension marks from a PDF page's vector drawings (PyMuPDF).
+
+``page.get_drawings()`` gives paths of items: ``("l", p1, p2)`` lines, ``("c", p1, p2,
+p3, p4)`` Bézier curves, ``("re", rect, orientation)`` rectangles and ``("qu", quad)``
+quads, with ``type`` "f" (fill), "s" (stroke) or "fs", ``color``, ``fill``, ``width`` and
+``dashes``. Coordinates are the unrotated page's; everything here is returned as displayed
+(``page.rotation_matrix`` applied), the same frame as ``page.rect`` and rendered pixmaps.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+from numpy.typing import NDArray
+
+Array = NDArray[np.float64]
+
+MARK_FRAC = 0.012  # arrowheads, dots and ticks are at most this big (of the page's side)
+TWIN_SIN = 0.09  # strokes within 5 degrees (sin 5° = 0.09) of each other are parallel
+
+
+def white(color: Any) -> bool:
+    """A colour too light to see on paper (masks, erasers)."""
+    return color is not None and len(color) > 0 and min(color) > 0.95
+
+
+def _edges(path: dict[str, Any]) -> list[tuple[Any, Any]]:
+    """Straight edges of a path; subpaths that are filled or closed get their closing edge."""
+    close = bool(path.get("fill") is not None or path.get("closePath"))
+    edges: list[tuple[Any, Any]] = []
+    start = last = None
+
+    def finish() -> None:
+        if close and start is not None and last is not None and abs(last - start) > 1e-3:
+            edges.append((last, start))
+
+    for item in path["items"]:
+        if item[0] in ("l", "c"):  # curves (door swings, symbols) only move the pen
+            if last is None or abs(item[1] - last) > 1e-3:
+                finish()
+                start = item[1]
+            if item[0] == "l":
+                edges.append((item[1], item[2]))
+            last = item[-1]
+        elif item[0] in ("re", "qu"):
+            finish()
+            q = item[1].quad if item[0] == "re" else item[1]
+            corners = [q.ul, q.ur, q.lr, q.ll]
+            edges += [(corners[k], corners[(k + 1) % 4]) for k in range(4)]
+            start = last = None
+    finish()
+    return edges
+
+
+def to_display(points: Any, page: Any) -> Array:
+    """Unrotated page coordinates (as get_drawings/get_text give them) -> displayed ones."""
+    m = page.rotation_matrix
+    xy = np.asarray(points, dtype=float).reshape(-1, 2)
+    return np.stack(
+        [m.a * xy[:, 0] + m.c * xy[:, 1] + m.e, m.b * xy[:, 0] + m.d * xy[:, 1] + m.f], 1
+    )
+
+
+def page_segments(page: Any) -> tuple[Array, Array]:
+    """Visible straight edges (x1, y1, x2, y2, stroke width) and marks (x, y, size, angle).
+
+    Dashed paths (hidden edges, axes) and white ones are skipped. Marks are small filled
+    shapes (arrowheads, dots; angle NaN) and short strokes without a parallel twin close by
+    (ticks; a short stroke with a twin is hatching).
+    """
+    s = max(page.rect.width, page.rect.height)
+    edges: list[tuple[float, float, float, float, float, bool]] = []
+    boxes: list[tuple[float, float, float, float]] = []
+    for path in page.get_drawings():
+        if path.get("dashes") not in (None, "[] 0", "[] 0.0"):
+            continue
+        stroke = "s" in path["type"] and path.get("color") is not None
+        fill = "f" in path["type"] and path.get("fill") is not None
+        stroke, fill = stroke and not white(path["color"]), fill and not white(path["fill"])
+        if not (stroke or fill):
+            continue
+        width = float(path.get("width") or 0.0) if stroke else 0.0
+        box = path["rect"]
+        if fill and max(box.width, box.height) <= MARK_FRAC * s:
+            boxes.append((box.x0, box.y0, box.x1, box.y1))
+        edges += [(p.x, p.y, q.x, q.y, width, fill) for p, q in _edges(path)]
+    raw = np.array(edges, dtype=float).reshape(-1, 6)
+    segs = np.concatenate(
+        [to_display(raw[:, 0:2], page), to_display(raw[:, 2:4], page), raw[:, 4:5]], axis=1
+    )
+    corners = np.array(boxes, dtype=float).reshape(-1, 4)
+    a, b = to_display(corners[:, 0:2], page), to_display(corners[:, 2:4], page)
+    size = np.abs(a - b).max(axis=1, initial=0.0)
+    marks = np.stack([(a[:, 0] + b[:, 0]) / 2, (a[:, 1] + b[:, 1]) / 2, size, size * np.nan], 1)
+    length = np.hypot(segs[:, 2] - segs[:, 0], segs[:, 3] - segs[:, 1])
+    short = (raw[:, 5] == 0) & (length <= MARK_FRAC * s) & (length > 1e-6)
+    return segs, np.concatenate([marks, _ticks(segs[short, :4])])
+
+
+def _ticks(strokes: Array) -> Array:
+    """Short strokes with no parallel twin of a similar length nearby, as marks."""
+    mid = (strokes[:, :2] + strokes[:, 2:]) / 2
+    vec = strokes[:, 2:] - strokes[:, :2]
+    length = np.hypot(vec[:, 0], vec[:, 1])
+    unit = vec / np.maximum(length, 1e-9)[:, None]
+    order = np.argsort(mid[:, 0])
+    mid, unit, length, vec = mid[order], unit[order], length[order], vec[order]
+    lo = np.searchsorted(mid[:, 0], mid[:, 0] - length)
+    hi = np.searchsorted(mid[:, 0], mid[:, 0] + length, "right")
+    lone = np.ones(len(mid), dtype=bool)
+    for i in range(len(mid)):
+        j = np.arange(lo[i], hi[i])
+        j = j[j != i]
+        parallel = np.abs(unit[i, 0] * unit[j, 1] - unit[i, 1] * unit[j, 0]) < TWIN_SIN
+        near = np.hypot(*(mid[j] - mid[i]).T) <= length[i]
+        similar = np.abs(length[j] - length[i]) <= 0.3 * length[i]
+        lone[i] = not np.any(parallel & near & similar)
+    angle = np.degrees(np.arctan2(vec[:, 1], vec[:, 0])) % 180
+    return np.stack([mid[:, 0], mid[:, 1], length, angle], 1)[lone]

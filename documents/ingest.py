@@ -1,0 +1,235 @@
+"""``ingest``: a PDF, PNG or JPEG in; per page its size, text, walls and drawing scale.
+
+The input type comes from the magic bytes, never a name. A PDF page takes the vector path
+(``documents.vector``) unless it is a scan: an image covers half the page or more, or it
+has images and almost no drawing paths; then it is rendered in grayscale at ``dpi`` (after
+checking the pixel count, before allocating) and OpenCV finds the walls
+(``documents.raster``), converted back to points (x 72/dpi). Images take the raster path
+and stay in pixels. Every refusal is a ``documents.errors`` type, raised at once.
+
+Result (``CONTRACT.md``): ``{"pages": [{"index", "width", "height", "source", "scale",
+"walls": [{"x1", "y1", "x2", "y2", "thickness", "length_m"?}], "text": [{"text", "bbox"}],
+"dpi"?}], "document": {"type", "pages", "repaired"}}``. Coordinates are the page as
+displayed (its /Rotate applied, like ``page.rect`` and rendered images), origin top-left.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable
+from typing import Annotated, Any
+
+import msgspec
+import numpy as np
+import pymupdf
+from msgspec import Meta
+
+from documents.errors import CorruptDocumentError, DocumentError, NotADocumentError
+from documents.model import DocumentLimits, Wall
+from documents.pdf import check_pixels, open_pdf
+from documents.scale import parse_scale, scale_from_text
+from documents.vector import vector_walls
+from shared.uploads import sniff
+
+Limits = DocumentLimits  # max_pages per PDF, max_pixels per rendered page or image
+Progress = Callable[[float, str], None]
+MIN_DPI, MAX_DPI = 36, 600
+SCAN_COVER = 0.5  # images covering this share of a page make it a scan
+VECTOR_MIN_PATHS = 20  # a page with images and fewer drawing paths is a raster plan too
+# With a known scale the raster path only looks for walls this thick (metres).
+WALL_M = (0.04, 1.0)
+
+
+class BadParameterError(DocumentError, ValueError):
+    """An option that cannot apply (a ValueError too, so msgspec reports it on decoding)."""
+
+    def __init__(self, message: str, type: str = "BadParameter") -> None:
+        super().__init__(message, type=type)
+
+
+class IngestOptions(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
+    """``scale``: "1:100" (or '1/4" = 1\'-0"'), or metres per page unit; else from text.
+
+    Pages ``first_page``..``last_page`` are 1-based and inclusive; ``dpi`` is the render
+    resolution for scanned PDF pages, and the assumed resolution of an image for a ratio
+    ``scale``.
+    """
+
+    dpi: Annotated[int, Meta(ge=MIN_DPI, le=MAX_DPI)] = 150
+    scale: str | Annotated[float, Meta(gt=0)] | None = None
+    first_page: Annotated[int, Meta(ge=1)] = 1
+    last_page: Annotated[int, Meta(ge=1)] | None = None
+
+    def __post_init__(self) -> None:
+        # Meta constraints hold when decoding; check them for direct construction too.
+        if not MIN_DPI <= self.dpi <= MAX_DPI:
+            raise BadParameterError(f"dpi must be {MIN_DPI}..{MAX_DPI}, not {self.dpi}")
+        if isinstance(self.scale, str):
+            try:
+                parse_scale(self.scale)
+            except ValueError as exc:
+                raise BadParameterError(str(exc)) from None
+        elif self.scale is not None and not self.scale > 0:
+            raise BadParameterError("scale must be > 0 metres per unit")
+        if self.first_page < 1 or (self.last_page is not None and self.last_page < 1):
+            raise BadParameterError("pages are numbered from 1")
+
+
+def ingest_document(
+    data: bytes, params: IngestOptions, progress: Progress, limits: DocumentLimits
+) -> dict[str, Any]:
+    """Walls, text and scale of every page in range (see the module docstring)."""
+    kind = sniff(data[:1024])
+    if kind == "application/pdf":
+        return _ingest_pdf(data, params, progress, limits)
+    if kind in ("image/png", "image/jpeg"):
+        return _ingest_image(data, params, progress, limits)
+    raise NotADocumentError("the document is not a PDF, PNG or JPEG (by its first bytes)")
+
+
+def _ingest_pdf(
+    data: bytes, params: IngestOptions, progress: Progress, limits: DocumentLimits
+) -> dict[str, Any]:
+    document = open_pdf(data, limits.max_pages)
+    try:
+        count = document.page_count
+        last = min(params.last_page or count, count)
+        if params.first_page > last:
+            raise DocumentError(
+                f"page range {params.first_page}-{params.last_page or ''} is outside the "
+                f"document's {count} pages",
+                type="BadPageRange",
+            )
+        pages = []
+        numbers = range(params.first_page, last + 1)
+        for done, number in enumerate(numbers):
+            try:
+                pages.append(_pdf_page(document[number - 1], params, limits))
+            except RuntimeError as exc:  # MuPDF's errors on a broken page
+                raise CorruptDocumentError(f"page {number} cannot be read: {exc}") from exc
+            progress(100 * (done + 1) / len(numbers), f"page {number} of {count}")
+        info = {"type": "pdf", "pages": count, "repaired": bool(document.is_repaired)}
+        return {"pages": pages, "document": info}
+    finally:
+        document.close()
+
+
+def _pdf_page(page: Any, params: IngestOptions, limits: DocumentLimits) -> dict[str, Any]:
+    width, height = float(page.rect.width), float(page.rect.height)
+    text = _text(page)
+    mpu, source = _scale(params, [line for block in text for line in block["text"].splitlines()])
+    extra: dict[str, Any] = {}
+    if _is_scan(page):
+        from documents.raster import raster_walls  # OpenCV: only for scanned pages
+
+        check_pixels(width, height, params.dpi, limits.max_pixels)
+        pixmap = page.get_pixmap(dpi=params.dpi, colorspace=pymupdf.csGRAY, alpha=False)
+        shape = (pixmap.height, pixmap.stride)
+        gray = np.frombuffer(pixmap.samples_mv, np.uint8).reshape(shape)[:, : pixmap.width]
+        pt_per_px = 72 / params.dpi
+        found = raster_walls(np.ascontiguousarray(gray), **_bounds(mpu, pt_per_px))
+        walls = [_scaled(w, pt_per_px) for w in found]
+        kind, extra = "raster", {"dpi": params.dpi}
+    else:
+        walls, kind = vector_walls(page), "vector"
+    return _page(page.number, width, height, kind, mpu, source, walls, text) | extra
+
+
+def _ingest_image(
+    data: bytes, params: IngestOptions, progress: Progress, limits: DocumentLimits
+) -> dict[str, Any]:
+    from documents.raster import load_image, raster_walls
+
+    if params.first_page > 1:
+        raise DocumentError("an image has one page only", type="BadPageRange")
+    gray = load_image(data, limits.max_pixels)
+    mpu, source = _scale(params, [], image=True)
+    walls = raster_walls(gray, **_bounds(mpu, 1.0))
+    height, width = gray.shape
+    page = _page(0, float(width), float(height), "raster", mpu, source, walls, [])
+    progress(100, "page 1 of 1")
+    kind = "png" if data.startswith(b"\x89PNG") else "jpeg"
+    return {"pages": [page], "document": {"type": kind, "pages": 1, "repaired": False}}
+
+
+def _is_scan(page: Any) -> bool:
+    """An image covers half the page or more, or images and hardly any vector paths."""
+    infos = page.get_image_info()
+    if not infos:
+        return False
+    area = page.rect * page.derotation_matrix  # image boxes are unrotated
+    covered = sum(abs(pymupdf.Rect(info["bbox"]) & area) for info in infos)
+    if covered >= SCAN_COVER * abs(area):
+        return True
+    return len(page.get_cdrawings()) < VECTOR_MIN_PATHS
+
+
+def _text(page: Any) -> list[dict[str, Any]]:
+    """Text blocks with their boxes, as displayed (rotation applied)."""
+    blocks = []
+    for x0, y0, x1, y1, text, _, block_type in page.get_text("blocks"):
+        if block_type == 0 and text.strip():
+            box = pymupdf.Rect(x0, y0, x1, y1) * page.rotation_matrix
+            bbox = [round(v, 2) for v in (box.x0, box.y0, box.x1, box.y1)]
+            blocks.append({"text": text.strip(), "bbox": bbox})
+    return blocks
+
+
+def _scale(
+    params: IngestOptions, lines: list[str], image: bool = False
+) -> tuple[float | None, str | None]:
+    """Metres per page unit and where it came from: the parameter, the text, or unknown."""
+    if isinstance(params.scale, int | float):
+        return float(params.scale), "parameter"
+    if isinstance(params.scale, str):
+        per_point = parse_scale(params.scale)
+        # An image's unit is a pixel: at ``dpi`` pixels per inch, 72/dpi points each.
+        return (per_point * 72 / params.dpi if image else per_point), "parameter"
+    found = scale_from_text(lines)
+    return (found, "text") if found else (None, None)
+
+
+def _bounds(mpu: float | None, units_per_px: float) -> dict[str, float]:
+    """Wall thickness bounds in pixels for raster_walls, when the scale is known."""
+    if mpu is None:
+        return {}
+    px_per_m = 1 / (mpu * units_per_px)
+    return {"min_thickness": WALL_M[0] * px_per_m, "max_thickness": WALL_M[1] * px_per_m}
+
+
+def _scaled(w: Wall, k: float) -> Wall:
+    return Wall(w.x1 * k, w.y1 * k, w.x2 * k, w.y2 * k, w.thickness * k)
+
+
+def _page(
+    index: int,
+    width: float,
+    height: float,
+    source: str,
+    mpu: float | None,
+    scale_source: str | None,
+    walls: list[Wall],
+    text: list[dict[str, Any]],
+) -> dict[str, Any]:
+    out = []
+    for w in walls:
+        wall: dict[str, float] = {
+            "x1": round(w.x1, 2),
+            "y1": round(w.y1, 2),
+            "x2": round(w.x2, 2),
+            "y2": round(w.y2, 2),
+            "thickness": round(w.thickness, 2),
+        }
+        if mpu is not None:
+            wall["length_m"] = round(math.hypot(w.x2 - w.x1, w.y2 - w.y1) * mpu, 3)
+        out.append(wall)
+    scale = None if mpu is None else {"metres_per_unit": mpu, "source": scale_source}
+    return {
+        "index": index,
+        "width": round(width, 2),
+        "height": round(height, 2),
+        "source": source,
+        "scale": scale,
+        "walls": out,
+        "text": text,
+    }

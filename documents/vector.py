@@ -1,0 +1,299 @@
+"""Walls from a PDF page's vector drawings (PyMuPDF ``page.get_drawings()``).
+
+A wall is drawn as two parallel face lines (strokes, or the edges of a filled polygon, so a
+filled thin rectangle or a ring-shaped outline works too) or as one thick stroke; either
+way it comes out as one centre line with its thickness. Per direction (horizontal,
+vertical, or any angle for lines long enough), collinear pieces are joined, then:
+
+- dimension lines go: a line with an arrowhead, dot or oblique tick on its axis at an end;
+- face lines are paired greedily, nearest first; a line is the face of one wall only, so
+  a dimension line or a corridor's far side beside a wall never pairs with its face;
+- a pair is no wall when another line lies between (hatching, an inner layer), when two
+  more lines repeat its spacing (hatching, stair treads, symbol stripes) or when it is
+  short with text between (dimension extension lines around their number);
+- pieces of one wall are merged; walls inside a thicker one (hatching, a filled wall's
+  outline), squat ones (columns), ones along the page edge (the sheet frame) and short
+  ones touching no other wall (furniture, legends, symbols) are dropped.
+
+Thresholds are fractions of the page's longer side ``s`` (A3: 1191 pt) as the scale is not
+known yet; plans at 1:50 to 1:200 draw walls 1.5-35 pt thick. Curves (door swings) and
+dashed lines are never faces. Output is in points, as displayed (rotation applied).
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+from numpy.typing import NDArray
+
+from documents.drawings import Array, page_segments, to_display
+from documents.model import Wall
+
+AXIS_SNAP_DEG = 2.0  # lines this close to horizontal/vertical are taken as exactly so
+ANGLE_GROUP_DEG = 0.5  # other lines are parallel when their angles differ by less
+MIN_GAP_FRAC = 0.001  # thinnest wall: 1.2 pt on A3 (0.04 m at 1:100)
+MAX_GAP_FRAC = 0.05  # thickest wall: 60 pt on A3 (2.1 m at 1:100, 0.8 m at 1:40)
+MIN_WALL_FRAC = 0.008  # shortest wall: 9.5 pt on A3 (0.34 m at 1:100)
+MIN_DIAGONAL_FRAC = 0.03  # non-axis lines shorter than this are hatching, not faces
+MIN_ASPECT = 1.5  # a paired piece is at least this many times longer than thick
+MIN_WALL_ASPECT = 2.5  # and a whole wall this many: squarer things are columns, symbols
+ISOLATED_FRAC = 0.5  # a wall shorter than this touching no other wall is no wall
+THICK_STROKE_PT = 2.0  # a stroke at least this wide (and THICK_STROKE_FRAC * s) is a wall
+THICK_STROKE_FRAC = 0.0018
+DIM_PERP_FRAC = 0.0015  # a mark this close to a line's axis, at its end, makes it a dimension
+TEXT_ASPECT = 4.0  # a pair shorter than this many gaps with text between is no wall
+JOIN_PT = 0.5  # collinear pieces of one line closer than this are one line
+FRAME_FRAC = 0.025  # long walls this close to the page edge are the sheet frame
+FRAME_SPAN = 0.5  # "long": at least this fraction of the page's width or height
+
+
+@dataclass
+class _Line:
+    """A straight piece in a direction group: offset along the normal, interval along it."""
+
+    d: float
+    t0: float
+    t1: float
+    width: float
+
+
+def _group(segs: Array, s: float) -> list[tuple[float, NDArray[np.intp]]]:
+    """Split segments into groups of one direction (angle in degrees, [0, 180))."""
+    dx, dy = segs[:, 2] - segs[:, 0], segs[:, 3] - segs[:, 1]
+    length = np.hypot(dx, dy)
+    angle = np.degrees(np.arctan2(dy, dx)) % 180.0
+    angle[(angle < AXIS_SNAP_DEG) | (angle > 180 - AXIS_SNAP_DEG)] = 0.0
+    angle[np.abs(angle - 90.0) < AXIS_SNAP_DEG] = 90.0
+    axis = (angle == 0.0) | (angle == 90.0)
+    idx = np.flatnonzero((length > 1e-6) & (axis | (length >= MIN_DIAGONAL_FRAC * s)))
+    idx = idx[np.argsort(angle[idx], kind="stable")]
+    groups: list[tuple[float, NDArray[np.intp]]] = []
+    start = 0
+    for k in range(1, len(idx) + 1):
+        if k == len(idx) or angle[idx[k]] - angle[idx[k - 1]] > ANGLE_GROUP_DEG:
+            members = idx[start:k]
+            groups.append((float(np.median(angle[members])), members))
+            start = k
+    return groups
+
+
+def _lines(segs: Array, theta: float, tol: float) -> list[_Line]:
+    """Project a direction group onto (normal offset, interval) and join collinear pieces."""
+    u = np.array([math.cos(math.radians(theta)), math.sin(math.radians(theta))])
+    d = (segs[:, 0:2] + segs[:, 2:4]) @ np.array([-u[1], u[0]]) / 2
+    ta, tb = segs[:, 0:2] @ u, segs[:, 2:4] @ u
+    raw = [
+        _Line(float(d[k]), float(min(ta[k], tb[k])), float(max(ta[k], tb[k])), float(segs[k, 4]))
+        for k in range(len(segs))
+    ]
+    raw.sort(key=lambda line: line.d)
+    joined: list[_Line] = []
+    k = 0
+    while k < len(raw):
+        m = k
+        while m + 1 < len(raw) and raw[m + 1].d - raw[k].d <= tol:
+            m += 1
+        band = sorted(raw[k : m + 1], key=lambda line: line.t0)
+        d_mean = sum(line.d for line in band) / len(band)
+        current = _Line(d_mean, band[0].t0, band[0].t1, band[0].width)
+        for line in band[1:]:
+            if line.t0 <= current.t1 + max(JOIN_PT, line.width, current.width):
+                current.t1 = max(current.t1, line.t1)
+                current.width = max(current.width, line.width)
+            else:
+                joined.append(current)
+                current = _Line(d_mean, line.t0, line.t1, line.width)
+        joined.append(current)
+        k = m + 1
+    return joined
+
+
+def _subtract(pieces: list[tuple[float, float]], a: float, b: float) -> list[tuple[float, float]]:
+    """The intervals ``pieces`` without [a, b]."""
+    out = []
+    for p0, p1 in pieces:
+        out += [q for q in ((p0, min(p1, a)), (max(p0, b), p1)) if q[1] > q[0]]
+    return out
+
+
+def _dimensions(lines: list[_Line], marks: Array, u: Array, s: float) -> list[bool]:
+    """Which lines have an arrowhead, dot or oblique tick on their axis at one end.
+
+    Ticks must cross at 20-70 degrees (a stroke square to a line is a wall's end cap) and
+    through their middle half (a clipped hatch stroke only ends on the line).
+    """
+    skew = np.abs((marks[:, 3] - math.degrees(math.atan2(u[1], u[0])) + 90) % 180 - 90)
+    tick = ~np.isnan(marks[:, 3])
+    marks, skew, tick = [x[~tick | ((skew >= 20) & (skew <= 70))] for x in (marks, skew, tick)]
+    half_span = 0.25 * marks[:, 2] * np.sin(np.radians(np.nan_to_num(skew)))
+    across = np.where(tick, half_span, max(1.0, DIM_PERP_FRAC * s))
+    mt, md = marks[:, :2] @ u, marks[:, :2] @ np.array([-u[1], u[0]])
+    reach = np.maximum(1.0, 0.6 * marks[:, 2])
+    order = np.argsort(md)
+    mt, md, reach, across = mt[order], md[order], reach[order], across[order]
+    widest = float(across.max()) if len(across) else 0.0
+    flags = []
+    for line in lines:
+        k = slice(
+            np.searchsorted(md, line.d - widest), np.searchsorted(md, line.d + widest, "right")
+        )
+        on_axis = np.abs(md[k] - line.d) <= across[k]
+        # On the line's own side of its end: an arrowhead touching a wall's end is not on it.
+        at_start = (mt[k] >= line.t0 - 1.0) & (mt[k] <= line.t0 + reach[k])
+        at_end = (mt[k] <= line.t1 + 1.0) & (mt[k] >= line.t1 - reach[k])
+        flags.append(bool(np.any(on_axis & (at_start | at_end))))
+    return flags
+
+
+def _pair(lines: list[_Line], s: float, words: Array, u: Array) -> list[_Line]:
+    """Pair thin parallel face lines, nearest first; returns walls (width = thickness).
+
+    A pair with two more lines beside it at the same spacing is a regular family of
+    strokes (hatching, stair treads, symbols), not a wall.
+    """
+    min_gap, max_gap, min_len = MIN_GAP_FRAC * s, MAX_GAP_FRAC * s, MIN_WALL_FRAC * s
+    d = np.array([line.d for line in lines])
+    t0 = np.array([line.t0 for line in lines])
+    t1 = np.array([line.t1 for line in lines])
+    candidates = []
+    for i in range(len(lines)):
+        lo, hi = np.searchsorted(d, d[i] + min_gap), np.searchsorted(d, d[i] + max_gap, "right")
+        js = np.arange(lo, hi)
+        overlap = np.minimum(t1[i], t1[js]) - np.maximum(t0[i], t0[js])
+        for j in js[overlap >= np.maximum(min_len, MIN_ASPECT * (d[js] - d[i]))]:
+            candidates.append((d[j] - d[i], i, int(j)))
+    candidates.sort()
+    claimed: list[list[tuple[float, float]]] = [[] for _ in lines]
+    walls = []
+    wt, wd = words @ u, words @ np.array([-u[1], u[0]])
+    for gap, i, j in candidates:
+        a, b = max(t0[i], t0[j]), min(t1[i], t1[j])
+        near = slice(np.searchsorted(d, d[i] - 2.6 * gap), np.searchsorted(d, d[j] + 2.6 * gap))
+        steps = (d[near] - d[i]) / gap  # nearby lines, in multiples of this gap from line i
+        repeat = (np.abs(steps - np.round(steps)) < 0.12) & (np.abs(steps - 0.5) > 1)
+        along = np.minimum(t1[near], b) - np.maximum(t0[near], a) > 0.75 * (b - a)
+        if np.count_nonzero(repeat & (np.abs(steps - 0.5) < 3) & along) > 1:
+            continue  # two more lines at the same spacing: hatching, stair treads, symbols
+        free = [(a, b)]
+        for c0, c1 in claimed[i] + claimed[j]:
+            free = _subtract(free, c0, c1)
+        ks = np.arange(i + 1, j)  # d is sorted: the lines between i and j
+        for k in ks[(d[ks] > d[i] + 1e-6) & (d[ks] < d[j] - 1e-6) & (t0[ks] < b) & (t1[ks] > a)]:
+            free = _subtract(free, t0[k], t1[k])
+        for p0, p1 in free:
+            if p1 - p0 < max(min_len, MIN_ASPECT * gap):
+                continue
+            if p1 - p0 < TEXT_ASPECT * gap and np.any(
+                (wt > p0) & (wt < p1) & (wd > d[i]) & (wd < d[j])
+            ):
+                continue  # short lines with text between: dimension extension lines
+            walls.append(_Line(float(d[i] + d[j]) / 2, p0, p1, float(gap)))
+            claimed[i].append((p0, p1))
+            claimed[j].append((p0, p1))
+    return walls
+
+
+def _merge(walls: list[_Line], s: float) -> list[_Line]:
+    """Join collinear wall pieces of a similar thickness (split by junctions or seams)."""
+    bands: list[list[_Line]] = []  # runs of walls at about the same offset
+    for w in sorted(walls, key=lambda w: w.d):
+        if bands and w.d - bands[-1][-1].d <= max(1.0, 0.3 * w.width):
+            bands[-1].append(w)
+        else:
+            bands.append([w])
+    merged: list[_Line] = []
+    for band in bands:
+        done = len(merged)
+        for w in sorted(band, key=lambda w: w.t0):
+            for m in merged[done:]:
+                thick = max(w.width, m.width)
+                if (
+                    abs(w.d - m.d) <= max(1.0, 0.3 * thick)
+                    and abs(w.width - m.width) <= max(1.0, 0.35 * thick)
+                    and w.t0 <= m.t1 + max(1.5 * thick, 0.005 * s)
+                ):
+                    total = (m.t1 - m.t0) + (w.t1 - w.t0)
+                    m.d = (m.d * (m.t1 - m.t0) + w.d * (w.t1 - w.t0)) / total
+                    m.width = (m.width * (m.t1 - m.t0) + w.width * (w.t1 - w.t0)) / total
+                    m.t1 = max(m.t1, w.t1)
+                    break
+            else:
+                merged.append(_Line(w.d, w.t0, w.t1, w.width))
+    return merged
+
+
+def _near(x: float, y: float, walls: Array, slack: float | Array) -> NDArray[np.bool_]:
+    """Which walls' rectangles (rows x1, y1, x2, y2, thickness), grown by ``slack`` on
+    every side, hold the point."""
+    ax, ay = walls[:, 2] - walls[:, 0], walls[:, 3] - walls[:, 1]
+    length = np.hypot(ax, ay)
+    along = ((x - walls[:, 0]) * ax + (y - walls[:, 1]) * ay) / length
+    across = np.abs((x - walls[:, 0]) * ay - (y - walls[:, 1]) * ax) / length
+    return (along >= -slack) & (along <= length + slack) & (across <= walls[:, 4] / 2 + slack)
+
+
+def _clean(walls: list[Wall], width: float, height: float, s: float) -> list[Wall]:
+    """Drop the sheet frame, walls inside a thicker one (or an equal one listed first:
+    hatching, duplicates) and short walls whose ends touch no other wall."""
+    walls = [w for w in walls if not _frame(w, width, height)]
+    rows = np.array([(w.x1, w.y1, w.x2, w.y2, w.thickness) for w in walls]).reshape(-1, 5)
+    index = np.arange(len(walls))
+    inside = [
+        np.any(
+            ((rows[:, 4] > w.thickness) | ((rows[:, 4] == w.thickness) & (index < k)))
+            & _near(w.x1, w.y1, rows, 0.5)
+            & _near(w.x2, w.y2, rows, 0.5)
+        )
+        for k, w in enumerate(walls)
+    ]
+    walls = [w for w, drop in zip(walls, inside, strict=True) if not drop]
+    rows, index = rows[~np.array(inside, dtype=bool)], np.arange(len(walls))
+    kept = []
+    for k, w in enumerate(walls):
+        slack = np.maximum(rows[:, 4], w.thickness) / 2 + 1.0  # corners, T junctions
+        touches = (_near(w.x1, w.y1, rows, slack) | _near(w.x2, w.y2, rows, slack)) & (index != k)
+        if math.hypot(w.x2 - w.x1, w.y2 - w.y1) >= ISOLATED_FRAC * s or touches.any():
+            kept.append(w)
+    return kept
+
+
+def vector_walls(page: Any) -> list[Wall]:
+    """Walls of a PDF page from its vector drawings, in points (see the module docstring)."""
+    width, height = page.rect.width, page.rect.height
+    s = max(width, height)
+    segs, marks = page_segments(page)
+    if not len(segs):
+        return []
+    words = to_display(
+        [((w[0] + w[2]) / 2, (w[1] + w[3]) / 2) for w in page.get_text("words")], page
+    )
+    thick_min = max(THICK_STROKE_PT, THICK_STROKE_FRAC * s)
+    walls: list[Wall] = []
+    for theta, members in _group(segs, s):
+        u = np.array([math.cos(math.radians(theta)), math.sin(math.radians(theta))])
+        n = np.array([-u[1], u[0]])
+        group = segs[members]
+        thick, tol = group[:, 4] >= thick_min, MIN_GAP_FRAC * s / 2
+        lines = _lines(group[~thick], theta, tol)
+        dims = _dimensions(lines, marks, u, s)
+        found = _pair([x for x, dim in zip(lines, dims, strict=True) if not dim], s, words, u)
+        found += _lines(group[thick], theta, tol)  # a thick stroke: width = thickness
+        for w in _merge(found, s):
+            if w.t1 - w.t0 < max(MIN_WALL_FRAC * s, MIN_WALL_ASPECT * w.width):
+                continue
+            p, q = w.t0 * u + w.d * n, w.t1 * u + w.d * n
+            walls.append(Wall(float(p[0]), float(p[1]), float(q[0]), float(q[1]), float(w.width)))
+    return _clean(walls, width, height, s)
+
+
+def _frame(w: Wall, width: float, height: float) -> bool:
+    """A long line hugging the page edge: the drawing sheet's frame, not a wall."""
+    margin = FRAME_FRAC * max(width, height)
+    if abs(w.y1 - w.y2) < 1e-6 and abs(w.x2 - w.x1) >= FRAME_SPAN * width:
+        return min(w.y1, height - w.y1) <= margin
+    if abs(w.x1 - w.x2) < 1e-6 and abs(w.y2 - w.y1) >= FRAME_SPAN * height:
+        return min(w.x1, width - w.x1) <= margin
+    return False
