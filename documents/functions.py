@@ -12,6 +12,7 @@ import msgspec
 
 from documents.bom import BomInput, bill_of_materials
 from documents.model import DocumentLimits
+from documents.scale import parse_scale
 from shared.functions import JobContext, function
 from shared.uploads import Document
 
@@ -28,6 +29,11 @@ class IngestInput(msgspec.Struct, frozen=True):
     scale: str | Annotated[float, msgspec.Meta(gt=0)] | None = None
     first_page: PageNumber = 1
     last_page: PageNumber | None = None
+
+    def __post_init__(self) -> None:
+        # A scale we cannot read is refused at submission (400), not inside the job.
+        if isinstance(self.scale, str):
+            parse_scale(self.scale)
 
 
 class RenderInput(msgspec.Struct, frozen=True):

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import AsyncIterator, Callable
+from pathlib import Path
 
 import httpx
 import pymupdf
@@ -268,3 +269,74 @@ async def test_a_follow_up_whose_relay_was_lost_is_queued_by_the_sweep(
     follow_up = await wait_for_status(sluice, submission.next_job_id, "succeeded", timeout=20)
     assert follow_up.result_value() == {"relayed": "late"}
     assert sync_redis.xlen(keys.chain) == 0
+
+
+async def test_an_unreadable_scale_is_refused_at_submission(
+    http: httpx.AsyncClient, sync_redis: redis.Redis, namespace: str
+) -> None:
+    reply = await http.post(
+        "/v1/jobs/ingest?scale=about%20right",
+        content=plan_pdf(),
+        headers={"content-type": "application/pdf"},
+    )
+    assert reply.status_code == 400, reply.text
+    assert "scale" in reply.json()["error"]["message"]
+    nothing_queued(sync_redis, namespace, "ingest")
+
+
+DATA = Path(__file__).parent / "data"
+
+
+async def test_ingest_a_real_plan_then_bom_through_http(
+    http: httpx.AsyncClient, sluice: Sluice, start_consumer: Callable[..., Proc]
+) -> None:
+    """The issue's chain on a real CAD plot: ingest -> bom, progress and links included."""
+    start_consumer("ingest", "bom", concurrency=2)
+    pdf = (DATA / "cfast_UL_NIJ_Ranch_layout.pdf").read_bytes()
+    reply = await http.post(
+        "/v1/jobs/ingest?then=bom",
+        files={"file": ("ranch.pdf", pdf, "application/pdf")},
+        data={"params": '{"scale": "1:100"}'},
+    )
+    assert reply.status_code == 202, reply.text
+    job_id, bom_id = reply.json()["job_id"], reply.json()["next_job_id"]
+    done = await wait_for_status(sluice, job_id, "succeeded", "failed", timeout=90)
+    assert done.status == "succeeded", done.error
+    assert done.progress == 100
+    pages = done.result_value()["pages"]
+    page = pages[0]
+    assert {"index", "width", "height", "source", "scale", "walls", "text"} <= set(page)
+    assert page["source"] == "vector" and page["index"] == 0
+    assert page["scale"]["source"] == "parameter"
+    assert page["scale"]["metres_per_unit"] == pytest.approx(0.0254 / 72 * 100)
+    assert len(page["walls"]) >= 20
+    wall = page["walls"][0]
+    assert {"x1", "y1", "x2", "y2", "thickness"} <= set(wall)
+    assert 0 <= wall["x1"] <= page["width"] and 0 <= wall["y1"] <= page["height"]
+    assert any(block["text"].strip() for block in page["text"])
+    await wait_for_follow_up(sluice, bom_id)
+    bom = await wait_for_status(sluice, bom_id, "succeeded", "failed", timeout=30)
+    assert bom.status == "succeeded", bom.error
+    assert bom.previous_job_id == job_id
+    totals = bom.result_value()["totals"]
+    assert totals["wall_length_m"] > 10
+
+
+async def test_ingest_of_an_image_upload_takes_the_raster_path(
+    http: httpx.AsyncClient, sluice: Sluice, start_consumer: Callable[..., Proc]
+) -> None:
+    start_consumer("ingest", concurrency=1)
+    document = pymupdf.open()
+    page = document.new_page(width=400, height=300)
+    page.draw_rect(pymupdf.Rect(40, 40, 360, 260), width=8)
+    png = page.get_pixmap(dpi=72).tobytes("png")
+    document.close()
+    # Named .jpg and declared image/jpeg: the bytes say PNG, and that is what counts.
+    reply = await http.post("/v1/jobs/ingest", files={"file": ("plan.jpg", png, "image/jpeg")})
+    assert reply.status_code == 202, reply.text
+    done = await wait_for_status(sluice, reply.json()["job_id"], "succeeded", "failed", timeout=60)
+    assert done.status == "succeeded", done.error
+    page_result = done.result_value()["pages"][0]
+    assert page_result["source"] == "raster"
+    assert (page_result["width"], page_result["height"]) == (400, 300)
+    assert len(page_result["walls"]) >= 4
