@@ -9,6 +9,8 @@ any number of times, then one of ``("ok", result_json)``,
 
 from __future__ import annotations
 
+import contextlib
+import ctypes
 import os
 import resource
 import signal
@@ -23,6 +25,8 @@ from shared.functions import artifact_path, get_function, load_functions
 from shared.jobs import json_encoder
 
 _MB = 1024 * 1024
+# linux/prctl.h: deliver a signal to this process when its parent exits.
+_PR_SET_PDEATHSIG = 1
 
 
 class ChildJob:
@@ -65,7 +69,17 @@ def _virtual_memory_bytes() -> int:
 
 
 def _die_with(parent_pid: int) -> None:
-    """Exit as soon as the consumer is gone, so an orphan never finishes a job twice."""
+    """Exit as soon as the consumer is gone, so an orphan never finishes a job twice.
+
+    Our parent is the forkserver, which exits the moment the consumer does: the kernel
+    then SIGKILLs us (PR_SET_PDEATHSIG). A thread that checks the consumer's pid covers
+    the rest (a consumer that died before we got here, a zombie not yet reaped).
+    """
+    forkserver = os.getppid()
+    with contextlib.suppress(OSError, AttributeError):
+        ctypes.CDLL(None, use_errno=True).prctl(_PR_SET_PDEATHSIG, signal.SIGKILL)
+    if os.getppid() != forkserver:
+        os._exit(1)
 
     def watch() -> None:
         while True:

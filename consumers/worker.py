@@ -199,9 +199,12 @@ class Worker:
                     count=free,
                     block=int(READ_BLOCK_SECONDS * 1000),
                 )
-                delay = 0.1
                 if self._stopping.is_set():
                     return  # read after SIGTERM: _release_unstarted gives the entries back
+                # Delivered entries: if starting them meets a Redis outage, they are
+                # re-read from our own pending entries once it is back.
+                await self._start_delivered(reply)
+                delay = 0.1
             except REDIS_DOWN as exc:
                 log.warning("redis_connection_lost", error=str(exc), retry_in=delay)
                 self._need_pending = True
@@ -216,23 +219,16 @@ class Worker:
                 else:
                     await asyncio.sleep(1)
                 continue
-            # COUNT applies to each stream, and the recovery loop may have started jobs
-            # meanwhile: start no more than the free slots, and give the rest back.
-            room = self.concurrency - len(self.running)
-            try:
-                for stream, entries in parse_xreadgroup(reply).items():
-                    await self._start(stream, entries[: max(0, room)])
-                    if len(entries) > room:
-                        await self._give_back(stream, entries[max(0, room) :])
-                    room -= len(entries)
-            except REDIS_DOWN as exc:
-                # The entries were delivered to us but maybe not started: once Redis is
-                # back, re-read our own pending entries (this loop must never die of it).
-                log.warning("redis_connection_lost", error=str(exc), retry_in=delay)
-                self._need_pending = True
-                self._reconnected_at = time.monotonic()
-                await asyncio.sleep(delay)
-                delay = min(delay * 2, 2.0)
+
+    async def _start_delivered(self, reply: Any) -> None:
+        # COUNT applies to each stream, and the recovery loop may have started jobs
+        # meanwhile: start no more than the free slots, and give the rest back.
+        room = self.concurrency - len(self.running)
+        for stream, entries in parse_xreadgroup(reply).items():
+            await self._start(stream, entries[: max(0, room)])
+            if len(entries) > room:
+                await self._give_back(stream, entries[max(0, room) :])
+            room -= len(entries)
 
     async def _give_back(self, stream: bytes, entries: list[Entry]) -> None:
         """Entries read beyond our free slots: claimable at once, by anyone (us included)."""

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import os
 import time
 from pathlib import Path
 
@@ -30,3 +31,36 @@ def effects(path: Path, what: str = "effect") -> list[list[str]]:
         return []
     rows = [line.split() for line in path.read_text().splitlines() if line.strip()]
     return [row for row in rows if row[3] == what]
+
+
+async def wait_for_lines(
+    path: Path, what: str, count: int, timeout: float = 15.0
+) -> list[list[str]]:
+    """Wait until the effect file holds ``count`` lines of kind ``what``."""
+    deadline = time.monotonic() + timeout
+    while len(rows := effects(path, what)) < count:
+        if time.monotonic() > deadline:
+            raise AssertionError(f"{len(rows)} {what!r} lines in {path}, not {count}")
+        await asyncio.sleep(0.02)
+    return rows
+
+
+def process_gone(pid: int) -> bool:
+    """True once ``pid`` no longer runs (exited and reaped, or a zombie)."""
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return True
+    try:
+        with open(f"/proc/{pid}/stat", encoding="ascii") as stat:
+            return stat.read().rsplit(")", 1)[1].split()[0] in ("Z", "X")
+    except (FileNotFoundError, ProcessLookupError):
+        return True
+
+
+async def wait_gone(pid: int, timeout: float = 5.0) -> None:
+    deadline = time.monotonic() + timeout
+    while not process_gone(pid):
+        if time.monotonic() > deadline:
+            raise AssertionError(f"process {pid} still runs after {timeout}s")
+        await asyncio.sleep(0.05)

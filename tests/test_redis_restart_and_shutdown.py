@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import os
 import signal
 import time
 from collections.abc import Callable
@@ -16,39 +15,7 @@ from shared.embedded import RedisServer
 from shared.keys import keys_for
 from shared.settings import Settings
 from tests.conftest import Proc
-from tests.helpers import effects, wait_for_status
-
-
-def process_gone(pid: int) -> bool:
-    """True once ``pid`` no longer runs (exited and reaped, or a zombie)."""
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return True
-    try:
-        with open(f"/proc/{pid}/stat", encoding="ascii") as stat:
-            return stat.read().rsplit(")", 1)[1].split()[0] in ("Z", "X")
-    except (FileNotFoundError, ProcessLookupError):
-        return True
-
-
-async def wait_gone(pid: int, timeout: float = 5.0) -> None:
-    deadline = time.monotonic() + timeout
-    while not process_gone(pid):
-        if time.monotonic() > deadline:
-            raise AssertionError(f"process {pid} still runs after {timeout}s")
-        await asyncio.sleep(0.05)
-
-
-async def wait_for_lines(
-    path: Path, what: str, count: int, timeout: float = 10.0
-) -> list[list[str]]:
-    deadline = time.monotonic() + timeout
-    while len(rows := effects(path, what)) < count:
-        if time.monotonic() > deadline:
-            raise AssertionError(f"{len(rows)} {what!r} lines in {path}, not {count}")
-        await asyncio.sleep(0.02)
-    return rows
+from tests.helpers import effects, wait_for_lines, wait_for_status, wait_gone
 
 
 async def wait_ready(http: httpx.AsyncClient, code: int, timeout: float = 10.0) -> None:
