@@ -13,7 +13,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Match, Route
 
-from gateway.body import read_limited
+from gateway.body import drain, read_limited
 from gateway.middleware import CloseOnUnreadBody, RequestLogMiddleware
 from gateway.uploads import submit_multipart, submit_raw
 from shared.client import Sluice, redis_errors
@@ -21,6 +21,7 @@ from shared.errors import (
     JobStateError,
     MethodNotAllowedError,
     NotFoundError,
+    PayloadTooLargeError,
     RetryLaterError,
     SluiceError,
     UnsupportedMediaTypeError,
@@ -63,10 +64,13 @@ async def submit_job(request: Request) -> Response:
         )
     # ?then=bom (repeated or comma-separated) chains follow-up functions.
     then = [name for value in request.query_params.getlist("then") for name in value.split(",")]
-    if media_type == "multipart/form-data":
-        submission = await submit_multipart(request, sluice, function, idempotency_key, then)
-    elif media_type in DOCUMENT_TYPES:
-        submission = await submit_raw(request, sluice, function, idempotency_key, then)
+    if media_type in ("multipart/form-data", *DOCUMENT_TYPES):
+        submit = submit_multipart if media_type == "multipart/form-data" else submit_raw
+        try:
+            submission = await submit(request, sluice, function, idempotency_key, then)
+        except PayloadTooLargeError:
+            await drain(request)
+            raise
     else:
         body = await read_limited(request, sluice.settings.max_body_bytes)
         submission = await sluice.submit(function, body, idempotency_key=idempotency_key, then=then)

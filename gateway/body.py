@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from starlette.requests import ClientDisconnect, Request
 
+from gateway.middleware import BODY_DONE
 from shared.errors import InvalidInputError, PayloadTooLargeError
 
 # Bytes past the limit that are still read, and dropped, before a 413. A client sends its
@@ -50,3 +51,17 @@ def _too_large(limit: int, size: int | None) -> PayloadTooLargeError:
     if size is None:
         return PayloadTooLargeError(f"body is over the limit of {limit} bytes", limit=limit)
     return PayloadTooLargeError(f"body of {size} bytes is over the limit of {limit}", limit=limit)
+
+
+async def drain(request: Request, limit: int = DRAIN_BYTES) -> None:
+    """Read and drop what is left of the body, up to ``limit`` bytes, before an error
+    answer: a client still sending would otherwise see a reset instead of the answer."""
+    body_done = request.scope.get(BODY_DONE)
+    dropped = 0
+    while dropped <= limit and not (body_done is None or body_done()):
+        message = await request.receive()
+        if message["type"] != "http.request":
+            return
+        dropped += len(message.get("body", b""))
+        if not message.get("more_body", False):
+            return

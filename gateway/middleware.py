@@ -47,6 +47,10 @@ class RequestLogMiddleware:
                 log.debug("request", status=status, ms=ms)
 
 
+# Scope key of a callable telling whether the request body has been read to its end.
+BODY_DONE = "sluice.body_done"
+
+
 class CloseOnUnreadBody:
     """Answer ``Connection: close`` when the response starts before the request body ended.
 
@@ -82,4 +86,6 @@ class CloseOnUnreadBody:
                 }
             await send(message)
 
+        # gateway.body.drain asks this, so it never waits for a body that has ended.
+        scope[BODY_DONE] = lambda: body_done
         await self.app(scope, receive_tracking, send_closing)
