@@ -33,8 +33,10 @@ def main(base: str) -> int:
             print("the gateway did not become ready", file=sys.stderr)
             return 1
         time.sleep(0.2)
-    print(f"$ curl -X POST {base}/v1/jobs/echo -H 'Content-Type: application/json' "
-          "-d '{\"hello\": \"sluice\"}'")
+    print(
+        f"$ curl -X POST {base}/v1/jobs/echo -H 'Content-Type: application/json' "
+        '-d \'{"hello": "sluice"}\''
+    )
     status, submitted = call("POST", f"{base}/v1/jobs/echo", {"hello": "sluice"})
     print(status, json.dumps(submitted))
     if status != 202:
