@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import os
+import secrets
 import signal
 import socket
 import sys
@@ -20,8 +21,13 @@ from shared.settings import Settings, SettingsError
 
 
 def consumer_name() -> str:
-    """Unique per process: the PaaS dyno name (or the hostname) and the pid."""
-    return f"{os.environ.get('DYNO') or socket.gethostname()}-{os.getpid()}"
+    """Unique per process: the PaaS dyno name (or the hostname), random bits and the pid.
+
+    The random part matters in containers, where every restart may get the same pid: two
+    processes under one name would pass each other's ownership checks.
+    """
+    host = os.environ.get("DYNO") or socket.gethostname()
+    return f"{host}-{secrets.token_hex(3)}-{os.getpid()}"
 
 
 def parse_args(argv: list[str]) -> argparse.Namespace:

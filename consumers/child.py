@@ -128,8 +128,9 @@ def _run_one(
 
 def child_main(conn: Connection, modules: tuple[str, ...], parent_pid: int) -> None:
     """Entry point of a child process: serve tasks until the pipe closes."""
+    # The consumer decides about shutdown; a signal to the whole group must not kill us.
     signal.signal(signal.SIGINT, signal.SIG_IGN)
-    signal.signal(signal.SIGTERM, signal.SIG_DFL)
+    signal.signal(signal.SIGTERM, signal.SIG_IGN)
     _die_with(parent_pid)
     load_functions(modules)
     baseline = _virtual_memory_bytes()

@@ -97,7 +97,9 @@ class ProcessPool:
     def _get_context(self) -> ForkServerContext:
         if self._context is None:
             context = multiprocessing.get_context("forkserver")
-            context.set_forkserver_preload(["consumers.child", *BUILTIN_MODULES, *self._modules])
+            context.set_forkserver_preload(
+                ["consumers.forkserver_init", "consumers.child", *BUILTIN_MODULES, *self._modules]
+            )
             self._context = context
         return self._context
 

@@ -25,7 +25,7 @@ from consumers.pool import ProcessPool
 from consumers.streams import Entry, parse_xautoclaim, parse_xreadgroup
 from shared.batch import ScriptBatcher
 from shared.client import Sluice
-from shared.errors import PermanentError
+from shared.errors import PermanentError, SluiceError
 from shared.functions import FunctionSpec, registered_functions
 from shared.jobs import CANCELLED, FAILED, SUCCEEDED, encode_error, now_iso, now_ms
 from shared.keys import GROUP, FunctionKeys, function_of, keys_for
@@ -147,9 +147,10 @@ class Worker:
             for loop in loops:
                 loop.add_done_callback(self._loop_ended)
             await self._stopping.wait()
-            await _cancel_until_done(loops[:1])
+            # Stop taking work (reading and reclaiming); heartbeats go on while draining.
+            await _cancel_until_done(loops[:2])
             await self._drain()
-            await _cancel_until_done(loops[1:])
+            await _cancel_until_done(loops[2:])
             await self._release_unstarted()
         finally:
             self.pool.close()
@@ -277,7 +278,7 @@ class Worker:
             calls.append(
                 (
                     self.scripts.start,
-                    [keys.stream, keys.job(job_id), keys.dead],
+                    [keys.stream, keys.job(job_id), keys.dead, *keys.expiring_with(job_id)],
                     [
                         GROUP,
                         self.name,
@@ -446,7 +447,7 @@ class Worker:
     async def _relay_follow_ups(self, min_age_ms: int = 0) -> None:
         try:
             await self.follow_ups.relay(min_age_ms)
-        except REDIS_DOWN as exc:
+        except (*REDIS_DOWN, SluiceError) as exc:
             log.warning("follow_up_relay_failed", error=str(exc))  # the sweep retries
 
     async def _fail_attempt(self, job: RunningJob, type: str, message: str, began: float) -> None:
@@ -557,12 +558,14 @@ class Worker:
             except TimeoutError:
                 pass
             self._wake_recovery.clear()
+            if self._stopping.is_set():
+                return
             if time.monotonic() - self._reconnected_at < self.settings.heartbeat_interval:
                 # Just reconnected: give running jobs' owners one heartbeat to renew.
                 continue
-            # Follow-ups whose first relay was lost (a crash right after completing).
-            await self._relay_follow_ups(min_age_ms=FOLLOW_UP_SWEEP_AGE_MS)
             try:
+                # Follow-ups whose first relay was lost (a crash right after completing).
+                await self._relay_follow_ups(min_age_ms=FOLLOW_UP_SWEEP_AGE_MS)
                 await self._reclaim()
             except REDIS_DOWN as exc:
                 log.warning("reclaim_failed", error=str(exc))
@@ -615,16 +618,29 @@ class Worker:
                     stream, GROUP, min="-", max="+", count=1000, consumername=self.name
                 )
                 keys = self.keys[spec.name]
-                # Not started here, so no attempt to give back: just make them claimable.
+                # Made claimable at once; an attempt start.lua began here and nobody ran
+                # (a read cut short by the shutdown) is given back too.
                 for item in pending:
+                    entry_id = item["message_id"]
+                    entries = await self.redis.xrange(stream, entry_id, entry_id)
+                    job_id = _job_id_of(entries)
                     await self.scripts.release(
-                        [keys.stream],
-                        [GROUP, self.name, item["message_id"], self.settings.visibility_ms],
+                        [keys.stream, keys.job(job_id)] if job_id else [keys.stream],
+                        [GROUP, self.name, entry_id, self.settings.visibility_ms],
                     )
                 if not pending:
                     await self.redis.xgroup_delconsumer(stream, GROUP, self.name)
             except REDIS_DOWN as exc:
                 log.warning("release_failed", error=str(exc))
+
+
+def _job_id_of(entries: Any) -> str:
+    """The job id of the one entry XRANGE returned, or "" (deleted, or not ours)."""
+    for _, fields in entries or ():
+        raw = (fields or {}).get(b"job_id", b"")
+        job_id = raw.decode(errors="replace") if isinstance(raw, bytes) else str(raw)
+        return job_id if function_of(job_id) else ""
+    return ""
 
 
 async def _cancel_until_done(tasks: list[asyncio.Task[None]]) -> None:

@@ -42,8 +42,12 @@ _NOT_TO_SCALE = re.compile(r"\bnot\s+to\s+scale\b|\bN\.?T\.?S\.?(?!\w)", re.IGNO
 def _number(text: str) -> float:
     """'1/4', '1 1/2', '2.5', '2,5' -> float."""
     total = Fraction(0)
-    for part in text.replace(",", ".").split():
-        total += Fraction(part)
+    try:
+        for part in text.replace(",", ".").split():
+            total += Fraction(part)
+    except ZeroDivisionError:
+        # msgspec turns ValueError into a 400; a bare ZeroDivisionError would be a 500.
+        raise ValueError(f"{text!r} divides by zero") from None
     return float(total)
 
 

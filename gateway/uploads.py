@@ -65,10 +65,12 @@ async def _file_chunks(upload: UploadFile) -> AsyncIterator[bytes]:
 def _params_from_json(raw: str | bytes) -> dict[str, Any]:
     try:
         params = msgspec.json.decode(raw)
-    except msgspec.DecodeError as exc:
+    except (msgspec.DecodeError, UnicodeDecodeError) as exc:
         raise InvalidInputError(
             f"the params part is not valid JSON: {exc}", field="params"
         ) from exc
+    except RecursionError:
+        raise InvalidInputError("the params part is nested too deeply", field="params") from None
     if not isinstance(params, dict):
         raise InvalidInputError("the params part must be a JSON object", field="params")
     return params

@@ -230,6 +230,7 @@ class Sluice:
         then: Sequence[str] = (),
         previous_job_id: str = "",
         payload: bytes | None = None,
+        retried: bool = False,
     ) -> Submission:
         """Queue a job; ``payload`` (already JSON) skips validation, for follow-ups."""
         function = spec.name
@@ -276,7 +277,26 @@ class Sluice:
                 function=function,
             )
         if outcome == "existing":
-            status = await self.status(value)
+            try:
+                status = await self.status(value)
+            except JobNotFoundError:
+                # The key outlived its job (which ended without reaching its completion
+                # script, e.g. dead-lettered at start): it names nothing now, so drop it.
+                if not idempotency_key or retried:
+                    raise
+                with redis_errors():
+                    await self.redis.delete(keys.idempotency(idempotency_key))
+                return await self._queue(
+                    spec,
+                    job_id,
+                    params,
+                    idempotency_key,
+                    strict=strict,
+                    then=then,
+                    previous_job_id=previous_job_id,
+                    payload=payload,
+                    retried=True,
+                )
             return Submission(
                 job_id=status.job_id,
                 function=status.function,

@@ -340,3 +340,22 @@ async def test_ingest_of_an_image_upload_takes_the_raster_path(
     assert page_result["source"] == "raster"
     assert (page_result["width"], page_result["height"]) == (400, 300)
     assert len(page_result["walls"]) >= 4
+
+
+async def test_hostile_parameters_are_400s_not_500s(
+    http: httpx.AsyncClient, sync_redis: redis.Redis, namespace: str
+) -> None:
+    zero = await http.post(
+        "/v1/jobs/ingest?scale=1/0%22%20%3D%201%27",
+        content=plan_pdf(),
+        headers={"content-type": "application/pdf"},
+    )
+    assert zero.status_code == 400, zero.text
+    deep = await http.post(
+        "/v1/jobs/ingest",
+        files={"file": ("p.pdf", plan_pdf(), "application/pdf")},
+        data={"params": "[" * 50_000},
+    )
+    assert deep.status_code == 400, deep.text
+    assert deep.json()["error"]["field"] == "params"
+    nothing_queued(sync_redis, namespace, "ingest")

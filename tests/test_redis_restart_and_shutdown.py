@@ -3,16 +3,19 @@
 from __future__ import annotations
 
 import asyncio
+import os
 import signal
 import time
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import httpx
 
 from shared.client import Sluice
 from shared.embedded import RedisServer
 from shared.keys import keys_for
+from shared.scripts import Scripts
 from shared.settings import Settings
 from tests.conftest import Proc
 from tests.helpers import effects, wait_for_lines, wait_for_status, wait_gone
@@ -271,3 +274,50 @@ async def test_unknown_malformed_and_expired_ids_are_404(
                 assert reply.status_code == 404, (what, method, reply.text)
                 assert reply.json()["error"]["type"] == "job_not_found", (what, method)
             assert (await http.get(f"/v1/jobs/{bad}/result")).status_code == 404, what
+
+
+async def test_sigterm_to_the_whole_process_group_lets_sync_jobs_finish(
+    sluice: Sluice, start_consumer: Callable[..., Proc], tmp_path: Path
+) -> None:
+    """A PaaS (and honcho) signals the process group: the warm children must live on
+    and finish their job within the grace period; only the consumer decides."""
+    consumer = start_consumer("work", concurrency=1, SHUTDOWN_GRACE="10")
+    effect = tmp_path / "effect"
+    job_id = (await sluice.submit("work", {"seconds": 2.0, "effect_path": str(effect)})).job_id
+    await wait_for_lines(effect, "start", 1)
+    os.killpg(consumer.pid, signal.SIGTERM)
+    assert consumer.wait(20) == 0
+    done = await wait_for_status(sluice, job_id, "succeeded", "failed", "retrying", "queued")
+    assert done.status == "succeeded" and done.attempts == 1, done
+    assert len(effects(effect)) == 1
+
+
+async def test_a_lost_reply_to_start_does_not_use_up_an_attempt(
+    sluice: Sluice, settings: Settings, namespace: str
+) -> None:
+    """start.lua run twice for the same entry by the same consumer (its first reply lost)
+    is the same attempt, not a second one."""
+    submission = await sluice.submit("hog", {"megabytes": 1})  # max_attempts=1
+    keys = keys_for(namespace, "hog")
+    redis = sluice.redis
+    await redis.xgroup_create(keys.stream, "workers", id="0")
+    reply: Any = await redis.xreadgroup("workers", "c1", {keys.stream: ">"}, count=1)
+    entries = reply[0][1] if isinstance(reply, list) else next(iter(reply.values()))[0]
+    entry_id: bytes = entries[0][0]
+    args: list[str | int | bytes] = [
+        "workers",
+        "c1",
+        entry_id,
+        int(time.time() * 1000),
+        "2026-01-01T00:00:00Z",
+        int(settings.visibility_timeout * 1000),
+        settings.result_ttl,
+    ]
+    job_keys = [keys.stream, keys.job(submission.job_id), keys.dead]
+    scripts = Scripts(redis)
+    first = await scripts.start(job_keys, args)
+    again = await scripts.start(job_keys, args)
+    assert first[0] == again[0] == b"run"
+    assert first[2] == again[2] == b"1"
+    status = await sluice.status(submission.job_id)
+    assert status.status == "running" and status.attempts == 1

@@ -7,7 +7,8 @@ local owned = redis.call('XPENDING', KEYS[1], ARGV[1], ARGV[3], ARGV[3], 1, ARGV
 if #owned == 0 then
   return 0
 end
-if #KEYS == 2 and redis.call('HGET', KEYS[2], 'status') == 'running' then
+local f = #KEYS == 2 and redis.call('HMGET', KEYS[2], 'status', 'consumer') or {}
+if f[1] == 'running' and f[2] == ARGV[2] then
   redis.call('HINCRBY', KEYS[2], 'attempts', -1)
   redis.call('HSET', KEYS[2], 'status', 'queued', 'consumer', '')
 end

@@ -18,7 +18,7 @@ local function expire_job()
   for i = 4, #KEYS do redis.call('EXPIRE', KEYS[i], ARGV[7]) end
 end
 local f = redis.call('HMGET', KEYS[2], 'status', 'not_before_ms', 'cancel', 'attempts',
-  'max_attempts', 'input', 'idempotency_key', 'job_id', 'error')
+  'max_attempts', 'input', 'idempotency_key', 'job_id', 'error', 'consumer')
 local status = f[1]
 if not status then
   remove_entry()
@@ -27,6 +27,10 @@ end
 if status == 'succeeded' or status == 'failed' or status == 'cancelled' then
   remove_entry()
   return {'skip', status}
+end
+if status == 'running' and f[10] == ARGV[2] and f[3] ~= '1' then
+  -- Started by this very consumer already (the reply to that was lost): the same attempt.
+  return {'run', f[6], f[4], f[5], f[7] or ''}
 end
 if f[3] == '1' then
   -- Cancelled while running on a consumer that has since died.
