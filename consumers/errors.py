@@ -10,7 +10,3 @@ class AttemptFailed(Exception):
         super().__init__(f"{type}: {message}")
         self.type = type
         self.message = message
-
-
-class LeaseLost(Exception):
-    """Control flow, not an error: another consumer owns the job now; drop the run."""

@@ -39,6 +39,8 @@ T = TypeVar("T")
 REDIS_DOWN = (redis.exceptions.ConnectionError, redis.exceptions.TimeoutError)
 # How often the lease loop looks at running jobs (heartbeats are due less often).
 LEASE_TICK_SECONDS = 0.5
+# Artifacts written by a run whose completion may yet be refused expire after this.
+ORPHAN_TTL_SECONDS = 7 * 86_400
 # Outbox entries older than this are relayed by the recovery sweep (younger ones are
 # being relayed by the consumer that completed the job).
 FOLLOW_UP_SWEEP_AGE_MS = 5000
@@ -62,6 +64,11 @@ class RunningJob:
     stop_reason: str | None = None
     # Set once the outcome is being written; the run is not interrupted after that.
     finishing: bool = False
+    # The latest progress report not yet written, and whether a writer is on it.
+    progress: tuple[float, str] | None = None
+    progress_writer: bool = False
+    # Files this attempt saved; they expire with the job.
+    artifact_keys: list[str] = dataclasses.field(default_factory=list)
 
     def final_keys(self) -> list[str]:
         return [
@@ -70,6 +77,7 @@ class RunningJob:
             self.keys.dead,
             self.keys.chain,
             *self.keys.expiring_with(self.job_id, self.idempotency_key),
+            *self.artifact_keys,
         ]
 
 
@@ -380,22 +388,39 @@ class Worker:
         return document
 
     async def _save_artifacts(self, job: RunningJob, artifacts: list[Artifact]) -> None:
-        fields: dict[str, str | bytes] = {}
+        """Each file under its own key, named in the job's index; the completion gives
+        them the job's expiry, and this bound covers a run whose completion is refused."""
+        index = job.keys.artifacts(job.job_id)
+        pipe = self.redis.pipeline(transaction=False)
         for artifact in artifacts:
-            fields[f"data:{artifact.name}"] = artifact.data
-            fields[f"type:{artifact.name}"] = artifact.content_type
-        await self.redis.hset(job.keys.artifacts(job.job_id), mapping=fields)  # type: ignore[arg-type]
+            key = job.keys.artifact(job.job_id, artifact.name)
+            pipe.set(key, artifact.data, ex=ORPHAN_TTL_SECONDS)
+            pipe.hset(index, artifact.name, artifact.content_type)
+            job.artifact_keys.append(key)
+        pipe.expire(index, ORPHAN_TTL_SECONDS)
+        await pipe.execute()
 
     def _report(self, job: RunningJob, percent: float, message: str) -> None:
-        async def write() -> None:
-            try:
-                await self.scripts.progress(
-                    [job.keys.job(job.job_id)], [self.name, f"{percent:g}", message]
-                )
-            except REDIS_DOWN:
-                pass  # progress is advisory; the next report or the final status follows
+        """Keep the latest report; one writer per job sends it (a handler reporting in a
+        tight loop must not flood Redis or the connection pool)."""
+        job.progress = (percent, message)
+        if not job.progress_writer:
+            job.progress_writer = True
+            self._spawn(self._write_progress(job))
 
-        self._spawn(write())
+    async def _write_progress(self, job: RunningJob) -> None:
+        try:
+            while job.progress is not None:
+                percent, message = job.progress
+                job.progress = None
+                try:
+                    await self.scripts.progress(
+                        [job.keys.job(job.job_id)], [self.name, f"{percent:g}", message]
+                    )
+                except REDIS_DOWN:
+                    pass  # progress is advisory; the next report or the final status follows
+        finally:
+            job.progress_writer = False
 
     def _spawn(self, coroutine: Awaitable[Any]) -> None:
         task = asyncio.ensure_future(coroutine)

@@ -367,11 +367,12 @@ class Sluice:
     async def artifact(self, job_id: str, name: str) -> tuple[str, bytes]:
         """(content type, bytes) of a file the job saved."""
         function, key = self._job_key(job_id)
-        artifacts = keys_for(self.settings.namespace, function).artifacts(job_id)
+        keys = keys_for(self.settings.namespace, function)
         with redis_errors():
-            exists, (content_type, data) = await asyncio.gather(
+            exists, content_type, data = await asyncio.gather(
                 self.redis.exists(key),
-                self.redis.hmget(artifacts, [f"type:{name}", f"data:{name}"]),
+                self.redis.hget(keys.artifacts(job_id), name),
+                self.redis.get(keys.artifact(job_id, name)),
             )
         if not exists:
             raise JobNotFoundError(f"no job {job_id!r} (unknown or expired)", job_id=job_id)

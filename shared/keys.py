@@ -61,8 +61,12 @@ class FunctionKeys:
         return f"{self._prefix}:upload:{job_id}"
 
     def artifacts(self, job_id: str) -> str:
-        """Files a job produced: hash of ``data:<name>`` and ``type:<name>`` fields."""
+        """Index of the files a job produced: hash of name -> content type."""
         return f"{self._prefix}:artifacts:{job_id}"
+
+    def artifact(self, job_id: str, name: str) -> str:
+        """One file a job produced (a string of its bytes)."""
+        return f"{self._prefix}:artifact:{job_id}:{name}"
 
     def expiring_with(self, job_id: str, idempotency_key: str = "") -> list[str]:
         """The keys that expire when the job's status does."""

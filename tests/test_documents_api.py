@@ -44,7 +44,11 @@ def nothing_queued(sync_redis: redis.Redis, namespace: str, function: str) -> No
 
 
 async def test_render_multipart_upload_serves_png_artifacts(
-    http: httpx.AsyncClient, sluice: Sluice, start_consumer: Callable[..., Proc]
+    http: httpx.AsyncClient,
+    sluice: Sluice,
+    start_consumer: Callable[..., Proc],
+    sync_redis: redis.Redis,
+    namespace: str,
 ) -> None:
     start_consumer("render", concurrency=1)
     reply = await http.post(
@@ -66,6 +70,12 @@ async def test_render_multipart_upload_serves_png_artifacts(
         artifact.content.startswith(b"\x89PNG")
         and len(artifact.content) == result["pages"][1]["bytes"]
     )
+    # The files and the upload expire with the job; the index hash holds only text.
+    keys = keys_for(namespace, "render")
+    for key in (keys.artifact(job_id, "page-1.png"), keys.artifacts(job_id), keys.upload(job_id)):
+        assert 0 < sync_redis.ttl(key) <= 86_400, key
+    index = sync_redis.hgetall(keys.artifacts(job_id))
+    assert index == {b"page-1.png": b"image/png", b"page-2.png": b"image/png"}
     missing = await http.get(f"/v1/jobs/{job_id}/artifacts/page-9.png")
     assert missing.status_code == 404 and missing.json()["error"]["type"] == "artifact_not_found"
 
