@@ -91,7 +91,7 @@ class Worker:
         self.keys = {spec.name: keys_for(settings.namespace, spec.name) for spec in specs}
         self.specs = {self.keys[spec.name].stream.encode(): spec for spec in specs}
         self.running: dict[bytes, RunningJob] = {}
-        preload = tuple(module for spec in specs for module in spec.preload)
+        preload = tuple(dict.fromkeys(module for spec in specs for module in spec.preload))
         self.pool = ProcessPool((*settings.function_modules, *preload), max_idle=concurrency)
         self._stopping = asyncio.Event()
         self._slot_freed = asyncio.Event()
