@@ -46,8 +46,11 @@ class Child:
             await ready
         finally:
             loop.remove_reader(fd)
+        # The event loop made the pipe non-blocking; a message larger than the pipe's
+        # buffer (a rendered page) arrives in pieces, so read it whole in a thread.
+        os.set_blocking(fd, True)
         try:
-            return self.conn.recv()
+            return await asyncio.to_thread(self.conn.recv)
         except (EOFError, OSError):
             await asyncio.to_thread(self.process.join, 2)
             code = self.process.exitcode

@@ -369,3 +369,24 @@ async def test_hostile_parameters_are_400s_not_500s(
     assert deep.status_code == 400, deep.text
     assert deep.json()["error"]["field"] == "params"
     nothing_queued(sync_redis, namespace, "ingest")
+
+
+async def test_render_of_a_scanned_page_at_300_dpi_sends_a_large_artifact(
+    http: httpx.AsyncClient, sluice: Sluice, start_consumer: Callable[..., Proc]
+) -> None:
+    """A PNG of most of a MB crosses the pipe from the child in pieces."""
+    start_consumer("render", concurrency=1)
+    pdf = (DATA / "Seige_of_Vicksburg_Sample_OCR.pdf").read_bytes()
+    reply = await http.post(
+        "/v1/jobs/render?dpi=300",
+        content=pdf,
+        headers={"content-type": "application/pdf"},
+    )
+    done = await wait_for_status(sluice, reply.json()["job_id"], "succeeded", "failed", timeout=60)
+    assert done.status == "succeeded", done.error
+    pages = done.result_value()["pages"]
+    assert len(pages) == 6
+    assert all(page["bytes"] > 200_000 for page in pages)  # far more than a pipe holds
+    for page in pages:
+        artifact = await http.get(page["url"])
+        assert artifact.status_code == 200 and len(artifact.content) == page["bytes"]
