@@ -120,7 +120,12 @@ class ProcessPool:
         try:
             result = await child.run(spec, attempt)
         except BaseException as exc:
-            if isinstance(exc, PermanentError | AttemptFailed) and child.process.is_alive():
+            # Only a child that answered properly is reused: after a broken exchange its
+            # pipe may still hold part of a reply, which the next job would read as its own.
+            answered = isinstance(exc, PermanentError) or (
+                isinstance(exc, AttemptFailed) and exc.type != "WorkerDied"
+            )
+            if answered and child.process.is_alive():
                 self._keep(child)
             else:
                 child.kill()
