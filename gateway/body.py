@@ -14,6 +14,17 @@ from shared.errors import InvalidInputError, PayloadTooLargeError
 DRAIN_BYTES = 1_048_576
 
 
+def declared_length(request: Request) -> int | None:
+    """The Content-Length the client sent, if any; 400 if it is not a number."""
+    declared = request.headers.get("content-length")
+    if declared is None:
+        return None
+    try:
+        return int(declared)
+    except ValueError:
+        raise InvalidInputError("Content-Length is not a number") from None
+
+
 async def read_limited(request: Request, limit: int) -> bytes:
     """The body, refused with 413 once it passes ``limit`` bytes.
 
@@ -21,15 +32,9 @@ async def read_limited(request: Request, limit: int) -> bytes:
     reaches the client; one far over it is refused while it is being read.
     """
     drain = max(limit, DRAIN_BYTES)
-    declared = request.headers.get("content-length")
-    size: int | None = None
-    if declared is not None:
-        try:
-            size = int(declared)
-        except ValueError:
-            raise InvalidInputError("Content-Length is not a number") from None
-        if size > limit + drain:
-            raise _too_large(limit, size)
+    size = declared_length(request)
+    if size is not None and size > limit + drain:
+        raise _too_large(limit, size)
     chunks: list[bytes] = []
     received = 0
     try:

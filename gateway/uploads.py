@@ -10,6 +10,7 @@ from starlette.datastructures import UploadFile
 from starlette.requests import ClientDisconnect, Request
 from starlette.types import Message
 
+from gateway.body import declared_length
 from shared.client import Sluice
 from shared.errors import InvalidInputError, PayloadTooLargeError, SluiceError
 from shared.jobs import Submission
@@ -35,14 +36,8 @@ def _limited(request: Request, limit: int) -> Request:
 
 
 def _declared_size_check(request: Request, limit: int) -> None:
-    declared = request.headers.get("content-length")
-    if declared is None:
-        return
-    try:
-        size = int(declared)
-    except ValueError:
-        raise InvalidInputError("Content-Length is not a number") from None
-    if size > limit:
+    size = declared_length(request)
+    if size is not None and size > limit:
         raise PayloadTooLargeError(
             f"body of {size} bytes is over the limit of {limit}", limit=limit
         )
