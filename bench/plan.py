@@ -99,7 +99,7 @@ def plan(args: argparse.Namespace) -> list[Measurement]:
     ]
     if args.celery:
         python, pool, count = celery_python(args.celery_python), args.celery_pool, args.celery_jobs
-        workers = args.celery_concurrency or c
+        workers = args.celery_concurrency or min(c, 64)
         label = f"e2e Celery 5, 1 worker ({pool}, c={workers})"
         measurements.append(
             Measurement(

@@ -39,7 +39,7 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
     add("--submit-jobs", type=int, default=10_000, help="jobs per HTTP submission run")
     add("--latency-jobs", type=int, default=1_000, help="jobs per latency run (1000)")
     add("--latency-rate", type=float, default=200.0, help="jobs/s in latency runs (200)")
-    add("--concurrency", type=int, default=64, help="consumer --concurrency (64, as in Procfile)")
+    add("--concurrency", type=int, default=256, help="consumer --concurrency (256, as in Procfile)")
     add("--submitters", type=int, default=64, help="concurrent Python submitters (64)")
     add("--connections", type=int, default=64, help="HTTP keep-alive connections (64)")
     add(
@@ -53,7 +53,7 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
     add("--celery", action="store_true", help="also run the Celery 5 baseline")
     add("--celery-python", default=None, help="interpreter with celery installed")
     add("--celery-pool", default="prefork", help="celery worker --pool (prefork)")
-    add("--celery-concurrency", type=int, default=None, help="default: --concurrency")
+    add("--celery-concurrency", type=int, default=None, help="default: --concurrency, at most 64")
     add("--celery-jobs", type=int, default=3_000, help="jobs per Celery run (3000)")
     add(
         "--settle",

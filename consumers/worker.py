@@ -30,7 +30,7 @@ from shared.functions import FunctionSpec, registered_functions
 from shared.jobs import CANCELLED, FAILED, SUCCEEDED, encode_error, now_iso, now_ms
 from shared.keys import GROUP, FunctionKeys, function_of, keys_for
 from shared.redis import READ_BLOCK_SECONDS, client
-from shared.scripts import ScriptCall, Scripts, run_pipelined
+from shared.scripts import ScriptCall, Scripts, run_batched
 from shared.settings import Settings
 
 log = structlog.get_logger("consumer")
@@ -57,6 +57,8 @@ class RunningJob:
     attempt: int
     max_attempts: int
     idempotency_key: str
+    # The follow-up job queued when this one succeeds ("" when none).
+    next_job_id: str
     started: float
     last_beat: float
     task: asyncio.Task[None] | None = None
@@ -71,14 +73,16 @@ class RunningJob:
     artifact_keys: list[str] = dataclasses.field(default_factory=list)
 
     def final_keys(self) -> list[str]:
-        return [
-            self.keys.stream,
-            self.keys.job(self.job_id),
-            self.keys.dead,
-            self.keys.chain,
-            *self.keys.expiring_with(self.job_id, self.idempotency_key),
-            *self.artifact_keys,
-        ]
+        """The keys of the completion script: only those that exist are given an expiry
+        (each EXPIRE is a call inside the script, for every job)."""
+        keys = [self.keys.stream, self.keys.job(self.job_id), self.keys.dead, self.keys.chain]
+        if self.spec.takes_document:
+            keys.append(self.keys.upload(self.job_id))
+        if self.idempotency_key:
+            keys.append(self.keys.idempotency(self.idempotency_key))
+        if self.artifact_keys:
+            keys += [self.keys.artifacts(self.job_id), *self.artifact_keys]
+        return keys
 
 
 class Worker:
@@ -285,7 +289,7 @@ class Worker:
                 continue
             calls.append(
                 (
-                    self.scripts.start,
+                    self.scripts.start.script,
                     [keys.stream, keys.job(job_id), keys.dead, *keys.expiring_with(job_id)],
                     [
                         GROUP,
@@ -301,7 +305,7 @@ class Worker:
             started.append((entry_id, job_id))
         if dropped:
             await self.redis.xack(stream, GROUP, *dropped)
-        replies = await run_pipelined(self.redis, calls) if calls else []
+        replies = await run_batched(self.redis, calls) if calls else []
         for (entry_id, job_id), reply in zip(started, replies, strict=True):
             if isinstance(reply, Exception):
                 log.error("start_failed", job_id=job_id, error=str(reply))
@@ -321,6 +325,7 @@ class Worker:
                 attempt=int(reply[2]),
                 max_attempts=int(reply[3]),
                 idempotency_key=reply[4].decode(),
+                next_job_id=reply[5].decode(),
                 started=now,
                 last_beat=now,
             )
@@ -443,7 +448,7 @@ class Worker:
         written = await self._write(
             lambda: self._batcher.call(
                 (
-                    self.scripts.complete,
+                    self.scripts.complete.script,
                     job.final_keys(),
                     [
                         GROUP,
@@ -455,6 +460,9 @@ class Worker:
                         now_iso(),
                         self.settings.result_ttl,
                         "1" if dead_letter else "0",
+                        job.job_id,
+                        job.attempt,
+                        job.next_job_id,
                     ],
                 )
             )
@@ -485,7 +493,7 @@ class Worker:
         written = await self._write(
             lambda: self._batcher.call(
                 (
-                    self.scripts.retry,
+                    self.scripts.retry.script,
                     [job.keys.stream, job.keys.job(job.job_id)],
                     [
                         GROUP,
@@ -538,11 +546,11 @@ class Worker:
         if not beats and not checks:
             return
         beat_replies = (
-            await run_pipelined(
+            await run_batched(
                 self.redis,
                 [
                     (
-                        self.scripts.heartbeat,
+                        self.scripts.heartbeat.script,
                         [job.keys.stream, job.keys.job(job.job_id)],
                         [GROUP, self.name, job.entry_id],
                     )

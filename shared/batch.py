@@ -7,7 +7,7 @@ from typing import Any
 
 from redis.asyncio import Redis
 
-from shared.scripts import ScriptCall, run_pipelined
+from shared.scripts import ScriptCall, run_batched
 
 
 class ScriptBatcher:
@@ -33,7 +33,7 @@ class ScriptBatcher:
 
     async def _flush(self, batch: list[tuple[ScriptCall, asyncio.Future[Any]]]) -> None:
         try:
-            replies = await run_pipelined(self._redis, [call for call, _ in batch])
+            replies = await run_batched(self._redis, [call for call, _ in batch])
         except Exception as exc:
             for _, future in batch:
                 if not future.done():

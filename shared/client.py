@@ -252,7 +252,7 @@ class Sluice:
             # Concurrent submissions share one round trip.
             reply = await self._batcher.call(
                 (
-                    self._scripts.submit,
+                    self._scripts.submit.script,
                     script_keys,
                     [
                         job_id,
@@ -266,6 +266,7 @@ class Sluice:
                         json_encoder.encode(list(then)),
                         next_job_id,
                         previous_job_id,
+                        "1" if spec.takes_document else "0",
                     ],
                 )
             )

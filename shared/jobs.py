@@ -90,9 +90,19 @@ def _decode_error(raw: bytes | str) -> JobError:
         return JobError(type="error", message=message)
 
 
+_last_iso: tuple[int, str] = (0, "")
+
+
 def now_iso() -> str:
-    """Now as an RFC 3339 UTC string with milliseconds."""
-    return datetime.now(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+    """Now as an RFC 3339 UTC string with milliseconds (formatted once per millisecond:
+    a busy consumer stamps thousands of jobs and log lines a second)."""
+    global _last_iso
+    ms = time.time_ns() // 1_000_000
+    if ms != _last_iso[0]:
+        second = datetime.fromtimestamp(ms // 1000, UTC).replace(microsecond=ms % 1000 * 1000)
+        text = second.isoformat(timespec="milliseconds")
+        _last_iso = (ms, text.replace("+00:00", "Z"))
+    return _last_iso[1]
 
 
 def now_ms() -> int:

@@ -1,8 +1,9 @@
 -- Write a job's final status, once, if this consumer still owns the entry.
 -- KEYS: 1 stream, 2 job hash, 3 dead-letter stream, 4 chain outbox stream,
---       5... keys that expire with the job (upload, artifacts, idempotency key)
+--       5... keys that expire with the job (those that exist: upload, artifacts, idempotency)
 -- ARGV: 1 group, 2 consumer, 3 entry id, 4 status, 5 result JSON or "", 6 error JSON or "",
---       7 now (RFC 3339), 8 result ttl (s), 9 "1" to dead-letter the job
+--       7 now (RFC 3339), 8 result ttl (s), 9 "1" to dead-letter the job, 10 job id,
+--       11 attempts, 12 the follow-up's job id or "" (fixed when the job was submitted)
 -- Returns 1 written | 2 written, and a follow-up job waits in the outbox
 --       | 0 refused (a stale owner: someone else has or had the entry)
 local owned = redis.call('XPENDING', KEYS[1], ARGV[1], ARGV[3], ARGV[3], 1, ARGV[2])
@@ -11,24 +12,23 @@ if #owned == 0 then
 end
 redis.call('XACK', KEYS[1], ARGV[1], ARGV[3])
 redis.call('XDEL', KEYS[1], ARGV[3])
-redis.call('HSET', KEYS[2], 'status', ARGV[4], 'result', ARGV[5], 'error', ARGV[6],
-  'finished_at', ARGV[7], 'consumer', '')
-if ARGV[4] == 'succeeded' then
-  redis.call('HSET', KEYS[2], 'progress', '100')
+local succeeded = ARGV[4] == 'succeeded'
+if succeeded then
+  redis.call('HSET', KEYS[2], 'status', ARGV[4], 'result', ARGV[5], 'error', ARGV[6],
+    'finished_at', ARGV[7], 'consumer', '', 'progress', '100')
+else
+  redis.call('HSET', KEYS[2], 'status', ARGV[4], 'result', ARGV[5], 'error', ARGV[6],
+    'finished_at', ARGV[7], 'consumer', '')
 end
 if ARGV[9] == '1' then
-  redis.call('XADD', KEYS[3], '*', 'job_id', redis.call('HGET', KEYS[2], 'job_id'),
-    'entry_id', ARGV[3], 'error', ARGV[6], 'attempts', redis.call('HGET', KEYS[2], 'attempts'))
-end
-local next_job = redis.call('HGET', KEYS[2], 'next_job_id')
-if ARGV[4] == 'succeeded' and next_job and next_job ~= '' then
-  -- The follow-up is decided with the completion; a relay queues it on its own stream.
-  redis.call('XADD', KEYS[4], '*', 'job_id', redis.call('HGET', KEYS[2], 'job_id'),
-    'next_job_id', next_job)
+  redis.call('XADD', KEYS[3], '*', 'job_id', ARGV[10], 'entry_id', ARGV[3], 'error', ARGV[6],
+    'attempts', ARGV[11])
 end
 redis.call('EXPIRE', KEYS[2], ARGV[8])
 for i = 5, #KEYS do redis.call('EXPIRE', KEYS[i], ARGV[8]) end
-if ARGV[4] == 'succeeded' and next_job and next_job ~= '' then
+if succeeded and ARGV[12] ~= '' then
+  -- The follow-up is decided with the completion; a relay queues it on its own stream.
+  redis.call('XADD', KEYS[4], '*', 'job_id', ARGV[10], 'next_job_id', ARGV[12])
   return 2
 end
 return 1

@@ -5,9 +5,9 @@
 --       7 idempotency key as given by the client ("" when none),
 --       8 idempotency key ttl (s): a bound for jobs that never end; the end sets a shorter one,
 --       9 follow-up functions (JSON list, "[]" for none), 10 the follow-up's job id or "",
---       11 the job this one follows or ""
+--       11 the job this one follows or "", 12 "1" when the job has an upload
 -- Returns {"queued", job_id} | {"existing", job_id} | {"full", backlog}
-if redis.call('EXISTS', KEYS[2]) == 1 then
+if ARGV[11] ~= '' and redis.call('EXISTS', KEYS[2]) == 1 then
   -- A follow-up relayed twice: the job exists already.
   return {'existing', ARGV[1]}
 end
@@ -22,15 +22,27 @@ if backlog >= tonumber(ARGV[6]) then
   return {'full', tostring(backlog)}
 end
 local entry = redis.call('XADD', KEYS[1], '*', 'job_id', ARGV[1])
-redis.call('HSET', KEYS[2],
-  'job_id', ARGV[1], 'function', ARGV[2], 'status', 'queued', 'input', ARGV[3],
-  'progress', '0', 'message', '', 'attempts', '0', 'max_attempts', ARGV[4],
-  'created_at', ARGV[5], 'started_at', '', 'finished_at', '', 'error', '', 'result', '',
-  'entry_id', entry, 'idempotency_key', ARGV[7], 'consumer', '', 'cancel', '0',
-  'not_before_ms', '0', 'then', ARGV[9], 'next_job_id', ARGV[10],
-  'previous_job_id', ARGV[11])
+-- Fields still empty are left out (status readers take a missing field as empty): a
+-- busy gateway writes thousands of these hashes a second.
+local fields = {'job_id', ARGV[1], 'function', ARGV[2], 'status', 'queued', 'input', ARGV[3],
+  'progress', '0', 'attempts', '0', 'max_attempts', ARGV[4], 'created_at', ARGV[5],
+  'entry_id', entry}
+local optional = {idempotency_key = ARGV[7], next_job_id = ARGV[10], previous_job_id = ARGV[11]}
+for name, value in pairs(optional) do
+  if value ~= '' then
+    fields[#fields + 1] = name
+    fields[#fields + 1] = value
+  end
+end
+if ARGV[9] ~= '[]' then
+  fields[#fields + 1] = 'then'
+  fields[#fields + 1] = ARGV[9]
+end
+redis.call('HSET', KEYS[2], unpack(fields))
 if ARGV[7] ~= '' then
   redis.call('SET', KEYS[3], ARGV[1], 'EX', ARGV[8])
 end
-redis.call('PERSIST', KEYS[4])
+if ARGV[12] == '1' then
+  redis.call('PERSIST', KEYS[4])
+end
 return {'queued', ARGV[1]}
