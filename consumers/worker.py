@@ -17,7 +17,7 @@ import redis.exceptions
 import structlog
 from redis.asyncio import Redis
 
-from consumers.attempt import run_attempt
+from consumers.attempt import run_attempt, time_limit_exceeded
 from consumers.chains import FollowUps
 from consumers.context import Artifact, Attempt
 from consumers.errors import AttemptFailed
@@ -62,7 +62,7 @@ class RunningJob:
     started: float
     last_beat: float
     task: asyncio.Task[None] | None = None
-    # Why the local run was stopped from outside: "lost", "cancelled" or "shutdown".
+    # Why the local run was stopped: "lost", "cancelled", "shutdown" or "timeout".
     stop_reason: str | None = None
     # Set once the outcome is being written; the run is not interrupted after that.
     finishing: bool = False
@@ -280,6 +280,8 @@ class Worker:
         calls: list[ScriptCall] = []
         started: list[tuple[bytes, str]] = []
         dropped: list[bytes] = []
+        start = self.scripts.start.script
+        common = (now_ms(), now_iso(), self.settings.visibility_ms, self.settings.result_ttl)
         for entry_id, raw_job_id in entries:
             job_id = raw_job_id.decode(errors="replace") if raw_job_id else ""
             if function_of(job_id) != spec.name:
@@ -289,17 +291,9 @@ class Worker:
                 continue
             calls.append(
                 (
-                    self.scripts.start.script,
+                    start,
                     [keys.stream, keys.job(job_id), keys.dead, *keys.expiring_with(job_id)],
-                    [
-                        GROUP,
-                        self.name,
-                        entry_id,
-                        now_ms(),
-                        now_iso(),
-                        self.settings.visibility_ms,
-                        self.settings.result_ttl,
-                    ],
+                    [GROUP, self.name, entry_id, *common],
                 )
             )
             started.append((entry_id, job_id))
@@ -339,6 +333,10 @@ class Worker:
             job_id=job.job_id, function=job.spec.name, attempt=job.attempt
         )
         began = time.perf_counter()
+        # A timer, not asyncio.timeout: one handle per job is all a busy consumer pays.
+        time_limit = asyncio.get_running_loop().call_later(
+            job.spec.timeout, self._interrupt, job, "timeout"
+        )
         try:
             attempt = Attempt(
                 job.job_id,
@@ -362,6 +360,11 @@ class Worker:
                     await self._write(lambda: self._release(job))
                     log.info("job_released", ms=_ms(began))
                     return
+                if job.stop_reason == "timeout":
+                    job.finishing = True
+                    error = time_limit_exceeded(job.spec)
+                    await self._fail_attempt(job, error.type, error.message, began)
+                    return
                 if job.stop_reason != "cancelled":
                     raise
                 job.finishing = True
@@ -380,6 +383,7 @@ class Worker:
                 job.finishing = True
                 await self._complete(job, SUCCEEDED, result, b"", began)
         finally:
+            time_limit.cancel()
             self.running.pop(job.entry_id, None)
             self._slot_freed.set()
             if self._gave_back:

@@ -82,10 +82,11 @@ class FunctionSpec:
     # Heavy modules the warm child processes import before their first job.
     preload: tuple[str, ...] = ()
     description: str = ""
+    # Whether the handler is a coroutine function (runs inline in the consumer's loop).
+    is_async: bool = dataclasses.field(init=False)
 
-    @property
-    def is_async(self) -> bool:
-        return inspect.iscoroutinefunction(self.handler)
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "is_async", inspect.iscoroutinefunction(self.handler))
 
     def retry_delay(self, attempt: int) -> float:
         """Seconds to wait after failed attempt number ``attempt`` (1-based)."""

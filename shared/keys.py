@@ -32,25 +32,21 @@ def function_of(job_id: str) -> str | None:
 class FunctionKeys:
     namespace: str
     function: str
+    # Built once: a busy consumer names these keys for every job.
+    _prefix: str = dataclasses.field(init=False, repr=False)
+    # The function's job stream; XLEN is its backlog.
+    stream: str = dataclasses.field(init=False, repr=False)
+    # Dead-letter stream: jobs that ran out of attempts.
+    dead: str = dataclasses.field(init=False, repr=False)
+    # Outbox of follow-up jobs decided by completions, waiting to be queued.
+    chain: str = dataclasses.field(init=False, repr=False)
 
-    @property
-    def _prefix(self) -> str:
-        return f"{self.namespace}:{{{self.function}}}"
-
-    @property
-    def stream(self) -> str:
-        """The function's job stream; XLEN is its backlog."""
-        return f"{self._prefix}:stream"
-
-    @property
-    def dead(self) -> str:
-        """Dead-letter stream: jobs that ran out of attempts."""
-        return f"{self._prefix}:dead"
-
-    @property
-    def chain(self) -> str:
-        """Outbox of follow-up jobs decided by completions, waiting to be queued."""
-        return f"{self._prefix}:chain"
+    def __post_init__(self) -> None:
+        prefix = f"{self.namespace}:{{{self.function}}}"
+        object.__setattr__(self, "_prefix", prefix)
+        object.__setattr__(self, "stream", f"{prefix}:stream")
+        object.__setattr__(self, "dead", f"{prefix}:dead")
+        object.__setattr__(self, "chain", f"{prefix}:chain")
 
     def job(self, job_id: str) -> str:
         """The job's status hash."""
