@@ -95,6 +95,9 @@ class Worker:
         self.keys = {spec.name: keys_for(settings.namespace, spec.name) for spec in specs}
         self.specs = {self.keys[spec.name].stream.encode(): spec for spec in specs}
         self.running: dict[bytes, RunningJob] = {}
+        # Running jobs not yet finishing: what --concurrency bounds. A finishing job
+        # (writing its outcome) has given its slot to the next job already.
+        self._busy = 0
         preload = tuple(dict.fromkeys(module for spec in specs for module in spec.preload))
         self.pool = ProcessPool((*settings.function_modules, *preload), max_idle=concurrency)
         self._stopping = asyncio.Event()
@@ -195,7 +198,7 @@ class Worker:
     async def _read_loop(self, reader: Redis) -> None:
         delay = 0.1
         while True:
-            free = self.concurrency - len(self.running)
+            free = self._free_slots()
             if free <= 0:
                 self._slot_freed.clear()
                 await self._slot_freed.wait()
@@ -236,7 +239,7 @@ class Worker:
     async def _start_delivered(self, reply: Any) -> None:
         # COUNT applies to each stream, and the recovery loop may have started jobs
         # meanwhile: start no more than the free slots, and give the rest back.
-        room = self.concurrency - len(self.running)
+        room = self._free_slots()
         for stream, entries in parse_xreadgroup(reply).items():
             await self._start(stream, entries[: max(0, room)])
             if len(entries) > room:
@@ -269,7 +272,7 @@ class Worker:
                     continue
                 cursors[stream] = entries[-1][0]
                 fresh = [e for e in entries if e[0] not in self.running]
-                await self._start(stream, fresh[: max(0, self.concurrency - len(self.running))])
+                await self._start(stream, fresh[: max(0, self._free_slots())])
 
     async def _start(self, stream: bytes, entries: list[Entry]) -> None:
         """Begin attempts on delivered or claimed entries, in one round trip."""
@@ -324,9 +327,22 @@ class Worker:
                 last_beat=now,
             )
             self.running[entry_id] = job
+            self._busy += 1
             job.task = asyncio.create_task(self._run(job, bytes(reply[1])))
 
     # Running
+
+    def _free_slots(self) -> int:
+        # Finishing jobs are bounded too: at most one per slot (their results are in memory).
+        return min(self.concurrency - self._busy, 2 * self.concurrency - len(self.running))
+
+    def _finishing(self, job: RunningJob) -> None:
+        """The handler is done: from now on the job is only writing its outcome, which
+        nothing interrupts, and its slot goes to the next job."""
+        if not job.finishing:
+            job.finishing = True
+            self._busy -= 1
+            self._slot_freed.set()
 
     async def _run(self, job: RunningJob, payload: bytes) -> None:
         structlog.contextvars.bind_contextvars(
@@ -349,41 +365,47 @@ class Worker:
                 if job.spec.takes_document:
                     attempt.document = await self._read_document(job)
                 result = await run_attempt(job.spec, self.pool, attempt)
-                if attempt.artifacts:
-                    await self._write(lambda: self._save_artifacts(job, attempt.artifacts))
             except asyncio.CancelledError:
                 if job.stop_reason == "lost":
                     log.warning("lease_lost", ms=_ms(began))
                     return
                 if job.stop_reason == "shutdown":
-                    job.finishing = True
+                    self._finishing(job)
                     await self._write(lambda: self._release(job))
                     log.info("job_released", ms=_ms(began))
                     return
                 if job.stop_reason == "timeout":
-                    job.finishing = True
+                    self._finishing(job)
                     error = time_limit_exceeded(job.spec)
                     await self._fail_attempt(job, error.type, error.message, began)
                     return
                 if job.stop_reason != "cancelled":
                     raise
-                job.finishing = True
+                self._finishing(job)
                 await self._complete(job, CANCELLED, b"", b"", began)
             except PermanentError as exc:
-                job.finishing = True
+                self._finishing(job)
                 await self._complete(job, FAILED, b"", encode_error(exc.type, exc.message), began)
             except AttemptFailed as exc:
-                job.finishing = True
+                self._finishing(job)
                 await self._fail_attempt(job, exc.type, exc.message, began)
             except Exception as exc:  # a bug of ours; the job must still end somewhere
                 log.exception("attempt_crashed")
-                job.finishing = True
+                self._finishing(job)
                 await self._fail_attempt(job, type(exc).__name__, str(exc), began)
             else:
-                job.finishing = True
-                await self._complete(job, SUCCEEDED, result, b"", began)
+                self._finishing(job)
+                try:
+                    if attempt.artifacts:
+                        await self._write(lambda: self._save_artifacts(job, attempt.artifacts))
+                except Exception as exc:  # e.g. Redis refusing the bytes (maxmemory)
+                    log.exception("artifacts_not_saved")
+                    await self._fail_attempt(job, type(exc).__name__, str(exc), began)
+                else:
+                    await self._complete(job, SUCCEEDED, result, b"", began)
         finally:
             time_limit.cancel()
+            self._finishing(job)
             self.running.pop(job.entry_id, None)
             self._slot_freed.set()
             if self._gave_back:
@@ -614,7 +636,7 @@ class Worker:
         """XAUTOCLAIM over each whole pending list, as far as free slots allow."""
         for stream in self.specs:
             cursor = b"0-0"
-            while self.concurrency - len(self.running) > 0:
+            while self._free_slots() > 0:
                 reply = await self.redis.execute_command(  # type: ignore[no-untyped-call]
                     "XAUTOCLAIM",
                     stream,
@@ -623,7 +645,7 @@ class Worker:
                     self.settings.visibility_ms,
                     cursor,
                     "COUNT",
-                    self.concurrency - len(self.running),
+                    self._free_slots(),
                 )
                 cursor, entries, saw_deleted = parse_xautoclaim(reply)
                 if saw_deleted:

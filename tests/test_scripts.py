@@ -17,7 +17,7 @@ from shared.embedded import RedisServer
 from shared.jobs import now_iso
 from shared.keys import GROUP, keys_for, new_job_id
 from shared.redis import connect
-from shared.scripts import MAX_BATCH, SCRIPTS, Scripts, ScriptCall, run_batched
+from shared.scripts import MAX_BATCH, SCRIPTS, ScriptCall, Scripts, run_batched
 
 BACKLOG = 1_000_000
 
@@ -68,7 +68,7 @@ def progress_call(namespace: str, function: str, job_id: str, percent: int) -> S
 
 
 async def stream_job_ids(redis: Redis, namespace: str, function: str) -> list[bytes]:
-    entries = await redis.xrange(keys_for(namespace, function).stream)
+    entries: Any = await redis.xrange(keys_for(namespace, function).stream)
     return [fields[b"job_id"] for _, fields in entries]
 
 
@@ -277,9 +277,7 @@ async def test_submitted_job_hash_has_no_empty_fields(
     sluice: Sluice, namespace: str, redis: Redis
 ) -> None:
     submission = await sluice.submit("echo", {"hello": "world"})
-    stored: dict[bytes, bytes] = await redis.hgetall(
-        keys_for(namespace, "echo").job(submission.job_id)
-    )
+    stored: dict[Any, Any] = await redis.hgetall(keys_for(namespace, "echo").job(submission.job_id))
     assert {name: value for name, value in stored.items() if value == b""} == {}
     assert set(stored) == {
         b"job_id",
