@@ -10,6 +10,9 @@ from __future__ import annotations
 import asyncio
 import multiprocessing
 import os
+import pickle
+import socket
+import struct
 from multiprocessing.connection import Connection
 from multiprocessing.context import ForkServerContext
 from multiprocessing.process import BaseProcess
@@ -21,53 +24,72 @@ from consumers.errors import AttemptFailed
 from shared.errors import PermanentError
 from shared.functions import BUILTIN_MODULES, FunctionSpec
 
+# Stream buffer for replies: a rendered page arrives without pausing the socket often.
+_BUFFER = 16 * 1024 * 1024
+
 
 class Child:
+    """One warm child process and the socket the consumer talks to it through.
+
+    The child reads and writes with multiprocessing's Connection (blocking, length-prefixed
+    pickles); this side speaks the same framing over asyncio streams, so neither a large
+    document nor a large reply ever blocks the event loop or needs a thread.
+    """
+
     def __init__(self, context: ForkServerContext, modules: tuple[str, ...]) -> None:
-        parent_end, child_end = context.Pipe()
-        self.conn: Connection = parent_end
+        parent_end, child_sock = socket.socketpair()
+        child_end = Connection(child_sock.detach())
+        self.socket = parent_end
         self.process: BaseProcess = context.Process(
             target=child_main, args=(child_end, modules, os.getpid()), daemon=True
         )
         self.process.start()
         child_end.close()
+        self._streams: tuple[asyncio.StreamReader, asyncio.StreamWriter] | None = None
+
+    async def _open(self) -> tuple[asyncio.StreamReader, asyncio.StreamWriter]:
+        if self._streams is None:
+            self._streams = await asyncio.open_unix_connection(sock=self.socket, limit=_BUFFER)
+        return self._streams
+
+    async def _send(self, message: Any) -> None:
+        _, writer = await self._open()
+        data = pickle.dumps(message, protocol=pickle.HIGHEST_PROTOCOL)
+        if len(data) > 0x7FFFFFFF:
+            writer.write(struct.pack("!iQ", -1, len(data)))
+        else:
+            writer.write(struct.pack("!i", len(data)))
+        writer.write(data)
+        await writer.drain()
 
     async def _receive(self) -> Any:
-        loop = asyncio.get_running_loop()
-        ready: asyncio.Future[None] = loop.create_future()
-        fd = self.conn.fileno()
-
-        def on_readable() -> None:
-            if not ready.done():
-                ready.set_result(None)
-
-        loop.add_reader(fd, on_readable)
+        reader, _ = await self._open()
         try:
-            await ready
-        finally:
-            loop.remove_reader(fd)
-        # The event loop made the pipe non-blocking; a message larger than the pipe's
-        # buffer (a rendered page) arrives in pieces, so read it whole in a thread.
-        os.set_blocking(fd, True)
-        try:
-            return await asyncio.to_thread(self.conn.recv)
-        except (EOFError, OSError):
+            (size,) = struct.unpack("!i", await reader.readexactly(4))
+            if size == -1:
+                (size,) = struct.unpack("!Q", await reader.readexactly(8))
+            return pickle.loads(await reader.readexactly(size))
+        except (asyncio.IncompleteReadError, OSError):
             await asyncio.to_thread(self.process.join, 2)
             code = self.process.exitcode
             how = f"killed by signal {-code}" if code is not None and code < 0 else f"exit {code}"
             raise AttemptFailed("WorkerDied", f"the process running the job died ({how})") from None
 
     async def run(self, spec: FunctionSpec, attempt: Attempt) -> bytes:
-        self.conn.send(
-            (
-                spec.name,
-                attempt.job_id,
-                attempt.attempt,
-                attempt.payload,
-                spec.memory_mb,
-                attempt.document,
+        try:
+            await self._send(
+                (
+                    spec.name,
+                    attempt.job_id,
+                    attempt.attempt,
+                    attempt.payload,
+                    spec.memory_mb,
+                    attempt.document,
+                )
             )
-        )
+        except OSError:
+            await self._receive()  # the child is gone: raises WorkerDied with its exit
+            raise
         while True:
             message = await self._receive()
             kind = message[0]
@@ -87,7 +109,9 @@ class Child:
         if self.process.is_alive():
             self.process.kill()
         self.process.join(1)
-        self.conn.close()
+        if self._streams is not None:
+            self._streams[1].close()
+        self.socket.close()
 
 
 class ProcessPool:

@@ -94,15 +94,22 @@ class Scripts:
         self.progress = BoundScript(redis, SCRIPTS["progress"])
 
 
-async def run_batched(redis: Redis, calls: Sequence[ScriptCall]) -> list[Any]:
+async def run_batched(
+    redis: Redis, calls: Sequence[ScriptCall], reads: Sequence[str] = ()
+) -> list[Any]:
     """Run many script calls in one round trip; each call's reply, or the error it raised.
 
     Calls of the same script on the same first key share an EVALSHA. Batches that meet
     NOSCRIPT (a restarted Redis) did not run: they are sent again once their scripts are
-    loaded. A connection error raises (nothing is known of what ran).
+    loaded. A connection error raises (nothing is known of what ran). ``reads`` are keys
+    to GET in the same round trip, after the scripts ran; their values follow the calls'
+    replies.
     """
     batches = _group(calls)
-    replies = await _send(redis, batches)
+    gets = [hiredis.pack_command(("GET", key)) for key in reads]  # type: ignore[arg-type]
+    replies = await _send(redis, batches, gets)
+    values = replies[len(batches) :]
+    del replies[len(batches) :]
     missing = [i for i, reply in enumerate(replies) if isinstance(reply, NoScriptError)]
     if missing:
         for script in {batches[i][0].sha: batches[i][0] for i in missing}.values():
@@ -118,7 +125,7 @@ async def run_batched(redis: Redis, calls: Sequence[ScriptCall]) -> list[Any]:
             continue
         for index, one in zip(indexes, reply, strict=True):
             results[index] = one
-    return results
+    return results + values
 
 
 _Batch = tuple[Script, list[int], list[ScriptCall]]
@@ -139,9 +146,10 @@ def _group(calls: Sequence[ScriptCall]) -> list[_Batch]:
     return batches
 
 
-async def _send(redis: Redis, batches: Sequence[_Batch]) -> list[Any]:
-    """One write, one reply per batch. Packed by hiredis: redis-py's Python packing of
-    the ~15 arguments of each job cost more than the rest of a job's client work."""
+async def _send(redis: Redis, batches: Sequence[_Batch], after: Sequence[bytes] = ()) -> list[Any]:
+    """One write, one reply per batch (and per command of ``after``). Packed by hiredis:
+    redis-py's Python packing of the ~15 arguments of each job cost more than the rest
+    of a job's client work."""
     commands = []
     for script, _, calls in batches:
         keys: list[Any] = []
@@ -152,6 +160,7 @@ async def _send(redis: Redis, batches: Sequence[_Batch]) -> list[Any]:
             argv.append(len(call_args))
             argv.extend(call_args)
         commands.append(hiredis.pack_command(("EVALSHA", script.sha, len(keys), *keys, *argv)))
+    commands.extend(after)
     pool = redis.connection_pool
     connection = await pool.get_connection()  # type: ignore[no-untyped-call]
     try:
