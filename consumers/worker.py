@@ -102,6 +102,9 @@ class Worker:
         # Running jobs not yet finishing: what --concurrency bounds. A finishing job
         # (writing its outcome) has given its slot to the next job already.
         self._busy = 0
+        # Entries read and being started (by _pending_start), not yet running.
+        self._reserved = 0
+        self._pending_start: asyncio.Future[None] | None = None
         preload = tuple(dict.fromkeys(module for spec in specs for module in spec.preload))
         self.pool = ProcessPool((*settings.function_modules, *preload), max_idle=concurrency)
         self._stopping = asyncio.Event()
@@ -168,6 +171,8 @@ class Worker:
             await self._stopping.wait()
             # Stop taking work (reading and reclaiming); heartbeats go on while draining.
             await _cancel_until_done(loops[:2])
+            if self._pending_start is not None:
+                await asyncio.gather(self._pending_start, return_exceptions=True)
             await self._drain()
             await _cancel_until_done(loops[2:])
             await self._release_unstarted()
@@ -209,6 +214,7 @@ class Worker:
                 continue
             try:
                 if self._need_pending:
+                    await self._await_start()
                     await self._read_own_pending(reader)
                     self._need_pending = False
                     continue
@@ -222,8 +228,11 @@ class Worker:
                 if self._stopping.is_set():
                     return  # read after SIGTERM: _release_unstarted gives the entries back
                 # Delivered entries: if starting them meets a Redis outage, they are
-                # re-read from our own pending entries once it is back.
-                await self._start_delivered(reply)
+                # re-read from our own pending entries once it is back. They are started
+                # while the next read is on its way (one start at a time).
+                await self._await_start()
+                self._reserved = sum(len(entries) for entries in parse_xreadgroup(reply).values())
+                self._pending_start = asyncio.ensure_future(self._start_delivered(reply))
                 delay = 0.1
             except REDIS_DOWN as exc:
                 log.warning("redis_connection_lost", error=str(exc), retry_in=delay)
@@ -240,15 +249,24 @@ class Worker:
                     await asyncio.sleep(1)
                 continue
 
+    async def _await_start(self) -> None:
+        """Wait for the start of the previous read; raises what it raised."""
+        if self._pending_start is not None:
+            start, self._pending_start = self._pending_start, None
+            await start
+
     async def _start_delivered(self, reply: Any) -> None:
         # COUNT applies to each stream, and the recovery loop may have started jobs
         # meanwhile: start no more than the free slots, and give the rest back.
-        room = self._free_slots()
-        for stream, entries in parse_xreadgroup(reply).items():
-            await self._start(stream, entries[: max(0, room)])
-            if len(entries) > room:
-                await self._give_back(stream, entries[max(0, room) :])
-            room -= len(entries)
+        try:
+            room = self._free_slots() + self._reserved
+            for stream, entries in parse_xreadgroup(reply).items():
+                await self._start(stream, entries[: max(0, room)])
+                if len(entries) > room:
+                    await self._give_back(stream, entries[max(0, room) :])
+                room -= len(entries)
+        finally:
+            self._reserved = 0
 
     async def _give_back(self, stream: bytes, entries: list[Entry]) -> None:
         """Entries read beyond our free slots: claimable at once, by anyone (us included)."""
@@ -344,7 +362,8 @@ class Worker:
 
     def _free_slots(self) -> int:
         # Finishing jobs are bounded too: at most one per slot (their results are in memory).
-        return min(self.concurrency - self._busy, 2 * self.concurrency - len(self.running))
+        free = min(self.concurrency - self._busy, 2 * self.concurrency - len(self.running))
+        return free - self._reserved
 
     def _finishing(self, job: RunningJob) -> None:
         """The handler is done: from now on the job is only writing its outcome, which
