@@ -30,7 +30,7 @@ from shared.functions import FunctionSpec, registered_functions
 from shared.jobs import CANCELLED, FAILED, SUCCEEDED, encode_error, now_iso, now_ms
 from shared.keys import GROUP, FunctionKeys, function_of, keys_for
 from shared.redis import READ_BLOCK_SECONDS, client
-from shared.scripts import ScriptCall, Scripts, run_batched
+from shared.scripts import ScriptCall, Scripts, run_batched, run_command
 from shared.settings import Settings
 
 log = structlog.get_logger("consumer")
@@ -147,6 +147,7 @@ class Worker:
     async def run(self) -> None:
         structlog.contextvars.bind_contextvars(consumer=self.name)
         self._redis = client(self.settings.redis_url)
+        # Used only through run_command (which keeps its one connection checked out).
         reader = client(self.settings.redis_url, max_connections=1)
         self._scripts = Scripts(self._redis)
         self._batcher = ScriptBatcher(self._redis)
@@ -218,12 +219,19 @@ class Worker:
                     await self._read_own_pending(reader)
                     self._need_pending = False
                     continue
-                reply = await reader.xreadgroup(
+                reply = await run_command(
+                    reader,
+                    "XREADGROUP",
+                    "GROUP",
                     GROUP,
                     self.name,
-                    {stream: ">" for stream in self.specs},
-                    count=min(free, READ_BATCH),
-                    block=int(READ_BLOCK_SECONDS * 1000),
+                    "COUNT",
+                    min(free, READ_BATCH),
+                    "BLOCK",
+                    int(READ_BLOCK_SECONDS * 1000),
+                    "STREAMS",
+                    *self.specs,
+                    *[">"] * len(self.specs),
                 )
                 if self._stopping.is_set():
                     return  # read after SIGTERM: _release_unstarted gives the entries back
@@ -284,8 +292,12 @@ class Worker:
         """After (re)connecting: entries delivered to us whose reply we may have lost."""
         cursors: dict[bytes, bytes] = {stream: b"0" for stream in self.specs}
         while cursors:
-            streams: dict[Any, Any] = dict(cursors)
-            reply = await reader.xreadgroup(GROUP, self.name, streams, count=100)
+            reply = await run_command(
+                reader,
+                *("XREADGROUP", "GROUP", GROUP, self.name, "COUNT", 100, "STREAMS"),
+                *cursors,
+                *cursors.values(),
+            )
             batch = parse_xreadgroup(reply)
             for stream in list(cursors):
                 entries = batch.get(stream, [])

@@ -164,6 +164,19 @@ async def _send(redis: Redis, batches: Sequence[_Batch], after: Sequence[bytes] 
             argv.extend(call_args)
         commands.append(hiredis.pack_command(("EVALSHA", script.sha, len(keys), *keys, *argv)))
     commands.extend(after)
+    return await _round_trip(redis, commands)
+
+
+async def run_command(redis: Redis, *args: str | bytes | int) -> Any:
+    """One command, packed by hiredis, its reply as Redis sent it (no redis-py parsing:
+    for XREADGROUP that turned every entry into a dict first)."""
+    (reply,) = await _round_trip(redis, [hiredis.pack_command(args)])  # type: ignore[arg-type]
+    if isinstance(reply, Exception):
+        raise reply
+    return reply
+
+
+async def _round_trip(redis: Redis, commands: list[bytes]) -> list[Any]:
     pool = redis.connection_pool
     connection = await _checkout(pool)
     try:
