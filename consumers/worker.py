@@ -438,6 +438,8 @@ class Worker:
                 self._finishing(job)
                 try:
                     if attempt.artifacts:
+                        # Let the next job's read go out before the files' bytes do.
+                        await asyncio.sleep(0)
                         await self._write(lambda: self._save_artifacts(job, attempt.artifacts))
                 except Exception as exc:  # e.g. Redis refusing the bytes (maxmemory)
                     log.exception("artifacts_not_saved")
