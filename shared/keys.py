@@ -8,6 +8,7 @@ function's keys works on Redis Cluster. A job id carries its function's name
 from __future__ import annotations
 
 import dataclasses
+import functools
 import re
 import secrets
 
@@ -76,5 +77,6 @@ class FunctionKeys:
         return f"{self._prefix}:idem:{key}"
 
 
+@functools.lru_cache(maxsize=1024)  # bounded: names may come from job ids clients send
 def keys_for(namespace: str, function: str) -> FunctionKeys:
     return FunctionKeys(namespace, function)
