@@ -5,11 +5,12 @@ Pure ASGI rather than BaseHTTPMiddleware, which breaks contextvar propagation.
 
 from __future__ import annotations
 
-import secrets
 import time
 
 import structlog
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from shared.keys import random_hex
 
 log = structlog.get_logger("gateway")
 
@@ -26,7 +27,7 @@ class RequestLogMiddleware:
         status = 500
         structlog.contextvars.clear_contextvars()
         structlog.contextvars.bind_contextvars(
-            request_id=secrets.token_hex(8), method=scope["method"], path=scope["path"]
+            request_id=random_hex(8), method=scope["method"], path=scope["path"]
         )
 
         async def send_with_status(message: Message) -> None:

@@ -6,6 +6,7 @@ No processes, except the last test, which checks the parsers against real replie
 from __future__ import annotations
 
 import dataclasses
+import os
 import re
 import uuid
 from collections.abc import Callable, Iterator
@@ -145,6 +146,23 @@ def test_job_ids_carry_the_function_and_128_random_bits() -> None:
         always_set &= value
         always_clear &= ~value
     assert always_set == 0 and always_clear == 0
+
+
+def test_a_forked_process_never_repeats_its_parents_job_ids() -> None:
+    """Random bits are read ahead in blocks; a child forked with a block half used must
+    not hand out the same ids as its parent."""
+    new_job_id("echo")  # a block is read, most of it unused
+    read_end, write_end = os.pipe()
+    pid = os.fork()
+    if pid == 0:
+        os.write(write_end, " ".join(new_job_id("echo") for _ in range(50)).encode())
+        os._exit(0)
+    os.close(write_end)
+    os.waitpid(pid, 0)
+    with os.fdopen(read_end, "rb") as pipe:
+        child = set(pipe.read().decode().split())
+    parent = {new_job_id("echo") for _ in range(50)}
+    assert len(child) == 50 and not child & parent
 
 
 @pytest.mark.parametrize("name", ["echo", "ingest", "a", "a_b", "x9", "tiny_queue", "z" * 63])
