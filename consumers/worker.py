@@ -52,7 +52,7 @@ READ_BATCH = 32
 CANCEL_CHECK_AFTER_SECONDS = 1.0
 
 
-@dataclasses.dataclass(eq=False)
+@dataclasses.dataclass(eq=False, slots=True)
 class RunningJob:
     spec: FunctionSpec
     keys: FunctionKeys
@@ -518,28 +518,28 @@ class Worker:
         began: float,
         dead_letter: bool = False,
     ) -> None:
-        written = await self._write(
-            lambda: self._batcher.call(
-                (
-                    self.scripts.complete.script,
-                    job.final_keys(),
-                    [
-                        GROUP,
-                        self.name,
-                        job.entry_id,
-                        status,
-                        result,
-                        error,
-                        now_iso(),
-                        self.settings.result_ttl,
-                        "1" if dead_letter else "0",
-                        job.job_id,
-                        job.attempt,
-                        job.next_job_id,
-                    ],
-                )
-            )
+        call: ScriptCall = (
+            self.scripts.complete.script,
+            job.final_keys(),
+            [
+                GROUP,
+                self.name,
+                job.entry_id,
+                status,
+                result,
+                error,
+                now_iso(),
+                self.settings.result_ttl,
+                "1" if dead_letter else "0",
+                job.job_id,
+                job.attempt,
+                job.next_job_id,
+            ],
         )
+        try:
+            written = await self._batcher.call(call)
+        except REDIS_DOWN:
+            written = await self._write(lambda: self._batcher.call(call))
         self.finished += 1
         if written == 2:
             self._spawn(self._relay_follow_ups())
