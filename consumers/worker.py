@@ -319,6 +319,10 @@ class Worker:
         dropped: list[bytes] = []
         start = self.scripts.start.script
         common = (now_ms(), now_iso(), self.settings.visibility_ms, self.settings.result_ttl)
+        # Keys that end with the job on start's rarer paths (skip, cancel, dead-letter):
+        # an upload exists only for a document function; a non-document job's artifacts
+        # were saved by an attempt that died, and expire by ORPHAN_TTL_SECONDS anyway.
+        with_upload = spec.takes_document
         for entry_id, raw_job_id in entries:
             job_id = raw_job_id.decode(errors="replace") if raw_job_id else ""
             if function_of(job_id) != spec.name:
@@ -329,7 +333,8 @@ class Worker:
             calls.append(
                 (
                     start,
-                    [keys.stream, keys.job(job_id), keys.dead, *keys.expiring_with(job_id)],
+                    [keys.stream, keys.job(job_id), keys.dead]
+                    + (keys.expiring_with(job_id) if with_upload else []),
                     [GROUP, self.name, entry_id, *common],
                 )
             )

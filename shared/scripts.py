@@ -27,7 +27,8 @@ _NAMES = ("submit", "start", "heartbeat", "complete", "retry", "release", "cance
 MAX_BATCH = 128
 
 # ARGV = {calls, then per call: key count, arg count, args...}; KEYS = each call's keys.
-# A call that raises gives its own error reply; the others still run.
+# A call that raises gives its own error reply; the others still run. The body may keep
+# what later calls of the same batch can reuse in the table ``batch``.
 _BATCH_LOOP = """
 local replies = {}
 local k, a = 1, 2
@@ -60,7 +61,7 @@ class Script:
 
 def _load(name: str) -> Script:
     body = resources.files("shared").joinpath("lua", f"{name}.lua").read_text("utf-8")
-    source = f"local function one(KEYS, ARGV)\n{body}\nend\n{_BATCH_LOOP}"
+    source = f"local batch = {{}}\nlocal function one(KEYS, ARGV)\n{body}\nend\n{_BATCH_LOOP}"
     return Script(name, source, hashlib.sha1(source.encode()).hexdigest())
 
 

@@ -161,6 +161,20 @@ async def test_a_raising_call_in_an_evalsha_leaves_the_others_to_run(
     assert await redis.get(keys.job(broken_id)) == b"not a hash"
 
 
+async def test_the_backlog_bound_counts_the_submissions_earlier_in_the_same_batch(
+    redis: Redis, namespace: str
+) -> None:
+    """submit.lua reads XLEN once per batch and counts on from there."""
+    await run_batched(redis, [submit_call(namespace, "echo", new_job_id("echo"))])
+    job_ids = [new_job_id("echo") for _ in range(8)]
+    replies = await run_batched(
+        redis, [submit_call(namespace, "echo", j, backlog=5) for j in job_ids]
+    )
+    assert replies[:4] == [[b"queued", j.encode()] for j in job_ids[:4]]
+    assert replies[4:] == [[b"full", b"5"]] * 4
+    assert await redis.xlen(keys_for(namespace, "echo").stream) == 5
+
+
 async def test_a_lua_runtime_error_is_that_calls_alone(redis: Redis, namespace: str) -> None:
     """Not a Redis error but Lua's own (a backlog bound that is no number)."""
     job_ids = [new_job_id("echo") for _ in range(5)]
