@@ -156,7 +156,8 @@ class Worker:
         try:
             if any(not spec.is_async for spec in self.specs.values()):
                 await self.pool.start(self.concurrency)
-            await self._until_redis(self._ensure_groups)
+            if not await self._until_stopped(self._until_redis(self._ensure_groups)):
+                return  # told to stop before Redis ever answered: nothing to drain
             log.info(
                 "consumer_started",
                 functions=sorted(s.name for s in self.specs.values()),
@@ -181,10 +182,22 @@ class Worker:
             self.pool.close()
             await reader.aclose()
             await self._redis.aclose()
-        log.info("consumer_stopped", finished=self.finished)
+            log.info("consumer_stopped", finished=self.finished)
+
+    async def _until_stopped(self, work: Awaitable[None]) -> bool:
+        """Run ``work``; False if a stop request came first (``work`` is then cancelled)."""
+        task = asyncio.ensure_future(work)
+        stopping = asyncio.ensure_future(self._stopping.wait())
+        await asyncio.wait([task, stopping], return_when=asyncio.FIRST_COMPLETED)
+        stopping.cancel()
+        if task.done():
+            task.result()
+            return True
+        await _cancel_until_done([task])
+        return False
 
     async def _until_redis(self, action: Callable[[], Awaitable[T]]) -> T:
-        """Run ``action`` until Redis answers it (or we are told to stop)."""
+        """Run ``action`` until Redis answers it."""
         delay = 0.1
         while True:
             try:

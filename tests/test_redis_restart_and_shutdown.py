@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import os
 import signal
+import sys
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -13,7 +14,7 @@ from typing import Any
 import httpx
 
 from shared.client import Sluice
-from shared.embedded import RedisServer
+from shared.embedded import RedisServer, free_port
 from shared.keys import keys_for
 from shared.scripts import Scripts
 from shared.settings import Settings
@@ -321,3 +322,24 @@ async def test_a_lost_reply_to_start_does_not_use_up_an_attempt(
     assert first[2] == again[2] == b"1"
     status = await sluice.status(submission.job_id)
     assert status.status == "running" and status.attempts == 1
+
+
+def test_sigterm_before_redis_ever_answered_exits_at_once(
+    env: dict[str, str], tmp_path: Path
+) -> None:
+    """A consumer still waiting for Redis at start-up stops on SIGTERM (exit 0), instead of
+    retrying until the platform SIGKILLs it."""
+    nowhere = f"redis://127.0.0.1:{free_port()}/0"
+    consumer = Proc(
+        [sys.executable, "-m", "consumers", "echo"],
+        {**env, "REDIS_URL": nowhere},
+        tmp_path / "consumer.log",
+    )
+    try:
+        consumer.wait_for_log("redis_unavailable")
+        consumer.signal(signal.SIGTERM)
+        assert consumer.wait(timeout=5) == 0, consumer.log()
+        assert "consumer_stopped" in consumer.log()
+        assert "consumer_started" not in consumer.log()
+    finally:
+        consumer.stop()
