@@ -61,7 +61,8 @@ class Script:
 
 def _load(name: str) -> Script:
     body = resources.files("shared").joinpath("lua", f"{name}.lua").read_text("utf-8")
-    source = f"local batch = {{}}\nlocal function one(KEYS, ARGV)\n{body}\nend\n{_BATCH_LOOP}"
+    # On the body's first line, so Lua's error positions are the file's line numbers.
+    source = f"local batch = {{}} local function one(KEYS, ARGV) {body}\nend\n{_BATCH_LOOP}"
     return Script(name, source, hashlib.sha1(source.encode()).hexdigest())
 
 
