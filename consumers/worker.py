@@ -264,6 +264,7 @@ class Worker:
                 continue
             except redis.exceptions.ResponseError as exc:
                 log.warning("read_failed", error=str(exc))
+                self._need_pending = True  # entries read but not started are read again
                 if "NOGROUP" in str(exc):
                     await self._until_redis(self._ensure_groups)
                 else:
@@ -288,6 +289,7 @@ class Worker:
                 room -= len(entries)
         finally:
             self._reserved = 0
+            self._slot_freed.set()  # entries that did not become jobs free their slots
 
     async def _give_back(self, stream: bytes, entries: list[Entry]) -> None:
         """Entries read beyond our free slots: claimable at once, by anyone (us included)."""
@@ -352,8 +354,11 @@ class Worker:
                 )
             )
             started.append((entry_id, job_id))
-        if dropped:
-            await self.redis.xack(stream, GROUP, *dropped)
+        if dropped:  # acknowledged and deleted, so XLEN stays the backlog
+            pipe = self.redis.pipeline(transaction=False)
+            pipe.xack(stream, GROUP, *dropped)
+            pipe.xdel(stream, *dropped)
+            await pipe.execute()
         # A document job's upload comes back in the same round trip as its start: one
         # less wait between two jobs. (Entries per start are bounded by free slots.)
         reads = [keys.upload(job_id) for _, job_id in started] if spec.takes_document else []
@@ -667,9 +672,14 @@ class Worker:
                 self._interrupt(job, "cancelled")
 
     def _interrupt(self, job: RunningJob, reason: str) -> None:
-        if job.finishing or job.task is None or job.stop_reason is not None:
+        if job.finishing or job.task is None:
             return
-        job.stop_reason = reason
+        if job.stop_reason is None:
+            job.stop_reason = reason
+        elif reason != "shutdown":
+            return
+        # Cancelled again at shutdown: a cancellation swallowed on its way (Python 3.11's
+        # wait_for can) must not leave the drain waiting for ever.
         job.task.cancel()
 
     # Recovery

@@ -206,12 +206,16 @@ async def _checkout(pool: Any) -> Any:
     if connection is None:
         return await pool.get_connection()
     try:
-        # What the pool checks too: a closed socket (Redis restarted) or stray bytes.
-        stale = await connection.can_read()
-    except (RedisConnectionError, RedisTimeoutError, OSError):
-        stale = True
-    if stale:
-        await connection.disconnect()  # the send reconnects
+        try:
+            # What the pool checks too: a closed socket (Redis restarted) or stray bytes.
+            stale = await connection.can_read()
+        except (RedisConnectionError, RedisTimeoutError, OSError):
+            stale = True
+        if stale:
+            await connection.disconnect()  # the send reconnects
+    except BaseException:
+        _spare.setdefault(pool, connection)  # cancelled: keep it for the next batch
+        raise
     return connection
 
 

@@ -6,8 +6,10 @@ from collections.abc import Callable
 from pathlib import Path
 
 import httpx
+import redis
 
 from shared.client import Sluice
+from shared.keys import keys_for
 from tests.conftest import Proc
 from tests.helpers import effects, wait_for_status
 
@@ -84,3 +86,19 @@ async def test_user_function_module_is_served_and_runs(
     job_id = (await http.post("/v1/jobs/async_work", json={"seconds": 0.1})).json()["job_id"]
     done = await wait_for_status(sluice, job_id, "succeeded")
     assert done.result_value() == {"slept": 0.1, "attempt": 1}
+
+
+async def test_entries_that_do_not_become_jobs_never_stall_a_consumer(
+    sluice: Sluice, start_consumer: Callable[..., Proc], sync_redis: redis.Redis
+) -> None:
+    """With one slot, a read's entry that start.lua skips (its job is gone) or that is not
+    ours must give the slot back: the next job still runs."""
+    start_consumer("async_work", concurrency=1)
+    stream = keys_for(sluice.settings.namespace, "async_work").stream
+    sync_redis.xadd(stream, {"job_id": "async_work-" + "0" * 32})  # no such job: skipped
+    sync_redis.xadd(stream, {"job_id": "garbage"})  # not a job id: dropped
+    for _ in range(3):
+        job = await sluice.submit("async_work", {"seconds": 0})
+        done = await wait_for_status(sluice, job.job_id, "succeeded", timeout=10)
+        assert done.attempts == 1
+    assert sync_redis.xlen(stream) == 0
