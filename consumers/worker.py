@@ -252,8 +252,9 @@ class Worker:
                 # re-read from our own pending entries once it is back. They are started
                 # while the next read is on its way (one start at a time).
                 await self._await_start()
-                self._reserved = sum(len(entries) for entries in parse_xreadgroup(reply).values())
-                self._pending_start = asyncio.ensure_future(self._start_delivered(reply))
+                delivered = parse_xreadgroup(reply)
+                self._reserved = sum(len(entries) for entries in delivered.values())
+                self._pending_start = asyncio.ensure_future(self._start_delivered(delivered))
                 delay = 0.1
             except REDIS_DOWN as exc:
                 log.warning("redis_connection_lost", error=str(exc), retry_in=delay)
@@ -277,12 +278,12 @@ class Worker:
             start, self._pending_start = self._pending_start, None
             await start
 
-    async def _start_delivered(self, reply: Any) -> None:
+    async def _start_delivered(self, delivered: dict[bytes, list[Entry]]) -> None:
         # COUNT applies to each stream, and the recovery loop may have started jobs
         # meanwhile: start no more than the free slots, and give the rest back.
         try:
             room = self._free_slots() + self._reserved
-            for stream, entries in parse_xreadgroup(reply).items():
+            for stream, entries in delivered.items():
                 await self._start(stream, entries[: max(0, room)])
                 if len(entries) > room:
                     await self._give_back(stream, entries[max(0, room) :])
