@@ -73,8 +73,9 @@ class RunningJob:
     # The latest progress report not yet written, and whether a writer is on it.
     progress: tuple[float, str] | None = None
     progress_writer: bool = False
-    # Files this attempt saved; they expire with the job.
+    # Files this attempt saved (they expire with the job), and their writes under way.
     artifact_keys: list[str] = dataclasses.field(default_factory=list)
+    artifact_writes: list[asyncio.Future[None]] = dataclasses.field(default_factory=list)
 
     def final_keys(self) -> list[str]:
         """The keys of the completion script: only those that exist are given an expiry
@@ -425,6 +426,7 @@ class Worker:
                 payload,
                 None,
                 lambda percent, message: self._report(job, percent, message),
+                lambda artifact: self._save_artifact(job, artifact),
             )
             try:
                 if job.spec.takes_document:
@@ -460,16 +462,16 @@ class Worker:
                 await self._fail_attempt(job, type(exc).__name__, str(exc), began)
             else:
                 self._finishing(job)
-                try:
-                    if attempt.artifacts:
-                        # Let the next job's read go out before the files' bytes do.
-                        await asyncio.sleep(0)
-                        await self._write(lambda: self._save_artifacts(job, attempt.artifacts))
-                except Exception as exc:  # e.g. Redis refusing the bytes (maxmemory)
-                    log.exception("artifacts_not_saved")
-                    await self._fail_attempt(job, type(exc).__name__, str(exc), began)
-                else:
+                failure = await self._stored(job)
+                if failure is None:
                     await self._complete(job, SUCCEEDED, result, b"", began)
+                else:  # e.g. Redis refusing the bytes (maxmemory)
+                    log.failure(
+                        "artifacts_not_saved",
+                        error_type=type(failure).__name__,
+                        failure=str(failure),
+                    )
+                    await self._fail_attempt(job, type(failure).__name__, str(failure), began)
         finally:
             time_limit.cancel()
             self._finishing(job)
@@ -489,16 +491,29 @@ class Worker:
             raise PermanentError("the job's document is gone (expired)", type="DocumentMissing")
         return document
 
-    async def _save_artifacts(self, job: RunningJob, artifacts: list[Artifact]) -> None:
-        """Each file under its own key, named in the job's index; the completion gives
+    def _save_artifact(self, job: RunningJob, artifact: Artifact) -> None:
+        """Store a file while the handler runs on: its bytes leave the consumer's memory
+        at once, and a job's last write does not wait for all its files. The outcome is
+        written once every file is stored."""
+        key = job.keys.artifact(job.job_id, artifact.name)
+        if key not in job.artifact_keys:
+            job.artifact_keys.append(key)
+        job.artifact_writes.append(self._spawn(self._write(lambda: self._store(job, artifact))))
+
+    async def _stored(self, job: RunningJob) -> BaseException | None:
+        """Wait for the job's file writes; the first one's error, if any."""
+        if not job.artifact_writes:
+            return None
+        outcomes = await asyncio.gather(*job.artifact_writes, return_exceptions=True)
+        return next((o for o in outcomes if isinstance(o, BaseException)), None)
+
+    async def _store(self, job: RunningJob, artifact: Artifact) -> None:
+        """The file under its own key, named in the job's index; the completion gives
         them the job's expiry, and this bound covers a run whose completion is refused."""
         index = job.keys.artifacts(job.job_id)
         pipe = self.redis.pipeline(transaction=False)
-        for artifact in artifacts:
-            key = job.keys.artifact(job.job_id, artifact.name)
-            pipe.set(key, artifact.data, ex=ORPHAN_TTL_SECONDS)
-            pipe.hset(index, artifact.name, artifact.content_type)
-            job.artifact_keys.append(key)
+        pipe.set(job.keys.artifact(job.job_id, artifact.name), artifact.data, ex=ORPHAN_TTL_SECONDS)
+        pipe.hset(index, artifact.name, artifact.content_type)
         pipe.expire(index, ORPHAN_TTL_SECONDS)
         await pipe.execute()
 
@@ -524,10 +539,11 @@ class Worker:
         finally:
             job.progress_writer = False
 
-    def _spawn(self, coroutine: Awaitable[Any]) -> None:
+    def _spawn(self, coroutine: Awaitable[T]) -> asyncio.Future[T]:
         task = asyncio.ensure_future(coroutine)
         self._background.add(task)
         task.add_done_callback(self._background.discard)
+        return task
 
     async def _write(self, action: Callable[[], Awaitable[T]]) -> T:
         """Outcome writes are safe to repeat (each script checks ownership): retry them."""
@@ -542,6 +558,7 @@ class Worker:
         began: float,
         dead_letter: bool = False,
     ) -> None:
+        await self._stored(job)  # so the completion gives every file the job's expiry
         call: ScriptCall = (
             self.scripts.complete.script,
             job.final_keys(),
