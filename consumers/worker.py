@@ -16,13 +16,14 @@ from typing import Any, TypeVar
 import redis.exceptions
 import structlog
 from redis.asyncio import Redis
+from redis.exceptions import NoScriptError
 
 from consumers.attempt import run_attempt, time_limit_exceeded
 from consumers.chains import FollowUps
 from consumers.context import Artifact, Attempt
 from consumers.errors import AttemptFailed
 from consumers.pool import ProcessPool
-from consumers.streams import Entry, parse_xautoclaim, parse_xreadgroup
+from consumers.streams import Entry, parse_entries, parse_xautoclaim, parse_xreadgroup
 from shared.batch import ScriptBatcher
 from shared.client import Sluice
 from shared.errors import PermanentError, SluiceError
@@ -30,13 +31,23 @@ from shared.functions import FunctionSpec, registered_functions
 from shared.jobs import CANCELLED, FAILED, SUCCEEDED, encode_error, now_iso, now_ms
 from shared.keys import GROUP, FunctionKeys, function_of, keys_for
 from shared.redis import READ_BLOCK_SECONDS, client
-from shared.scripts import ScriptCall, Scripts, run_batched, run_command
+from shared.scripts import (
+    ScriptCall,
+    Scripts,
+    run_batched,
+    run_command,
+    run_command_and_batch,
+    run_commands,
+)
 from shared.settings import Settings
 
 log = structlog.get_logger("consumer")
 T = TypeVar("T")
 
 REDIS_DOWN = (redis.exceptions.ConnectionError, redis.exceptions.TimeoutError)
+# A job's outcome is written once Redis takes it: after a reconnect, or once a full Redis
+# (maxmemory) has room again.
+NOT_WRITTEN_YET = (*REDIS_DOWN, redis.exceptions.OutOfMemoryError)
 # How often the lease loop looks at running jobs (heartbeats are due less often).
 LEASE_TICK_SECONDS = 0.5
 # Artifacts written by a run whose completion may yet be refused expire after this.
@@ -106,6 +117,10 @@ class Worker:
         # Entries read and being started (by _pending_start), not yet running.
         self._reserved = 0
         self._pending_start: asyncio.Future[None] | None = None
+        # What a consumer with every slot busy peeked at: the entries its next read is
+        # expected to deliver, started in that read's round trip (one less between jobs).
+        self._next: tuple[bytes, list[Entry]] | None = None
+        self._peeked = False
         preload = tuple(dict.fromkeys(module for spec in specs for module in spec.preload))
         self.pool = ProcessPool((*settings.function_modules, *preload), max_idle=concurrency)
         self._stopping = asyncio.Event()
@@ -197,13 +212,15 @@ class Worker:
         await _cancel_until_done([task])
         return False
 
-    async def _until_redis(self, action: Callable[[], Awaitable[T]]) -> T:
+    async def _until_redis(
+        self, action: Callable[[], Awaitable[T]], retry_on: tuple[type[Exception], ...] = REDIS_DOWN
+    ) -> T:
         """Run ``action`` until Redis answers it."""
         delay = 0.1
         while True:
             try:
                 return await action()
-            except REDIS_DOWN as exc:
+            except retry_on as exc:
                 log.warning("redis_unavailable", error=str(exc), retry_in=delay)
                 self._reconnected_at = time.monotonic()
                 await asyncio.sleep(delay)
@@ -225,6 +242,10 @@ class Worker:
             free = self._free_slots()
             if free <= 0:
                 self._slot_freed.clear()
+                if not self._peeked and not self._reserved:
+                    self._peeked = True
+                    self._next = await self._peek()
+                    continue  # that took a round trip: look at the slots again
                 await self._slot_freed.wait()
                 continue
             try:
@@ -233,29 +254,7 @@ class Worker:
                     await self._read_own_pending(reader)
                     self._need_pending = False
                     continue
-                reply = await run_command(
-                    reader,
-                    "XREADGROUP",
-                    "GROUP",
-                    GROUP,
-                    self.name,
-                    "COUNT",
-                    min(free, READ_BATCH),
-                    "BLOCK",
-                    int(READ_BLOCK_SECONDS * 1000),
-                    "STREAMS",
-                    *self.specs,
-                    *[">"] * len(self.specs),
-                )
-                if self._stopping.is_set():
-                    return  # read after SIGTERM: _release_unstarted gives the entries back
-                # Delivered entries: if starting them meets a Redis outage, they are
-                # re-read from our own pending entries once it is back. They are started
-                # while the next read is on its way (one start at a time).
-                await self._await_start()
-                delivered = parse_xreadgroup(reply)
-                self._reserved = sum(len(entries) for entries in delivered.values())
-                self._pending_start = asyncio.ensure_future(self._start_delivered(delivered))
+                await self._read(reader, free)
                 delay = 0.1
             except REDIS_DOWN as exc:
                 log.warning("redis_connection_lost", error=str(exc), retry_in=delay)
@@ -272,6 +271,72 @@ class Worker:
                 else:
                     await asyncio.sleep(1)
                 continue
+
+    async def _read(self, reader: Redis, free: int) -> None:
+        """Read new entries and start them; the starts of the entries a peek foresaw go
+        out in the read's own round trip (start.lua checks that each is ours by then)."""
+        streams = list(self.specs)
+        calls: list[ScriptCall] = []
+        started: list[tuple[bytes, str]] = []
+        foreseen, self._next, self._peeked = self._next, None, False
+        if foreseen is not None:
+            stream, entries = foreseen
+            streams.remove(stream)
+            streams.insert(0, stream)  # delivered first: its entries get the free slots
+            calls, started, _ = self._start_calls(stream, entries[: min(free, READ_BATCH)])
+        block_ms = int(READ_BLOCK_SECONDS * 1000)
+        command: list[str | bytes | int] = ["XREADGROUP", "GROUP", GROUP, self.name]
+        command += ["COUNT", min(free, READ_BATCH), "BLOCK", block_ms, "STREAMS", *streams]
+        command += [">"] * len(streams)
+        if calls:
+            reply, replies = await run_command_and_batch(reader, command, calls)
+        else:
+            reply, replies = await run_command(reader, *command), []
+        if self._stopping.is_set():
+            return  # read after SIGTERM: _release_unstarted gives the entries back
+        # Delivered entries: if starting them meets a Redis outage, they are re-read from
+        # our own pending entries once it is back. They are started while the next read
+        # is on its way (one start at a time).
+        await self._await_start()
+        delivered = parse_xreadgroup(reply)
+        if foreseen is not None and calls:
+            stream = foreseen[0]
+            ours = {entry_id for entry_id, _ in delivered.get(stream, [])}
+            # A foreseen entry another consumer read first was not started ("lost"); one
+            # whose script was not loaded (NOSCRIPT) is started the usual way.
+            begun = [
+                i
+                for i, (entry_id, _) in enumerate(started)
+                if entry_id in ours and not isinstance(replies[i], NoScriptError)
+            ]
+            self._begin(stream, [started[i] for i in begun], [replies[i] for i in begun])
+            done = {started[i][0] for i in begun}
+            delivered[stream] = [e for e in delivered.get(stream, []) if e[0] not in done]
+        self._reserved = sum(len(entries) for entries in delivered.values())
+        self._pending_start = asyncio.ensure_future(self._start_delivered(delivered))
+
+    async def _peek(self) -> tuple[bytes, list[Entry]] | None:
+        """The entries the next read will deliver unless another consumer reads first:
+        the first stream's that has any, jobs of its function only."""
+        count = min(self.concurrency, READ_BATCH)
+        peek = self.scripts.peek.script
+        try:
+            replies = await run_batched(
+                self.redis, [(peek, [s], [GROUP, count]) for s in self.specs]
+            )
+        except (*REDIS_DOWN, redis.exceptions.ResponseError):
+            return None  # only a guess missed: the read finds out
+        for (stream, spec), reply in zip(self.specs.items(), replies, strict=True):
+            if isinstance(reply, Exception):
+                continue
+            entries: list[Entry] = [
+                (entry_id, job_id)
+                for entry_id, job_id in parse_entries(reply)
+                if job_id and function_of(job_id.decode(errors="replace")) == spec.name
+            ]
+            if entries:
+                return stream, entries
+        return None
 
     async def _await_start(self) -> None:
         """Wait for the start of the previous read; raises what it raised."""
@@ -327,15 +392,34 @@ class Worker:
 
     async def _start(self, stream: bytes, entries: list[Entry]) -> None:
         """Begin attempts on delivered or claimed entries, in one round trip."""
-        if not entries:
-            return
+        calls, started, dropped = self._start_calls(stream, entries)
+        if dropped:  # acknowledged and deleted, so XLEN stays the backlog
+            pipe = self.redis.pipeline(transaction=False)
+            pipe.xack(stream, GROUP, *dropped)
+            pipe.xdel(stream, *dropped)
+            await pipe.execute()
+        if calls:
+            self._begin(stream, started, await run_batched(self.redis, calls))
+
+    def _start_calls(
+        self, stream: bytes, entries: list[Entry]
+    ) -> tuple[list[ScriptCall], list[tuple[bytes, str]], list[bytes]]:
+        """start.lua calls for the entries that are jobs of this stream's function, those
+        (entry id, job id), and the entries that are not."""
         spec = self.specs[stream]
         keys = self.keys[spec.name]
         calls: list[ScriptCall] = []
         started: list[tuple[bytes, str]] = []
         dropped: list[bytes] = []
         start = self.scripts.start.script
-        common = (now_ms(), now_iso(), self.settings.visibility_ms, self.settings.result_ttl)
+        # A document job's upload comes back with its start: one less wait between jobs.
+        common = (
+            now_ms(),
+            now_iso(),
+            self.settings.visibility_ms,
+            self.settings.result_ttl,
+            "1" if spec.takes_document else "0",
+        )
         # Keys that end with the job on start's rarer paths (skip, cancel, dead-letter):
         # an upload exists only for a document function; a non-document job's artifacts
         # were saved by an attempt that died, and expire by ORPHAN_TTL_SECONDS anyway.
@@ -356,19 +440,13 @@ class Worker:
                 )
             )
             started.append((entry_id, job_id))
-        if dropped:  # acknowledged and deleted, so XLEN stays the backlog
-            pipe = self.redis.pipeline(transaction=False)
-            pipe.xack(stream, GROUP, *dropped)
-            pipe.xdel(stream, *dropped)
-            await pipe.execute()
-        # A document job's upload comes back in the same round trip as its start: one
-        # less wait between two jobs. (Entries per start are bounded by free slots.)
-        reads = [keys.upload(job_id) for _, job_id in started] if spec.takes_document else []
-        replies = await run_batched(self.redis, calls, reads) if calls else []
-        documents = replies[len(started) :] or [None] * len(started)
-        for (entry_id, job_id), reply, document in zip(
-            started, replies[: len(started)], documents, strict=True
-        ):
+        return calls, started, dropped
+
+    def _begin(self, stream: bytes, started: list[tuple[bytes, str]], replies: list[Any]) -> None:
+        """Run the jobs whose start.lua said so."""
+        spec = self.specs[stream]
+        keys = self.keys[spec.name]
+        for (entry_id, job_id), reply in zip(started, replies, strict=True):
             if isinstance(reply, Exception):
                 log.error("start_failed", job_id=job_id, error=str(reply))
                 continue
@@ -378,6 +456,8 @@ class Worker:
                 if outcome == "dead":
                     log.warning("job_dead_lettered", job_id=job_id, reason="attempts used up")
                 continue
+            if entry_id in self.running:
+                continue  # started twice (a reclaim racing a read): it runs once
             now = time.monotonic()
             job = RunningJob(
                 spec=spec,
@@ -393,6 +473,7 @@ class Worker:
             )
             self.running[entry_id] = job
             self._busy += 1
+            document = reply[6] if len(reply) > 6 else None
             job.task = asyncio.create_task(self._run(job, bytes(reply[1]), document))
 
     # Running
@@ -466,11 +547,7 @@ class Worker:
                 if failure is None:
                     await self._complete(job, SUCCEEDED, result, b"", began)
                 else:  # e.g. Redis refusing the bytes (maxmemory)
-                    log.failure(
-                        "artifacts_not_saved",
-                        error_type=type(failure).__name__,
-                        failure=str(failure),
-                    )
+                    log.error("artifacts_not_saved", error=str(failure))
                     await self._fail_attempt(job, type(failure).__name__, str(failure), began)
         finally:
             time_limit.cancel()
@@ -498,7 +575,18 @@ class Worker:
         key = job.keys.artifact(job.job_id, artifact.name)
         if key not in job.artifact_keys:
             job.artifact_keys.append(key)
-        job.artifact_writes.append(self._spawn(self._write(lambda: self._store(job, artifact))))
+        previous = job.artifact_writes[-1] if job.artifact_writes else None
+        job.artifact_writes.append(self._spawn(self._store_after(previous, job, artifact)))
+
+    async def _store_after(
+        self, previous: asyncio.Future[None] | None, job: RunningJob, artifact: Artifact
+    ) -> None:
+        """One write at a time per job, in the order saved (a file saved twice ends as
+        its last version)."""
+        if previous is not None:
+            await asyncio.wait([previous])
+        # Not retried when Redis is full: a file that does not fit fails the attempt.
+        await self._until_redis(lambda: self._store(job, artifact))
 
     async def _stored(self, job: RunningJob) -> BaseException | None:
         """Wait for the job's file writes; the first one's error, if any."""
@@ -510,12 +598,16 @@ class Worker:
     async def _store(self, job: RunningJob, artifact: Artifact) -> None:
         """The file under its own key, named in the job's index; the completion gives
         them the job's expiry, and this bound covers a run whose completion is refused."""
+        key = job.keys.artifact(job.job_id, artifact.name)
         index = job.keys.artifacts(job.job_id)
-        pipe = self.redis.pipeline(transaction=False)
-        pipe.set(job.keys.artifact(job.job_id, artifact.name), artifact.data, ex=ORPHAN_TTL_SECONDS)
-        pipe.hset(index, artifact.name, artifact.content_type)
-        pipe.expire(index, ORPHAN_TTL_SECONDS)
-        await pipe.execute()
+        await run_commands(
+            self.redis,
+            [
+                ("SET", key, artifact.data, "EX", ORPHAN_TTL_SECONDS),
+                ("HSET", index, artifact.name, artifact.content_type),
+                ("EXPIRE", index, ORPHAN_TTL_SECONDS),
+            ],
+        )
 
     def _report(self, job: RunningJob, percent: float, message: str) -> None:
         """Keep the latest report; one writer per job sends it (a handler reporting in a
@@ -547,7 +639,7 @@ class Worker:
 
     async def _write(self, action: Callable[[], Awaitable[T]]) -> T:
         """Outcome writes are safe to repeat (each script checks ownership): retry them."""
-        return await self._until_redis(action)
+        return await self._until_redis(action, NOT_WRITTEN_YET)
 
     async def _complete(
         self,
@@ -579,7 +671,7 @@ class Worker:
         )
         try:
             written = await self._batcher.call(call)
-        except REDIS_DOWN:
+        except NOT_WRITTEN_YET:
             written = await self._write(lambda: self._batcher.call(call))
         self.finished += 1
         if written == 2:
@@ -598,6 +690,7 @@ class Worker:
             log.warning("follow_up_relay_failed", error=str(exc))  # the sweep retries
 
     async def _fail_attempt(self, job: RunningJob, type: str, message: str, began: float) -> None:
+        await self._stored(job)  # before a retry: no write of this attempt comes after it
         if job.attempt >= job.max_attempts:
             text = f"{message} (attempt {job.attempt} of {job.max_attempts}, giving up)"
             await self._complete(job, FAILED, b"", encode_error(type, text), began, True)

@@ -280,7 +280,8 @@ async def test_poison_job_killing_its_consumer_is_dead_lettered_after_restarts(
     assert dead[b"job_id"].decode() == crash_id
     assert dead[b"attempts"] == b"3"
     assert b"AttemptsExhausted" in dead[b"error"]
-    assert "job_dead_lettered" in proc.log()
+    # Logged once start.lua's reply is back, which can be after the status was read.
+    proc.wait_for_log("job_dead_lettered", timeout=5)
     _assert_drained(sync_redis, crash_keys)
 
     done = await wait_for_status(sluice, work_id, "succeeded", "failed", timeout=15)
