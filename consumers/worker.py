@@ -16,14 +16,13 @@ from typing import Any, TypeVar
 import redis.exceptions
 import structlog
 from redis.asyncio import Redis
-from redis.exceptions import NoScriptError
 
 from consumers.attempt import run_attempt, time_limit_exceeded
 from consumers.chains import FollowUps
 from consumers.context import Artifact, Attempt
 from consumers.errors import AttemptFailed
 from consumers.pool import ProcessPool
-from consumers.streams import Entry, parse_entries, parse_xautoclaim, parse_xreadgroup
+from consumers.streams import Entry, parse_xautoclaim, parse_xreadgroup
 from shared.batch import ScriptBatcher
 from shared.client import Sluice
 from shared.errors import PermanentError, SluiceError
@@ -36,7 +35,6 @@ from shared.scripts import (
     Scripts,
     run_batched,
     run_command,
-    run_command_and_batch,
     run_commands,
 )
 from shared.settings import Settings
@@ -117,10 +115,6 @@ class Worker:
         # Entries read and being started (by _pending_start), not yet running.
         self._reserved = 0
         self._pending_start: asyncio.Future[None] | None = None
-        # What a consumer with every slot busy peeked at: the entries its next read is
-        # expected to deliver, started in that read's round trip (one less between jobs).
-        self._next: tuple[bytes, list[Entry]] | None = None
-        self._peeked = False
         preload = tuple(dict.fromkeys(module for spec in specs for module in spec.preload))
         self.pool = ProcessPool((*settings.function_modules, *preload), max_idle=concurrency)
         self._stopping = asyncio.Event()
@@ -242,10 +236,6 @@ class Worker:
             free = self._free_slots()
             if free <= 0:
                 self._slot_freed.clear()
-                if not self._peeked and not self._reserved:
-                    self._peeked = True
-                    self._next = await self._peek()
-                    continue  # that took a round trip: look at the slots again
                 await self._slot_freed.wait()
                 continue
             try:
@@ -273,25 +263,20 @@ class Worker:
                 continue
 
     async def _read(self, reader: Redis, free: int) -> None:
-        """Read new entries and start them; the starts of the entries a peek foresaw go
-        out in the read's own round trip (start.lua checks that each is ours by then)."""
-        streams = list(self.specs)
-        calls: list[ScriptCall] = []
-        started: list[tuple[bytes, str]] = []
-        foreseen, self._next, self._peeked = self._next, None, False
-        if foreseen is not None:
-            stream, entries = foreseen
-            streams.remove(stream)
-            streams.insert(0, stream)  # delivered first: its entries get the free slots
-            calls, started, _ = self._start_calls(stream, entries[: min(free, READ_BATCH)])
-        block_ms = int(READ_BLOCK_SECONDS * 1000)
-        command: list[str | bytes | int] = ["XREADGROUP", "GROUP", GROUP, self.name]
-        command += ["COUNT", min(free, READ_BATCH), "BLOCK", block_ms, "STREAMS", *streams]
-        command += [">"] * len(streams)
-        if calls:
-            reply, replies = await run_command_and_batch(reader, command, calls)
-        else:
-            reply, replies = await run_command(reader, *command), []
+        reply = await run_command(
+            reader,
+            "XREADGROUP",
+            "GROUP",
+            GROUP,
+            self.name,
+            "COUNT",
+            min(free, READ_BATCH),
+            "BLOCK",
+            int(READ_BLOCK_SECONDS * 1000),
+            "STREAMS",
+            *self.specs,
+            *[">"] * len(self.specs),
+        )
         if self._stopping.is_set():
             return  # read after SIGTERM: _release_unstarted gives the entries back
         # Delivered entries: if starting them meets a Redis outage, they are re-read from
@@ -299,44 +284,8 @@ class Worker:
         # is on its way (one start at a time).
         await self._await_start()
         delivered = parse_xreadgroup(reply)
-        if foreseen is not None and calls:
-            stream = foreseen[0]
-            ours = {entry_id for entry_id, _ in delivered.get(stream, [])}
-            # A foreseen entry another consumer read first was not started ("lost"); one
-            # whose script was not loaded (NOSCRIPT) is started the usual way.
-            begun = [
-                i
-                for i, (entry_id, _) in enumerate(started)
-                if entry_id in ours and not isinstance(replies[i], NoScriptError)
-            ]
-            self._begin(stream, [started[i] for i in begun], [replies[i] for i in begun])
-            done = {started[i][0] for i in begun}
-            delivered[stream] = [e for e in delivered.get(stream, []) if e[0] not in done]
         self._reserved = sum(len(entries) for entries in delivered.values())
         self._pending_start = asyncio.ensure_future(self._start_delivered(delivered))
-
-    async def _peek(self) -> tuple[bytes, list[Entry]] | None:
-        """The entries the next read will deliver unless another consumer reads first:
-        the first stream's that has any, jobs of its function only."""
-        count = min(self.concurrency, READ_BATCH)
-        peek = self.scripts.peek.script
-        try:
-            replies = await run_batched(
-                self.redis, [(peek, [s], [GROUP, count]) for s in self.specs]
-            )
-        except (*REDIS_DOWN, redis.exceptions.ResponseError):
-            return None  # only a guess missed: the read finds out
-        for (stream, spec), reply in zip(self.specs.items(), replies, strict=True):
-            if isinstance(reply, Exception):
-                continue
-            entries: list[Entry] = [
-                (entry_id, job_id)
-                for entry_id, job_id in parse_entries(reply)
-                if job_id and function_of(job_id.decode(errors="replace")) == spec.name
-            ]
-            if entries:
-                return stream, entries
-        return None
 
     async def _await_start(self) -> None:
         """Wait for the start of the previous read; raises what it raised."""

@@ -32,7 +32,6 @@ _NAMES = (
     "release",
     "cancel",
     "progress",
-    "peek",
 )
 # Calls per EVALSHA: bounds how long one batch holds Redis (well under a millisecond).
 MAX_BATCH = 128
@@ -108,7 +107,6 @@ class Scripts:
         self.release = BoundScript(redis, SCRIPTS["release"])
         self.cancel = BoundScript(redis, SCRIPTS["cancel"])
         self.progress = BoundScript(redis, SCRIPTS["progress"])
-        self.peek = BoundScript(redis, SCRIPTS["peek"])
 
 
 async def run_batched(redis: Redis, calls: Sequence[ScriptCall]) -> list[Any]:
@@ -128,22 +126,6 @@ async def run_batched(redis: Redis, calls: Sequence[ScriptCall]) -> list[Any]:
         for i, reply in zip(missing, again, strict=True):
             replies[i] = reply
     return _spread(len(calls), batches, replies)
-
-
-async def run_command_and_batch(
-    redis: Redis, command: Sequence[str | bytes | int], calls: Sequence[ScriptCall]
-) -> tuple[Any, list[Any]]:
-    """A command, then script calls, in one round trip: the command's reply (raised if
-    an error) and each call's. Calls refused with NOSCRIPT are not sent again: their
-    reply is the NoScriptError (they did not run)."""
-    batches = _group(calls)
-    first, *replies = await _round_trip(
-        redis,
-        [hiredis.pack_command(tuple(command)), *_pack(batches)],  # type: ignore[arg-type]
-    )
-    if isinstance(first, Exception):
-        raise first
-    return first, _spread(len(calls), batches, replies)
 
 
 def _spread(count: int, batches: Sequence[_Batch], replies: Sequence[Any]) -> list[Any]:

@@ -10,9 +10,8 @@ from typing import Any
 
 import pytest
 from redis.asyncio import Redis
-from redis.exceptions import NoScriptError, ResponseError
+from redis.exceptions import ResponseError
 
-from consumers.streams import parse_entries, parse_xreadgroup
 from shared.client import Sluice
 from shared.embedded import RedisServer
 from shared.jobs import now_iso
@@ -24,7 +23,6 @@ from shared.scripts import (
     ScriptCall,
     Scripts,
     run_batched,
-    run_command_and_batch,
 )
 
 BACKLOG = 1_000_000
@@ -329,11 +327,7 @@ async def test_submitted_job_hash_has_no_empty_fields(
     assert status.previous_job_id is None
 
 
-# 4. Peek, and starts sent in a read's round trip
-
-
-def peek_call(namespace: str, function: str, count: int = 10) -> ScriptCall:
-    return (SCRIPTS["peek"], [keys_for(namespace, function).stream], [GROUP, count])
+# 4. start.lua hands a document job its upload
 
 
 async def queue_echo_jobs(redis: Redis, namespace: str, count: int) -> list[str]:
@@ -341,73 +335,6 @@ async def queue_echo_jobs(redis: Redis, namespace: str, count: int) -> list[str]
     await run_batched(redis, [submit_call(namespace, "echo", job_id) for job_id in job_ids])
     await redis.xgroup_create(keys_for(namespace, "echo").stream, GROUP, id="0")
     return job_ids
-
-
-def read_command(namespace: str, consumer: str) -> list[str | int]:
-    stream = keys_for(namespace, "echo").stream
-    return ["XREADGROUP", "GROUP", GROUP, consumer, "COUNT", 1, "STREAMS", stream, ">"]
-
-
-async def test_peek_shows_the_entries_the_group_delivers_next_and_changes_nothing(
-    redis: Redis, namespace: str
-) -> None:
-    job_ids = await queue_echo_jobs(redis, namespace, 3)
-    stream = keys_for(namespace, "echo").stream
-    await redis.xreadgroup(GROUP, "c1", {stream: ">"}, count=1)
-    groups_before = await redis.xinfo_groups(stream)
-    (peeked,) = await run_batched(redis, [peek_call(namespace, "echo")])
-    assert [parse_entries([entry])[0][1] for entry in peeked] == [j.encode() for j in job_ids[1:]]
-    assert await redis.xinfo_groups(stream) == groups_before  # nothing delivered
-    assert [c["name"] for c in await redis.xinfo_consumers(stream, GROUP)] == [b"c1"]
-    # The next read delivers exactly what the peek showed.
-    reply: Any = await redis.xreadgroup(GROUP, "c1", {stream: ">"})
-    assert [entry_id for entry_id, _ in reply[0][1]] == [entry[0] for entry in peeked]
-
-
-async def test_peek_of_a_missing_stream_or_group_is_empty(redis: Redis, namespace: str) -> None:
-    assert await run_batched(redis, [peek_call(namespace, "echo")]) == [[]]
-    await redis.xadd(keys_for(namespace, "echo").stream, {"job_id": new_job_id("echo")})
-    assert await run_batched(redis, [peek_call(namespace, "echo")]) == [[]]
-
-
-async def test_a_foreseen_start_of_an_entry_another_consumer_read_changes_nothing(
-    redis: Redis, namespace: str
-) -> None:
-    """c1 peeks at the next two entries; c2 reads the first one meanwhile. c1's read then
-    delivers it the second one, and the start of the first (sent in the same round trip)
-    finds it is not c1's: that job is left as it was."""
-    first, second = await queue_echo_jobs(redis, namespace, 2)
-    keys = keys_for(namespace, "echo")
-    (peeked,) = await run_batched(redis, [peek_call(namespace, "echo")])
-    (first_entry, _), (second_entry, _) = parse_entries(peeked)
-    await redis.xreadgroup(GROUP, "c2", {keys.stream: ">"}, count=1)
-    first_before = await redis.hgetall(keys.job(first))
-    calls = [
-        start_call(namespace, "echo", first, first_entry),
-        start_call(namespace, "echo", second, second_entry),
-    ]
-    read, replies = await run_command_and_batch(redis, read_command(namespace, "c1"), calls)
-    assert parse_xreadgroup(read) == {keys.stream.encode(): [(second_entry, second.encode())]}
-    assert replies[0] == [b"lost"]
-    assert await redis.hgetall(keys.job(first)) == first_before
-    assert replies[1][0] == b"run" and replies[1][2] == b"1"
-    assert await redis.hget(keys.job(second), "status") == b"running"
-
-
-async def test_starts_refused_with_noscript_in_a_read_did_not_run(
-    redis: Redis, namespace: str
-) -> None:
-    (job_id,) = await queue_echo_jobs(redis, namespace, 1)
-    keys = keys_for(namespace, "echo")
-    (peeked,) = await run_batched(redis, [peek_call(namespace, "echo")])
-    ((entry_id, _),) = parse_entries(peeked)
-    await redis.script_flush()
-    call = start_call(namespace, "echo", job_id, entry_id)
-    read, replies = await run_command_and_batch(redis, read_command(namespace, "c1"), [call])
-    # The read itself happened.
-    assert parse_xreadgroup(read) == {keys.stream.encode(): [(entry_id, job_id.encode())]}
-    assert isinstance(replies[0], NoScriptError)
-    assert await redis.hget(keys.job(job_id), "status") == b"queued"
 
 
 async def test_start_returns_the_upload_when_asked(redis: Redis, namespace: str) -> None:
