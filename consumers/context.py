@@ -23,8 +23,8 @@ class Attempt:
     payload: bytes
     document: bytes | None
     report: Callable[[float, str], None]
-    # Stores a file the handler saved, as soon as it is saved.
-    save: Callable[[Artifact], None]
+    # Files the handler saved; written before the job's final status.
+    artifacts: list[Artifact] = dataclasses.field(default_factory=list)
 
 
 class InlineJob:
@@ -51,5 +51,5 @@ class InlineJob:
 
     def save_artifact(self, name: str, data: bytes, content_type: str) -> str:
         path = artifact_path(self._attempt.job_id, name)
-        self._attempt.save(Artifact(name, content_type, bytes(data)))
+        self._attempt.artifacts.append(Artifact(name, content_type, bytes(data)))
         return path

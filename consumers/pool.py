@@ -96,7 +96,7 @@ class Child:
             if kind == "progress":
                 attempt.report(message[1], message[2])
             elif kind == "artifact":
-                attempt.save(Artifact(message[1], message[2], message[3]))
+                attempt.artifacts.append(Artifact(message[1], message[2], message[3]))
             elif kind == "ok":
                 result: bytes = message[1]
                 return result

@@ -30,22 +30,13 @@ from shared.functions import FunctionSpec, registered_functions
 from shared.jobs import CANCELLED, FAILED, SUCCEEDED, encode_error, now_iso, now_ms
 from shared.keys import GROUP, FunctionKeys, function_of, keys_for
 from shared.redis import READ_BLOCK_SECONDS, client
-from shared.scripts import (
-    ScriptCall,
-    Scripts,
-    run_batched,
-    run_command,
-    run_commands,
-)
+from shared.scripts import ScriptCall, Scripts, run_batched, run_command
 from shared.settings import Settings
 
 log = structlog.get_logger("consumer")
 T = TypeVar("T")
 
 REDIS_DOWN = (redis.exceptions.ConnectionError, redis.exceptions.TimeoutError)
-# A job's outcome is written once Redis takes it: after a reconnect, or once a full Redis
-# (maxmemory) has room again.
-NOT_WRITTEN_YET = (*REDIS_DOWN, redis.exceptions.OutOfMemoryError)
 # How often the lease loop looks at running jobs (heartbeats are due less often).
 LEASE_TICK_SECONDS = 0.5
 # Artifacts written by a run whose completion may yet be refused expire after this.
@@ -82,9 +73,8 @@ class RunningJob:
     # The latest progress report not yet written, and whether a writer is on it.
     progress: tuple[float, str] | None = None
     progress_writer: bool = False
-    # Files this attempt saved (they expire with the job), and their writes under way.
+    # Files this attempt saved; they expire with the job.
     artifact_keys: list[str] = dataclasses.field(default_factory=list)
-    artifact_writes: list[asyncio.Future[None]] = dataclasses.field(default_factory=list)
 
     def final_keys(self) -> list[str]:
         """The keys of the completion script: only those that exist are given an expiry
@@ -206,15 +196,13 @@ class Worker:
         await _cancel_until_done([task])
         return False
 
-    async def _until_redis(
-        self, action: Callable[[], Awaitable[T]], retry_on: tuple[type[Exception], ...] = REDIS_DOWN
-    ) -> T:
+    async def _until_redis(self, action: Callable[[], Awaitable[T]]) -> T:
         """Run ``action`` until Redis answers it."""
         delay = 0.1
         while True:
             try:
                 return await action()
-            except retry_on as exc:
+            except REDIS_DOWN as exc:
                 log.warning("redis_unavailable", error=str(exc), retry_in=delay)
                 self._reconnected_at = time.monotonic()
                 await asyncio.sleep(delay)
@@ -244,7 +232,29 @@ class Worker:
                     await self._read_own_pending(reader)
                     self._need_pending = False
                     continue
-                await self._read(reader, free)
+                reply = await run_command(
+                    reader,
+                    "XREADGROUP",
+                    "GROUP",
+                    GROUP,
+                    self.name,
+                    "COUNT",
+                    min(free, READ_BATCH),
+                    "BLOCK",
+                    int(READ_BLOCK_SECONDS * 1000),
+                    "STREAMS",
+                    *self.specs,
+                    *[">"] * len(self.specs),
+                )
+                if self._stopping.is_set():
+                    return  # read after SIGTERM: _release_unstarted gives the entries back
+                # Delivered entries: if starting them meets a Redis outage, they are
+                # re-read from our own pending entries once it is back. They are started
+                # while the next read is on its way (one start at a time).
+                await self._await_start()
+                delivered = parse_xreadgroup(reply)
+                self._reserved = sum(len(entries) for entries in delivered.values())
+                self._pending_start = asyncio.ensure_future(self._start_delivered(delivered))
                 delay = 0.1
             except REDIS_DOWN as exc:
                 log.warning("redis_connection_lost", error=str(exc), retry_in=delay)
@@ -261,31 +271,6 @@ class Worker:
                 else:
                     await asyncio.sleep(1)
                 continue
-
-    async def _read(self, reader: Redis, free: int) -> None:
-        reply = await run_command(
-            reader,
-            "XREADGROUP",
-            "GROUP",
-            GROUP,
-            self.name,
-            "COUNT",
-            min(free, READ_BATCH),
-            "BLOCK",
-            int(READ_BLOCK_SECONDS * 1000),
-            "STREAMS",
-            *self.specs,
-            *[">"] * len(self.specs),
-        )
-        if self._stopping.is_set():
-            return  # read after SIGTERM: _release_unstarted gives the entries back
-        # Delivered entries: if starting them meets a Redis outage, they are re-read from
-        # our own pending entries once it is back. They are started while the next read
-        # is on its way (one start at a time).
-        await self._await_start()
-        delivered = parse_xreadgroup(reply)
-        self._reserved = sum(len(entries) for entries in delivered.values())
-        self._pending_start = asyncio.ensure_future(self._start_delivered(delivered))
 
     async def _await_start(self) -> None:
         """Wait for the start of the previous read; raises what it raised."""
@@ -341,34 +326,15 @@ class Worker:
 
     async def _start(self, stream: bytes, entries: list[Entry]) -> None:
         """Begin attempts on delivered or claimed entries, in one round trip."""
-        calls, started, dropped = self._start_calls(stream, entries)
-        if dropped:  # acknowledged and deleted, so XLEN stays the backlog
-            pipe = self.redis.pipeline(transaction=False)
-            pipe.xack(stream, GROUP, *dropped)
-            pipe.xdel(stream, *dropped)
-            await pipe.execute()
-        if calls:
-            self._begin(stream, started, await run_batched(self.redis, calls))
-
-    def _start_calls(
-        self, stream: bytes, entries: list[Entry]
-    ) -> tuple[list[ScriptCall], list[tuple[bytes, str]], list[bytes]]:
-        """start.lua calls for the entries that are jobs of this stream's function, those
-        (entry id, job id), and the entries that are not."""
+        if not entries:
+            return
         spec = self.specs[stream]
         keys = self.keys[spec.name]
         calls: list[ScriptCall] = []
         started: list[tuple[bytes, str]] = []
         dropped: list[bytes] = []
         start = self.scripts.start.script
-        # A document job's upload comes back with its start: one less wait between jobs.
-        common = (
-            now_ms(),
-            now_iso(),
-            self.settings.visibility_ms,
-            self.settings.result_ttl,
-            "1" if spec.takes_document else "0",
-        )
+        common = (now_ms(), now_iso(), self.settings.visibility_ms, self.settings.result_ttl)
         # Keys that end with the job on start's rarer paths (skip, cancel, dead-letter):
         # an upload exists only for a document function; a non-document job's artifacts
         # were saved by an attempt that died, and expire by ORPHAN_TTL_SECONDS anyway.
@@ -389,13 +355,19 @@ class Worker:
                 )
             )
             started.append((entry_id, job_id))
-        return calls, started, dropped
-
-    def _begin(self, stream: bytes, started: list[tuple[bytes, str]], replies: list[Any]) -> None:
-        """Run the jobs whose start.lua said so."""
-        spec = self.specs[stream]
-        keys = self.keys[spec.name]
-        for (entry_id, job_id), reply in zip(started, replies, strict=True):
+        if dropped:  # acknowledged and deleted, so XLEN stays the backlog
+            pipe = self.redis.pipeline(transaction=False)
+            pipe.xack(stream, GROUP, *dropped)
+            pipe.xdel(stream, *dropped)
+            await pipe.execute()
+        # A document job's upload comes back in the same round trip as its start: one
+        # less wait between two jobs. (Entries per start are bounded by free slots.)
+        reads = [keys.upload(job_id) for _, job_id in started] if spec.takes_document else []
+        replies = await run_batched(self.redis, calls, reads) if calls else []
+        documents = replies[len(started) :] or [None] * len(started)
+        for (entry_id, job_id), reply, document in zip(
+            started, replies[: len(started)], documents, strict=True
+        ):
             if isinstance(reply, Exception):
                 log.error("start_failed", job_id=job_id, error=str(reply))
                 continue
@@ -406,7 +378,9 @@ class Worker:
                     log.warning("job_dead_lettered", job_id=job_id, reason="attempts used up")
                 continue
             if entry_id in self.running:
-                continue  # started twice (a reclaim racing a read): it runs once
+                # Our own job, reclaimed while it was writing its outcome (finishing jobs
+                # send no heartbeats, e.g. through a long Redis outage): it runs once.
+                continue
             now = time.monotonic()
             job = RunningJob(
                 spec=spec,
@@ -422,7 +396,6 @@ class Worker:
             )
             self.running[entry_id] = job
             self._busy += 1
-            document = reply[6] if len(reply) > 6 else None
             job.task = asyncio.create_task(self._run(job, bytes(reply[1]), document))
 
     # Running
@@ -456,7 +429,6 @@ class Worker:
                 payload,
                 None,
                 lambda percent, message: self._report(job, percent, message),
-                lambda artifact: self._save_artifact(job, artifact),
             )
             try:
                 if job.spec.takes_document:
@@ -492,12 +464,16 @@ class Worker:
                 await self._fail_attempt(job, type(exc).__name__, str(exc), began)
             else:
                 self._finishing(job)
-                failure = await self._stored(job)
-                if failure is None:
+                try:
+                    if attempt.artifacts:
+                        # Let the next job's read go out before the files' bytes do.
+                        await asyncio.sleep(0)
+                        await self._write(lambda: self._save_artifacts(job, attempt.artifacts))
+                except Exception as exc:  # e.g. Redis refusing the bytes (maxmemory)
+                    log.exception("artifacts_not_saved")
+                    await self._fail_attempt(job, type(exc).__name__, str(exc), began)
+                else:
                     await self._complete(job, SUCCEEDED, result, b"", began)
-                else:  # e.g. Redis refusing the bytes (maxmemory)
-                    log.error("artifacts_not_saved", error=str(failure))
-                    await self._fail_attempt(job, type(failure).__name__, str(failure), began)
         finally:
             time_limit.cancel()
             self._finishing(job)
@@ -517,46 +493,18 @@ class Worker:
             raise PermanentError("the job's document is gone (expired)", type="DocumentMissing")
         return document
 
-    def _save_artifact(self, job: RunningJob, artifact: Artifact) -> None:
-        """Store a file while the handler runs on: its bytes leave the consumer's memory
-        at once, and a job's last write does not wait for all its files. The outcome is
-        written once every file is stored."""
-        key = job.keys.artifact(job.job_id, artifact.name)
-        if key not in job.artifact_keys:
-            job.artifact_keys.append(key)
-        previous = job.artifact_writes[-1] if job.artifact_writes else None
-        job.artifact_writes.append(self._spawn(self._store_after(previous, job, artifact)))
-
-    async def _store_after(
-        self, previous: asyncio.Future[None] | None, job: RunningJob, artifact: Artifact
-    ) -> None:
-        """One write at a time per job, in the order saved (a file saved twice ends as
-        its last version)."""
-        if previous is not None:
-            await asyncio.wait([previous])
-        # Not retried when Redis is full: a file that does not fit fails the attempt.
-        await self._until_redis(lambda: self._store(job, artifact))
-
-    async def _stored(self, job: RunningJob) -> BaseException | None:
-        """Wait for the job's file writes; the first one's error, if any."""
-        if not job.artifact_writes:
-            return None
-        outcomes = await asyncio.gather(*job.artifact_writes, return_exceptions=True)
-        return next((o for o in outcomes if isinstance(o, BaseException)), None)
-
-    async def _store(self, job: RunningJob, artifact: Artifact) -> None:
-        """The file under its own key, named in the job's index; the completion gives
+    async def _save_artifacts(self, job: RunningJob, artifacts: list[Artifact]) -> None:
+        """Each file under its own key, named in the job's index; the completion gives
         them the job's expiry, and this bound covers a run whose completion is refused."""
-        key = job.keys.artifact(job.job_id, artifact.name)
         index = job.keys.artifacts(job.job_id)
-        await run_commands(
-            self.redis,
-            [
-                ("SET", key, artifact.data, "EX", ORPHAN_TTL_SECONDS),
-                ("HSET", index, artifact.name, artifact.content_type),
-                ("EXPIRE", index, ORPHAN_TTL_SECONDS),
-            ],
-        )
+        pipe = self.redis.pipeline(transaction=False)
+        for artifact in artifacts:
+            key = job.keys.artifact(job.job_id, artifact.name)
+            pipe.set(key, artifact.data, ex=ORPHAN_TTL_SECONDS)
+            pipe.hset(index, artifact.name, artifact.content_type)
+            job.artifact_keys.append(key)
+        pipe.expire(index, ORPHAN_TTL_SECONDS)
+        await pipe.execute()
 
     def _report(self, job: RunningJob, percent: float, message: str) -> None:
         """Keep the latest report; one writer per job sends it (a handler reporting in a
@@ -580,15 +528,14 @@ class Worker:
         finally:
             job.progress_writer = False
 
-    def _spawn(self, coroutine: Awaitable[T]) -> asyncio.Future[T]:
+    def _spawn(self, coroutine: Awaitable[Any]) -> None:
         task = asyncio.ensure_future(coroutine)
         self._background.add(task)
         task.add_done_callback(self._background.discard)
-        return task
 
     async def _write(self, action: Callable[[], Awaitable[T]]) -> T:
         """Outcome writes are safe to repeat (each script checks ownership): retry them."""
-        return await self._until_redis(action, NOT_WRITTEN_YET)
+        return await self._until_redis(action)
 
     async def _complete(
         self,
@@ -599,7 +546,6 @@ class Worker:
         began: float,
         dead_letter: bool = False,
     ) -> None:
-        await self._stored(job)  # so the completion gives every file the job's expiry
         call: ScriptCall = (
             self.scripts.complete.script,
             job.final_keys(),
@@ -620,7 +566,7 @@ class Worker:
         )
         try:
             written = await self._batcher.call(call)
-        except NOT_WRITTEN_YET:
+        except REDIS_DOWN:
             written = await self._write(lambda: self._batcher.call(call))
         self.finished += 1
         if written == 2:
@@ -639,7 +585,6 @@ class Worker:
             log.warning("follow_up_relay_failed", error=str(exc))  # the sweep retries
 
     async def _fail_attempt(self, job: RunningJob, type: str, message: str, began: float) -> None:
-        await self._stored(job)  # before a retry: no write of this attempt comes after it
         if job.attempt >= job.max_attempts:
             text = f"{message} (attempt {job.attempt} of {job.max_attempts}, giving up)"
             await self._complete(job, FAILED, b"", encode_error(type, text), began, True)

@@ -44,8 +44,8 @@ class JobContext(Protocol):
         ...
 
     def save_artifact(self, name: str, data: bytes, content_type: str) -> str:
-        """Keep a file the job made: it is stored at once (while the handler runs on)
-        and served at the returned URL path; it expires with the job."""
+        """Keep a file the job made; it is served at the returned URL path once the
+        job has ended (and expires with it)."""
         ...
 
 

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import dataclasses
 import hashlib
-import re
 import weakref
 from collections.abc import Sequence
 from importlib import resources
@@ -20,19 +19,10 @@ from typing import Any
 import hiredis
 from redis.asyncio import Redis
 from redis.exceptions import ConnectionError as RedisConnectionError
-from redis.exceptions import NoScriptError, OutOfMemoryError, ResponseError
+from redis.exceptions import NoScriptError, ResponseError
 from redis.exceptions import TimeoutError as RedisTimeoutError
 
-_NAMES = (
-    "submit",
-    "start",
-    "heartbeat",
-    "complete",
-    "retry",
-    "release",
-    "cancel",
-    "progress",
-)
+_NAMES = ("submit", "start", "heartbeat", "complete", "retry", "release", "cancel", "progress")
 # Calls per EVALSHA: bounds how long one batch holds Redis (well under a millisecond).
 MAX_BATCH = 128
 
@@ -109,48 +99,38 @@ class Scripts:
         self.progress = BoundScript(redis, SCRIPTS["progress"])
 
 
-async def run_batched(redis: Redis, calls: Sequence[ScriptCall]) -> list[Any]:
+async def run_batched(
+    redis: Redis, calls: Sequence[ScriptCall], reads: Sequence[str] = ()
+) -> list[Any]:
     """Run many script calls in one round trip; each call's reply, or the error it raised.
 
     Calls of the same script on the same first key share an EVALSHA. Batches that meet
     NOSCRIPT (a restarted Redis) did not run: they are sent again once their scripts are
-    loaded. A connection error raises (nothing is known of what ran).
+    loaded. A connection error raises (nothing is known of what ran). ``reads`` are keys
+    to GET in the same round trip, after the scripts ran; their values follow the calls'
+    replies.
     """
     batches = _group(calls)
-    replies = await _round_trip(redis, _pack(batches))
+    gets = [hiredis.pack_command(("GET", key)) for key in reads]  # type: ignore[arg-type]
+    replies = await _send(redis, batches, gets)
+    values = replies[len(batches) :]
+    del replies[len(batches) :]
     missing = [i for i, reply in enumerate(replies) if isinstance(reply, NoScriptError)]
     if missing:
         for script in {batches[i][0].sha: batches[i][0] for i in missing}.values():
             await redis.script_load(script.source)
-        again = await _round_trip(redis, _pack([batches[i] for i in missing]))
+        again = await _send(redis, [batches[i] for i in missing])
         for i, reply in zip(missing, again, strict=True):
             replies[i] = reply
-    return _spread(len(calls), batches, replies)
-
-
-def _spread(count: int, batches: Sequence[_Batch], replies: Sequence[Any]) -> list[Any]:
-    """Each batch's reply, handed out to the calls it ran."""
-    results: list[Any] = [None] * count
+    results: list[Any] = [None] * len(calls)
     for (_, indexes, _), reply in zip(batches, replies, strict=True):
         if isinstance(reply, Exception):
             for index in indexes:
                 results[index] = reply
             continue
         for index, one in zip(indexes, reply, strict=True):
-            results[index] = _as_raised(one)
-    return results
-
-
-def _as_raised(reply: Any) -> Any:
-    """A call's own error as redis-py raises it for a whole command (a full Redis's
-    refusal is an OutOfMemoryError, not a plain ResponseError)."""
-    if type(reply) is ResponseError and _OUT_OF_MEMORY.match(str(reply)):
-        return OutOfMemoryError(_OUT_OF_MEMORY.sub("", str(reply)))
-    return reply
-
-
-# "OOM ..." from Redis 7; 6.2 puts the script's line first: "@user_script: 11: -OOM ...".
-_OUT_OF_MEMORY = re.compile(r"^(?:@user_script: ?\d+: -)?OOM ")
+            results[index] = one
+    return results + values
 
 
 _Batch = tuple[Script, list[int], list[ScriptCall]]
@@ -171,9 +151,10 @@ def _group(calls: Sequence[ScriptCall]) -> list[_Batch]:
     return batches
 
 
-def _pack(batches: Sequence[_Batch]) -> list[bytes]:
-    """One EVALSHA per batch, packed by hiredis: redis-py's Python packing of the ~15
-    arguments of each job cost more than the rest of a job's client work."""
+async def _send(redis: Redis, batches: Sequence[_Batch], after: Sequence[bytes] = ()) -> list[Any]:
+    """One write, one reply per batch (and per command of ``after``). Packed by hiredis:
+    redis-py's Python packing of the ~15 arguments of each job cost more than the rest
+    of a job's client work."""
     commands = []
     for script, _, calls in batches:
         keys: list[Any] = []
@@ -184,24 +165,17 @@ def _pack(batches: Sequence[_Batch]) -> list[bytes]:
             argv.append(len(call_args))
             argv.extend(call_args)
         commands.append(hiredis.pack_command(("EVALSHA", script.sha, len(keys), *keys, *argv)))
-    return commands
+    commands.extend(after)
+    return await _round_trip(redis, commands)
 
 
 async def run_command(redis: Redis, *args: str | bytes | int) -> Any:
     """One command, packed by hiredis, its reply as Redis sent it (no redis-py parsing:
     for XREADGROUP that turned every entry into a dict first)."""
-    (reply,) = await run_commands(redis, [args])
+    (reply,) = await _round_trip(redis, [hiredis.pack_command(args)])  # type: ignore[arg-type]
+    if isinstance(reply, Exception):
+        raise reply
     return reply
-
-
-async def run_commands(redis: Redis, commands: Sequence[Sequence[str | bytes | int]]) -> list[Any]:
-    """Commands in one round trip, their replies as Redis sent them; raises the first
-    error (after reading every reply)."""
-    replies = await _round_trip(redis, [hiredis.pack_command(tuple(c)) for c in commands])  # type: ignore[arg-type]
-    for reply in replies:
-        if isinstance(reply, Exception):
-            raise reply
-    return replies
 
 
 async def _round_trip(redis: Redis, commands: list[bytes]) -> list[Any]:

@@ -99,11 +99,6 @@ class Pages(msgspec.Struct, frozen=True):
     # Bytes per page; page n is all one letter ("a" for page 1, "b" for page 2, ...).
     size: int = 1024
     content_type: str = "application/octet-stream"
-    # A file that must exist before the pages after the first ``gate_after`` are saved:
-    # a test sees the state while the handler still runs, then opens the gate.
-    gate_path: str | None = None
-    gate_after: int = 1
-    gate_seconds: float = 20.0
 
 
 def page_bytes(number: int, size: int) -> bytes:
@@ -113,15 +108,9 @@ def page_bytes(number: int, size: int) -> bytes:
 
 @function("pages", input=Pages, timeout=30, max_attempts=2, backoff=0.2)
 def pages(job: JobContext, params: Pages) -> dict[str, object]:
-    """Saves ``count`` artifacts page-1.bin, page-2.bin, ...; may wait at a gate between."""
+    """Saves ``count`` artifacts page-1.bin, page-2.bin, ..."""
     names: list[str] = []
     for number in range(1, params.count + 1):
-        if params.gate_path and number == params.gate_after + 1:
-            deadline = time.monotonic() + params.gate_seconds
-            while not os.path.exists(params.gate_path):
-                if time.monotonic() > deadline:
-                    raise PermanentError("the gate was never opened", type="GateClosed")
-                time.sleep(0.02)
         name = f"page-{number}.bin"
         job.save_artifact(name, page_bytes(number, params.size), params.content_type)
         names.append(name)

@@ -17,13 +17,7 @@ from shared.embedded import RedisServer
 from shared.jobs import now_iso
 from shared.keys import GROUP, keys_for, new_job_id
 from shared.redis import connect
-from shared.scripts import (
-    MAX_BATCH,
-    SCRIPTS,
-    ScriptCall,
-    Scripts,
-    run_batched,
-)
+from shared.scripts import MAX_BATCH, SCRIPTS, ScriptCall, Scripts, run_batched
 
 BACKLOG = 1_000_000
 
@@ -325,26 +319,3 @@ async def test_submitted_job_hash_has_no_empty_fields(
     assert status.result is None
     assert status.next_job_id is None
     assert status.previous_job_id is None
-
-
-# 4. start.lua hands a document job its upload
-
-
-async def queue_echo_jobs(redis: Redis, namespace: str, count: int) -> list[str]:
-    job_ids = [new_job_id("echo") for _ in range(count)]
-    await run_batched(redis, [submit_call(namespace, "echo", job_id) for job_id in job_ids])
-    await redis.xgroup_create(keys_for(namespace, "echo").stream, GROUP, id="0")
-    return job_ids
-
-
-async def test_start_returns_the_upload_when_asked(redis: Redis, namespace: str) -> None:
-    (job_id,) = await queue_echo_jobs(redis, namespace, 1)
-    keys = keys_for(namespace, "echo")
-    await redis.set(keys.upload(job_id), b"%PDF-1.7 bytes")
-    reply: Any = await redis.xreadgroup(GROUP, "c1", {keys.stream: ">"})
-    entry_id = reply[0][1][0][0]
-    script, script_keys, args = start_call(namespace, "echo", job_id, entry_id)
-    (with_upload,) = await run_batched(redis, [(script, script_keys, [*args, "1"])])
-    assert with_upload[0] == b"run" and with_upload[6] == b"%PDF-1.7 bytes"
-    (without,) = await run_batched(redis, [(script, script_keys, [*args, "0"])])
-    assert without[0] == b"run" and len(without) == 6

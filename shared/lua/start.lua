@@ -1,9 +1,8 @@
 -- Begin an attempt on a delivered or claimed entry, if this consumer owns it.
 -- KEYS: 1 stream, 2 job hash, 3 dead-letter stream, 4... keys that expire with the job
 -- ARGV: 1 group, 2 consumer, 3 entry id, 4 now (ms), 5 now (RFC 3339),
---       6 visibility timeout (ms), 7 result ttl (s), 8 "1": also return KEYS[4]'s value
---       (the upload), so a document job needs no second round trip
--- Returns {"run", input, attempts, max_attempts, idempotency_key, next job id[, upload]}
+--       6 visibility timeout (ms), 7 result ttl (s)
+-- Returns {"run", input, attempts, max_attempts, idempotency_key, next job id}
 --       | {"lost"} (not ours) | {"skip", status} (already final, entry removed)
 --       | {"defer", ms} (retry backoff not over) | {"dead"} (attempts used up)
 local owned = redis.call('XPENDING', KEYS[1], ARGV[1], ARGV[3], ARGV[3], 1, ARGV[2])
@@ -18,15 +17,7 @@ local function expire_job()
   redis.call('EXPIRE', KEYS[2], ARGV[7])
   for i = 4, #KEYS do redis.call('EXPIRE', KEYS[i], ARGV[7]) end
 end
-local f
-local function run(attempts, max_attempts)
-  local reply = {'run', f[6], attempts, max_attempts, f[7] or '', f[11] or ''}
-  if ARGV[8] == '1' then
-    reply[7] = redis.call('GET', KEYS[4])
-  end
-  return reply
-end
-f = redis.call('HMGET', KEYS[2], 'status', 'not_before_ms', 'cancel', 'attempts',
+local f = redis.call('HMGET', KEYS[2], 'status', 'not_before_ms', 'cancel', 'attempts',
   'max_attempts', 'input', 'idempotency_key', 'job_id', 'error', 'consumer', 'next_job_id')
 local status = f[1]
 if not status then
@@ -39,7 +30,7 @@ if status == 'succeeded' or status == 'failed' or status == 'cancelled' then
 end
 if status == 'running' and f[10] == ARGV[2] and f[3] ~= '1' then
   -- Started by this very consumer already (the reply to that was lost): the same attempt.
-  return run(f[4], f[5])
+  return {'run', f[6], f[4], f[5], f[7] or '', f[11] or ''}
 end
 if f[3] == '1' then
   -- Cancelled while running on a consumer that has since died.
@@ -82,4 +73,4 @@ end
 attempts = attempts + 1
 redis.call('HSET', KEYS[2], 'status', 'running', 'attempts', tostring(attempts),
   'started_at', ARGV[5], 'consumer', ARGV[2], 'progress', '0', 'message', '')
-return run(tostring(attempts), tostring(max_attempts))
+return {'run', f[6], tostring(attempts), tostring(max_attempts), f[7] or '', f[11] or ''}
