@@ -9,6 +9,7 @@ from __future__ import annotations
 import asyncio
 import os
 import signal
+import sys
 import time
 
 import msgspec
@@ -115,3 +116,14 @@ def pages(job: JobContext, params: Pages) -> dict[str, object]:
         job.save_artifact(name, page_bytes(number, params.size), params.content_type)
         names.append(name)
     return {"pages": names, "attempt": job.attempt}
+
+
+class Nothing(msgspec.Struct, frozen=True):
+    pass
+
+
+@function("cv2_threads", input=Nothing, timeout=30, preload=("cv2",))
+def cv2_threads(job: JobContext, params: Nothing) -> dict[str, int]:
+    """How many worker threads OpenCV was given in this child, and the CPUs it may use."""
+    cv2 = sys.modules["cv2"]
+    return {"threads": int(cv2.getNumThreads()), "cpus": len(os.sched_getaffinity(0))}

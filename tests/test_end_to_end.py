@@ -102,3 +102,17 @@ async def test_entries_that_do_not_become_jobs_never_stall_a_consumer(
         done = await wait_for_status(sluice, job.job_id, "succeeded", timeout=10)
         assert done.attempts == 1
     assert sync_redis.xlen(stream) == 0
+
+
+async def test_warm_children_share_the_cpus_among_the_slots(
+    sluice: Sluice, start_consumer: Callable[..., Proc]
+) -> None:
+    """With --concurrency N, a child's OpenCV gets 1/N of the CPUs (at least one thread),
+    so N children at once do not run N times as many threads as there are cores."""
+    for concurrency in (1, 2, 3):
+        consumer = start_consumer("cv2_threads", concurrency=concurrency)
+        job = await sluice.submit("cv2_threads", {})
+        done = await wait_for_status(sluice, job.job_id, "succeeded", timeout=30)
+        seen = done.result_value()
+        assert seen["threads"] == max(1, seen["cpus"] // concurrency), (concurrency, seen)
+        consumer.stop()
