@@ -18,10 +18,12 @@ from typing import Any
 import cv2
 import numpy as np
 import numpy.typing as npt
+import pymupdf
 import pytest
 
 from bench.walls_recall import MIN_COVER, coverage, truth_walls
 from documents.errors import CorruptDocumentError, DocumentTooLargeError, NotADocumentError
+from documents.ingest import IngestOptions, Limits, ingest_document
 from documents.model import Wall
 from documents.raster import image_header, load_image, raster_walls
 
@@ -226,3 +228,42 @@ def test_mlstruct_wall_recall(floor: str) -> None:
     found = [(t, thick) for t, cover, thick in hits if cover >= MIN_COVER]
     assert len(found) / len(truth) >= 0.9
     assert np.median([abs(thick - t.thickness) / t.thickness for t, thick in found]) < 0.1
+
+
+# Scanned PDF pages: the words of an OCR text layer are not walls
+
+
+def scanned_plan_with_ocr(words: bool) -> bytes:
+    """draw_plan's walls on a 1600 x 1200 pt page, scanned at 72 dpi (1 px = 1 pt), with
+    two lines of heavy print below the building; with ``words``, an invisible text layer
+    (as OCR adds) covers the print."""
+    document = pymupdf.open()
+    page = document.new_page(width=1600, height=1200)
+    if words:
+        for y in (1100, 1170):
+            page.insert_text((260, y), "PRINTED LINE", fontsize=40, render_mode=3)
+    image = draw_plan(hollow=False)
+    for y in (1100, 1170):  # inside those words' boxes: x 260-436 and 447-536, y-43 to y+12
+        for x0, x1 in ((264, 430), (451, 531)):
+            cv2.rectangle(image, (x0, y - 35), (x1, y - 35 + THICK), 0, -1)
+    page.insert_image(page.rect, stream=encode(image, ".png"))
+    data: bytes = document.tobytes()
+    return data
+
+
+def ingest_walls(data: bytes, **options: Any) -> list[list[Wall]]:
+    result = ingest_document(data, IngestOptions(**options), lambda *_: None, Limits())
+    assert all(page["source"] == "raster" for page in result["pages"])
+    return [[Wall(**wall) for wall in page["walls"]] for page in result["pages"]]
+
+
+def test_words_of_a_scans_text_layer_are_not_taken_for_walls() -> None:
+    without_layer = ingest_walls(scanned_plan_with_ocr(words=False), dpi=72)[0]
+    assert len(without_layer) > len(PLAN)  # the print alone passes for walls
+    assert_plan_walls(ingest_walls(scanned_plan_with_ocr(words=True), dpi=72)[0])
+
+
+def test_scanned_pages_of_text_have_no_walls() -> None:
+    """Pages 4 and 5 of the OCR'd book scan hold nothing but print (they gave 28 and 47)."""
+    data = (DATA / "Seige_of_Vicksburg_Sample_OCR.pdf").read_bytes()
+    assert ingest_walls(data, dpi=150, first_page=4, last_page=5) == [[], []]
