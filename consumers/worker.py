@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import dataclasses
+import functools
 import time
 from collections.abc import Awaitable, Callable, Sequence
 from typing import Any, TypeVar
@@ -401,6 +402,7 @@ class Worker:
             self.running[entry_id] = job
             self._busy += 1
             job.task = asyncio.create_task(self._run(job, bytes(reply[1]), document))
+            job.task.add_done_callback(functools.partial(self._run_ended, job))
 
     # Running
 
@@ -487,6 +489,19 @@ class Worker:
                 self._gave_back = False
                 self._wake_recovery.set()  # a free slot for an entry we gave back
 
+    def _run_ended(self, job: RunningJob, task: asyncio.Task[None]) -> None:
+        """A job's task that raised: its outcome write was refused by Redis (out of memory,
+        a key of the wrong type). Said as a log line of its own, not asyncio's bare
+        traceback; an entry still pending is claimed again after the visibility timeout."""
+        if not task.cancelled() and (exc := task.exception()) is not None:
+            log.error(
+                "outcome_not_written",
+                job_id=job.job_id,
+                function=job.spec.name,
+                attempt=job.attempt,
+                error=f"{type(exc).__name__}: {exc}",
+            )
+
     def _began(self) -> None:
         """A handler is about to run: wake the outcomes waiting for that."""
         if self._next_begin is not None:
@@ -548,6 +563,8 @@ class Worker:
                     )
                 except REDIS_DOWN:
                     pass  # progress is advisory; the next report or the final status follows
+                except redis.exceptions.ResponseError as exc:
+                    log.warning("progress_not_written", error=str(exc))
         finally:
             job.progress_writer = False
 

@@ -167,3 +167,25 @@ async def test_memory_limit_fails_the_job_with_a_clear_error(
     echoed = await sluice.submit("echo", {"still": "alive"})
     assert (await sluice.wait(echoed.job_id, timeout=10)).status == "succeeded"
     assert consumer.alive()
+
+
+async def test_a_refused_outcome_write_is_logged_and_the_consumer_lives_on(
+    sluice: Sluice, start_consumer: Callable[..., Proc], namespace: str
+) -> None:
+    """The job's hash turns into a string while its handler runs: the completion script
+    meets WRONGTYPE. That is a JSON log line naming the job (not asyncio's bare traceback),
+    and the next job runs."""
+    consumer = start_consumer("work", concurrency=1)
+    job = await sluice.submit("work", {"seconds": 1.0})
+    await wait_for_status(sluice, job.job_id, "running", timeout=10)
+    keys = keys_for(namespace, "work")
+    await sluice.redis.delete(keys.job(job.job_id))
+    await sluice.redis.set(keys.job(job.job_id), "not a hash")
+    consumer.wait_for_log("outcome_not_written", timeout=10)
+    line = next(x for x in consumer.log().splitlines() if "outcome_not_written" in x)
+    assert job.job_id in line and "WRONGTYPE" in line, line
+    assert "never retrieved" not in consumer.log()
+    later = await sluice.submit("work", {"seconds": 0})
+    done = await wait_for_status(sluice, later.job_id, "succeeded", timeout=10)
+    assert done.attempts == 1
+    assert consumer.alive()
