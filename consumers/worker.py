@@ -49,8 +49,10 @@ FOLLOW_UP_SWEEP_AGE_MS = 5000
 # (being read, started, run, completed) instead of moving in lockstep; measured with
 # bench/throughput.py: 32 beat 8, 16, 64 and "all free slots".
 READ_BATCH = 32
-# How long a finished job's files wait for the next job to begin (see _next_job_began).
-ARTIFACTS_WAIT_SECONDS = 0.005
+# How long a finished job's files wait for the next job to begin (see _next_job_began):
+# about twice what picking up the next job takes here, and all an idle consumer adds to
+# such a job's finished_at.
+ARTIFACTS_WAIT_SECONDS = 0.002
 # A job running this long gets its cancel flag checked on every tick.
 CANCEL_CHECK_AFTER_SECONDS = 1.0
 
