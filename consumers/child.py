@@ -128,23 +128,24 @@ def _run_one(
         _limit_memory(resource.RLIM_INFINITY)
 
 
-def _limit_threads(threads: int) -> None:
-    """OpenCV starts a worker thread per core in every process: with several children
-    running at once that oversubscribes the cores (two raster ingests at once on two
-    cores: 1.99 s per job with two threads each, 1.92 s with one)."""
+def _share_cpus(slots: int) -> None:
+    """OpenCV starts a worker thread per CPU it may use (affinity and cgroup quota) in
+    every process: ``slots`` children running at once would oversubscribe the cores (two
+    raster ingests at once on two cores: 1.99 s per job with two threads each, 1.92 s
+    with one), so each takes its share."""
     cv2 = sys.modules.get("cv2")  # imported by a function module, or not needed
-    if cv2 is not None:
-        cv2.setNumThreads(threads)
+    if cv2 is not None and slots > 1:
+        cv2.setNumThreads(max(1, cv2.getNumberOfCPUs() // slots))
 
 
-def child_main(conn: Connection, modules: tuple[str, ...], parent_pid: int, threads: int) -> None:
+def child_main(conn: Connection, modules: tuple[str, ...], parent_pid: int, slots: int) -> None:
     """Entry point of a child process: serve tasks until the pipe closes."""
     # The consumer decides about shutdown; a signal to the whole group must not kill us.
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     signal.signal(signal.SIGTERM, signal.SIG_IGN)
     _die_with(parent_pid)
     load_functions(modules)
-    _limit_threads(threads)
+    _share_cpus(slots)
     # The imported libraries are ~85,000 objects (PyMuPDF, OpenCV, numpy): a full garbage
     # collection over them took ~40 ms. Frozen, collections skip them (and their pages
     # stay shared with the forkserver).

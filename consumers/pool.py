@@ -36,12 +36,12 @@ class Child:
     document nor a large reply ever blocks the event loop or needs a thread.
     """
 
-    def __init__(self, context: ForkServerContext, modules: tuple[str, ...], threads: int) -> None:
+    def __init__(self, context: ForkServerContext, modules: tuple[str, ...], slots: int) -> None:
         parent_end, child_sock = socket.socketpair()
         child_end = Connection(child_sock.detach())
         self.socket = parent_end
         self.process: BaseProcess = context.Process(
-            target=child_main, args=(child_end, modules, os.getpid(), threads), daemon=True
+            target=child_main, args=(child_end, modules, os.getpid(), slots), daemon=True
         )
         self.process.start()
         child_end.close()
@@ -118,9 +118,6 @@ class ProcessPool:
     def __init__(self, modules: tuple[str, ...], max_idle: int) -> None:
         self._modules = modules
         self._max_idle = max_idle
-        # ``max_idle`` children run at once: each gets its share of this process's CPUs
-        # for a library's worker threads, so they do not fight over the cores.
-        self.threads = max(1, len(os.sched_getaffinity(0)) // max(1, max_idle))
         self._idle: list[Child] = []
         self._context: ForkServerContext | None = None
 
@@ -139,7 +136,7 @@ class ProcessPool:
         self._idle.extend(children)
 
     def _spawn(self) -> Child:
-        return Child(self._get_context(), self._modules, self.threads)
+        return Child(self._get_context(), self._modules, self._max_idle)
 
     async def run(self, spec: FunctionSpec, attempt: Attempt) -> bytes:
         """Run the handler in a warm child; cancelling this kills the child."""

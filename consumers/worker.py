@@ -518,7 +518,7 @@ class Worker:
     async def _next_job_began(self, began: asyncio.Future[None]) -> None:
         """Hold a finished job's files until the job taking its slot has begun (at most
         ARTIFACTS_WAIT_SECONDS): written at once, their bytes went to Redis alongside the
-        next job's read and start and slowed both (a 1-page render: 1.8 -> 1.2 ms between
+        next job's read and start and slowed both (a 1-page render: 1.8 -> 1.1 ms between
         two jobs)."""
         if not began.done():
             await asyncio.wait([began], timeout=ARTIFACTS_WAIT_SECONDS)

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import math
 import struct
+from collections.abc import Sequence
 from typing import Any
 
 import cv2
@@ -88,6 +89,30 @@ def load_image(data: bytes, max_pixels: int) -> U8:
         cv2.multiply(gray, alpha, dst=gray, scale=1.0 / 255.0)
         np.subtract(255, gray, out=gray)
     return np.asarray(gray, np.uint8)
+
+
+def without_print(gray: U8, boxes: Sequence[tuple[int, int, int, int]]) -> U8:
+    """A copy of ``gray`` with ``boxes`` (left, top, right, bottom: the words a text layer
+    gives) painted white, but for long strokes that are not wholly inside one of them
+    (over twice the typical box height: a wall a label touches or sits on)."""
+    clean = np.array(gray, dtype=np.uint8, order="C")
+    if not boxes:
+        return clean
+    _, ink = cv2.threshold(clean, 0, 255, cv2.THRESH_BINARY_INV | cv2.THRESH_OTSU)
+    _, labels, stats, _ = cv2.connectedComponentsWithStats(ink, connectivity=8)
+    covered = np.zeros(clean.shape, bool)
+    box_at = np.full(clean.shape, -1, np.int32)  # which box covers each pixel
+    for n, (left, top, right, bottom) in enumerate(boxes):
+        covered[top:bottom, left:right] = True
+        box_at[top:bottom, left:right] = n
+    x, y, w, h = (stats[1:, k] for k in range(4))
+    owner = box_at[y + h // 2, x + w // 2]  # the box around each patch's centre
+    left, top, right, bottom = np.asarray(boxes).T[:, np.maximum(owner, 0)]
+    inside = (owner >= 0) & (x >= left) & (y >= top) & (x + w <= right) & (y + h <= bottom)
+    line = 2 * float(np.median([b[3] - b[1] for b in boxes]))
+    strokes = np.flatnonzero(~inside & (np.maximum(w, h) > line)) + 1
+    clean[covered & ~np.isin(labels, strokes)] = 255
+    return clean
 
 
 def raster_walls(

@@ -124,6 +124,7 @@ class Nothing(msgspec.Struct, frozen=True):
 
 @function("cv2_threads", input=Nothing, timeout=30, preload=("cv2",))
 def cv2_threads(job: JobContext, params: Nothing) -> dict[str, int]:
-    """How many worker threads OpenCV was given in this child, and the CPUs it may use."""
+    """How many worker threads OpenCV was given in this child, and the CPUs it may use
+    (its own count: affinity and cgroup quota)."""
     cv2 = sys.modules["cv2"]
-    return {"threads": int(cv2.getNumThreads()), "cpus": len(os.sched_getaffinity(0))}
+    return {"threads": int(cv2.getNumThreads()), "cpus": int(cv2.getNumberOfCPUs())}

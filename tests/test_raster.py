@@ -233,15 +233,20 @@ def test_mlstruct_wall_recall(floor: str) -> None:
 # Scanned PDF pages: the words of an OCR text layer are not walls
 
 
-def scanned_plan_with_ocr(words: bool) -> bytes:
+def scanned_plan_with_ocr(words: bool, labels_on_walls: bool = False) -> bytes:
     """draw_plan's walls on a 1600 x 1200 pt page, scanned at 72 dpi (1 px = 1 pt), with
     two lines of heavy print below the building; with ``words``, an invisible text layer
-    (as OCR adds) covers the print."""
+    (as OCR adds) covers the print; with ``labels_on_walls``, it also has words whose boxes
+    lie across the inner wall and on the top wall (labels touching walls, or hatching
+    read as letters)."""
     document = pymupdf.open()
     page = document.new_page(width=1600, height=1200)
     if words:
         for y in (1100, 1170):
             page.insert_text((260, y), "PRINTED LINE", fontsize=40, render_mode=3)
+    if labels_on_walls:
+        page.insert_text((740, 430), "HALL", fontsize=40, render_mode=3)
+        page.insert_text((500, 215), "IIIIIIII", fontsize=30, render_mode=3)
     image = draw_plan(hollow=False)
     for y in (1100, 1170):  # inside those words' boxes: x 260-436 and 447-536, y-43 to y+12
         for x0, x1 in ((264, 430), (451, 531)):
@@ -267,3 +272,8 @@ def test_scanned_pages_of_text_have_no_walls() -> None:
     """Pages 4 and 5 of the OCR'd book scan hold nothing but print (they gave 28 and 47)."""
     data = (DATA / "Seige_of_Vicksburg_Sample_OCR.pdf").read_bytes()
     assert ingest_walls(data, dpi=150, first_page=4, last_page=5) == [[], []]
+
+
+def test_walls_under_words_of_a_scans_text_layer_stay_whole() -> None:
+    data = scanned_plan_with_ocr(words=True, labels_on_walls=True)
+    assert_plan_walls(ingest_walls(data, dpi=72)[0])
