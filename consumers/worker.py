@@ -78,6 +78,7 @@ class RunningJob:
     # The latest progress report not yet written, and whether a writer is on it.
     progress: tuple[float, str] | None = None
     progress_writer: bool = False
+    progress_refused: bool = False
     # Files this attempt saved; they expire with the job.
     artifact_keys: list[str] = dataclasses.field(default_factory=list)
 
@@ -566,7 +567,9 @@ class Worker:
                 except REDIS_DOWN:
                     pass  # progress is advisory; the next report or the final status follows
                 except redis.exceptions.ResponseError as exc:
-                    log.warning("progress_not_written", error=str(exc))
+                    if not job.progress_refused:  # once per job: a handler may report often
+                        job.progress_refused = True
+                        log.warning("progress_not_written", error=str(exc))
         finally:
             job.progress_writer = False
 

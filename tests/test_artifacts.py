@@ -82,3 +82,20 @@ async def test_artifact_refused_by_a_full_redis_fails_the_attempt_and_the_consum
             assert consumer.alive()
     finally:
         admin.close()
+
+
+async def test_jobs_back_to_back_each_keep_their_own_files(
+    sluice: Sluice, start_consumer: Callable[..., Proc]
+) -> None:
+    """One slot and a queue: each job's files are written after the next job has begun
+    (not before); every job still ends with exactly its own files."""
+    start_consumer("pages", concurrency=1)
+    sizes = [1000 + n for n in range(6)]
+    jobs = [await sluice.submit("pages", {"count": 2, "size": size}) for size in sizes]
+    for job, size in zip(jobs, sizes, strict=True):
+        done = await wait_for_status(sluice, job.job_id, "succeeded", "failed", timeout=20)
+        assert done.status == "succeeded", done.error
+        for number in (1, 2):
+            content_type, data = await sluice.artifact(job.job_id, f"page-{number}.bin")
+            assert content_type == "application/octet-stream"
+            assert data == page_bytes(number, size)
