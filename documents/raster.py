@@ -100,10 +100,8 @@ def without_print(gray: U8, boxes: Sequence[tuple[int, int, int, int]]) -> U8:
         return clean
     _, ink = cv2.threshold(clean, 0, 255, cv2.THRESH_BINARY_INV | cv2.THRESH_OTSU)
     _, labels, stats, _ = cv2.connectedComponentsWithStats(ink, connectivity=8)
-    covered = np.zeros(clean.shape, bool)
     box_at = np.full(clean.shape, -1, np.int32)  # which box covers each pixel
     for n, (left, top, right, bottom) in enumerate(boxes):
-        covered[top:bottom, left:right] = True
         box_at[top:bottom, left:right] = n
     x, y, w, h = (stats[1:, k] for k in range(4))
     owner = box_at[y + h // 2, x + w // 2]  # the box around each patch's centre
@@ -111,7 +109,7 @@ def without_print(gray: U8, boxes: Sequence[tuple[int, int, int, int]]) -> U8:
     inside = (owner >= 0) & (x >= left) & (y >= top) & (x + w <= right) & (y + h <= bottom)
     line = 2 * float(np.median([b[3] - b[1] for b in boxes]))
     strokes = np.flatnonzero(~inside & (np.maximum(w, h) > line)) + 1
-    clean[covered & ~np.isin(labels, strokes)] = 255
+    clean[(box_at >= 0) & ~np.isin(labels, strokes)] = 255
     return clean
 
 
