@@ -37,6 +37,7 @@ import redis
 from bench import report
 from bench.measure import Result, quiet_machine
 from bench.processes import ROOT, Stack, cpu_seconds, stack
+from consumers.child import reuse_freed_memory
 from documents.functions import LIMITS
 from documents.ingest import IngestOptions, ingest_document
 from documents.render import render_pages
@@ -128,6 +129,12 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
         "--no-uvloop",
         action="store_true",
         help="run the consumer on asyncio's own loop (uvloop made unimportable for it)",
+    )
+    add(
+        "--direct-default-malloc",
+        action="store_true",
+        help="leave the direct side on glibc's default malloc settings (warm children keep"
+        " freed memory for the next job; by default the direct side does the same)",
     )
     add("--workdir", type=Path, default=None, help="keep Redis data and logs here")
     args = parser.parse_args(argv)
@@ -584,6 +591,8 @@ class Outcome:
 async def run_all(args: argparse.Namespace, workloads: list[Workload], workdir: Path) -> Outcome:
     """Every row ``runs`` times, round-robin; a fresh consumer (and namespace) per round."""
     files = {w.file: (DATA / w.file).read_bytes() for w in workloads}
+    if not args.direct_default_malloc:
+        reuse_freed_memory()  # the direct side allocates as a warm child does
     call_directly("ingest", tiny_pdf(), {})  # imports and first-call set-up, untimed
     server = RedisServer(find_redis_server(), workdir / "redis")
     server.start()
@@ -782,13 +791,19 @@ def describe(args: argparse.Namespace) -> str:
         commit += " + uncommitted changes"
     load = ", ".join(f"{v:.2f}" for v in os.getloadavg())
     loop = "asyncio's loop (--no-uvloop)" if args.no_uvloop else "uvloop if installed (as shipped)"
+    malloc = (
+        "glibc's default malloc settings (--direct-default-malloc)"
+        if args.direct_default_malloc
+        else "the warm children's malloc settings"
+    )
     return (
         f"machine: {platform.machine()}, {report.CORES} cores, load average {load};"
         f" Python {platform.python_version()}; PyMuPDF {pymupdf.VersionBind};"
         f" redis-server {redis_version}; code {commit}\n"
         f"runs {args.runs}; job counts x{args.scale:g}; one consumer"
         f" ({' '.join(FUNCTIONS)} --concurrency 1), a fresh one per round, on"
-        f" {loop}; one untimed first-page job per row and side before timing"
+        f" {loop}; one untimed first-page job per row and side before timing;"
+        f" direct side on {malloc}"
     )
 
 

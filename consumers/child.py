@@ -29,6 +29,9 @@ from shared.jobs import json_encoder
 _MB = 1024 * 1024
 # linux/prctl.h: deliver a signal to this process when its parent exits.
 _PR_SET_PDEATHSIG = 1
+# glibc malloc.h: mallopt(3) parameters.
+_M_TRIM_THRESHOLD = -1
+_M_MMAP_THRESHOLD = -3
 
 
 class ChildJob:
@@ -128,6 +131,23 @@ def _run_one(
         _limit_memory(resource.RLIM_INFINITY)
 
 
+def reuse_freed_memory() -> None:
+    """Keep the memory a job frees for the next job instead of giving it back to the kernel.
+
+    A page job holds several page-sized buffers at once (pixmaps, images, masks) and frees
+    them all; by default glibc returns what is over twice the largest freed buffer, and
+    the next job takes it again page fault by page fault (a 6-page raster ingest at
+    150 dpi: ~75,000 faults and ~0.3 s of system time per job; ~10,000 and ~0.1 s with
+    this). Blocks up to 32 MB (glibc's own ceiling for its sliding threshold) come from
+    the heap, and up to 64 MB of freed heap stays: a warm child keeps ~30 MB more between
+    jobs. Not glibc (musl, macOS): nothing to do.
+    """
+    with contextlib.suppress(OSError, AttributeError):
+        libc = ctypes.CDLL(None)
+        libc.mallopt(_M_MMAP_THRESHOLD, 32 * _MB)
+        libc.mallopt(_M_TRIM_THRESHOLD, 64 * _MB)
+
+
 def _share_cpus(slots: int) -> None:
     """OpenCV starts a worker thread per CPU it may use (affinity and cgroup quota) in
     every process: ``slots`` children running at once would oversubscribe the cores (two
@@ -144,6 +164,7 @@ def child_main(conn: Connection, modules: tuple[str, ...], parent_pid: int, slot
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     signal.signal(signal.SIGTERM, signal.SIG_IGN)
     _die_with(parent_pid)
+    reuse_freed_memory()
     load_functions(modules)
     _share_cpus(slots)
     # The imported libraries are ~85,000 objects (PyMuPDF, OpenCV, numpy): a full garbage

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import os
+import resource
 import signal
 import sys
 import time
@@ -128,3 +129,21 @@ def cv2_threads(job: JobContext, params: Nothing) -> dict[str, int]:
     (its own count: affinity and cgroup quota)."""
     cv2 = sys.modules["cv2"]
     return {"threads": int(cv2.getNumThreads()), "cpus": int(cv2.getNumberOfCPUs())}
+
+
+class Buffers(msgspec.Struct, frozen=True):
+    count: int = 10
+    mb: int = 4
+
+
+@function("buffers", input=Buffers, timeout=30)
+def buffers(job: JobContext, params: Buffers) -> dict[str, int]:
+    """Hold ``count`` buffers of ``mb`` MB at once and free them (as a page pipeline's
+    images), twice: the page faults of the second round."""
+    faults = 0
+    for _ in range(2):
+        before = resource.getrusage(resource.RUSAGE_SELF).ru_minflt
+        held = [bytearray(params.mb << 20) for _ in range(params.count)]
+        del held
+        faults = resource.getrusage(resource.RUSAGE_SELF).ru_minflt - before
+    return {"faults": faults}

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import resource
 from collections.abc import Callable
 from pathlib import Path
 
@@ -102,6 +103,18 @@ async def test_entries_that_do_not_become_jobs_never_stall_a_consumer(
         done = await wait_for_status(sluice, job.job_id, "succeeded", timeout=10)
         assert done.attempts == 1
     assert sync_redis.xlen(stream) == 0
+
+
+async def test_warm_children_keep_freed_memory_for_the_next_job(
+    sluice: Sluice, start_consumer: Callable[..., Proc]
+) -> None:
+    """Page-sized buffers a job frees are reused, not returned to the kernel and faulted
+    in again page by page (glibc's default gives back all of 40 MB held at once)."""
+    start_consumer("buffers", concurrency=1)
+    job = await sluice.submit("buffers", {"count": 10, "mb": 4})
+    done = await wait_for_status(sluice, job.job_id, "succeeded", timeout=30)
+    pages = 10 * 4 * 2**20 // resource.getpagesize()
+    assert done.result_value()["faults"] < pages // 10, done.result_value()
 
 
 async def test_warm_children_share_the_cpus_among_the_slots(
