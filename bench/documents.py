@@ -113,7 +113,7 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     add = parser.add_argument
-    add("--runs", type=int, default=3, help="repetitions of each row (3)")
+    add("--runs", type=int, default=5, help="repetitions of each row (5)")
     add("--quick", action="store_true", help="smoke run: a quarter of the jobs, one run")
     add("--scale", type=float, default=1.0, help="multiply every row's job count (1)")
     add("--only", default="", help=f"comma-separated rows (default all): {','.join(NAMES)}")
