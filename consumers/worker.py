@@ -342,7 +342,13 @@ class Worker:
         started: list[tuple[bytes, str]] = []
         dropped: list[bytes] = []
         start = self.scripts.start.script
-        common = (now_ms(), now_iso(), self.settings.visibility_ms, self.settings.result_ttl)
+        common = (
+            now_ms(),
+            now_iso(),
+            self.settings.visibility_ms,
+            self.settings.result_ttl,
+            self.settings.dead_letter_max,
+        )
         # Keys that end with the job on start's rarer paths (skip, cancel, dead-letter):
         # an upload exists only for a document function; a non-document job's artifacts
         # were saved by an attempt that died, and expire by ORPHAN_TTL_SECONDS anyway.
@@ -603,6 +609,7 @@ class Worker:
                 job.job_id,
                 job.attempt,
                 job.next_job_id,
+                self.settings.dead_letter_max,
             ],
         )
         try:

@@ -50,6 +50,9 @@ class Settings:
     max_upload_bytes: int = 52_428_800
     # Default bound on a function's backlog (XLEN of its stream) before 429.
     max_backlog: int = 100_000
+    # Entries a function's dead-letter stream keeps (the latest; the jobs' statuses say
+    # why they failed all the same).
+    dead_letter_max: int = 10_000
     # Seconds in-flight jobs get to finish after SIGTERM before they are released.
     shutdown_grace: float = 20.0
     function_modules: tuple[str, ...] = ()
@@ -77,6 +80,7 @@ class Settings:
             max_body_bytes=_integer(env, "MAX_BODY_BYTES", default.max_body_bytes),
             max_upload_bytes=_integer(env, "MAX_UPLOAD_BYTES", default.max_upload_bytes),
             max_backlog=_integer(env, "MAX_BACKLOG", default.max_backlog),
+            dead_letter_max=_integer(env, "DEAD_LETTER_MAX", default.dead_letter_max),
             shutdown_grace=_number(env, "SHUTDOWN_GRACE", default.shutdown_grace),
             function_modules=modules,
             log_format=log_format,

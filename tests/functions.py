@@ -131,6 +131,12 @@ def cv2_threads(job: JobContext, params: Nothing) -> dict[str, int]:
     return {"threads": int(cv2.getNumThreads()), "cpus": int(cv2.getNumberOfCPUs())}
 
 
+@function("doomed", input=Nothing, timeout=10, max_attempts=1)
+async def doomed(job: JobContext, params: Nothing) -> None:
+    """Fails its only attempt: every job ends in the dead-letter stream."""
+    raise ValueError(f"{job.job_id} fails on purpose")
+
+
 class Buffers(msgspec.Struct, frozen=True):
     count: int = 10
     mb: int = 4

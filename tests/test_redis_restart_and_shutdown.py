@@ -313,6 +313,7 @@ async def test_a_lost_reply_to_start_does_not_use_up_an_attempt(
         "2026-01-01T00:00:00Z",
         int(settings.visibility_timeout * 1000),
         settings.result_ttl,
+        settings.dead_letter_max,
     ]
     job_keys = [keys.stream, keys.job(submission.job_id), keys.dead]
     scripts = Scripts(redis)

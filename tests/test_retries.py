@@ -119,6 +119,20 @@ async def test_attempts_exhausted_ends_failed_in_dead_letter_stream(
     assert (await http.get(f"/v1/jobs/{job_id}/result")).status_code == 409
 
 
+async def test_dead_letter_stream_keeps_the_latest_entries(
+    sluice: Sluice, settings: Settings, start_consumer: Callable[..., Proc]
+) -> None:
+    """DEAD_LETTER_MAX bounds the stream (a handler failing every job cannot fill Redis);
+    the statuses of jobs trimmed away still say why they failed."""
+    start_consumer("doomed", concurrency=1, DEAD_LETTER_MAX="3")
+    jobs = [await sluice.submit("doomed", {}) for _ in range(5)]
+    for job in jobs:
+        await wait_for_status(sluice, job.job_id, "failed", timeout=10)
+    assert await dead_job_ids(sluice, settings, "doomed") == [job.job_id for job in jobs[2:]]
+    first = await sluice.status(jobs[0].job_id)
+    assert first.error is not None and first.error.type == "ValueError"
+
+
 async def test_time_limit_stops_the_handler_and_the_consumer_lives_on(
     sluice: Sluice,
     settings: Settings,

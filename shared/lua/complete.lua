@@ -3,7 +3,8 @@
 --       5... keys that expire with the job (those that exist: upload, artifacts, idempotency)
 -- ARGV: 1 group, 2 consumer, 3 entry id, 4 status, 5 result JSON or "", 6 error JSON or "",
 --       7 now (RFC 3339), 8 result ttl (s), 9 "1" to dead-letter the job, 10 job id,
---       11 attempts, 12 the follow-up's job id or "" (fixed when the job was submitted)
+--       11 attempts, 12 the follow-up's job id or "" (fixed when the job was submitted),
+--       13 entries the dead-letter stream keeps
 -- Returns 1 written | 2 written, and a follow-up job waits in the outbox
 --       | 0 refused (a stale owner: someone else has or had the entry)
 local owned = redis.call('XPENDING', KEYS[1], ARGV[1], ARGV[3], ARGV[3], 1, ARGV[2])
@@ -21,8 +22,8 @@ else
     'finished_at', ARGV[7], 'consumer', '')
 end
 if ARGV[9] == '1' then
-  redis.call('XADD', KEYS[3], '*', 'job_id', ARGV[10], 'entry_id', ARGV[3], 'error', ARGV[6],
-    'attempts', ARGV[11])
+  redis.call('XADD', KEYS[3], 'MAXLEN', ARGV[13], '*', 'job_id', ARGV[10],
+    'entry_id', ARGV[3], 'error', ARGV[6], 'attempts', ARGV[11])
 end
 redis.call('EXPIRE', KEYS[2], ARGV[8])
 for i = 5, #KEYS do redis.call('EXPIRE', KEYS[i], ARGV[8]) end

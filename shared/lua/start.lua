@@ -1,7 +1,7 @@
 -- Begin an attempt on a delivered or claimed entry, if this consumer owns it.
 -- KEYS: 1 stream, 2 job hash, 3 dead-letter stream, 4... keys that expire with the job
 -- ARGV: 1 group, 2 consumer, 3 entry id, 4 now (ms), 5 now (RFC 3339),
---       6 visibility timeout (ms), 7 result ttl (s)
+--       6 visibility timeout (ms), 7 result ttl (s), 8 entries the dead-letter stream keeps
 -- Returns {"run", input, attempts, max_attempts, idempotency_key, next job id}
 --       | {"lost"} (not ours) | {"skip", status} (already final, entry removed)
 --       | {"defer", ms} (retry backoff not over) | {"dead"} (attempts used up)
@@ -64,8 +64,8 @@ if attempts >= max_attempts then
   local err = cjson.encode({type = 'AttemptsExhausted', message = message})
   redis.call('HSET', KEYS[2], 'status', 'failed', 'error', err, 'finished_at', ARGV[5],
     'consumer', '')
-  redis.call('XADD', KEYS[3], '*', 'job_id', f[8], 'entry_id', ARGV[3], 'error', err,
-    'attempts', tostring(attempts))
+  redis.call('XADD', KEYS[3], 'MAXLEN', ARGV[8], '*', 'job_id', f[8], 'entry_id', ARGV[3],
+    'error', err, 'attempts', tostring(attempts))
   remove_entry()
   expire_job()
   return {'dead'}
