@@ -55,6 +55,8 @@ READ_BATCH = 32
 ARTIFACTS_WAIT_SECONDS = 0.002
 # A job running this long gets its cancel flag checked on every tick.
 CANCEL_CHECK_AFTER_SECONDS = 1.0
+# How often a consumer looks for departed ones to forget (at most).
+FORGET_EVERY_SECONDS = 300.0
 
 
 @dataclasses.dataclass(eq=False, slots=True)
@@ -121,6 +123,7 @@ class Worker:
         self._need_pending = True
         self._gave_back = False
         self._reconnected_at = 0.0
+        self._forgot_at = 0.0
         self._background: set[asyncio.Task[Any]] = set()
         self._redis: Redis | None = None
         self._scripts: Scripts | None = None
@@ -754,6 +757,7 @@ class Worker:
                 # Follow-ups whose first relay was lost (a crash right after completing).
                 await self._relay_follow_ups(min_age_ms=FOLLOW_UP_SWEEP_AGE_MS)
                 await self._reclaim()
+                await self._forget_departed()
             except REDIS_DOWN as exc:
                 log.warning("reclaim_failed", error=str(exc))
                 self._reconnected_at = time.monotonic()
@@ -783,6 +787,22 @@ class Worker:
                     await self._start(stream, entries)
                 if cursor == b"0-0":
                     break
+
+    async def _forget_departed(self) -> None:
+        """Take consumers that died without a goodbye off XINFO CONSUMERS, once their
+        entries have been reclaimed (those with pending entries stay: XPENDING names them)."""
+        after = self.settings.forget_consumers_after
+        if time.monotonic() - self._forgot_at < min(FORGET_EVERY_SECONDS, after / 2):
+            return
+        self._forgot_at = time.monotonic()
+        for stream in self.specs:
+            forgotten = await self.scripts.forget([stream], [GROUP, self.name, int(after * 1000)])
+            if forgotten:
+                log.info(
+                    "consumers_forgotten",
+                    stream=stream.decode(),
+                    names=[name.decode() for name in forgotten],
+                )
 
     # Shutdown
 

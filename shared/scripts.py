@@ -22,7 +22,17 @@ from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.exceptions import NoScriptError, ResponseError
 from redis.exceptions import TimeoutError as RedisTimeoutError
 
-_NAMES = ("submit", "start", "heartbeat", "complete", "retry", "release", "cancel", "progress")
+_NAMES = (
+    "submit",
+    "start",
+    "heartbeat",
+    "complete",
+    "retry",
+    "release",
+    "cancel",
+    "progress",
+    "forget",
+)
 # Calls per EVALSHA: bounds how long one batch holds Redis (well under a millisecond).
 MAX_BATCH = 128
 
@@ -97,6 +107,7 @@ class Scripts:
         self.release = BoundScript(redis, SCRIPTS["release"])
         self.cancel = BoundScript(redis, SCRIPTS["cancel"])
         self.progress = BoundScript(redis, SCRIPTS["progress"])
+        self.forget = BoundScript(redis, SCRIPTS["forget"])
 
 
 async def run_batched(

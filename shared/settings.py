@@ -53,6 +53,9 @@ class Settings:
     # Entries a function's dead-letter stream keeps (the latest; the jobs' statuses say
     # why they failed all the same).
     dead_letter_max: int = 10_000
+    # Seconds a consumer with no pending entries may stay silent before the others forget
+    # it (a killed one stayed in XINFO CONSUMERS); a live one reads every few seconds.
+    forget_consumers_after: float = 3600.0
     # Seconds in-flight jobs get to finish after SIGTERM before they are released.
     shutdown_grace: float = 20.0
     function_modules: tuple[str, ...] = ()
@@ -81,6 +84,9 @@ class Settings:
             max_upload_bytes=_integer(env, "MAX_UPLOAD_BYTES", default.max_upload_bytes),
             max_backlog=_integer(env, "MAX_BACKLOG", default.max_backlog),
             dead_letter_max=_integer(env, "DEAD_LETTER_MAX", default.dead_letter_max),
+            forget_consumers_after=_number(
+                env, "FORGET_CONSUMERS_AFTER", default.forget_consumers_after
+            ),
             shutdown_grace=_number(env, "SHUTDOWN_GRACE", default.shutdown_grace),
             function_modules=modules,
             log_format=log_format,

@@ -296,3 +296,41 @@ async def test_poison_job_killing_its_consumer_is_dead_lettered_after_restarts(
     _assert_drained(sync_redis, work_keys)
     assert _dead_letters(sync_redis, work_keys) == []
     assert proc.alive()
+
+
+async def test_a_killed_consumer_is_forgotten_once_its_job_is_reclaimed(
+    sluice: Sluice,
+    sync_redis: redis.Redis,
+    start_consumer: Callable[..., Proc],
+    namespace: str,
+    tmp_path: Path,
+) -> None:
+    """SIGKILLed mid-job, a consumer says no goodbye: XPENDING still names it as the job's
+    owner; once the other consumer has reclaimed and finished the job and the dead one
+    has been silent FORGET_CONSUMERS_AFTER, it leaves XINFO CONSUMERS. The live one stays."""
+    keys = keys_for(namespace, "work")
+    doomed = start_consumer("work", FORGET_CONSUMERS_AFTER="1")
+    effect = tmp_path / "effect"
+    job_id = (await sluice.submit("work", {"seconds": 1, "effect_path": str(effect)})).job_id
+    await wait_for_lines(effect, "start", 1)
+    owner = sync_redis.hget(keys.job(job_id), "consumer")
+    doomed.kill()
+    survivor = start_consumer("work", FORGET_CONSUMERS_AFTER="1")
+    (pending,) = sync_redis.xpending_range(keys.stream, GROUP, "-", "+", 10)
+    assert pending["consumer"] == owner
+
+    done = await wait_for_status(sluice, job_id, "succeeded", "failed", timeout=15)
+    assert done.status == "succeeded" and done.attempts == 2
+    deadline = time.monotonic() + 10
+    while owner in (names := _consumer_names(sync_redis, keys)):
+        assert time.monotonic() < deadline, f"still listed: {names}\n{survivor.log()}"
+        await asyncio.sleep(0.1)
+    (name,) = names
+    assert name.endswith(b"-%d" % survivor.pid)
+    assert "consumers_forgotten" in survivor.log()
+    _assert_drained(sync_redis, keys)
+
+
+def _consumer_names(sync_redis: redis.Redis, keys: FunctionKeys) -> set[bytes]:
+    consumers = sync_redis.xinfo_consumers(keys.stream, GROUP)
+    return {consumer["name"] for consumer in consumers}

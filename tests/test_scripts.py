@@ -324,3 +324,22 @@ async def test_submitted_job_hash_has_no_empty_fields(
     assert status.result is None
     assert status.next_job_id is None
     assert status.previous_job_id is None
+
+
+async def test_forget_takes_only_silent_consumers_without_pending_entries(
+    redis: Redis, namespace: str
+) -> None:
+    """A consumer is forgotten when it has no pending entry and has been silent long
+    enough; one holding an entry, one that just read, and the caller itself stay."""
+    stream = keys_for(namespace, "work").stream
+    await redis.xgroup_create(stream, GROUP, id="0", mkstream=True)
+    await redis.xadd(stream, {"job_id": "x"})
+    await redis.xreadgroup(GROUP, "busy", {stream: ">"}, count=1)
+    for name in ("gone", "me"):
+        await redis.xgroup_createconsumer(stream, GROUP, name)
+    time.sleep(0.15)
+    await redis.xgroup_createconsumer(stream, GROUP, "fresh")
+    forgotten = await Scripts(redis).forget([stream], [GROUP, "me", 100])
+    assert forgotten == [b"gone"]
+    left = {c["name"]: c["pending"] for c in await redis.xinfo_consumers(stream, GROUP)}
+    assert left == {b"busy": 1, b"fresh": 0, b"me": 0}
