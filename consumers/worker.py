@@ -55,8 +55,10 @@ READ_BATCH = 32
 ARTIFACTS_WAIT_SECONDS = 0.002
 # A job running this long gets its cancel flag checked on every tick.
 CANCEL_CHECK_AFTER_SECONDS = 1.0
-# How often a consumer looks for departed ones to forget (at most).
+# How often a consumer looks for departed ones to forget (at most), and how many it may
+# forget at once.
 FORGET_EVERY_SECONDS = 300.0
+FORGET_AT_ONCE = 100
 
 
 @dataclasses.dataclass(eq=False, slots=True)
@@ -756,6 +758,7 @@ class Worker:
             try:
                 # Follow-ups whose first relay was lost (a crash right after completing).
                 await self._relay_follow_ups(min_age_ms=FOLLOW_UP_SWEEP_AGE_MS)
+                await self._say_alive()
                 await self._reclaim()
                 await self._forget_departed()
             except REDIS_DOWN as exc:
@@ -788,6 +791,17 @@ class Worker:
                 if cursor == b"0-0":
                     break
 
+    async def _say_alive(self) -> None:
+        """Note in each function's consumers hash that this consumer is alive (the hash
+        expires when no consumer has said anything for twice the forgetting time)."""
+        now = str(now_ms())
+        ttl_ms = int(self.settings.forget_consumers_after * 2000)
+        pipe = self.redis.pipeline(transaction=False)
+        for keys in self.keys.values():
+            pipe.hset(keys.consumers, self.name, now)
+            pipe.pexpire(keys.consumers, ttl_ms)
+        await pipe.execute()
+
     async def _forget_departed(self) -> None:
         """Take consumers that died without a goodbye off XINFO CONSUMERS, once their
         entries have been reclaimed (those with pending entries stay: XPENDING names them)."""
@@ -795,12 +809,15 @@ class Worker:
         if time.monotonic() - self._forgot_at < min(FORGET_EVERY_SECONDS, after / 2):
             return
         self._forgot_at = time.monotonic()
-        for stream in self.specs:
-            forgotten = await self.scripts.forget([stream], [GROUP, self.name, int(after * 1000)])
+        for keys in self.keys.values():
+            forgotten = await self.scripts.forget(
+                [keys.stream, keys.consumers],
+                [GROUP, self.name, now_ms(), int(after * 1000), FORGET_AT_ONCE],
+            )
             if forgotten:
                 log.info(
                     "consumers_forgotten",
-                    stream=stream.decode(),
+                    function=keys.function,
                     names=[name.decode() for name in forgotten],
                 )
 
@@ -837,6 +854,7 @@ class Worker:
                     )
                 if not pending:
                     await self.redis.xgroup_delconsumer(stream, GROUP, self.name)
+                    await self.redis.hdel(keys.consumers, self.name)
             except REDIS_DOWN as exc:
                 log.warning("release_failed", error=str(exc))
 

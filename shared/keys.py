@@ -73,6 +73,8 @@ class FunctionKeys:
     dead: str = dataclasses.field(init=False, repr=False)
     # Outbox of follow-up jobs decided by completions, waiting to be queued.
     chain: str = dataclasses.field(init=False, repr=False)
+    # Consumer name -> when it last said it is alive (ms since the epoch).
+    consumers: str = dataclasses.field(init=False, repr=False)
 
     def __post_init__(self) -> None:
         prefix = f"{self.namespace}:{{{self.function}}}"
@@ -80,6 +82,7 @@ class FunctionKeys:
         object.__setattr__(self, "stream", f"{prefix}:stream")
         object.__setattr__(self, "dead", f"{prefix}:dead")
         object.__setattr__(self, "chain", f"{prefix}:chain")
+        object.__setattr__(self, "consumers", f"{prefix}:consumers")
 
     def job(self, job_id: str) -> str:
         """The job's status hash."""
