@@ -19,6 +19,7 @@ import asyncio
 import contextlib
 import dataclasses
 import gc
+import importlib
 import itertools
 import os
 import platform
@@ -45,6 +46,7 @@ from documents.render import render_pages
 from shared.client import Sluice
 from shared.embedded import RedisServer, find_redis_server
 from shared.errors import SluiceError
+from shared.functions import registered_functions
 from shared.jobs import SUCCEEDED, JobStatus
 from shared.keys import GROUP, keys_for
 from shared.settings import Settings
@@ -595,8 +597,12 @@ async def run_all(args: argparse.Namespace, workloads: list[Workload], workdir: 
     if not args.direct_default_malloc:
         reuse_freed_memory()  # the direct side allocates as a warm child does
     call_directly("ingest", tiny_pdf(), {})  # imports and first-call set-up, untimed
-    # As a warm child does after its imports: garbage collections skip what is loaded
-    # (without it, the direct side's collections walk PyMuPDF's and this program's objects).
+    # As a warm child does after importing what the functions preload (OpenCV is imported
+    # lazily, by the first raster page): collections skip what is loaded (without it, the
+    # direct side's collections walk PyMuPDF's, OpenCV's and this program's objects).
+    functions = registered_functions()
+    for module in {module for name in FUNCTIONS for module in functions[name].preload}:
+        importlib.import_module(module)
     gc.freeze()
     server = RedisServer(find_redis_server(), workdir / "redis")
     server.start()

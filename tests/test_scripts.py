@@ -58,7 +58,7 @@ def submit_call(
 def start_call(namespace: str, function: str, job_id: str, entry_id: bytes) -> ScriptCall:
     keys = keys_for(namespace, function)
     script_keys = [keys.stream, keys.job(job_id), keys.dead, *keys.expiring_with(job_id)]
-    args = [GROUP, "c1", entry_id, int(time.time() * 1000), now_iso(), 30_000, 3600]
+    args = [GROUP, "c1", entry_id, int(time.time() * 1000), now_iso(), 30_000, 3600, 10_000]
     return (SCRIPTS["start"], script_keys, args)
 
 
