@@ -176,6 +176,9 @@ class Worker:
                 functions=sorted(s.name for s in self.specs.values()),
                 concurrency=self.concurrency,
             )
+            # A first recovery pass at once: jobs released by consumers that just stopped
+            # (a deploy) wait for no timer.
+            self._wake_recovery.set()
             loops = [
                 asyncio.create_task(self._read_loop(reader)),
                 asyncio.create_task(self._recovery_loop()),

@@ -132,7 +132,10 @@ async def test_sigterm_finishes_short_jobs_and_releases_long_ones(
     tmp_path: Path,
 ) -> None:
     grace = 2.0
-    first = start_consumer("work", SHUTDOWN_GRACE=str(grace))
+    # The visibility timeout of production: released entries are claimable at once, and a
+    # consumer starting reclaims at once, not at its first timed recovery pass (15 s).
+    visibility = "30"
+    first = start_consumer("work", SHUTDOWN_GRACE=str(grace), VISIBILITY_TIMEOUT=visibility)
     effect = tmp_path / "effect"
     short = await sluice.submit("work", {"seconds": 1.0})
     long = await sluice.submit("work", {"seconds": 4.0, "effect_path": str(effect)})
@@ -153,6 +156,7 @@ async def test_sigterm_finishes_short_jobs_and_releases_long_ones(
     released = await sluice.status(long.job_id)
     assert released.status == "queued", released
     assert released.attempts == 0
+    assert released.progress == 0 and released.message == ""  # not the stopped attempt's
     assert effects(effect) == []
     await wait_gone(int(started[2]))
     await asyncio.sleep(0.5)
@@ -160,7 +164,8 @@ async def test_sigterm_finishes_short_jobs_and_releases_long_ones(
     assert queued.status == "queued" and queued.attempts == 0
     assert effects(late_effect, "start") == []
 
-    second = start_consumer("work")
+    second = start_consumer("work", VISIBILITY_TIMEOUT=visibility)
+    await wait_for_status(sluice, long.job_id, "running", timeout=5)
     done = await wait_for_status(sluice, long.job_id, "succeeded", "failed", timeout=15)
     assert done.status == "succeeded", done
     assert done.attempts == 1

@@ -10,7 +10,8 @@ end
 local f = #KEYS == 2 and redis.call('HMGET', KEYS[2], 'status', 'consumer') or {}
 if f[1] == 'running' and f[2] == ARGV[2] then
   redis.call('HINCRBY', KEYS[2], 'attempts', -1)
-  redis.call('HSET', KEYS[2], 'status', 'queued', 'consumer', '')
+  redis.call('HSET', KEYS[2], 'status', 'queued', 'consumer', '', 'progress', '0',
+    'message', '')
 end
 redis.call('XCLAIM', KEYS[1], ARGV[1], ARGV[2], 0, ARGV[3], 'IDLE', ARGV[4], 'JUSTID')
 return 1
