@@ -8,6 +8,12 @@ but no scale, with no override, is a ``BomInputError`` naming the page.
 Every wall is one stud partition from floor to ceiling, board on both faces. The wall
 thickness is not used: lengths run along the centre line. Zero-length walls are ignored.
 
+Every number is bounded (``documents.model.Coordinate`` for the walls, the ``Annotated``
+types below for the rest), so no input the schema accepts can overflow a float or divide by
+zero: a wall is under 3e12 m (2.9e9 units x 1000 m per unit), so even 1e12 walls give
+fewer than 1e31 sheets, far below float's 1.8e308; the sizes that divide have positive
+lower bounds. Refusals name the field ("... - at `$.walls[0].x2`").
+
 Formulas (L = a wall's length in m, ΣL = total length, H = ceiling height in m,
 A = ΣL x H = wall area of one face, B = 2 sides x layers_per_side x A = board area):
 
@@ -34,7 +40,8 @@ from typing import Annotated, Literal
 import msgspec
 from msgspec import Meta
 
-from documents.model import Wall
+from documents.model import MAX_COORDINATE, Wall, at_field
+from documents.scale import MAX_METRES_PER_UNIT
 
 SCREWS_PER_SHEET = 32  # rule of thumb for walls: about one per ft², 32 on a 4 x 8 ft sheet
 TAPE_M_PER_SHEET = 3.6  # about 1.2 m of joint per m² of board (≈ 370 ft per 1000 ft²)
@@ -51,7 +58,16 @@ UNIT_METRES: dict[str, float] = {
     "ft": 0.3048,
     "pt": 0.0254 / 72,  # a PDF point at full size (1:1)
 }
-Positive = Annotated[float, Meta(gt=0)]
+# Metres per unit (a wall list's or a page's) is at most MAX_METRES_PER_UNIT (1000), as
+# ingest's scale parameter: a kilometre per unit, far beyond any drawing.
+MAX_CEILING_MM = 100_000  # 100 m: any storey, any hall
+# Stud spacing and sheet sides divide: their lower bound keeps every count finite (no real
+# stud or sheet is this small), the upper one any sensible input.
+MIN_SIZE_MM, MAX_SIZE_MM = 50, 10_000
+MAX_OVERHEAD_PERCENT = 1000
+MAX_LAYERS = 10
+MetresPerUnit = Annotated[float, Meta(gt=0, le=MAX_METRES_PER_UNIT)]
+Size = Annotated[float, Meta(ge=MIN_SIZE_MM, le=MAX_SIZE_MM)]
 
 
 class BomInputError(ValueError):
@@ -59,7 +75,7 @@ class BomInputError(ValueError):
 
 
 class Scale(msgspec.Struct, frozen=True):
-    metres_per_unit: Positive
+    metres_per_unit: MetresPerUnit
     source: str = ""
 
 
@@ -78,23 +94,34 @@ class BomInput(msgspec.Struct, frozen=True, forbid_unknown_fields=False):
     units: Literal["m", "cm", "mm", "in", "ft", "pt"] = "m"
     pages: list[Page] | None = None
     metres_per_unit: Annotated[
-        Positive | None, Meta(description="overrides units and every page's scale")
+        MetresPerUnit | None, Meta(description="overrides units and every page's scale")
     ] = None
-    ceiling_height_mm: Positive = 3048
-    overhead_percent: Annotated[float, Meta(ge=0, le=1000)] = 10
-    stud_spacing_mm: Positive = 406
-    sheet_width_mm: Positive = 1220
-    sheet_height_mm: Positive = 2440
-    layers_per_side: Annotated[int, Meta(ge=1, le=10)] = 1
+    ceiling_height_mm: Annotated[float, Meta(gt=0, le=MAX_CEILING_MM)] = 3048
+    overhead_percent: Annotated[float, Meta(ge=0, le=MAX_OVERHEAD_PERCENT)] = 10
+    stud_spacing_mm: Size = 406
+    sheet_width_mm: Size = 1220
+    sheet_height_mm: Size = 2440
+    layers_per_side: Annotated[int, Meta(ge=1, le=MAX_LAYERS)] = 1
 
     def __post_init__(self) -> None:
         # Meta constraints hold when decoding; check them for direct construction too.
-        sizes = (self.ceiling_height_mm, self.stud_spacing_mm)
-        if min(*sizes, self.sheet_width_mm, self.sheet_height_mm) <= 0:
-            raise BomInputError("heights, spacing and sheet sizes must be > 0")
-        if self.overhead_percent < 0 or self.layers_per_side < 1:
-            raise BomInputError("overhead_percent must be >= 0 and layers_per_side >= 1")
+        height, overhead = self.ceiling_height_mm, self.overhead_percent
+        _check(0 < height <= MAX_CEILING_MM, "ceiling_height_mm", f"> 0, <= {MAX_CEILING_MM}")
+        for name in ("stud_spacing_mm", "sheet_width_mm", "sheet_height_mm"):
+            size = getattr(self, name)
+            _check(MIN_SIZE_MM <= size <= MAX_SIZE_MM, name, f"{MIN_SIZE_MM}..{MAX_SIZE_MM}")
+        _check(
+            0 <= overhead <= MAX_OVERHEAD_PERCENT, "overhead_percent", f"0..{MAX_OVERHEAD_PERCENT}"
+        )
+        _check(1 <= self.layers_per_side <= MAX_LAYERS, "layers_per_side", f"1..{MAX_LAYERS}")
+        mpu, most = self.metres_per_unit, MAX_METRES_PER_UNIT
+        _check(mpu is None or 0 < mpu <= most, "metres_per_unit", f"> 0, <= {most:g}")
         wall_lengths_m(self)  # raises BomInputError, a ValidationError when decoding
+
+
+def _check(ok: bool, name: str, bounds: str) -> None:
+    if not ok:
+        raise BomInputError(at_field(f"{name} must be {bounds}", f"$.{name}"))
 
 
 class BomLine(msgspec.Struct, frozen=True):
@@ -132,18 +159,28 @@ def _n(x: float) -> str:
     return f"{x:.3f}".rstrip("0").rstrip(".")
 
 
-def _length(wall: Wall, metres_per_unit: float) -> float:
+def _length(wall: Wall, metres_per_unit: float, path: str) -> float:
+    # The schema bounds these when decoding; a BomInput constructed directly is checked here.
+    for name in ("x1", "y1", "x2", "y2", "thickness"):
+        value = getattr(wall, name)
+        low = 0 if name == "thickness" else -MAX_COORDINATE
+        if not low <= value <= MAX_COORDINATE:
+            message = f"{name} must be a finite number in {low:g}..{MAX_COORDINATE:g}"
+            raise BomInputError(at_field(message, f"{path}.{name}"))
     return math.hypot(wall.x2 - wall.x1, wall.y2 - wall.y1) * metres_per_unit
 
 
 def wall_lengths_m(params: BomInput) -> list[float]:
     """Each non-degenerate wall's centre-line length in metres, in input order."""
     if (params.walls is None) == (params.pages is None):
-        raise BomInputError("give exactly one of 'walls' or 'pages'")
+        # Neither: the walls are missing (as msgspec names a missing field); both: the
+        # pages are the one too many.
+        path = "$.walls" if params.walls is None else "$.pages"
+        raise BomInputError(at_field("give exactly one of 'walls' or 'pages'", path))
     override = params.metres_per_unit
     if params.walls is not None:
         mpu = override if override is not None else UNIT_METRES[params.units]
-        lengths = [_length(w, mpu) for w in params.walls]
+        lengths = [_length(w, mpu, f"$.walls[{i}]") for i, w in enumerate(params.walls)]
     else:
         lengths = []
         for position, page in enumerate(params.pages or []):
@@ -153,13 +190,17 @@ def wall_lengths_m(params: BomInput) -> list[float]:
             scale = override if override is not None else scale
             if scale is None:
                 name = page.index if page.index is not None else position
-                raise BomInputError(
+                message = (
                     f"page {name} has {len(page.walls)} wall(s) but no scale: "
                     "pass metres_per_unit (e.g. 0.0254 / 72 * 100 for points at 1:100)"
                 )
-            lengths += [_length(w, scale) for w in page.walls]
-    if not all(math.isfinite(length) for length in lengths):
-        raise BomInputError("wall coordinates must be finite numbers")
+                raise BomInputError(at_field(message, f"$.pages[{position}].scale"))
+            if not 0 < scale <= MAX_METRES_PER_UNIT:
+                message = f"metres_per_unit must be > 0 and <= {MAX_METRES_PER_UNIT:g}"
+                path = f"$.pages[{position}].scale.metres_per_unit"
+                raise BomInputError(at_field(message, path))
+            walls = enumerate(page.walls)
+            lengths += [_length(w, scale, f"$.pages[{position}].walls[{i}]") for i, w in walls]
     return [length for length in lengths if length > 1e-9]
 
 

@@ -11,8 +11,8 @@ from typing import Annotated, Any
 import msgspec
 
 from documents.bom import BomInput, bill_of_materials
-from documents.model import DocumentLimits
-from documents.scale import parse_scale
+from documents.model import DocumentLimits, at_field
+from documents.scale import MAX_METRES_PER_UNIT, scale_parameter
 from shared.functions import JobContext, function
 from shared.uploads import Document
 
@@ -26,14 +26,19 @@ class IngestInput(msgspec.Struct, frozen=True):
     document: Document
     dpi: Dpi = 150
     # A "1:100" style scale, or metres per page unit; else read from the drawing.
-    scale: str | Annotated[float, msgspec.Meta(gt=0)] | None = None
+    scale: str | Annotated[float, msgspec.Meta(gt=0, le=MAX_METRES_PER_UNIT)] | None = None
     first_page: PageNumber = 1
     last_page: PageNumber | None = None
 
     def __post_init__(self) -> None:
-        # A scale we cannot read is refused at submission (400), not inside the job.
-        if isinstance(self.scale, str):
-            parse_scale(self.scale)
+        # A scale we cannot read is refused at submission (400 naming the field), not inside
+        # the job. A number sent as text (every query string value is) becomes the number.
+        if self.scale is not None:
+            try:
+                scale = scale_parameter(self.scale)
+            except ValueError as exc:
+                raise ValueError(at_field(str(exc), "$.scale")) from None
+            msgspec.structs.force_setattr(self, "scale", scale)
 
 
 class RenderInput(msgspec.Struct, frozen=True):

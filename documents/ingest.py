@@ -25,9 +25,9 @@ import pymupdf
 from msgspec import Meta
 
 from documents.errors import CorruptDocumentError, DocumentError, NotADocumentError
-from documents.model import DocumentLimits, Wall
+from documents.model import DocumentLimits, Wall, at_field
 from documents.pdf import check_pixels, open_pdf
-from documents.scale import parse_scale, scale_from_text
+from documents.scale import MAX_METRES_PER_UNIT, parse_scale, scale_from_text, scale_parameter
 from documents.vector import vector_walls
 from shared.uploads import sniff
 
@@ -57,23 +57,25 @@ class IngestOptions(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
     """
 
     dpi: Annotated[int, Meta(ge=MIN_DPI, le=MAX_DPI)] = 150
-    scale: str | Annotated[float, Meta(gt=0)] | None = None
+    scale: str | Annotated[float, Meta(gt=0, le=MAX_METRES_PER_UNIT)] | None = None
     first_page: Annotated[int, Meta(ge=1)] = 1
     last_page: Annotated[int, Meta(ge=1)] | None = None
 
     def __post_init__(self) -> None:
         # Meta constraints hold when decoding; check them for direct construction too.
         if not MIN_DPI <= self.dpi <= MAX_DPI:
-            raise BadParameterError(f"dpi must be {MIN_DPI}..{MAX_DPI}, not {self.dpi}")
-        if isinstance(self.scale, str):
+            message = f"dpi must be {MIN_DPI}..{MAX_DPI}, not {self.dpi}"
+            raise BadParameterError(at_field(message, "$.dpi"))
+        if self.scale is not None:
             try:
-                parse_scale(self.scale)
+                scale = scale_parameter(self.scale)  # "0.01" (text) is the number 0.01
             except ValueError as exc:
-                raise BadParameterError(str(exc)) from None
-        elif self.scale is not None and not self.scale > 0:
-            raise BadParameterError("scale must be > 0 metres per unit")
-        if self.first_page < 1 or (self.last_page is not None and self.last_page < 1):
-            raise BadParameterError("pages are numbered from 1")
+                raise BadParameterError(at_field(str(exc), "$.scale")) from None
+            msgspec.structs.force_setattr(self, "scale", scale)
+        for name in ("first_page", "last_page"):
+            page = getattr(self, name)
+            if page is not None and page < 1:
+                raise BadParameterError(at_field("pages are numbered from 1", f"$.{name}"))
 
 
 def ingest_document(

@@ -2,21 +2,43 @@
 
 from __future__ import annotations
 
+from typing import Annotated
+
 import msgspec
+
+# Drawing coordinates (PDF points, pixels, or the units of a hand-written wall list) are
+# finite and at most this far from the origin: 1e9 mm is 1000 km, 1e9 points 350 km of
+# paper. The bound keeps every product a bill of materials forms far below float overflow.
+MAX_COORDINATE = 1e9
+Coordinate = Annotated[float, msgspec.Meta(ge=-MAX_COORDINATE, le=MAX_COORDINATE)]
+# >= 0, not > 0: lengths run along the centre line, so the bill of materials never uses the
+# thickness, and a hand-written wall list may give 0 for "not known"; < 0 means nothing.
+Thickness = Annotated[float, msgspec.Meta(ge=0, le=MAX_COORDINATE)]
+
+
+def at_field(message: str, path: str) -> str:
+    """``message`` naming the input field as msgspec does: "... - at `$.scale`".
+
+    A ValueError raised in a schema's ``__post_init__`` becomes msgspec's ValidationError
+    with this text (msgspec appends the path of a nested struct after it), and the
+    gateway's 400 names the field from it.
+    """
+    return f"{message} - at `{path}`"
 
 
 class Wall(msgspec.Struct, frozen=True):
     """A wall as one segment along its centre line, with its thickness.
 
     Coordinates: origin at the page's top-left corner, x right, y down; PDF points for
-    PDF input, pixels for image input.
+    PDF input, pixels for image input. The bounds hold when decoding (msgspec), not when
+    constructing one directly.
     """
 
-    x1: float
-    y1: float
-    x2: float
-    y2: float
-    thickness: float
+    x1: Coordinate
+    y1: Coordinate
+    x2: Coordinate
+    y2: Coordinate
+    thickness: Thickness
 
 
 class DocumentLimits(msgspec.Struct, frozen=True):

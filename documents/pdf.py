@@ -29,7 +29,15 @@ def open_pdf(data: bytes, max_pages: int) -> Any:
         raise EncryptedDocumentError("the PDF is encrypted with a password")
     pages = document.page_count
     if pages == 0:
+        # MuPDF rebuilds a broken file (a truncated upload, a bad cross-reference table)
+        # from what it can find; finding no page there is damage, not an empty document.
+        repaired = document.is_repaired
         document.close()
+        if repaired:
+            raise CorruptDocumentError(
+                "the PDF is damaged (truncated, or its cross-reference table is broken) "
+                "and no page could be recovered from it"
+            )
         raise EmptyDocumentError("the PDF has no pages")
     if pages > max_pages:
         document.close()

@@ -11,6 +11,9 @@ from collections import Counter
 from fractions import Fraction
 
 POINT_M = 0.0254 / 72  # one PDF point on paper, in metres
+# A scale given as a number is metres per page unit (point or pixel): a kilometre is far
+# beyond any drawing (1:10000 is 3.5 m per point), and keeps every length finite.
+MAX_METRES_PER_UNIT = 1000.0
 # Plausible drawing ratios: 1:1 (full size details) to 1:10000 (site plans).
 MAX_RATIO = 10_000
 # A bare "1:N" with no "scale" word beside it is only believed for N >= this, so that
@@ -36,6 +39,8 @@ _IMPERIAL = re.compile(
 _METRIC_UNITS = {"mm": 0.001, "cm": 0.01, "m": 1.0}
 # "1 cm = 1 m", "1cm=2.5m": paper length = real length.
 _METRIC = re.compile(rf"({_NUMBER})\s*(mm|cm|m)\s*=\s*({_NUMBER})\s*(mm|cm|m)\b", re.IGNORECASE)
+# A plain decimal number, as a query string sends one ("0.01", "1e-3"; not "nan", "inf").
+_PLAIN_NUMBER = re.compile(r"\s*[+-]?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][+-]?\d+)?\s*")
 _NOT_TO_SCALE = re.compile(r"\bnot\s+to\s+scale\b|\bN\.?T\.?S\.?(?!\w)", re.IGNORECASE)
 
 
@@ -112,3 +117,22 @@ def parse_scale(text: str) -> float:
     if value is None:
         raise ValueError(f"cannot read a drawing scale from {text!r}; use e.g. '1:100'")
     return value
+
+
+def scale_parameter(value: str | float) -> str | float:
+    """The ``scale`` parameter, checked: a "1:100" style text stays text (``parse_scale``
+    reads it); a number, or text that is one as every query string value is, is metres per
+    page unit and comes back a float. ValueError when it is neither, or not in
+    (0, MAX_METRES_PER_UNIT].
+    """
+    if isinstance(value, str):
+        if not _PLAIN_NUMBER.fullmatch(value):
+            parse_scale(value)
+            return value
+        value = float(value)
+    if not 0 < value <= MAX_METRES_PER_UNIT:
+        raise ValueError(
+            f"scale as a number is metres per page unit, > 0 and <= {MAX_METRES_PER_UNIT:g}, "
+            f"not {value:g}; or give a ratio such as '1:100'"
+        )
+    return float(value)

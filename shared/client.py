@@ -53,19 +53,30 @@ from shared.uploads import DOCUMENT_TYPES, sniff, store_upload
 # never ends (stays queued), so the key cannot leak.
 IDEMPOTENCY_GRACE_SECONDS = 7 * 86_400
 _IDEMPOTENCY_KEY = re.compile(r"^[\x21-\x7e]{1,255}$")
-_FIELD_PATH = re.compile(r"at `(\$[^`]*)`")
-_MISSING_FIELD = re.compile(r"missing required field `([^`]+)`")
+# msgspec ends a validation error with " - at `$.path`"; an error raised in a nested
+# struct's __post_init__ that names its own field that way gets the struct's path after it.
+_TRAILING_PATH = re.compile(r" - at `(\$[^`]*)`$")
+_MISSING_FIELD = re.compile(r"^Object missing required field `([^`]+)`")
 
 
 def _field_of(error: msgspec.MsgspecError) -> str | None:
-    """The JSON path msgspec names in a validation error, e.g. ``$.pages[0]``."""
+    """The JSON path msgspec names in a validation error, e.g. ``$.pages[0]``.
+
+    Only the trailing " - at `...`" parts count (a value the client sent may be quoted in
+    the message): "x - at `$.scale` - at `$.pages[1]`" is ``$.pages[1].scale``.
+    """
     text = str(error)
+    paths: list[str] = []
+    while match := _TRAILING_PATH.search(text):
+        paths.append(match.group(1))
+        text = text[: match.start()]
     missing = _MISSING_FIELD.search(text)
-    path = _FIELD_PATH.search(text)
     if missing:
-        base = path.group(1) if path else "$"
-        return f"{base}.{missing.group(1)}"
-    return path.group(1) if path else None
+        paths.append(f"$.{missing.group(1)}")
+    if not paths:
+        return None
+    # Read from the end, the outermost path comes first; each later one is relative to it.
+    return paths[0] + "".join(path[1:] for path in paths[1:])
 
 
 @contextlib.contextmanager

@@ -22,10 +22,12 @@ from documents.bom import (
     wall_lengths_m,
 )
 from documents.model import Wall
+from shared.client import _field_of
 
 PT = 0.0254 / 72  # one PDF point in metres at full size
 SCALE_1_100 = PT * 100
 SCALE_1_50 = PT * 50
+WALL = {"x1": 0, "y1": 0, "x2": 1, "y2": 0, "thickness": 1}
 
 
 def horizontal(length: float) -> Wall:
@@ -318,6 +320,80 @@ def test_bad_scale_and_walls_are_rejected() -> None:
         )
     with pytest.raises(BomInputError, match="finite"):
         BomInput(walls=[horizontal(float("inf"))])
+
+
+@pytest.mark.parametrize(
+    ("body", "field"),
+    [
+        # Accepted before, then OverflowError in the job (inf board area): now a 400.
+        ({"walls": [WALL | {"x2": 1e308, "y2": 1e308}]}, "$.walls[0].x2"),
+        ({"walls": [WALL | {"x1": -2e9}]}, "$.walls[0].x1"),
+        ({"walls": [WALL | {"thickness": -1}]}, "$.walls[0].thickness"),
+        ({"walls": [], "metres_per_unit": 1e300}, "$.metres_per_unit"),
+        ({"walls": [], "ceiling_height_mm": 1e300}, "$.ceiling_height_mm"),
+        # These divide: a tiny one made the counts infinite.
+        ({"walls": [], "stud_spacing_mm": 1e-300}, "$.stud_spacing_mm"),
+        ({"walls": [], "sheet_width_mm": 1e-300}, "$.sheet_width_mm"),
+        ({"walls": [], "sheet_height_mm": 10_001}, "$.sheet_height_mm"),
+        ({"walls": [], "layers_per_side": 11}, "$.layers_per_side"),
+        ({"walls": [], "overhead_percent": 1001}, "$.overhead_percent"),
+        ({"pages": [{"scale": {"metres_per_unit": 1e300}}]}, "$.pages[0].scale.metres_per_unit"),
+        ({"pages": [{"walls": [WALL | {"y2": -1e308}]}]}, "$.pages[0].walls[0].y2"),
+        # Checks across fields name a field too.
+        ({}, "$.walls"),
+        ({"walls": [], "pages": []}, "$.pages"),
+        ({"pages": [{"walls": [WALL]}]}, "$.pages[0].scale"),
+    ],
+)
+def test_out_of_bounds_input_is_refused_naming_the_field(body: Any, field: str) -> None:
+    with pytest.raises(msgspec.ValidationError) as raised:
+        msgspec.json.decode(msgspec.json.encode(body), type=BomInput)
+    assert _field_of(raised.value) == field, raised.value
+
+
+def test_direct_construction_is_bounded_too() -> None:
+    with pytest.raises(BomInputError, match=re.escape("- at `$.walls[0].x2`")):
+        BomInput(walls=[Wall(x1=0, y1=0, x2=1e308, y2=1e308, thickness=1)])
+    with pytest.raises(BomInputError, match=re.escape("- at `$.stud_spacing_mm`")):
+        BomInput(walls=[], stud_spacing_mm=1e-300)
+    with pytest.raises(BomInputError, match=re.escape("- at `$.metres_per_unit`")):
+        BomInput(walls=[], metres_per_unit=float("nan"))
+
+
+def test_the_largest_accepted_input_still_matches_the_hand_calculation() -> None:
+    # One wall across the whole coordinate range at a kilometre per unit, a 100 m ceiling,
+    # 10 layers, 10 x 10 m sheets, studs every 10 m, 1000 % overhead: every bound at once.
+    raw = {
+        "walls": [{"x1": -1e9, "y1": 0, "x2": 1e9, "y2": 0, "thickness": 1e9}],
+        "metres_per_unit": 1000,
+        "ceiling_height_mm": 100_000,
+        "layers_per_side": 10,
+        "sheet_width_mm": 10_000,
+        "sheet_height_mm": 10_000,
+        "stud_spacing_mm": 10_000,
+        "overhead_percent": 1000,
+    }
+    result = bill_of_materials(msgspec.json.decode(msgspec.json.encode(raw), type=BomInput))
+    # L = 2e9 units x 1000 m = 2e12 m; one face 2e12 x 100 m = 2e14 m²;
+    # board 2 sides x 10 layers x 2e14 = 4e15 m²; a sheet 10 x 10 = 100 m² -> 4e13 sheets.
+    assert result.totals.wall_length_m == 2e12
+    assert result.totals.board_area_m2 == 4e15
+    assert quantities(result) == {
+        "sheets": 4 * 10**13,
+        "studs": 2 * 10**11 + 1,  # 2e12 m / 10 m spacing + 1
+        "track": 4e12,
+        "screws": 128 * 10**13,  # 4e13 x 32
+        "tape": pytest.approx(1.44e14),  # 4e13 x 3.6 m
+        "compound": 2e15,  # 4e15 m² x 0.5 kg
+        "paint": pytest.approx(8e13),  # 2 sides x 2e14 m² x 2 coats x 0.1 l
+    }
+    assert with_overhead(result)["sheets"] == 44 * 10**13  # x 11
+    # And the smallest divisors: nothing overflows, the bill encodes to JSON.
+    smallest = raw | {"sheet_width_mm": 50, "sheet_height_mm": 50, "stud_spacing_mm": 50}
+    result = bill_of_materials(msgspec.convert(smallest, BomInput))
+    assert quantities(result)["sheets"] == pytest.approx(4e15 / 0.0025)
+    assert quantities(result)["studs"] == pytest.approx(2e12 / 0.05)
+    assert msgspec.json.decode(msgspec.json.encode(result), type=BomResult) == result
 
 
 def test_zero_length_walls_are_ignored() -> None:

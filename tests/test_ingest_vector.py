@@ -266,6 +266,17 @@ def test_refusals() -> None:
         ingest(b"%PDF-1.7\n" + b"\x00garbage" * 100)
 
 
+def test_truncated_pdf_is_corrupt_not_empty() -> None:
+    # An upload cut short: MuPDF repairs it and finds no page. That is damage (it was
+    # EmptyDocument); a well-formed PDF with no pages stays EmptyDocument (test_refusals).
+    data = sample("cfast_UL_NIJ_Ranch_layout.pdf")
+    with pytest.raises(CorruptDocumentError, match="damaged") as raised:
+        ingest(data[: len(data) // 3])
+    assert raised.value.type == "CorruptDocument"
+    with pytest.raises(EmptyDocumentError, match="no pages"):
+        ingest(many_pages_pdf(0))
+
+
 def test_page_limit_is_checked_before_any_work() -> None:
     with pytest.raises(DocumentTooLargeError, match="501 pages, the limit is 500"):
         ingest(many_pages_pdf(501))

@@ -1,0 +1,120 @@
+"""Input the document functions cannot work with is a 400 naming the field, at submission.
+
+Over HTTP against a real gateway and Redis: bom inputs that overflowed its arithmetic, the
+"exactly one of" and "no scale" checks, and ingest's scale as query string text.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import httpx
+import msgspec
+import pytest
+import redis
+
+from shared.client import _field_of
+from shared.keys import keys_for
+from tests.test_documents_api import nothing_queued, plan_pdf
+
+JSON = {"content-type": "application/json"}
+PDF = {"content-type": "application/pdf"}
+WALL = {"x1": 0, "y1": 0, "x2": 1, "y2": 0, "thickness": 1}
+
+
+def field_error(reply: httpx.Response) -> dict[str, Any]:
+    assert reply.status_code == 400, reply.text
+    error = reply.json()["error"]
+    assert error["type"] == "invalid_input", error
+    assert isinstance(error, dict)
+    return error
+
+
+async def test_bom_input_that_would_overflow_or_mean_nothing_is_400_naming_the_field(
+    http: httpx.AsyncClient, sync_redis: redis.Redis, namespace: str
+) -> None:
+    huge = {"x1": 0, "y1": 0, "x2": 1e308, "y2": 1e308, "thickness": 1}
+    cases: list[tuple[dict[str, Any], str]] = [
+        ({"walls": [huge]}, "$.walls[0].x2"),  # was 202, then OverflowError twice
+        ({"walls": [WALL | {"thickness": -1}]}, "$.walls[0].thickness"),
+        ({"walls": [WALL | {"y1": -1e300}]}, "$.walls[0].y1"),
+        ({"walls": [WALL], "metres_per_unit": 1e300}, "$.metres_per_unit"),
+        ({"walls": [WALL], "ceiling_height_mm": 1e300}, "$.ceiling_height_mm"),
+        ({"walls": [WALL], "stud_spacing_mm": 1e-300}, "$.stud_spacing_mm"),
+        ({"walls": [WALL], "sheet_width_mm": 1e-300}, "$.sheet_width_mm"),
+        ({"walls": [WALL], "sheet_height_mm": 1e-300}, "$.sheet_height_mm"),
+        ({"pages": [{"walls": [huge], "scale": {"metres_per_unit": 1}}]}, "$.pages[0].walls[0].x2"),
+        (
+            {"pages": [{"walls": [WALL], "scale": {"metres_per_unit": 1e300}}]},
+            "$.pages[0].scale.metres_per_unit",
+        ),
+    ]
+    for body, field in cases:
+        reply = await http.post("/v1/jobs/bom", content=msgspec.json.encode(body), headers=JSON)
+        assert field_error(reply).get("field") == field, (body, reply.text)
+    nothing_queued(sync_redis, namespace, "bom")
+
+
+async def test_bom_checks_across_fields_name_a_field(
+    http: httpx.AsyncClient, sync_redis: redis.Redis, namespace: str
+) -> None:
+    cases: list[tuple[dict[str, Any], str, str]] = [
+        ({}, "$.walls", "exactly one of"),
+        ({"walls": [], "pages": []}, "$.pages", "exactly one of"),
+        ({"pages": [{}, {"index": 3, "walls": [WALL]}]}, "$.pages[1].scale", "metres_per_unit"),
+    ]
+    for body, field, words in cases:
+        reply = await http.post("/v1/jobs/bom", content=msgspec.json.encode(body), headers=JSON)
+        error = field_error(reply)
+        assert error.get("field") == field and words in error["message"], (body, error)
+    nothing_queued(sync_redis, namespace, "bom")
+
+
+async def test_an_unusable_scale_in_the_query_string_is_400_naming_it(
+    http: httpx.AsyncClient, sync_redis: redis.Redis, namespace: str
+) -> None:
+    for scale in ("abc", "-1", "0", "1:0", "nan", "inf", "1e999"):
+        reply = await http.post(
+            "/v1/jobs/ingest", params={"scale": scale}, content=plan_pdf(), headers=PDF
+        )
+        error = field_error(reply)
+        assert error.get("field") == "$.scale", (scale, error)
+        assert "scale" in error["message"], error
+    nothing_queued(sync_redis, namespace, "ingest")
+
+
+async def test_a_numeric_scale_in_the_query_string_is_the_number(
+    http: httpx.AsyncClient, sync_redis: redis.Redis, namespace: str
+) -> None:
+    def stored_scale(reply: httpx.Response) -> object:
+        assert reply.status_code == 202, reply.text
+        job = keys_for(namespace, "ingest").job(reply.json()["job_id"])
+        return msgspec.json.decode(sync_redis.hget(job, "input") or b"{}")["scale"]
+
+    query = await http.post("/v1/jobs/ingest?scale=0.01", content=plan_pdf(), headers=PDF)
+    params = await http.post(
+        "/v1/jobs/ingest",
+        files={"file": ("plan.pdf", plan_pdf(), "application/pdf")},
+        data={"params": '{"scale": 0.01}'},
+    )
+    assert stored_scale(query) == stored_scale(params) == 0.01
+    ratio = await http.post("/v1/jobs/ingest?scale=1:100", content=plan_pdf(), headers=PDF)
+    assert stored_scale(ratio) == "1:100"
+
+
+@pytest.mark.parametrize(
+    ("message", "field"),
+    [
+        ("Expected `float` - at `$.walls[0].x2`", "$.walls[0].x2"),
+        ("Object missing required field `seconds`", "$.seconds"),
+        ("Object missing required field `walls` - at `$.pages[2]`", "$.pages[2].walls"),
+        # A __post_init__ naming its field, in a struct nested at $.pages[1].
+        ("no scale - at `$.scale` - at `$.pages[1]`", "$.pages[1].scale"),
+        # Text the client sent, quoted inside the message, is not taken for the path.
+        ("cannot read 'x - at `$.evil`' - at `$.scale`", "$.scale"),
+        ("cannot read 'x - at `$.evil`'", None),
+        ("something else", None),
+    ],
+)
+def test_field_of_reads_the_trailing_paths(message: str, field: str | None) -> None:
+    assert _field_of(msgspec.ValidationError(message)) == field
