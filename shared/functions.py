@@ -96,7 +96,24 @@ class FunctionSpec:
         return min(self.max_backoff, base * (1 + random.uniform(0, 0.25)))
 
     def json_schema(self) -> dict[str, Any]:
-        return msgspec.json.schema(self.input)
+        """The input's JSON Schema. A document function's ``document`` field is the
+        gateway's to fill from the upload: read-only and not required of clients."""
+        schema = msgspec.json.schema(self.input)
+        definitions = schema.get("$defs", {})
+        top = definitions.get(str(schema.get("$ref", "")).rsplit("/", 1)[-1], schema)
+        if self.takes_document and "document" in top.get("properties", {}):
+            top["properties"]["document"] = {
+                **top["properties"]["document"],
+                "readOnly": True,
+                "description": "set by the gateway from the upload (the multipart `file`"
+                " part or the raw body); clients do not send it",
+            }
+            required = [name for name in top.get("required", []) if name != "document"]
+            if required:
+                top["required"] = required
+            else:
+                top.pop("required", None)
+        return schema
 
     def decode_input(self, raw: bytes) -> Any:
         return msgspec.json.decode(raw, type=self.input)

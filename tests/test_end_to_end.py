@@ -86,6 +86,12 @@ async def test_user_function_module_is_served_and_runs(
     assert {"echo", "work", "async_work"} <= set(by_name)
     schema = by_name["work"]["input_schema"]
     assert "seconds" in str(schema)
+    # A document function's `document` is the gateway's to fill: clients are not asked for it.
+    for name in ("ingest", "render"):
+        inputs = by_name[name]["input_schema"]
+        top = inputs["$defs"][inputs["$ref"].rsplit("/", 1)[-1]]
+        assert "document" not in top.get("required", []), top
+        assert top["properties"]["document"]["readOnly"] is True
     start_consumer("async_work")
     job_id = (await http.post("/v1/jobs/async_work", json={"seconds": 0.1})).json()["job_id"]
     done = await wait_for_status(sluice, job_id, "succeeded")
