@@ -114,6 +114,14 @@ async def submit_multipart(
         raise InvalidInputError(f"malformed multipart body: {exc}") from exc
     try:
         upload = form.get("file")
+        if isinstance(upload, str):
+            # A part without a filename is a text field to the form parser (decoded, and
+            # bounded like one): the document must come as a file.
+            raise InvalidInputError(
+                "the 'file' part must be a file upload, with a filename in its"
+                " Content-Disposition (curl -F file=@plan.pdf), not a text field",
+                field="file",
+            )
         if not isinstance(upload, UploadFile):
             raise InvalidInputError("multipart body needs a 'file' part", field="file")
         if upload.size is not None and upload.size > limit:

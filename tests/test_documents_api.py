@@ -116,6 +116,11 @@ async def test_fake_pdf_is_refused_by_its_bytes_and_nothing_is_queued(
     assert json_body.status_code == 415
     no_file = await http.post("/v1/jobs/render", files={"other": ("a", b"x")})
     assert no_file.status_code == 400 and no_file.json()["error"]["field"] == "file"
+    # `curl -F 'file=<plan.pdf'` sends the document as a text field (no filename).
+    as_text = await http.post("/v1/jobs/render", files={"file": (None, b"%PDF-1.4 ...")})
+    assert as_text.status_code == 400, as_text.text
+    assert as_text.json()["error"]["field"] == "file"
+    assert "file=@" in as_text.json()["error"]["message"]
     bad_params = await http.post(
         "/v1/jobs/render",
         files={"file": ("p.pdf", plan_pdf(), "application/pdf")},
