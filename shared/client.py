@@ -52,6 +52,8 @@ from shared.uploads import DOCUMENT_TYPES, sniff, store_upload
 # An idempotency key outlives its job's end by RESULT_TTL; this bounds it for a job that
 # never ends (stays queued), so the key cannot leak.
 IDEMPOTENCY_GRACE_SECONDS = 7 * 86_400
+# Follow-up functions one submission may name (each job's status carries the rest).
+MAX_FOLLOW_UPS = 16
 _IDEMPOTENCY_KEY = re.compile(r"^[\x21-\x7e]{1,255}$")
 # msgspec ends a validation error with " - at `$.path`"; an error raised in a nested
 # struct's __post_init__ that names its own field that way gets the struct's path after it.
@@ -223,6 +225,11 @@ class Sluice:
         return submission
 
     def _check_chain(self, then: Sequence[str]) -> list[str]:
+        if len(then) > MAX_FOLLOW_UPS:
+            raise InvalidInputError(
+                f"a chain names at most {MAX_FOLLOW_UPS} follow-up functions, not {len(then)}",
+                field="then",
+            )
         for name in then:
             if self.function(name).takes_document:
                 raise InvalidInputError(

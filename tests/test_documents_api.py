@@ -261,6 +261,10 @@ async def test_chain_naming_an_unknown_or_document_function_is_refused(
     assert unknown.status_code == 404
     document = await http.post("/v1/jobs/echo?then=render", json={})
     assert document.status_code == 400 and document.json()["error"]["field"] == "then"
+    too_long = await http.post("/v1/jobs/echo?then=" + ",".join(["echo"] * 17), json={})
+    assert too_long.status_code == 400 and too_long.json()["error"]["field"] == "then"
+    longest = await http.post("/v1/jobs/echo?then=" + ",".join(["echo"] * 16), json={})
+    assert longest.status_code == 202, longest.text
 
 
 async def test_a_follow_up_whose_relay_was_lost_is_queued_by_the_sweep(
