@@ -10,8 +10,8 @@ thickness is not used: lengths run along the centre line. Zero-length walls are 
 
 Every number is bounded (``documents.model.Coordinate`` for the walls, the ``Annotated``
 types below for the rest), so no input the schema accepts can overflow a float or divide by
-zero: a wall is under 3e12 m (2.9e9 units x 1000 m per unit), so even 1e12 walls give
-fewer than 1e31 sheets, far below float's 1.8e308; the sizes that divide have positive
+zero: a wall is under 3e13 m (2.9e12 units x 10 m per unit), so even 1e12 walls give
+fewer than 1e32 sheets, far below float's 1.8e308; the sizes that divide have positive
 lower bounds. Refusals name the field ("... - at `$.walls[0].x2`").
 
 Formulas (L = a wall's length in m, ΣL = total length, H = ceiling height in m,
@@ -58,8 +58,8 @@ UNIT_METRES: dict[str, float] = {
     "ft": 0.3048,
     "pt": 0.0254 / 72,  # a PDF point at full size (1:1)
 }
-# Metres per unit (a wall list's or a page's) is at most MAX_METRES_PER_UNIT (1000), as
-# ingest's scale parameter: a kilometre per unit, far beyond any drawing.
+# Metres per unit (a wall list's or a page's) is at most MAX_METRES_PER_UNIT (10), as
+# ingest's scale parameter.
 MAX_CEILING_MM = 100_000  # 100 m: any storey, any hall
 # Stud spacing and sheet sides divide: their lower bound keeps every count finite (no real
 # stud or sheet is this small), the upper one any sensible input.

@@ -7,9 +7,10 @@ from typing import Annotated
 import msgspec
 
 # Drawing coordinates (PDF points, pixels, or the units of a hand-written wall list) are
-# finite and at most this far from the origin: 1e9 mm is 1000 km, 1e9 points 350 km of
-# paper. The bound keeps every product a bill of materials forms far below float overflow.
-MAX_COORDINATE = 1e9
+# finite and at most this far from the origin: 1e12 mm is a million km (georeferenced
+# coordinates in mm, a UTM northing of 5e9 mm, fit). The bound keeps every product a bill
+# of materials forms far below float overflow.
+MAX_COORDINATE = 1e12
 Coordinate = Annotated[float, msgspec.Meta(ge=-MAX_COORDINATE, le=MAX_COORDINATE)]
 # >= 0, not > 0: lengths run along the centre line, so the bill of materials never uses the
 # thickness, and a hand-written wall list may give 0 for "not known"; < 0 means nothing.

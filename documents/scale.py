@@ -11,9 +11,10 @@ from collections import Counter
 from fractions import Fraction
 
 POINT_M = 0.0254 / 72  # one PDF point on paper, in metres
-# A scale given as a number is metres per page unit (point or pixel): a kilometre is far
-# beyond any drawing (1:10000 is 3.5 m per point), and keeps every length finite.
-MAX_METRES_PER_UNIT = 1000.0
+# A scale given as a number is metres per page unit (point or pixel). 1:10000 is 3.5 m per
+# point (7 m per pixel of a 36 dpi scan); 10 is beyond any drawing, and refuses a ratio
+# written as a bare number (scale=100 meant as 1:100 would be 100 m per point).
+MAX_METRES_PER_UNIT = 10.0
 # Plausible drawing ratios: 1:1 (full size details) to 1:10000 (site plans).
 MAX_RATIO = 10_000
 # A bare "1:N" with no "scale" word beside it is only believed for N >= this, so that

@@ -111,6 +111,13 @@ async def submit_multipart(
     except ClientDisconnect:
         raise InvalidInputError("client disconnected before the body ended") from None
     except Exception as exc:  # starlette raises HTTPException/MultiPartException on bad forms
+        if "exceeded maximum size" in str(exc):
+            # Only text parts are bounded so: a document sent as one (no filename).
+            raise InvalidInputError(
+                f"a text part is over {sluice.settings.max_body_bytes} bytes; send the"
+                " document as a file upload, with a filename (curl -F file=@plan.pdf)",
+                field="file",
+            ) from exc
         raise InvalidInputError(f"malformed multipart body: {exc}") from exc
     try:
         upload = form.get("file")

@@ -327,7 +327,8 @@ def test_bad_scale_and_walls_are_rejected() -> None:
     [
         # Accepted before, then OverflowError in the job (inf board area): now a 400.
         ({"walls": [WALL | {"x2": 1e308, "y2": 1e308}]}, "$.walls[0].x2"),
-        ({"walls": [WALL | {"x1": -2e9}]}, "$.walls[0].x1"),
+        ({"walls": [WALL | {"x1": -2e12}]}, "$.walls[0].x1"),
+        ({"walls": [], "metres_per_unit": 100}, "$.metres_per_unit"),  # meant 1:100?
         ({"walls": [WALL | {"thickness": -1}]}, "$.walls[0].thickness"),
         ({"walls": [], "metres_per_unit": 1e300}, "$.metres_per_unit"),
         ({"walls": [], "ceiling_height_mm": 1e300}, "$.ceiling_height_mm"),
@@ -361,11 +362,11 @@ def test_direct_construction_is_bounded_too() -> None:
 
 
 def test_the_largest_accepted_input_still_matches_the_hand_calculation() -> None:
-    # One wall across the whole coordinate range at a kilometre per unit, a 100 m ceiling,
+    # One wall across the whole coordinate range at 10 m per unit, a 100 m ceiling,
     # 10 layers, 10 x 10 m sheets, studs every 10 m, 1000 % overhead: every bound at once.
     raw = {
-        "walls": [{"x1": -1e9, "y1": 0, "x2": 1e9, "y2": 0, "thickness": 1e9}],
-        "metres_per_unit": 1000,
+        "walls": [{"x1": -1e12, "y1": 0, "x2": 1e12, "y2": 0, "thickness": 1e12}],
+        "metres_per_unit": 10,
         "ceiling_height_mm": 100_000,
         "layers_per_side": 10,
         "sheet_width_mm": 10_000,
@@ -374,25 +375,25 @@ def test_the_largest_accepted_input_still_matches_the_hand_calculation() -> None
         "overhead_percent": 1000,
     }
     result = bill_of_materials(msgspec.json.decode(msgspec.json.encode(raw), type=BomInput))
-    # L = 2e9 units x 1000 m = 2e12 m; one face 2e12 x 100 m = 2e14 m²;
-    # board 2 sides x 10 layers x 2e14 = 4e15 m²; a sheet 10 x 10 = 100 m² -> 4e13 sheets.
-    assert result.totals.wall_length_m == 2e12
-    assert result.totals.board_area_m2 == 4e15
+    # L = 2e12 units x 10 m = 2e13 m; one face 2e13 x 100 m = 2e15 m²;
+    # board 2 sides x 10 layers x 2e15 = 4e16 m²; a sheet 10 x 10 = 100 m² -> 4e14 sheets.
+    assert result.totals.wall_length_m == 2e13
+    assert result.totals.board_area_m2 == 4e16
     assert quantities(result) == {
-        "sheets": 4 * 10**13,
-        "studs": 2 * 10**11 + 1,  # 2e12 m / 10 m spacing + 1
-        "track": 4e12,
-        "screws": 128 * 10**13,  # 4e13 x 32
-        "tape": pytest.approx(1.44e14),  # 4e13 x 3.6 m
-        "compound": 2e15,  # 4e15 m² x 0.5 kg
-        "paint": pytest.approx(8e13),  # 2 sides x 2e14 m² x 2 coats x 0.1 l
+        "sheets": 4 * 10**14,
+        "studs": 2 * 10**12 + 1,  # 2e13 m / 10 m spacing + 1
+        "track": 4e13,
+        "screws": 128 * 10**14,  # 4e14 x 32
+        "tape": pytest.approx(1.44e15),  # 4e14 x 3.6 m
+        "compound": 2e16,  # 4e16 m² x 0.5 kg
+        "paint": pytest.approx(8e14),  # 2 sides x 2e15 m² x 2 coats x 0.1 l
     }
-    assert with_overhead(result)["sheets"] == 44 * 10**13  # x 11
+    assert with_overhead(result)["sheets"] == 44 * 10**14  # x 11
     # And the smallest divisors: nothing overflows, the bill encodes to JSON.
     smallest = raw | {"sheet_width_mm": 50, "sheet_height_mm": 50, "stud_spacing_mm": 50}
     result = bill_of_materials(msgspec.convert(smallest, BomInput))
-    assert quantities(result)["sheets"] == pytest.approx(4e15 / 0.0025)
-    assert quantities(result)["studs"] == pytest.approx(2e12 / 0.05)
+    assert quantities(result)["sheets"] == pytest.approx(4e16 / 0.0025)
+    assert quantities(result)["studs"] == pytest.approx(2e13 / 0.05)
     assert msgspec.json.decode(msgspec.json.encode(result), type=BomResult) == result
 
 

@@ -121,6 +121,9 @@ async def test_fake_pdf_is_refused_by_its_bytes_and_nothing_is_queued(
     assert as_text.status_code == 400, as_text.text
     assert as_text.json()["error"]["field"] == "file"
     assert "file=@" in as_text.json()["error"]["message"]
+    big_text = await http.post("/v1/jobs/render", files={"file": (None, b"%PDF-" + b"0" * 2**21)})
+    assert big_text.status_code == 400, big_text.text
+    assert "file=@" in big_text.json()["error"]["message"]
     bad_params = await http.post(
         "/v1/jobs/render",
         files={"file": ("p.pdf", plan_pdf(), "application/pdf")},

@@ -73,7 +73,7 @@ async def test_bom_checks_across_fields_name_a_field(
 async def test_an_unusable_scale_in_the_query_string_is_400_naming_it(
     http: httpx.AsyncClient, sync_redis: redis.Redis, namespace: str
 ) -> None:
-    for scale in ("abc", "-1", "0", "1:0", "nan", "inf", "1e999"):
+    for scale in ("abc", "-1", "0", "1:0", "nan", "inf", "1e999", "100"):  # 100: meant 1:100?
         reply = await http.post(
             "/v1/jobs/ingest", params={"scale": scale}, content=plan_pdf(), headers=PDF
         )

@@ -157,6 +157,7 @@ async def test_sigterm_finishes_short_jobs_and_releases_long_ones(
     assert released.status == "queued", released
     assert released.attempts == 0
     assert released.progress == 0 and released.message == ""  # not the stopped attempt's
+    assert released.started_at is None
     assert effects(effect) == []
     await wait_gone(int(started[2]))
     await asyncio.sleep(0.5)

@@ -12,6 +12,7 @@ if f[1] == 'running' and f[2] == ARGV[2] then
   redis.call('HINCRBY', KEYS[2], 'attempts', -1)
   redis.call('HSET', KEYS[2], 'status', 'queued', 'consumer', '', 'progress', '0',
     'message', '')
+  redis.call('HDEL', KEYS[2], 'started_at')
 end
 redis.call('XCLAIM', KEYS[1], ARGV[1], ARGV[2], 0, ARGV[3], 'IDLE', ARGV[4], 'JUSTID')
 return 1
