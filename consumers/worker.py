@@ -22,6 +22,7 @@ from consumers.attempt import run_attempt, time_limit_exceeded
 from consumers.chains import FollowUps
 from consumers.context import Artifact, Attempt
 from consumers.errors import AttemptFailed
+from consumers.membership import Membership
 from consumers.pool import ProcessPool
 from consumers.streams import Entry, parse_xautoclaim, parse_xreadgroup
 from shared.batch import ScriptBatcher
@@ -55,10 +56,6 @@ READ_BATCH = 32
 ARTIFACTS_WAIT_SECONDS = 0.002
 # A job running this long gets its cancel flag checked on every tick.
 CANCEL_CHECK_AFTER_SECONDS = 1.0
-# How often a consumer looks for departed ones to forget (at most), and how many it may
-# forget at once.
-FORGET_EVERY_SECONDS = 300.0
-FORGET_AT_ONCE = 100
 
 
 @dataclasses.dataclass(eq=False, slots=True)
@@ -125,7 +122,6 @@ class Worker:
         self._need_pending = True
         self._gave_back = False
         self._reconnected_at = 0.0
-        self._forgot_at = 0.0
         self._background: set[asyncio.Task[Any]] = set()
         self._redis: Redis | None = None
         self._scripts: Scripts | None = None
@@ -163,6 +159,13 @@ class Worker:
         # Used only through run_command (which keeps its one connection checked out).
         reader = client(self.settings.redis_url, max_connections=1)
         self._scripts = Scripts(self._redis)
+        self.membership = Membership(
+            self._redis,
+            self._scripts,
+            self.keys.values(),
+            self.name,
+            self.settings.forget_consumers_after,
+        )
         self._batcher = ScriptBatcher(self._redis)
         sluice = Sluice(self._redis, self.settings, registered_functions())
         self.follow_ups = FollowUps(sluice, [spec.name for spec in self.specs.values()])
@@ -761,9 +764,9 @@ class Worker:
             try:
                 # Follow-ups whose first relay was lost (a crash right after completing).
                 await self._relay_follow_ups(min_age_ms=FOLLOW_UP_SWEEP_AGE_MS)
-                await self._say_alive()
+                await self.membership.say_alive()
                 await self._reclaim()
-                await self._forget_departed()
+                await self.membership.forget_departed()
             except REDIS_DOWN as exc:
                 log.warning("reclaim_failed", error=str(exc))
                 self._reconnected_at = time.monotonic()
@@ -793,36 +796,6 @@ class Worker:
                     await self._start(stream, entries)
                 if cursor == b"0-0":
                     break
-
-    async def _say_alive(self) -> None:
-        """Note in each function's consumers hash that this consumer is alive (the hash
-        expires when no consumer has said anything for twice the forgetting time)."""
-        now = str(now_ms())
-        ttl_ms = int(self.settings.forget_consumers_after * 2000)
-        pipe = self.redis.pipeline(transaction=False)
-        for keys in self.keys.values():
-            pipe.hset(keys.consumers, self.name, now)
-            pipe.pexpire(keys.consumers, ttl_ms)
-        await pipe.execute()
-
-    async def _forget_departed(self) -> None:
-        """Take consumers that died without a goodbye off XINFO CONSUMERS, once their
-        entries have been reclaimed (those with pending entries stay: XPENDING names them)."""
-        after = self.settings.forget_consumers_after
-        if time.monotonic() - self._forgot_at < min(FORGET_EVERY_SECONDS, after / 2):
-            return
-        self._forgot_at = time.monotonic()
-        for keys in self.keys.values():
-            forgotten = await self.scripts.forget(
-                [keys.stream, keys.consumers],
-                [GROUP, self.name, now_ms(), int(after * 1000), FORGET_AT_ONCE],
-            )
-            if forgotten:
-                log.info(
-                    "consumers_forgotten",
-                    function=keys.function,
-                    names=[name.decode() for name in forgotten],
-                )
 
     # Shutdown
 
@@ -856,8 +829,7 @@ class Worker:
                         [GROUP, self.name, entry_id, self.settings.visibility_ms],
                     )
                 if not pending:
-                    await self.redis.xgroup_delconsumer(stream, GROUP, self.name)
-                    await self.redis.hdel(keys.consumers, self.name)
+                    await self.membership.leave(keys)
             except REDIS_DOWN as exc:
                 log.warning("release_failed", error=str(exc))
 
