@@ -15,6 +15,7 @@ from typing import Any
 import structlog
 
 from consumers.worker import Worker
+from shared.embedded import with_local_redis
 from shared.functions import load_functions
 from shared.logs import configure_logging
 from shared.settings import Settings, SettingsError
@@ -63,10 +64,11 @@ def main(argv: list[str] | None = None) -> int:
     args = parse_args(sys.argv[1:] if argv is None else argv)
     try:
         settings = Settings.from_env()
-    except SettingsError as exc:
+        configure_logging(settings)
+        settings = with_local_redis(settings)
+    except (SettingsError, RuntimeError, OSError) as exc:
         print(f"configuration error: {exc}", file=sys.stderr)
         return 2
-    configure_logging(settings)
     functions = load_functions(settings.function_modules)
     unknown = [name for name in args.functions if name not in functions]
     if unknown:

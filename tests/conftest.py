@@ -114,14 +114,16 @@ def sync_redis(settings: Settings) -> Iterator[redis.Redis]:
 class Proc:
     """A child process of the test: a gateway or a consumer."""
 
-    def __init__(self, args: list[str], env: dict[str, str], log_path: Path) -> None:
+    def __init__(
+        self, args: list[str], env: dict[str, str], log_path: Path, cwd: Path = ROOT
+    ) -> None:
         self.args = args
         self.log_path = log_path
         self._log = open(log_path, "ab")
         self.process = subprocess.Popen(
             args,
             env=env,
-            cwd=ROOT,
+            cwd=cwd,
             stdout=self._log,
             stderr=subprocess.STDOUT,
             start_new_session=True,
