@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 from collections.abc import AsyncIterator
 from typing import Any
@@ -170,8 +171,8 @@ def create_app(settings: Settings | None = None) -> Starlette:
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
         resolved = settings or Settings.from_env()
         configure_logging(resolved)
-        if settings is None:
-            resolved = with_local_redis(resolved)
+        if settings is None:  # may start the embedded Redis: off the event loop
+            resolved = await asyncio.to_thread(with_local_redis, resolved)
         async with Sluice.connect(resolved) as sluice:
             app.state.sluice = sluice
             log.info("gateway_started", functions=sorted(sluice.functions))

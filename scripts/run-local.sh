@@ -10,20 +10,24 @@ bash scripts/setup.sh local,documents
 export PATH="$PWD/.venv/bin:$PATH"
 PORT=${PORT:-8000}
 pids=()
+stop_redis() { :; }
 cleanup() {
   for pid in "${pids[@]}"; do kill -TERM "$pid" 2>/dev/null || true; done
   wait 2>/dev/null || true
+  stop_redis
 }
 trap cleanup EXIT
 trap 'exit 130' INT TERM
 
 if [ -z "${REDIS_URL:-}" ]; then
-  mkdir -p .local
-  python -m shared.embedded .local/redis > .local/redis.url &
-  pids+=($!)
-  for _ in $(seq 100); do [ -s .local/redis.url ] && break; sleep 0.1; done
-  REDIS_URL=$(head -n 1 .local/redis.url)
+  # The embedded Redis of .local (the one processes started by hand use too), started if
+  # none answers; stopped when this script ends.
+  REDIS_URL=$(python -c 'from shared.embedded import local_redis_url; print(local_redis_url())')
   echo "embedded Redis at $REDIS_URL (data in .local/redis)"
+  stop_redis() { python -c "import redis, sys; redis.Redis.from_url(sys.argv[1]).shutdown()" \
+    "$REDIS_URL" 2>/dev/null || true; }
+else
+  stop_redis() { :; }
 fi
 export REDIS_URL
 

@@ -89,7 +89,9 @@ class RedisServer:
     def url(self) -> str:
         return f"redis://127.0.0.1:{self.port}/0"
 
-    def start(self, timeout: float = 10.0) -> None:
+    def start(self, timeout: float = 10.0, loading_ok: bool = False) -> None:
+        """Start it and wait until it answers; ``loading_ok``: also while it still loads
+        its data (a large AOF takes seconds). On failure nothing is left running."""
         self.data_dir.mkdir(parents=True, exist_ok=True)
         self.process = subprocess.Popen(
             [
@@ -117,18 +119,21 @@ class RedisServer:
         while time.monotonic() < deadline:
             if self.process.poll() is not None:
                 raise RuntimeError(f"redis-server exited with {self.process.returncode}")
-            if self.ping():
+            if self.ping(loading_ok):
                 return
             time.sleep(0.02)
+        self.kill()
         raise TimeoutError(f"redis-server on port {self.port} did not answer in {timeout}s")
 
-    def ping(self) -> bool:
+    def ping(self, loading_ok: bool = False) -> bool:
+        """It answers PING (or, with ``loading_ok``, says it is loading its data)."""
         try:
             with socket.create_connection(("127.0.0.1", self.port), timeout=0.5) as sock:
                 sock.sendall(b"PING\r\n")
-                return sock.recv(64).startswith(b"+PONG")
+                reply = sock.recv(64)
         except OSError:
             return False
+        return reply.startswith(b"+PONG") or (loading_ok and reply.startswith(b"-LOADING"))
 
     def kill(self) -> None:
         """SIGKILL: what a crash looks like."""
@@ -149,7 +154,20 @@ class RedisServer:
 LOCAL_DIR = Path(".local")
 # Set by PaaS platforms: there, a missing REDIS_URL is a mistake, not local development
 # (each dyno would get a Redis of its own, and jobs would go nowhere).
-PLATFORM_MARKERS = ("DYNO", "RENDER", "FLY_APP_NAME", "RAILWAY_ENVIRONMENT", "K_SERVICE")
+PLATFORM_MARKERS = (
+    "DYNO",  # Heroku
+    "RENDER",
+    "FLY_APP_NAME",
+    "RAILWAY_ENVIRONMENT",
+    "K_SERVICE",  # Cloud Run
+    "KUBERNETES_SERVICE_HOST",
+    "VCAP_APPLICATION",  # Cloud Foundry
+    "ECS_CONTAINER_METADATA_URI_V4",
+)
+
+
+# The embedded servers this process started (they outlive it on purpose).
+_STARTED: list[subprocess.Popen[bytes]] = []
 
 
 def local_redis_url(folder: Path = LOCAL_DIR, timeout: float = 15.0) -> str:
@@ -160,22 +178,34 @@ def local_redis_url(folder: Path = LOCAL_DIR, timeout: float = 15.0) -> str:
         raise RuntimeError(f"REDIS_URL is not set ({markers[0]} says this is not a dev machine)")
     folder.mkdir(parents=True, exist_ok=True)
     url_file = folder / "redis.url"
+    log_file = folder / "redis.log"
     with open(folder / "redis.lock", "w", encoding="ascii") as lock:
         fcntl.flock(lock, fcntl.LOCK_EX)
         if url := _answering(url_file):
             return url
-        with open(url_file, "wb") as out:
-            subprocess.Popen(
-                [sys.executable, "-m", "shared.embedded", str(folder.resolve() / "redis")],
+        # Again on the port it had, so processes still retrying its old URL find it.
+        command = [sys.executable, "-m", "shared.embedded", str(folder.resolve() / "redis")]
+        if (port := _port_in(url_file)) and _port_free(port):
+            command += ["--port", str(port)]
+        with open(url_file, "wb") as out, open(log_file, "ab") as log:
+            server = subprocess.Popen(
+                command,
                 stdout=out,
+                stderr=log,  # not ours: a pipe on our stderr would never close
                 stdin=subprocess.DEVNULL,
                 cwd=Path(__file__).resolve().parent.parent,
                 start_new_session=True,  # Ctrl-C on the process that started it spares it
             )
+        _STARTED.append(server)  # it runs on after this process: not "left running" by us
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             if url := _answering(url_file):
                 return url
+            if server.poll() is not None:
+                raise RuntimeError(
+                    f"the embedded Redis in {folder} did not start (exit {server.returncode});"
+                    f" see {log_file}"
+                )
             time.sleep(0.05)
     raise TimeoutError(f"the embedded Redis in {folder} did not start in {timeout}s")
 
@@ -195,15 +225,30 @@ def with_local_redis(settings: Settings, environ: Mapping[str, str] = os.environ
 
 
 def _answering(url_file: Path) -> str:
-    """The URL in ``url_file`` if a Redis answers there, else ""."""
+    """The URL in ``url_file`` if a Redis answers there (or is loading its data), else ""."""
+    port = _port_in(url_file)
+    if port and RedisServer("", Path(), port).ping(loading_ok=True):
+        return f"redis://127.0.0.1:{port}/0"
+    return ""
+
+
+def _port_in(url_file: Path) -> int | None:
     try:
         url = url_file.read_text("ascii").strip()
     except OSError:
-        return ""
+        return None
     match = re.fullmatch(r"redis://127\.0\.0\.1:(\d+)/0", url)
-    if match and RedisServer("", Path(), int(match[1])).ping():
-        return url
-    return ""
+    return int(match[1]) if match else None
+
+
+def _port_free(port: int) -> bool:
+    with socket.socket() as sock:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # as redis-server binds
+        try:
+            sock.bind(("127.0.0.1", port))
+        except OSError:
+            return False
+    return True
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -212,7 +257,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--port", type=int, default=0, help="port (default: a free one)")
     args = parser.parse_args(argv)
     server = RedisServer(find_redis_server(), args.dir.resolve(), args.port or None)
-    server.start()
+    server.start(timeout=120, loading_ok=True)  # a large AOF takes a while to load
     print(server.url, flush=True)
     process = server.process
     assert process is not None

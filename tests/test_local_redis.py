@@ -13,7 +13,7 @@ import httpx
 import pytest
 import redis
 
-from shared.embedded import free_port
+from shared.embedded import free_port, local_redis_url
 from tests.conftest import ROOT, Proc
 
 
@@ -24,10 +24,7 @@ def local_env(tmp_path: Path) -> Iterator[dict[str, str]]:
     yield env
     url_file = tmp_path / ".local" / "redis.url"
     if url_file.exists() and (url := url_file.read_text().strip()):
-        try:
-            redis.Redis.from_url(url).shutdown(nosave=True)
-        except redis.exceptions.ConnectionError:
-            pass  # already gone (shutdown closes the connection)
+        _shutdown(url)
 
 
 def test_processes_without_redis_url_share_an_embedded_redis(
@@ -85,3 +82,26 @@ def test_on_a_paas_a_missing_redis_url_is_an_error(
     assert "REDIS_URL is not set" in consumer.log()
     assert not (tmp_path / ".local").exists()
     consumer.stop()
+
+
+def _shutdown(url: str) -> None:
+    with redis.Redis.from_url(url) as client:
+        try:
+            client.shutdown(nosave=True)
+        except redis.exceptions.ConnectionError:
+            pass  # already gone (shutdown closes the connection)
+
+
+def test_a_stopped_embedded_redis_comes_back_on_its_port(tmp_path: Path) -> None:
+    """Processes still retrying its old URL find it again."""
+    folder = tmp_path / ".local"
+    first = local_redis_url(folder)
+    assert local_redis_url(folder) == first  # answering: reused, not started again
+    _shutdown(first)
+    again = local_redis_url(folder)
+    try:
+        assert again == first
+        with redis.Redis.from_url(again) as client:
+            assert client.ping()
+    finally:
+        _shutdown(again)
