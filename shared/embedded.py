@@ -227,9 +227,8 @@ def with_local_redis(settings: Settings, environ: Mapping[str, str] = os.environ
 def _answering(url_file: Path) -> str:
     """The URL in ``url_file`` if a Redis answers there (or is loading its data), else ""."""
     port = _port_in(url_file)
-    if port and RedisServer("", Path(), port).ping(loading_ok=True):
-        return f"redis://127.0.0.1:{port}/0"
-    return ""
+    server = RedisServer("", Path(), port) if port else None
+    return server.url if server and server.ping(loading_ok=True) else ""
 
 
 def _port_in(url_file: Path) -> int | None:

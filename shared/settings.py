@@ -54,7 +54,8 @@ class Settings:
     # why they failed all the same).
     dead_letter_max: int = 10_000
     # Seconds a consumer with no pending entries may stay silent before the others forget
-    # it (a killed one stayed in XINFO CONSUMERS); a live one reads every few seconds.
+    # it (a killed one stayed in XINFO CONSUMERS); a live one says so twice per
+    # visibility timeout.
     forget_consumers_after: float = 3600.0
     # Seconds in-flight jobs get to finish after SIGTERM before they are released.
     shutdown_grace: float = 20.0
