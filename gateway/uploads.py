@@ -30,9 +30,13 @@ def _limited(request: Request, limit: int) -> Request:
             received += len(message.get("body", b""))
             if received > limit:
                 raise PayloadTooLargeError(f"body is over the limit of {limit} bytes", limit=limit)
+        if message["type"] != "http.request" or not message.get("more_body", False):
+            limited.state.body_ended = True
         return message
 
-    return Request(request.scope, receive)
+    limited = Request(request.scope, receive)
+    limited.state.body_ended = False
+    return limited
 
 
 def _declared_size_check(request: Request, limit: int) -> None:
@@ -50,6 +54,12 @@ async def _body_chunks(request: Request) -> AsyncIterator[bytes]:
                 yield chunk
     except ClientDisconnect:
         raise InvalidInputError("client disconnected before the body ended") from None
+
+
+async def _drain(request: Request) -> None:
+    """Read and drop what is left of a body (a ``_limited`` one) a parser gave up on."""
+    while not request.state.body_ended:
+        await request.receive()
 
 
 async def _file_chunks(upload: UploadFile) -> AsyncIterator[bytes]:
@@ -112,7 +122,10 @@ async def submit_multipart(
         raise InvalidInputError("client disconnected before the body ended") from None
     except Exception as exc:  # starlette raises HTTPException/MultiPartException on bad forms
         if "exceeded maximum size" in str(exc):
-            # Only text parts are bounded so: a document sent as one (no filename).
+            # Only text parts are bounded so: a document sent as one (no filename). The
+            # body is within the upload limit: read the rest, so the client, still
+            # sending, gets this answer rather than a reset connection.
+            await _drain(limited)
             raise InvalidInputError(
                 f"a text part is over {sluice.settings.max_body_bytes} bytes; send the"
                 " document as a file upload, with a filename (curl -F file=@plan.pdf)",
