@@ -54,6 +54,10 @@ READ_BATCH = 32
 # about twice what picking up the next job takes here, and all an idle consumer adds to
 # such a job's finished_at.
 ARTIFACTS_WAIT_SECONDS = 0.002
+# Progress reports are written at most this often per job, the latest one each time. A
+# job that ends sooner after a report does not write it: a 1-page render's "page 1 of 1"
+# reached Redis during the hand-off to the next job, and the final status says it anyway.
+PROGRESS_INTERVAL_SECONDS = 0.05
 # A job running this long gets its cancel flag checked on every tick.
 CANCEL_CHECK_AFTER_SECONDS = 1.0
 
@@ -80,6 +84,8 @@ class RunningJob:
     progress: tuple[float, str] | None = None
     progress_writer: bool = False
     progress_refused: bool = False
+    # The latest report's message, written or not: a success's final status shows it.
+    message: str = ""
     # Files this attempt saved; they expire with the job.
     artifact_keys: list[str] = dataclasses.field(default_factory=list)
 
@@ -561,9 +567,11 @@ class Worker:
         await pipe.execute()
 
     def _report(self, job: RunningJob, percent: float, message: str) -> None:
-        """Keep the latest report; one writer per job sends it (a handler reporting in a
-        tight loop must not flood Redis or the connection pool)."""
+        """Keep the latest report; one writer per job sends it, at most every
+        PROGRESS_INTERVAL_SECONDS (a handler reporting in a tight loop must not flood
+        Redis or the connection pool)."""
         job.progress = (percent, message)
+        job.message = message
         if not job.progress_writer:
             job.progress_writer = True
             self._spawn(self._write_progress(job))
@@ -571,6 +579,9 @@ class Worker:
     async def _write_progress(self, job: RunningJob) -> None:
         try:
             while job.progress is not None:
+                await asyncio.sleep(PROGRESS_INTERVAL_SECONDS)
+                if job.finishing:
+                    return  # the final status follows, with the last report's message
                 percent, message = job.progress
                 job.progress = None
                 try:
@@ -621,6 +632,7 @@ class Worker:
                 job.attempt,
                 job.next_job_id,
                 self.settings.dead_letter_max,
+                job.message,
             ],
         )
         try:

@@ -151,3 +151,17 @@ def buffers(job: JobContext, params: Buffers) -> dict[str, int]:
     del held
     faults = resource.getrusage(resource.RUSAGE_SELF).ru_minflt - before
     return {"faults": faults, "pid": os.getpid()}
+
+
+class Reports(msgspec.Struct, frozen=True):
+    count: int = 2000
+    seconds: float = 1.0
+
+
+@function("chatty", input=Reports, timeout=30)
+def chatty(job: JobContext, params: Reports) -> dict[str, int]:
+    """Reports progress ``count`` times, spread over ``seconds``, and returns at once."""
+    for n in range(1, params.count + 1):
+        job.progress(100 * n / params.count, f"report {n}")
+        time.sleep(params.seconds / params.count)
+    return {"reports": params.count}

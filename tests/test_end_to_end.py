@@ -13,7 +13,9 @@ import pytest
 import redis
 
 from shared.client import Sluice
+from shared.embedded import RedisServer
 from shared.keys import keys_for
+from shared.settings import Settings
 from tests.conftest import Proc
 from tests.helpers import effects, wait_for_status
 
@@ -64,6 +66,36 @@ async def test_progress_is_visible_while_running(
             break
         await __import__("asyncio").sleep(0.02)
     assert status["progress"] == 10 and status["message"] == "started"
+
+
+async def test_progress_reports_are_written_at_most_every_50_ms_and_a_success_keeps_the_last(
+    own_redis: RedisServer, env: dict[str, str], start_consumer: Callable[..., Proc]
+) -> None:
+    """2000 reports over a second reach the job's hash as ~20 writes (a handler may report
+    in a tight loop), and the last one, made just before the handler returned, is in the
+    final status although it was never written on its own."""
+    env["REDIS_URL"] = own_redis.url
+    admin = redis.Redis.from_url(own_redis.url)
+    admin.config_set("notify-keyspace-events", "Kh")  # an event per HSET on a job hash
+    writes = admin.pubsub()  # type: ignore[no-untyped-call]
+    try:
+        start_consumer("chatty", concurrency=1)
+        writes.psubscribe(f"__keyspace@0__:{keys_for(env['SLUICE_NAMESPACE'], 'chatty').job('*')}")
+        async with Sluice.connect(Settings.from_env(env)) as sluice:
+            job = await sluice.submit("chatty", {"count": 2000, "seconds": 1.0})
+            done = await wait_for_status(sluice, job.job_id, "succeeded", timeout=20)
+        assert done.progress == 100 and done.message == "report 2000"
+        events = []
+        while (event := writes.get_message(timeout=0.5)) is not None:
+            if event["type"] == "pmessage":
+                events.append(event["data"])
+        hsets = events.count(b"hset")
+        # Submission, start, ~20 reports (one per 50 ms), completion. Writing each report
+        # as soon as the last write was done took ~1000-2000.
+        assert 10 <= hsets <= 40, hsets
+    finally:
+        writes.close()
+        admin.close()
 
 
 async def test_echo_returns_its_input_through_the_python_api(

@@ -4,7 +4,8 @@
 -- ARGV: 1 group, 2 consumer, 3 entry id, 4 status, 5 result JSON or "", 6 error JSON or "",
 --       7 now (RFC 3339), 8 result ttl (s), 9 "1" to dead-letter the job, 10 job id,
 --       11 attempts, 12 the follow-up's job id or "" (fixed when the job was submitted),
---       13 entries the dead-letter stream keeps
+--       13 entries the dead-letter stream keeps, 14 the last progress message (written on
+--       success: the report itself may not have been)
 -- Returns 1 written | 2 written, and a follow-up job waits in the outbox
 --       | 0 refused (a stale owner: someone else has or had the entry)
 local owned = redis.call('XPENDING', KEYS[1], ARGV[1], ARGV[3], ARGV[3], 1, ARGV[2])
@@ -16,7 +17,7 @@ redis.call('XDEL', KEYS[1], ARGV[3])
 local succeeded = ARGV[4] == 'succeeded'
 if succeeded then
   redis.call('HSET', KEYS[2], 'status', ARGV[4], 'result', ARGV[5], 'error', ARGV[6],
-    'finished_at', ARGV[7], 'consumer', '', 'progress', '100')
+    'finished_at', ARGV[7], 'consumer', '', 'progress', '100', 'message', ARGV[14])
 else
   redis.call('HSET', KEYS[2], 'status', ARGV[4], 'result', ARGV[5], 'error', ARGV[6],
     'finished_at', ARGV[7], 'consumer', '')
