@@ -2,13 +2,13 @@
 
 One blocking XREADGROUP connection reads new entries; a recovery loop XAUTOCLAIMs entries
 whose owner stopped heartbeating (crashed consumers, and retries whose backoff is over);
-a lease loop heartbeats running jobs and notices cancellations and lost leases.
+a lease loop (consumers/leases.py) heartbeats running jobs and notices cancellations and
+lost leases. What became of each run is written by consumers/outcomes.py.
 """
 
 from __future__ import annotations
 
 import asyncio
-import dataclasses
 import functools
 import time
 from collections.abc import Awaitable, Callable, Sequence
@@ -20,17 +20,18 @@ from redis.asyncio import Redis
 
 from consumers.attempt import run_attempt, time_limit_exceeded
 from consumers.chains import FollowUps
-from consumers.context import Artifact, Attempt
+from consumers.context import Attempt
 from consumers.errors import AttemptFailed
+from consumers.leases import Leases
 from consumers.membership import Membership
+from consumers.outcomes import REDIS_DOWN, Outcomes, RunningJob, elapsed_ms
 from consumers.pool import ProcessPool
 from consumers.streams import Entry, parse_xautoclaim, parse_xreadgroup
-from shared.batch import ScriptBatcher
 from shared.client import Sluice
-from shared.errors import PermanentError, SluiceError
+from shared.errors import PermanentError
 from shared.functions import FunctionSpec, registered_functions
 from shared.jobs import CANCELLED, FAILED, SUCCEEDED, encode_error, now_iso, now_ms
-from shared.keys import GROUP, FunctionKeys, function_of, keys_for
+from shared.keys import GROUP, function_of, keys_for
 from shared.redis import READ_BLOCK_SECONDS, client
 from shared.scripts import ScriptCall, Scripts, run_batched, run_command
 from shared.settings import Settings
@@ -38,11 +39,6 @@ from shared.settings import Settings
 log = structlog.get_logger("consumer")
 T = TypeVar("T")
 
-REDIS_DOWN = (redis.exceptions.ConnectionError, redis.exceptions.TimeoutError)
-# How often the lease loop looks at running jobs (heartbeats are due less often).
-LEASE_TICK_SECONDS = 0.5
-# Artifacts written by a run whose completion may yet be refused expire after this.
-ORPHAN_TTL_SECONDS = 7 * 86_400
 # Outbox entries older than this are relayed by the recovery sweep (younger ones are
 # being relayed by the consumer that completed the job).
 FOLLOW_UP_SWEEP_AGE_MS = 5000
@@ -54,52 +50,6 @@ READ_BATCH = 32
 # about twice what picking up the next job takes here, and all an idle consumer adds to
 # such a job's finished_at.
 ARTIFACTS_WAIT_SECONDS = 0.002
-# Progress reports are written at most this often per job, the latest one each time. A
-# job that ends sooner after a report does not write it: a 1-page render's "page 1 of 1"
-# reached Redis during the hand-off to the next job, and the final status says it anyway.
-PROGRESS_INTERVAL_SECONDS = 0.05
-# A job running this long gets its cancel flag checked on every tick.
-CANCEL_CHECK_AFTER_SECONDS = 1.0
-
-
-@dataclasses.dataclass(eq=False, slots=True)
-class RunningJob:
-    spec: FunctionSpec
-    keys: FunctionKeys
-    job_id: str
-    entry_id: bytes
-    attempt: int
-    max_attempts: int
-    idempotency_key: str
-    # The follow-up job queued when this one succeeds ("" when none).
-    next_job_id: str
-    started: float
-    last_beat: float
-    task: asyncio.Task[None] | None = None
-    # Why the local run was stopped: "lost", "cancelled", "shutdown" or "timeout".
-    stop_reason: str | None = None
-    # Set once the outcome is being written; the run is not interrupted after that.
-    finishing: bool = False
-    # The latest progress report not yet written, and whether a writer is on it.
-    progress: tuple[float, str] | None = None
-    progress_writer: bool = False
-    progress_refused: bool = False
-    # The latest report's message, written or not: a success's final status shows it.
-    message: str = ""
-    # Files this attempt saved; they expire with the job.
-    artifact_keys: list[str] = dataclasses.field(default_factory=list)
-
-    def final_keys(self) -> list[str]:
-        """The keys of the completion script: only those that exist are given an expiry
-        (each EXPIRE is a call inside the script, for every job)."""
-        keys = [self.keys.stream, self.keys.job(self.job_id), self.keys.dead, self.keys.chain]
-        if self.spec.takes_document:
-            keys.append(self.keys.upload(self.job_id))
-        if self.idempotency_key:
-            keys.append(self.keys.idempotency(self.idempotency_key))
-        if self.artifact_keys:
-            keys += [self.keys.artifacts(self.job_id), *self.artifact_keys]
-        return keys
 
 
 class Worker:
@@ -128,10 +78,8 @@ class Worker:
         self._need_pending = True
         self._gave_back = False
         self._reconnected_at = 0.0
-        self._background: set[asyncio.Task[Any]] = set()
         self._redis: Redis | None = None
         self._scripts: Scripts | None = None
-        self.finished = 0
         # Set when one of the loops died of an unexpected error; the process exits 1.
         self.crashed = False
 
@@ -172,9 +120,19 @@ class Worker:
             self.name,
             self.settings.forget_consumers_after,
         )
-        self._batcher = ScriptBatcher(self._redis)
         sluice = Sluice(self._redis, self.settings, registered_functions())
-        self.follow_ups = FollowUps(sluice, [spec.name for spec in self.specs.values()])
+        self.outcomes = Outcomes(
+            self._redis,
+            self._scripts,
+            self.settings,
+            self.name,
+            FollowUps(sluice, [spec.name for spec in self.specs.values()]),
+            self._until_redis,
+            self._wake_recovery,
+        )
+        leases = Leases(
+            self._redis, self._scripts, self.settings, self.name, self.running, self._interrupt
+        )
         try:
             if any(not spec.is_async for spec in self.specs.values()):
                 await self.pool.start(self.concurrency)
@@ -191,7 +149,7 @@ class Worker:
             loops = [
                 asyncio.create_task(self._read_loop(reader)),
                 asyncio.create_task(self._recovery_loop()),
-                asyncio.create_task(self._lease_loop()),
+                asyncio.create_task(leases.loop()),
             ]
             for loop in loops:
                 loop.add_done_callback(self._loop_ended)
@@ -207,7 +165,7 @@ class Worker:
             self.pool.close()
             await reader.aclose()
             await self._redis.aclose()
-            log.info("consumer_stopped", finished=self.finished)
+            log.info("consumer_stopped", finished=self.outcomes.finished)
 
     async def _until_stopped(self, work: Awaitable[None]) -> bool:
         """Run ``work``; False if a stop request came first (``work`` is then cancelled)."""
@@ -460,7 +418,7 @@ class Worker:
                 job.attempt,
                 payload,
                 None,
-                lambda percent, message: self._report(job, percent, message),
+                lambda percent, message: self.outcomes.report(job, percent, message),
             )
             try:
                 if job.spec.takes_document:
@@ -469,43 +427,47 @@ class Worker:
                 result = await run_attempt(job.spec, self.pool, attempt)
             except asyncio.CancelledError:
                 if job.stop_reason == "lost":
-                    log.warning("lease_lost", ms=_ms(began))
+                    log.warning("lease_lost", ms=elapsed_ms(began))
                     return
                 if job.stop_reason == "shutdown":
                     self._finishing(job)
-                    await self._write(lambda: self._release(job))
-                    log.info("job_released", ms=_ms(began))
+                    await self.outcomes.write(lambda: self.outcomes.release(job))
+                    log.info("job_released", ms=elapsed_ms(began))
                     return
                 if job.stop_reason == "timeout":
                     self._finishing(job)
                     error = time_limit_exceeded(job.spec)
-                    await self._fail_attempt(job, error.type, error.message, began)
+                    await self.outcomes.fail_attempt(job, error.type, error.message, began)
                     return
                 if job.stop_reason != "cancelled":
                     raise
                 self._finishing(job)
-                await self._complete(job, CANCELLED, b"", b"", began)
+                await self.outcomes.complete(job, CANCELLED, b"", b"", began)
             except PermanentError as exc:
                 self._finishing(job)
-                await self._complete(job, FAILED, b"", encode_error(exc.type, exc.message), began)
+                await self.outcomes.complete(
+                    job, FAILED, b"", encode_error(exc.type, exc.message), began
+                )
             except AttemptFailed as exc:
                 self._finishing(job)
-                await self._fail_attempt(job, exc.type, exc.message, began)
+                await self.outcomes.fail_attempt(job, exc.type, exc.message, began)
             except Exception as exc:  # a bug of ours; the job must still end somewhere
                 log.exception("attempt_crashed")
                 self._finishing(job)
-                await self._fail_attempt(job, type(exc).__name__, str(exc), began)
+                await self.outcomes.fail_attempt(job, type(exc).__name__, str(exc), began)
             else:
                 self._finishing(job)
                 try:
                     if attempt.artifacts:
                         await self._next_job_began()
-                        await self._write(lambda: self._save_artifacts(job, attempt.artifacts))
+                        await self.outcomes.write(
+                            lambda: self.outcomes.save_artifacts(job, attempt.artifacts)
+                        )
                 except Exception as exc:  # e.g. Redis refusing the bytes (maxmemory)
                     log.exception("artifacts_not_saved")
-                    await self._fail_attempt(job, type(exc).__name__, str(exc), began)
+                    await self.outcomes.fail_attempt(job, type(exc).__name__, str(exc), began)
                 else:
-                    await self._complete(job, SUCCEEDED, result, b"", began)
+                    await self.outcomes.complete(job, SUCCEEDED, result, b"", began)
         finally:
             time_limit.cancel()
             self._finishing(job)
@@ -548,204 +510,12 @@ class Worker:
         document = read
         if not isinstance(document, bytes):
             upload = job.keys.upload(job.job_id)
-            document = await self._write(lambda: self.redis.get(upload))
+            document = await self._until_redis(lambda: self.redis.get(upload))
         if not isinstance(document, bytes):
             raise PermanentError("the job's document is gone (expired)", type="DocumentMissing")
         return document
 
-    async def _save_artifacts(self, job: RunningJob, artifacts: list[Artifact]) -> None:
-        """Each file under its own key, named in the job's index; the completion gives
-        them the job's expiry, and this bound covers a run whose completion is refused."""
-        index = job.keys.artifacts(job.job_id)
-        pipe = self.redis.pipeline(transaction=False)
-        for artifact in artifacts:
-            key = job.keys.artifact(job.job_id, artifact.name)
-            pipe.set(key, artifact.data, ex=ORPHAN_TTL_SECONDS)
-            pipe.hset(index, artifact.name, artifact.content_type)
-            job.artifact_keys.append(key)
-        pipe.expire(index, ORPHAN_TTL_SECONDS)
-        await pipe.execute()
-
-    def _report(self, job: RunningJob, percent: float, message: str) -> None:
-        """Keep the latest report; one writer per job sends it, at most every
-        PROGRESS_INTERVAL_SECONDS (a handler reporting in a tight loop must not flood
-        Redis or the connection pool)."""
-        job.progress = (percent, message)
-        job.message = message
-        if not job.progress_writer:
-            job.progress_writer = True
-            self._spawn(self._write_progress(job))
-
-    async def _write_progress(self, job: RunningJob) -> None:
-        try:
-            while job.progress is not None:
-                await asyncio.sleep(PROGRESS_INTERVAL_SECONDS)
-                if job.finishing:
-                    return  # the final status follows, with the last report's message
-                percent, message = job.progress
-                job.progress = None
-                try:
-                    await self.scripts.progress(
-                        [job.keys.job(job.job_id)], [self.name, f"{percent:g}", message]
-                    )
-                except REDIS_DOWN:
-                    pass  # progress is advisory; the next report or the final status follows
-                except redis.exceptions.ResponseError as exc:
-                    if not job.progress_refused:  # once per job: a handler may report often
-                        job.progress_refused = True
-                        log.warning("progress_not_written", error=str(exc))
-        finally:
-            job.progress_writer = False
-
-    def _spawn(self, coroutine: Awaitable[Any]) -> None:
-        task = asyncio.ensure_future(coroutine)
-        self._background.add(task)
-        task.add_done_callback(self._background.discard)
-
-    async def _write(self, action: Callable[[], Awaitable[T]]) -> T:
-        """Outcome writes are safe to repeat (each script checks ownership): retry them."""
-        return await self._until_redis(action)
-
-    async def _complete(
-        self,
-        job: RunningJob,
-        status: str,
-        result: bytes,
-        error: bytes,
-        began: float,
-        dead_letter: bool = False,
-    ) -> None:
-        call: ScriptCall = (
-            self.scripts.complete.script,
-            job.final_keys(),
-            [
-                GROUP,
-                self.name,
-                job.entry_id,
-                status,
-                result,
-                error,
-                now_iso(),
-                self.settings.result_ttl,
-                "1" if dead_letter else "0",
-                job.job_id,
-                job.attempt,
-                job.next_job_id,
-                self.settings.dead_letter_max,
-                job.message,
-            ],
-        )
-        try:
-            written = await self._batcher.call(call)
-        except REDIS_DOWN:
-            written = await self._write(lambda: self._batcher.call(call))
-        self.finished += 1
-        if written == 2:
-            self._spawn(self._relay_follow_ups())
-        if not written:
-            log.warning("completion_refused", status=status, reason="no longer the owner")
-        elif status == FAILED:
-            log.warning("job_failed", ms=_ms(began), error=error.decode(), dead=dead_letter)
-        else:
-            log.info("job_" + status, ms=_ms(began))
-
-    async def _relay_follow_ups(self, min_age_ms: int = 0) -> None:
-        try:
-            await self.follow_ups.relay(min_age_ms)
-        except (*REDIS_DOWN, SluiceError) as exc:
-            log.warning("follow_up_relay_failed", error=str(exc))  # the sweep retries
-
-    async def _fail_attempt(self, job: RunningJob, type: str, message: str, began: float) -> None:
-        if job.attempt >= job.max_attempts:
-            text = f"{message} (attempt {job.attempt} of {job.max_attempts}, giving up)"
-            await self._complete(job, FAILED, b"", encode_error(type, text), began, True)
-            return
-        delay = job.spec.retry_delay(job.attempt)
-        delay_ms = int(delay * 1000)
-        written = await self._write(
-            lambda: self._batcher.call(
-                (
-                    self.scripts.retry.script,
-                    [job.keys.stream, job.keys.job(job.job_id)],
-                    [
-                        GROUP,
-                        self.name,
-                        job.entry_id,
-                        encode_error(type, message),
-                        now_ms() + delay_ms,
-                        max(0, self.settings.visibility_ms - delay_ms),
-                    ],
-                )
-            )
-        )
-        if written:
-            log.warning(
-                "job_retrying",
-                ms=_ms(began),
-                error_type=type,
-                error=message,
-                retry_in=round(delay, 3),
-            )
-            asyncio.get_running_loop().call_later(delay + 0.05, self._wake_recovery.set)
-        else:
-            log.warning("retry_refused", reason="no longer the owner")
-
-    async def _release(self, job: RunningJob) -> Any:
-        return await self.scripts.release(
-            [job.keys.stream, job.keys.job(job.job_id)],
-            [GROUP, self.name, job.entry_id, self.settings.visibility_ms],
-        )
-
-    # Leases
-
-    async def _lease_loop(self) -> None:
-        while True:
-            await asyncio.sleep(LEASE_TICK_SECONDS)
-            try:
-                await self._check_leases()
-            except REDIS_DOWN as exc:
-                # Keep running: the lease is only lost if another consumer takes it.
-                log.warning("heartbeat_failed", error=str(exc))
-            except redis.exceptions.RedisError:
-                log.exception("heartbeat_error")
-
-    async def _check_leases(self) -> None:
-        now = time.monotonic()
-        jobs = [job for job in self.running.values() if not job.finishing]
-        beats = [j for j in jobs if now - j.last_beat >= self.settings.heartbeat_interval]
-        old = now - CANCEL_CHECK_AFTER_SECONDS
-        checks = [j for j in jobs if j not in beats and j.started <= old]
-        if not beats and not checks:
-            return
-        beat_replies = (
-            await run_batched(
-                self.redis,
-                [
-                    (
-                        self.scripts.heartbeat.script,
-                        [job.keys.stream, job.keys.job(job.job_id)],
-                        [GROUP, self.name, job.entry_id],
-                    )
-                    for job in beats
-                ],
-            )
-            if beats
-            else []
-        )
-        pipe = self.redis.pipeline(transaction=False)
-        for job in checks:
-            pipe.hget(job.keys.job(job.job_id), "cancel")
-        check_replies = await pipe.execute(raise_on_error=False) if checks else []
-        for job, reply in zip(beats, beat_replies, strict=True):
-            if reply == 0:
-                self._interrupt(job, "lost")
-            elif reply == 2:
-                self._interrupt(job, "cancelled")
-            elif reply == 1:
-                job.last_beat = now
-        for job, reply in zip(checks, check_replies, strict=True):
-            if reply == b"1":
-                self._interrupt(job, "cancelled")
+    # Interrupting a run
 
     def _interrupt(self, job: RunningJob, reason: str) -> None:
         if job.finishing or job.task is None:
@@ -775,7 +545,7 @@ class Worker:
                 continue
             try:
                 # Follow-ups whose first relay was lost (a crash right after completing).
-                await self._relay_follow_ups(min_age_ms=FOLLOW_UP_SWEEP_AGE_MS)
+                await self.outcomes.relay_follow_ups(min_age_ms=FOLLOW_UP_SWEEP_AGE_MS)
                 await self.membership.say_alive()
                 await self._reclaim()
                 await self.membership.forget_departed()
@@ -867,7 +637,3 @@ async def _cancel_until_done(tasks: list[asyncio.Task[None]]) -> None:
             return
         for task in running:
             task.cancel()
-
-
-def _ms(began: float) -> float:
-    return round((time.perf_counter() - began) * 1000, 2)

@@ -1,0 +1,258 @@
+"""What the consumer writes about a job it runs: its progress, its files, and what became
+of the attempt (final status, retry, or release at shutdown).
+
+Every script here checks that this consumer still owns the job's entry, so each write is
+safe to repeat after a lost connection: they are retried until Redis answers.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import dataclasses
+import time
+from collections.abc import Awaitable, Callable
+from typing import Any, TypeVar
+
+import redis.exceptions
+import structlog
+from redis.asyncio import Redis
+
+from consumers.chains import FollowUps
+from consumers.context import Artifact
+from shared.batch import ScriptBatcher
+from shared.errors import SluiceError
+from shared.functions import FunctionSpec
+from shared.jobs import FAILED, encode_error, now_iso, now_ms
+from shared.keys import GROUP, FunctionKeys
+from shared.scripts import ScriptCall, Scripts
+from shared.settings import Settings
+
+log = structlog.get_logger("consumer")
+T = TypeVar("T")
+
+REDIS_DOWN = (redis.exceptions.ConnectionError, redis.exceptions.TimeoutError)
+# Artifacts written by a run whose completion may yet be refused expire after this.
+ORPHAN_TTL_SECONDS = 7 * 86_400
+# Progress reports are written at most this often per job, the latest one each time. A
+# job that ends sooner after a report does not write it: a 1-page render's "page 1 of 1"
+# reached Redis during the hand-off to the next job, and the final status says it anyway.
+PROGRESS_INTERVAL_SECONDS = 0.05
+
+
+@dataclasses.dataclass(eq=False, slots=True)
+class RunningJob:
+    spec: FunctionSpec
+    keys: FunctionKeys
+    job_id: str
+    entry_id: bytes
+    attempt: int
+    max_attempts: int
+    idempotency_key: str
+    # The follow-up job queued when this one succeeds ("" when none).
+    next_job_id: str
+    started: float
+    last_beat: float
+    task: asyncio.Task[None] | None = None
+    # Why the local run was stopped: "lost", "cancelled", "shutdown" or "timeout".
+    stop_reason: str | None = None
+    # Set once the outcome is being written; the run is not interrupted after that.
+    finishing: bool = False
+    # The latest progress report not yet written, and whether a writer is on it.
+    progress: tuple[float, str] | None = None
+    progress_writer: bool = False
+    progress_refused: bool = False
+    # The latest report's message, written or not: a success's final status shows it.
+    message: str = ""
+    # Files this attempt saved; they expire with the job.
+    artifact_keys: list[str] = dataclasses.field(default_factory=list)
+
+    def final_keys(self) -> list[str]:
+        """The keys of the completion script: only those that exist are given an expiry
+        (each EXPIRE is a call inside the script, for every job)."""
+        keys = [self.keys.stream, self.keys.job(self.job_id), self.keys.dead, self.keys.chain]
+        if self.spec.takes_document:
+            keys.append(self.keys.upload(self.job_id))
+        if self.idempotency_key:
+            keys.append(self.keys.idempotency(self.idempotency_key))
+        if self.artifact_keys:
+            keys += [self.keys.artifacts(self.job_id), *self.artifact_keys]
+        return keys
+
+
+class Outcomes:
+    """The writes of one consumer (named ``name``) about the jobs it runs."""
+
+    def __init__(
+        self,
+        redis: Redis,
+        scripts: Scripts,
+        settings: Settings,
+        name: str,
+        follow_ups: FollowUps,
+        until_redis: Callable[[Callable[[], Awaitable[Any]]], Awaitable[Any]],
+        wake_recovery: asyncio.Event,
+    ) -> None:
+        self.redis = redis
+        self.scripts = scripts
+        self.settings = settings
+        self.name = name
+        self.follow_ups = follow_ups
+        self._until_redis = until_redis
+        self._wake_recovery = wake_recovery
+        self._batcher = ScriptBatcher(redis)
+        self._background: set[asyncio.Task[Any]] = set()
+        self.finished = 0
+
+    async def write(self, action: Callable[[], Awaitable[T]]) -> T:
+        """Run ``action`` until Redis answers it."""
+        result: T = await self._until_redis(action)
+        return result
+
+    def spawn(self, coroutine: Awaitable[Any]) -> None:
+        task = asyncio.ensure_future(coroutine)
+        self._background.add(task)
+        task.add_done_callback(self._background.discard)
+
+    # Progress and files
+
+    def report(self, job: RunningJob, percent: float, message: str) -> None:
+        """Keep the latest report; one writer per job sends it, at most every
+        PROGRESS_INTERVAL_SECONDS (a handler reporting in a tight loop must not flood
+        Redis or the connection pool)."""
+        job.progress = (percent, message)
+        job.message = message
+        if not job.progress_writer:
+            job.progress_writer = True
+            self.spawn(self._write_progress(job))
+
+    async def _write_progress(self, job: RunningJob) -> None:
+        try:
+            while job.progress is not None:
+                await asyncio.sleep(PROGRESS_INTERVAL_SECONDS)
+                if job.finishing:
+                    return  # the final status follows, with the last report's message
+                percent, message = job.progress
+                job.progress = None
+                try:
+                    await self.scripts.progress(
+                        [job.keys.job(job.job_id)], [self.name, f"{percent:g}", message]
+                    )
+                except REDIS_DOWN:
+                    pass  # progress is advisory; the next report or the final status follows
+                except redis.exceptions.ResponseError as exc:
+                    if not job.progress_refused:  # once per job: a handler may report often
+                        job.progress_refused = True
+                        log.warning("progress_not_written", error=str(exc))
+        finally:
+            job.progress_writer = False
+
+    async def save_artifacts(self, job: RunningJob, artifacts: list[Artifact]) -> None:
+        """Each file under its own key, named in the job's index; the completion gives
+        them the job's expiry, and this bound covers a run whose completion is refused."""
+        index = job.keys.artifacts(job.job_id)
+        pipe = self.redis.pipeline(transaction=False)
+        for artifact in artifacts:
+            key = job.keys.artifact(job.job_id, artifact.name)
+            pipe.set(key, artifact.data, ex=ORPHAN_TTL_SECONDS)
+            pipe.hset(index, artifact.name, artifact.content_type)
+            job.artifact_keys.append(key)
+        pipe.expire(index, ORPHAN_TTL_SECONDS)
+        await pipe.execute()
+
+    # What became of the attempt
+
+    async def complete(
+        self,
+        job: RunningJob,
+        status: str,
+        result: bytes,
+        error: bytes,
+        began: float,
+        dead_letter: bool = False,
+    ) -> None:
+        call: ScriptCall = (
+            self.scripts.complete.script,
+            job.final_keys(),
+            [
+                GROUP,
+                self.name,
+                job.entry_id,
+                status,
+                result,
+                error,
+                now_iso(),
+                self.settings.result_ttl,
+                "1" if dead_letter else "0",
+                job.job_id,
+                job.attempt,
+                job.next_job_id,
+                self.settings.dead_letter_max,
+                job.message,
+            ],
+        )
+        try:
+            written = await self._batcher.call(call)
+        except REDIS_DOWN:
+            written = await self.write(lambda: self._batcher.call(call))
+        self.finished += 1
+        if written == 2:
+            self.spawn(self.relay_follow_ups())
+        if not written:
+            log.warning("completion_refused", status=status, reason="no longer the owner")
+        elif status == FAILED:
+            log.warning("job_failed", ms=elapsed_ms(began), error=error.decode(), dead=dead_letter)
+        else:
+            log.info("job_" + status, ms=elapsed_ms(began))
+
+    async def relay_follow_ups(self, min_age_ms: int = 0) -> None:
+        try:
+            await self.follow_ups.relay(min_age_ms)
+        except (*REDIS_DOWN, SluiceError) as exc:
+            log.warning("follow_up_relay_failed", error=str(exc))  # the sweep retries
+
+    async def fail_attempt(self, job: RunningJob, type: str, message: str, began: float) -> None:
+        """Retry after the function's backoff, or fail the job after its last attempt."""
+        if job.attempt >= job.max_attempts:
+            text = f"{message} (attempt {job.attempt} of {job.max_attempts}, giving up)"
+            await self.complete(job, FAILED, b"", encode_error(type, text), began, True)
+            return
+        delay = job.spec.retry_delay(job.attempt)
+        delay_ms = int(delay * 1000)
+        written = await self.write(
+            lambda: self._batcher.call(
+                (
+                    self.scripts.retry.script,
+                    [job.keys.stream, job.keys.job(job.job_id)],
+                    [
+                        GROUP,
+                        self.name,
+                        job.entry_id,
+                        encode_error(type, message),
+                        now_ms() + delay_ms,
+                        max(0, self.settings.visibility_ms - delay_ms),
+                    ],
+                )
+            )
+        )
+        if written:
+            log.warning(
+                "job_retrying",
+                ms=elapsed_ms(began),
+                error_type=type,
+                error=message,
+                retry_in=round(delay, 3),
+            )
+            asyncio.get_running_loop().call_later(delay + 0.05, self._wake_recovery.set)
+        else:
+            log.warning("retry_refused", reason="no longer the owner")
+
+    async def release(self, job: RunningJob) -> Any:
+        """Give the job back, claimable at once (shutdown)."""
+        return await self.scripts.release(
+            [job.keys.stream, job.keys.job(job.job_id)],
+            [GROUP, self.name, job.entry_id, self.settings.visibility_ms],
+        )
+
+
+def elapsed_ms(began: float) -> float:
+    return round((time.perf_counter() - began) * 1000, 2)
