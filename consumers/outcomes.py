@@ -99,7 +99,9 @@ class Outcomes:
         self.follow_ups = follow_ups
         self._until_redis = until_redis
         self._wake_recovery = wake_recovery
-        self._batcher = ScriptBatcher(redis)
+        # In order: a consumer's outcomes reach Redis in the order they were decided (with
+        # one slot, the dead-letter stream lists failures in the order the jobs ran).
+        self._batcher = ScriptBatcher(redis, ordered=True)
         self._background: set[asyncio.Task[Any]] = set()
         self.finished = 0
 

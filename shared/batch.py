@@ -11,8 +11,13 @@ from shared.scripts import ScriptCall, run_batched
 
 
 class ScriptBatcher:
-    def __init__(self, redis: Redis) -> None:
+    """``ordered``: one batch in flight at a time, so calls reach Redis in the order they
+    were made (calls made meanwhile wait, and go together in the next batch). Otherwise
+    batches go out at once, each on a connection of its own, and may overtake."""
+
+    def __init__(self, redis: Redis, *, ordered: bool = False) -> None:
         self._redis = redis
+        self._ordered = ordered
         self._queue: list[tuple[ScriptCall, asyncio.Future[Any]]] = []
         self._tasks: set[asyncio.Task[None]] = set()
 
@@ -20,7 +25,7 @@ class ScriptBatcher:
         """The script's reply; raises what the call raised (connection errors included)."""
         loop = asyncio.get_running_loop()
         future: asyncio.Future[Any] = loop.create_future()
-        if not self._queue:
+        if not self._queue and not (self._ordered and self._tasks):
             loop.call_soon(self._flush_soon)
         self._queue.append((call, future))
         return await future
@@ -29,7 +34,12 @@ class ScriptBatcher:
         batch, self._queue = self._queue, []
         task = asyncio.ensure_future(self._flush(batch))
         self._tasks.add(task)
-        task.add_done_callback(self._tasks.discard)
+        task.add_done_callback(self._flushed)
+
+    def _flushed(self, task: asyncio.Task[None]) -> None:
+        self._tasks.discard(task)
+        if self._ordered and self._queue:
+            self._flush_soon()  # what was called while that batch was in flight
 
     async def _flush(self, batch: list[tuple[ScriptCall, asyncio.Future[Any]]]) -> None:
         try:
