@@ -31,7 +31,7 @@ from shared.client import Sluice
 from shared.errors import PermanentError
 from shared.functions import FunctionSpec, registered_functions
 from shared.jobs import CANCELLED, FAILED, SUCCEEDED, encode_error, now_iso, now_ms
-from shared.keys import GROUP, function_of, keys_for
+from shared.keys import GROUP, FunctionKeys, function_of, keys_for
 from shared.redis import READ_BLOCK_SECONDS, client
 from shared.scripts import ScriptCall, Scripts, run_batched, run_command
 from shared.settings import Settings
@@ -46,6 +46,13 @@ FOLLOW_UP_SWEEP_AGE_MS = 5000
 # (being read, started, run, completed) instead of moving in lockstep; measured with
 # bench/throughput.py: 32 beat 8, 16, 64 and "all free slots".
 READ_BATCH = 32
+# While reads of a stream come back full, free slots take its next entries with take.lua
+# (a read and its starts in one round trip); all streams are read at least this often, so
+# a backlog of one function holds back the jobs of another no longer than this.
+READ_ALL_SECONDS = 1.0
+# Uploads up to this size come along with take.lua's reply (through a copy in Redis);
+# a larger one is read on its own, a round trip that is nothing next to its job.
+TAKE_COPY_MAX_BYTES = 4 * 1024 * 1024
 # How long a finished job's files wait for the next job to begin (see _next_job_began):
 # about twice what picking up the next job takes here, and all an idle consumer adds to
 # such a job's finished_at.
@@ -68,6 +75,12 @@ class Worker:
         # Entries read and being started (by _pending_start), not yet running.
         self._reserved = 0
         self._pending_start: asyncio.Future[None] | None = None
+        # Streams whose last read gave all it asked for: free slots take their next
+        # entries (take.lua) until READ_ALL_SECONDS after the last read of all streams.
+        self._waiting: list[bytes] = []
+        self._read_all_by = 0.0
+        # Set while the read of all streams blocks: no next job is known to be coming.
+        self._reading_all = False
         # Resolved when the next handler begins (made when a finished job waits for it).
         self._next_begin: asyncio.Future[None] | None = None
         preload = tuple(dict.fromkeys(module for spec in specs for module in spec.preload))
@@ -215,20 +228,38 @@ class Worker:
                     await self._read_own_pending(reader)
                     self._need_pending = False
                     continue
-                reply = await run_command(
-                    reader,
-                    "XREADGROUP",
-                    "GROUP",
-                    GROUP,
-                    self.name,
-                    "COUNT",
-                    min(free, READ_BATCH),
-                    "BLOCK",
-                    int(READ_BLOCK_SECONDS * 1000),
-                    "STREAMS",
-                    *self.specs,
-                    *[">"] * len(self.specs),
-                )
+                if self._waiting and time.monotonic() < self._read_all_by:
+                    await self._await_start()
+                    if self._gave_back:
+                        # Entries read beyond the free slots go first (any consumer may
+                        # claim them), not the next ones of a stream with a backlog.
+                        self._gave_back = False
+                        await self._reclaim()
+                    elif (free := self._free_slots()) > 0:
+                        await self._take(self._waiting[0], free)
+                    continue
+                count = min(free, READ_BATCH)
+                # Nothing known to be waiting: a finished job need not hold its files for
+                # a next job, which may be a long way off.
+                self._reading_all = True
+                self._began()
+                try:
+                    reply = await run_command(
+                        reader,
+                        "XREADGROUP",
+                        "GROUP",
+                        GROUP,
+                        self.name,
+                        "COUNT",
+                        count,
+                        "BLOCK",
+                        int(READ_BLOCK_SECONDS * 1000),
+                        "STREAMS",
+                        *self.specs,
+                        *[">"] * len(self.specs),
+                    )
+                finally:
+                    self._reading_all = False
                 if self._stopping.is_set():
                     return  # read after SIGTERM: _release_unstarted gives the entries back
                 # Delivered entries: if starting them meets a Redis outage, they are
@@ -236,6 +267,8 @@ class Worker:
                 # while the next read is on its way (one start at a time).
                 await self._await_start()
                 delivered = parse_xreadgroup(reply)
+                self._waiting = [s for s, entries in delivered.items() if len(entries) == count]
+                self._read_all_by = time.monotonic() + READ_ALL_SECONDS
                 self._reserved = sum(len(entries) for entries in delivered.values())
                 self._pending_start = asyncio.ensure_future(self._start_delivered(delivered))
                 delay = 0.1
@@ -357,36 +390,78 @@ class Worker:
         for (entry_id, job_id), reply, document in zip(
             started, replies[: len(started)], documents, strict=True
         ):
-            if isinstance(reply, Exception):
-                log.error("start_failed", job_id=job_id, error=str(reply))
+            self._begin(spec, keys, entry_id, job_id, reply, document)
+
+    async def _take(self, stream: bytes, free: int) -> None:
+        """Read and start the next entries of a stream whose last read was full, in one
+        round trip (take.lua): between two jobs of a backlog, one wait for Redis instead
+        of two (read, then start). A document comes along through this consumer's copy of
+        it (one job per take), unless it is over TAKE_COPY_MAX_BYTES."""
+        spec = self.specs[stream]
+        keys = self.keys[spec.name]
+        count = 1 if spec.takes_document else min(free, READ_BATCH)
+        copy = [keys.taking(self.name)] if spec.takes_document else []
+        args = [GROUP, self.name, count, now_ms(), now_iso(), self.settings.visibility_ms]
+        args += [self.settings.result_ttl, self.settings.dead_letter_max, spec.name]
+        args += [keys.job(""), keys.upload(""), keys.artifacts(""), TAKE_COPY_MAX_BYTES]
+        call = (self.scripts.take.script, [keys.stream, keys.dead, *copy], args)
+        self._reserved = count  # the recovery loop must not start jobs in these slots
+        try:
+            taken, *copied = await run_batched(self.redis, [call], copy, read="GETDEL")
+        finally:
+            self._reserved = 0
+        if isinstance(taken, Exception):
+            raise taken
+        self._waiting.remove(stream)
+        if len(taken) == count:
+            self._waiting.append(stream)  # more may wait: after the other waiting streams
+        for entry_id, job_id, reply, in_copy in taken:
+            if reply[0] == b"dropped":
+                log.warning("entry_dropped", entry_id=entry_id.decode(), job_id=job_id.decode())
                 continue
-            outcome = reply[0].decode()
-            if outcome != "run":
-                log.info("entry_" + outcome, job_id=job_id, entry_id=entry_id.decode())
-                if outcome == "dead":
-                    log.warning("job_dead_lettered", job_id=job_id, reason="attempts used up")
-                continue
-            if entry_id in self.running:
-                # Our own job, reclaimed while it was writing its outcome (finishing jobs
-                # send no heartbeats, e.g. through a long Redis outage): it runs once.
-                continue
-            now = time.monotonic()
-            job = RunningJob(
-                spec=spec,
-                keys=keys,
-                job_id=job_id,
-                entry_id=entry_id,
-                attempt=int(reply[2]),
-                max_attempts=int(reply[3]),
-                idempotency_key=reply[4].decode(),
-                next_job_id=reply[5].decode(),
-                started=now,
-                last_beat=now,
-            )
-            self.running[entry_id] = job
-            self._busy += 1
-            job.task = asyncio.create_task(self._run(job, bytes(reply[1]), document))
-            job.task.add_done_callback(functools.partial(self._run_ended, job))
+            document = copied[0] if in_copy == b"1" else None
+            self._begin(spec, keys, entry_id, job_id.decode(), reply, document)
+
+    def _begin(
+        self,
+        spec: FunctionSpec,
+        keys: FunctionKeys,
+        entry_id: bytes,
+        job_id: str,
+        reply: Any,
+        document: Any,
+    ) -> None:
+        """Run the job if start.lua's ``reply`` says so (``document``: its upload, if read)."""
+        if isinstance(reply, Exception):
+            log.error("start_failed", job_id=job_id, error=str(reply))
+            return
+        outcome = reply[0].decode()
+        if outcome != "run":
+            log.info("entry_" + outcome, job_id=job_id, entry_id=entry_id.decode())
+            if outcome == "dead":
+                log.warning("job_dead_lettered", job_id=job_id, reason="attempts used up")
+            return
+        if entry_id in self.running:
+            # Our own job, reclaimed while it was writing its outcome (finishing jobs
+            # send no heartbeats, e.g. through a long Redis outage): it runs once.
+            return
+        now = time.monotonic()
+        job = RunningJob(
+            spec=spec,
+            keys=keys,
+            job_id=job_id,
+            entry_id=entry_id,
+            attempt=int(reply[2]),
+            max_attempts=int(reply[3]),
+            idempotency_key=reply[4].decode(),
+            next_job_id=reply[5].decode(),
+            started=now,
+            last_beat=now,
+        )
+        self.running[entry_id] = job
+        self._busy += 1
+        job.task = asyncio.create_task(self._run(job, bytes(reply[1]), document))
+        job.task.add_done_callback(functools.partial(self._run_ended, job))
 
     # Running
 
@@ -501,6 +576,8 @@ class Worker:
         ARTIFACTS_WAIT_SECONDS): written at once, their bytes went to Redis alongside the
         next job's read and start and slowed both (a 1-page render: 1.8 -> 1.1 ms between
         two jobs)."""
+        if self._reading_all:
+            return
         if self._next_begin is None:
             self._next_begin = asyncio.get_running_loop().create_future()
         await asyncio.wait([self._next_begin], timeout=ARTIFACTS_WAIT_SECONDS)

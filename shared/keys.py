@@ -92,6 +92,11 @@ class FunctionKeys:
         """The document uploaded with the job (a string, written in chunks)."""
         return f"{self._prefix}:upload:{job_id}"
 
+    def taking(self, consumer: str) -> str:
+        """A consumer's copy of the upload of the job it is taking (take.lua): read and
+        deleted in the round trip that made it; expires after 60 s if that was cut."""
+        return f"{self._prefix}:taking:{consumer}"
+
     def artifacts(self, job_id: str) -> str:
         """Index of the files a job produced: hash of name -> content type."""
         return f"{self._prefix}:artifacts:{job_id}"

@@ -25,6 +25,7 @@ from redis.exceptions import TimeoutError as RedisTimeoutError
 _NAMES = (
     "submit",
     "start",
+    "take",
     "heartbeat",
     "complete",
     "retry",
@@ -69,10 +70,23 @@ class Script:
     sha: str
 
 
+# Scripts that call another one's body as a local function (defined after their own
+# body, so that Lua's error positions in it stay its file's line numbers).
+_USES = {"take": "start"}
+
+
+def _body(name: str) -> str:
+    return resources.files("shared").joinpath("lua", f"{name}.lua").read_text("utf-8")
+
+
 def _load(name: str) -> Script:
-    body = resources.files("shared").joinpath("lua", f"{name}.lua").read_text("utf-8")
+    uses = _USES.get(name)
+    declare = f"local {uses} " if uses else ""
     # On the body's first line, so Lua's error positions are the file's line numbers.
-    source = f"local batch = {{}} local function one(KEYS, ARGV) {body}\nend\n{_BATCH_LOOP}"
+    source = f"local batch = {{}} {declare}local function one(KEYS, ARGV) {_body(name)}\nend\n"
+    if uses:
+        source += f"{uses} = function(KEYS, ARGV) {_body(uses)}\nend\n"
+    source += _BATCH_LOOP
     return Script(name, source, hashlib.sha1(source.encode()).hexdigest())
 
 
@@ -101,6 +115,7 @@ class Scripts:
     def __init__(self, redis: Redis) -> None:
         self.submit = BoundScript(redis, SCRIPTS["submit"])
         self.start = BoundScript(redis, SCRIPTS["start"])
+        self.take = BoundScript(redis, SCRIPTS["take"])
         self.heartbeat = BoundScript(redis, SCRIPTS["heartbeat"])
         self.complete = BoundScript(redis, SCRIPTS["complete"])
         self.retry = BoundScript(redis, SCRIPTS["retry"])
@@ -111,18 +126,18 @@ class Scripts:
 
 
 async def run_batched(
-    redis: Redis, calls: Sequence[ScriptCall], reads: Sequence[str] = ()
+    redis: Redis, calls: Sequence[ScriptCall], reads: Sequence[str] = (), read: str = "GET"
 ) -> list[Any]:
     """Run many script calls in one round trip; each call's reply, or the error it raised.
 
     Calls of the same script on the same first key share an EVALSHA. Batches that meet
     NOSCRIPT (a restarted Redis) did not run: they are sent again once their scripts are
     loaded. A connection error raises (nothing is known of what ran). ``reads`` are keys
-    to GET in the same round trip, after the scripts ran; their values follow the calls'
-    replies.
+    to GET (or ``read``) in the same round trip, after the scripts ran (read again after
+    a batch that met NOSCRIPT); their values follow the calls' replies.
     """
     batches = _group(calls)
-    gets = [hiredis.pack_command(("GET", key)) for key in reads]  # type: ignore[arg-type]
+    gets = [hiredis.pack_command((read, key)) for key in reads]  # type: ignore[arg-type]
     replies = await _send(redis, batches, gets)
     values = replies[len(batches) :]
     del replies[len(batches) :]
@@ -130,8 +145,9 @@ async def run_batched(
     if missing:
         for script in {batches[i][0].sha: batches[i][0] for i in missing}.values():
             await redis.script_load(script.source)
-        again = await _send(redis, [batches[i] for i in missing])
-        for i, reply in zip(missing, again, strict=True):
+        again = await _send(redis, [batches[i] for i in missing], gets)
+        values = again[len(missing) :]
+        for i, reply in zip(missing, again[: len(missing)], strict=True):
             replies[i] = reply
     results: list[Any] = [None] * len(calls)
     for (_, indexes, _), reply in zip(batches, replies, strict=True):

@@ -7,6 +7,7 @@ can count how often each one really ran (its effect).
 from __future__ import annotations
 
 import asyncio
+import hashlib
 import os
 import resource
 import signal
@@ -16,6 +17,7 @@ import time
 import msgspec
 
 from shared.functions import JobContext, PermanentError, function
+from shared.uploads import Document
 
 
 class Work(msgspec.Struct, frozen=True):
@@ -165,3 +167,16 @@ def chatty(job: JobContext, params: Reports) -> dict[str, int]:
         job.progress(100 * n / params.count, f"report {n}")
         time.sleep(params.seconds / params.count)
     return {"reports": params.count}
+
+
+class Upload(msgspec.Struct, frozen=True):
+    document: Document
+    seconds: float = 0.0
+
+
+@function("digest", input=Upload, timeout=30, takes_document=True)
+def digest(job: JobContext, params: Upload) -> dict[str, object]:
+    """The size and SHA-256 of the job's own upload, after ``seconds``."""
+    time.sleep(params.seconds)
+    data = job.document()
+    return {"size": len(data), "sha256": hashlib.sha256(data).hexdigest()}

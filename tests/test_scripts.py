@@ -289,7 +289,73 @@ async def test_a_bound_script_recovers_from_script_flush(redis: Redis, namespace
     assert await redis.xlen(keys_for(namespace, "echo").stream) == 1
 
 
-# 4. A submitted job's hash holds no empty fields
+# 4. take.lua: a read and its starts in one call
+
+
+def take_call(namespace: str, function: str, count: int, copy_max: int = 1000) -> ScriptCall:
+    """Consumer c1 takes up to ``count`` entries of a document function."""
+    keys = keys_for(namespace, function)
+    script_keys = [keys.stream, keys.dead, keys.taking("c1")]
+    args = [GROUP, "c1", count, int(time.time() * 1000), now_iso(), 30_000, 3600, 10_000]
+    args += [function, keys.job(""), keys.upload(""), keys.artifacts(""), copy_max]
+    return (SCRIPTS["take"], script_keys, args)
+
+
+async def queue_documents(redis: Redis, namespace: str, count: int) -> list[str]:
+    """``count`` render jobs, each with a 100-byte upload of its own."""
+    job_ids = [new_job_id("render") for _ in range(count)]
+    keys = keys_for(namespace, "render")
+    await run_batched(redis, [submit_call(namespace, "render", job_id) for job_id in job_ids])
+    for n, job_id in enumerate(job_ids):
+        await redis.set(keys.upload(job_id), bytes([n]) * 100)
+    await redis.xgroup_create(keys.stream, GROUP, id="0")
+    return job_ids
+
+
+async def test_take_starts_what_it_reads_and_copies_the_first_upload_for_the_reader(
+    redis: Redis, namespace: str
+) -> None:
+    job_ids = await queue_documents(redis, namespace, 3)
+    keys = keys_for(namespace, "render")
+    await redis.xadd(keys.stream, {"job_id": "garbage"})
+    await redis.xadd(keys.stream, {"job_id": "echo-" + "0" * 32})
+    taking = keys.taking("c1")
+    taken, copy = await run_batched(redis, [take_call(namespace, "render", 2)], [taking], "GETDEL")
+    assert [(job_id, reply[0], in_copy) for _, job_id, reply, in_copy in taken] == [
+        (job_ids[0].encode(), b"run", b"1"),
+        (job_ids[1].encode(), b"run", b"0"),  # one copy per take
+    ]
+    assert copy == bytes([0]) * 100 and await redis.exists(taking) == 0
+    for job_id in job_ids[:2]:
+        status = await redis.hmget(keys.job(job_id), ["status", "attempts", "consumer"])
+        assert status == [b"running", b"1", b"c1"]
+    # An upload over the bound is not copied; entries naming no job of the function are
+    # acknowledged and deleted.
+    (taken,) = await run_batched(redis, [take_call(namespace, "render", 10, copy_max=99)])
+    assert [(reply[0], in_copy) for _, _, reply, in_copy in taken] == [
+        (b"run", b"0"),
+        (b"dropped", b"0"),
+        (b"dropped", b"0"),
+    ]
+    assert await redis.exists(taking) == 0
+    assert await redis.xlen(keys.stream) == 3  # the three jobs' entries, until completed
+    assert await run_batched(redis, [take_call(namespace, "render", 10)]) == [[]]
+
+
+async def test_after_script_flush_the_reads_follow_the_scripts_sent_again(
+    redis: Redis, namespace: str
+) -> None:
+    """A read in the round trip of a refused script is read again after it ran: take's
+    copy of an upload exists only then."""
+    await queue_documents(redis, namespace, 1)
+    await redis.script_flush()
+    taking = keys_for(namespace, "render").taking("c1")
+    taken, copy = await run_batched(redis, [take_call(namespace, "render", 1)], [taking], "GETDEL")
+    assert taken[0][2][0] == b"run" and taken[0][3] == b"1"
+    assert copy == bytes([0]) * 100
+
+
+# 5. A submitted job's hash holds no empty fields
 
 
 async def test_submitted_job_hash_has_no_empty_fields(

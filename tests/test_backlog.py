@@ -1,0 +1,85 @@
+"""A consumer working through a backlog: its free slots take the next entries with
+take.lua (a read and its starts in one round trip) instead of a read, then a start."""
+
+from __future__ import annotations
+
+import hashlib
+import os
+from collections.abc import Callable
+from datetime import datetime
+
+import redis
+
+from consumers.worker import TAKE_COPY_MAX_BYTES
+from shared.client import Sluice
+from shared.keys import keys_for
+from tests.conftest import Proc
+from tests.helpers import wait_for_status
+
+
+def _pdf(size: int) -> bytes:
+    """``size`` bytes that pass for a PDF (the gateway judges by the first bytes)."""
+    return b"%PDF-1.4\n" + os.urandom(size - 9)
+
+
+async def test_documents_taken_from_a_backlog_each_get_their_own_upload(
+    sluice: Sluice, start_consumer: Callable[..., Proc], sync_redis: redis.Redis
+) -> None:
+    """Uploads up to TAKE_COPY_MAX_BYTES come with the take through one copy key per
+    consumer; larger ones are read on their own. Each job reads its own bytes either way,
+    and no copy is left behind."""
+    start_consumer("digest", concurrency=1)
+    first = await sluice.submit_document("digest", _pdf(1000), {"seconds": 0.5})
+    await wait_for_status(sluice, first.job_id, "running")
+    sizes = [10_000, TAKE_COPY_MAX_BYTES + 1, 200_000, TAKE_COPY_MAX_BYTES, 1000, 5_000_000]
+    documents = [_pdf(size) for size in sizes]
+    jobs = [(await sluice.submit_document("digest", doc)).job_id for doc in documents]
+    for job_id, document in zip(jobs, documents, strict=True):
+        done = await wait_for_status(sluice, job_id, "succeeded", "failed", timeout=30)
+        assert done.result_value() == {
+            "size": len(document),
+            "sha256": hashlib.sha256(document).hexdigest(),
+        }, done
+    taking = keys_for(sluice.settings.namespace, "digest").taking("*")
+    assert list(sync_redis.scan_iter(match=taking)) == []
+
+
+async def test_a_backlog_of_one_function_does_not_hold_back_another(
+    sluice: Sluice, start_consumer: Callable[..., Proc]
+) -> None:
+    """One slot, two functions: while `work` has a backlog its next entries are taken
+    from its stream alone, but every stream is read at least once a second, so an
+    `async_work` job starts long before the backlog is done."""
+    start_consumer("work", "async_work", concurrency=1)
+    backlog = [(await sluice.submit("work", {"seconds": 0.1})).job_id for _ in range(30)]
+    await wait_for_status(sluice, backlog[0], "running", "succeeded")
+    other = (await sluice.submit("async_work", {"seconds": 0})).job_id
+    done = await wait_for_status(sluice, other, "succeeded", timeout=20)
+    finished = [await wait_for_status(sluice, job_id, "succeeded") for job_id in backlog]
+    before = [s for s in finished if _at(s.started_at) < _at(done.started_at)]
+    # About 10 of the 0.1 s jobs fit in the second before the streams are all read again.
+    assert len(before) < 20, f"{len(before)} of the backlog's 30 jobs started first"
+
+
+def _at(iso: str | None) -> datetime:
+    assert iso is not None
+    return datetime.fromisoformat(iso)
+
+
+async def test_entries_that_are_not_jobs_in_a_backlog_are_dropped_or_skipped(
+    sluice: Sluice, start_consumer: Callable[..., Proc], sync_redis: redis.Redis
+) -> None:
+    """Entries a take meets that name no job of the function, or a job that is gone:
+    acknowledged and deleted, and the jobs behind them run."""
+    start_consumer("async_work", concurrency=1)
+    stream = keys_for(sluice.settings.namespace, "async_work").stream
+    first = await sluice.submit("async_work", {"seconds": 0.5})
+    await wait_for_status(sluice, first.job_id, "running")
+    sync_redis.xadd(stream, {"job_id": "garbage"})  # not a job id: dropped
+    sync_redis.xadd(stream, {"job_id": "async_work-" + "0" * 32})  # no such job: skipped
+    sync_redis.xadd(stream, {"job_id": "echo-" + "0" * 32})  # another function's: dropped
+    behind = [(await sluice.submit("async_work", {"seconds": 0})).job_id for _ in range(3)]
+    for job_id in [first.job_id, *behind]:
+        done = await wait_for_status(sluice, job_id, "succeeded", timeout=10)
+        assert done.attempts == 1
+    assert sync_redis.xlen(stream) == 0
