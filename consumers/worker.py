@@ -46,6 +46,10 @@ FOLLOW_UP_SWEEP_AGE_MS = 5000
 # (being read, started, run, completed) instead of moving in lockstep; measured with
 # bench/throughput.py: 32 beat 8, 16, 64 and "all free slots".
 READ_BATCH = 32
+# After SIGTERM, how long past the grace period the consumer keeps trying to write its
+# releases and outcomes through a Redis outage; then it exits and leaves those jobs to the
+# visibility timeout (a stop must not wait for Redis to come back).
+SHUTDOWN_WRITE_SECONDS = 2.0
 # While reads of a stream come back full, free slots take its next entries with take.lua
 # (a read and its starts in one round trip); all streams are read at least this often, so
 # a backlog of one function holds back the jobs of another no longer than this.
@@ -91,6 +95,8 @@ class Worker:
         self._need_pending = True
         self._gave_back = False
         self._reconnected_at = 0.0
+        # After a stop request: when writes stop waiting for Redis to come back.
+        self._give_up_at = float("inf")
         self._redis: Redis | None = None
         self._scripts: Scripts | None = None
         # Set when one of the loops died of an unexpected error; the process exits 1.
@@ -118,6 +124,9 @@ class Worker:
         """Begin a graceful shutdown (SIGTERM)."""
         if not self._stopping.is_set():
             log.info("shutdown_requested", running=len(self.running))
+            self._give_up_at = (
+                time.monotonic() + self.settings.shutdown_grace + SHUTDOWN_WRITE_SECONDS
+            )
         self._stopping.set()
 
     async def run(self) -> None:
@@ -193,12 +202,15 @@ class Worker:
         return False
 
     async def _until_redis(self, action: Callable[[], Awaitable[T]]) -> T:
-        """Run ``action`` until Redis answers it."""
+        """Run ``action`` until Redis answers it; after a stop request, only until the
+        grace period and SHUTDOWN_WRITE_SECONDS are over (then its error is raised)."""
         delay = 0.1
         while True:
             try:
                 return await action()
             except REDIS_DOWN as exc:
+                if self._stopping.is_set() and time.monotonic() + delay > self._give_up_at:
+                    raise
                 log.warning("redis_unavailable", error=str(exc), retry_in=delay)
                 self._reconnected_at = time.monotonic()
                 await asyncio.sleep(delay)
@@ -506,8 +518,10 @@ class Worker:
                     return
                 if job.stop_reason == "shutdown":
                     self._finishing(job)
-                    await self.outcomes.write(lambda: self.outcomes.release(job))
-                    log.info("job_released", ms=elapsed_ms(began))
+                    if await self.outcomes.write(lambda: self.outcomes.release(job)):
+                        log.info("job_released", ms=elapsed_ms(began))
+                    else:
+                        log.warning("release_refused", reason="no longer the owner")
                     return
                 if job.stop_reason == "timeout":
                     self._finishing(job)

@@ -13,6 +13,7 @@ from typing import Any
 
 import httpx
 
+from consumers.worker import SHUTDOWN_WRITE_SECONDS
 from shared.client import Sluice
 from shared.embedded import RedisServer, free_port
 from shared.keys import keys_for
@@ -175,6 +176,39 @@ async def test_sigterm_finishes_short_jobs_and_releases_long_ones(
     late_done = await wait_for_status(sluice, late.job_id, "succeeded", "failed", timeout=10)
     assert late_done.status == "succeeded" and late_done.attempts == 1
     assert second.alive()
+
+
+async def test_sigterm_during_a_redis_outage_exits_after_the_grace_and_loses_no_job(
+    own_redis: RedisServer,
+    env: dict[str, str],
+    start_consumer: Callable[..., Proc],
+    tmp_path: Path,
+) -> None:
+    """Releasing needs Redis: while it is down, a stopping consumer tries until the grace
+    period and SHUTDOWN_WRITE_SECONDS are over, then exits 0 (it waited for Redis for as
+    long as the outage lasted). Once Redis is back, another consumer runs the job, once."""
+    env["REDIS_URL"] = own_redis.url
+    grace = 1.0
+    first = start_consumer("work", SHUTDOWN_GRACE=str(grace))
+    effect = tmp_path / "effect"
+    async with Sluice.connect(Settings.from_env(env)) as sluice:
+        job = await sluice.submit("work", {"seconds": 3.0, "effect_path": str(effect)})
+        await wait_for_status(sluice, job.job_id, "running", timeout=10)
+    await wait_for_lines(effect, "start", 1)
+
+    own_redis.kill()
+    signalled = time.monotonic()
+    first.signal(signal.SIGTERM)
+    assert await asyncio.to_thread(first.wait, 30) == 0
+    took = time.monotonic() - signalled
+    assert took < grace + SHUTDOWN_WRITE_SECONDS + 3, took
+
+    own_redis.start()
+    start_consumer("work")
+    async with Sluice.connect(Settings.from_env(env)) as sluice:
+        done = await wait_for_status(sluice, job.job_id, "succeeded", "failed", timeout=30)
+    assert done.status == "succeeded" and done.attempts == 2, done
+    assert len(effects(effect)) == 1 and len(effects(effect, "start")) == 2
 
 
 # Cancelling
