@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 from collections.abc import AsyncIterator
+from typing import Any
 
 from redis.asyncio import BlockingConnectionPool, Redis
 from redis.asyncio.retry import Retry
@@ -15,6 +16,17 @@ SOCKET_TIMEOUT_SECONDS = 10.0
 # Connections per client; concurrent commands beyond it wait for one (batching keeps the
 # number in use small).
 DEFAULT_CONNECTIONS = 64
+
+try:
+    from redis.maint_notifications import MaintNotificationsConfig
+except ImportError:  # redis-py before 7: no such notifications, pooled connections checked
+    _POOL_OPTIONS: dict[str, Any] = {}
+else:
+    # redis-py 7+ defaults these (Redis Enterprise maintenance notices) to "auto", and while
+    # they are on its pool hands out a connection the server has closed without looking:
+    # after a Redis restart, a dropped network or Redis's idle `timeout`, each pooled
+    # connection failed one command (a status read answered 503 with Redis back up).
+    _POOL_OPTIONS = {"maint_notifications_config": MaintNotificationsConfig(enabled=False)}
 
 
 def client(url: str, *, max_connections: int = DEFAULT_CONNECTIONS) -> Redis:
@@ -32,6 +44,7 @@ def client(url: str, *, max_connections: int = DEFAULT_CONNECTIONS) -> Redis:
         socket_connect_timeout=5.0,
         health_check_interval=0,
         retry=Retry(NoBackoff(), 0),
+        **_POOL_OPTIONS,
     )
     return Redis.from_pool(pool)
 

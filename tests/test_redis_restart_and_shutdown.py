@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Any
 
 import httpx
+import redis
 
 from consumers.worker import SHUTDOWN_WRITE_SECONDS
 from shared.client import Sluice
@@ -125,6 +126,33 @@ async def test_redis_killed_under_submissions_loses_no_accepted_job(
 
 
 # Graceful shutdown
+
+
+async def test_connections_redis_closed_are_not_handed_to_requests(
+    own_redis: RedisServer, env: dict[str, str], start_gateway: Callable[..., str]
+) -> None:
+    """Redis closing the gateway's pooled connections (a restart, a dropped network, its
+    idle `timeout`) costs no request a 503: a closed connection is replaced before use."""
+    env["REDIS_URL"] = own_redis.url
+    admin = redis.Redis.from_url(own_redis.url)
+    try:
+        async with httpx.AsyncClient(base_url=start_gateway(), timeout=10) as http:
+            job_id = (await http.post("/v1/jobs/echo", json={"n": 1})).json()["job_id"]
+            # Several pooled connections: requests at once each take one.
+            replies = await asyncio.gather(*(http.get(f"/v1/jobs/{job_id}") for _ in range(8)))
+            assert {reply.status_code for reply in replies} == {200}
+            admin.client_kill_filter(_type="normal", skipme=True)
+            await asyncio.sleep(0.5)
+            replies = await asyncio.gather(
+                *(http.get(f"/v1/jobs/{job_id}") for _ in range(8)),
+                http.get(f"/v1/jobs/{job_id}/result"),
+                http.get("/readyz"),
+            )
+            assert [reply.status_code for reply in replies] == [200] * 8 + [409, 200], [
+                reply.text for reply in replies
+            ]
+    finally:
+        admin.close()
 
 
 async def test_sigterm_finishes_short_jobs_and_releases_long_ones(
