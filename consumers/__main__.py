@@ -18,6 +18,7 @@ from consumers.worker import Worker
 from shared.embedded import with_local_redis
 from shared.functions import load_functions
 from shared.logs import configure_logging
+from shared.redis import check_access, connect
 from shared.settings import Settings, SettingsError
 
 
@@ -44,6 +45,8 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
 
 
 async def serve(worker: Worker) -> None:
+    async with connect(worker.settings.redis_url, max_connections=1) as redis:
+        await check_access(redis)
     loop = asyncio.get_running_loop()
     for signum in (signal.SIGTERM, signal.SIGINT):
         loop.add_signal_handler(signum, worker.stop)
@@ -66,10 +69,10 @@ def main(argv: list[str] | None = None) -> int:
         settings = Settings.from_env()
         configure_logging(settings)
         settings = with_local_redis(settings)
+        functions = load_functions(settings.function_modules)
     except (SettingsError, RuntimeError, OSError) as exc:
         print(f"configuration error: {exc}", file=sys.stderr)
         return 2
-    functions = load_functions(settings.function_modules)
     unknown = [name for name in args.functions if name not in functions]
     if unknown:
         print(
@@ -85,6 +88,9 @@ def main(argv: list[str] | None = None) -> int:
     )
     try:
         run(serve(worker))
+    except SettingsError as exc:
+        print(f"configuration error: {exc}", file=sys.stderr)
+        return 2
     except Exception:
         structlog.get_logger("consumer").exception("consumer_crashed")
         return 1

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import sys
 from collections.abc import AsyncIterator
-from typing import Any
+from typing import Any, NoReturn
 
 import structlog
 from starlette.applications import Starlette
@@ -28,9 +29,11 @@ from shared.errors import (
     SluiceError,
     UnsupportedMediaTypeError,
 )
+from shared.functions import load_functions
 from shared.jobs import CANCELLED, SUCCEEDED, json_encoder
 from shared.logs import configure_logging
-from shared.settings import Settings
+from shared.redis import check_access
+from shared.settings import Settings, SettingsError
 from shared.uploads import DOCUMENT_TYPES
 
 log = structlog.get_logger("gateway")
@@ -166,14 +169,28 @@ async def server_error(request: Request, exc: Exception) -> Response:
     return json_response({"error": {"type": "internal", "message": "internal error"}}, 500)
 
 
+def configuration_error(exc: Exception) -> NoReturn:
+    """A setting the gateway cannot start with: said in one line, then exit 2."""
+    print(f"configuration error: {exc}", file=sys.stderr, flush=True)
+    raise SystemExit(2) from None
+
+
 def create_app(settings: Settings | None = None) -> Starlette:
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
-        resolved = settings or Settings.from_env()
-        configure_logging(resolved)
-        if settings is None:  # may start the embedded Redis: off the event loop
-            resolved = await asyncio.to_thread(with_local_redis, resolved)
+        try:
+            resolved = settings or Settings.from_env()
+            configure_logging(resolved)
+            if settings is None:  # may start the embedded Redis: off the event loop
+                resolved = await asyncio.to_thread(with_local_redis, resolved)
+            load_functions(resolved.function_modules)
+        except (SettingsError, RuntimeError, OSError) as exc:
+            configuration_error(exc)
         async with Sluice.connect(resolved) as sluice:
+            try:
+                await check_access(sluice.redis)
+            except SettingsError as exc:
+                configuration_error(exc)
             app.state.sluice = sluice
             log.info("gateway_started", functions=sorted(sluice.functions))
             yield

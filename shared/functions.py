@@ -14,6 +14,7 @@ import msgspec
 
 from shared.errors import PermanentError
 from shared.keys import FUNCTION_NAME
+from shared.settings import SettingsError
 
 __all__ = [
     "FunctionSpec",
@@ -172,9 +173,18 @@ def function(
 
 
 def load_functions(modules: Iterable[str] = ()) -> dict[str, FunctionSpec]:
-    """Import the built-in and the configured function modules; return the registry."""
-    for module in (*BUILTIN_MODULES, *modules):
+    """Import the built-in and the configured function modules; return the registry.
+    A configured module that cannot be imported (missing, raising, registering a name
+    twice) is a SettingsError naming it."""
+    for module in BUILTIN_MODULES:
         importlib.import_module(module)
+    for module in modules:
+        try:
+            importlib.import_module(module)
+        except Exception as exc:
+            raise SettingsError(
+                f"FUNCTION_MODULES: {module!r} cannot be loaded: {type(exc).__name__}: {exc}"
+            ) from exc
     return dict(_registry)
 
 

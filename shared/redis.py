@@ -6,9 +6,12 @@ import contextlib
 from collections.abc import AsyncIterator
 from typing import Any
 
+import redis.exceptions as redis_errors
 from redis.asyncio import BlockingConnectionPool, Redis
 from redis.asyncio.retry import Retry
 from redis.backoff import NoBackoff
+
+from shared.settings import SettingsError
 
 # Seconds a blocking read waits; the socket timeout must be longer than this.
 READ_BLOCK_SECONDS = 2.0
@@ -56,3 +59,17 @@ async def connect(url: str, *, max_connections: int = DEFAULT_CONNECTIONS) -> As
         yield redis
     finally:
         await redis.aclose()
+
+
+async def check_access(redis: Redis) -> None:
+    """SettingsError if Redis refuses this client (a wrong password or user, a database
+    number it does not have): retrying would never help. An unreachable Redis is no
+    error here: it may come up later, and the processes wait for it."""
+    try:
+        await redis.ping()
+    except redis_errors.AuthenticationError as exc:
+        raise SettingsError(f"REDIS_URL: Redis refused the connection: {exc}") from exc
+    except (redis_errors.ConnectionError, redis_errors.TimeoutError):
+        return
+    except redis_errors.ResponseError as exc:
+        raise SettingsError(f"REDIS_URL: Redis refused the connection: {exc}") from exc

@@ -5,12 +5,17 @@ from __future__ import annotations
 import dataclasses
 import math
 import os
+import re
 from collections.abc import Mapping
 from typing import Any
 
 
 class SettingsError(ValueError):
     """An environment variable has a value we cannot use."""
+
+
+# Key prefix of every key; each function's keys add their own hash tag ({echo}).
+NAMESPACE = re.compile(r"[A-Za-z0-9_.:-]{1,64}")
 
 
 def _number(environ: Mapping[str, str], name: str, default: float) -> float:
@@ -75,9 +80,22 @@ class Settings:
         heartbeat = _number(env, "HEARTBEAT_INTERVAL", visibility / 3)
         if heartbeat >= visibility:
             raise SettingsError("HEARTBEAT_INTERVAL must be shorter than VISIBILITY_TIMEOUT")
+        redis_url = env.get("REDIS_URL", "").strip() or default.redis_url
+        scheme = redis_url.partition("://")[0] if "://" in redis_url else ""
+        if scheme not in ("redis", "rediss", "unix"):
+            # Only the scheme: the rest of the URL may hold a password.
+            raise SettingsError(
+                f"REDIS_URL must start with redis://, rediss:// or unix://, not {scheme!r}"
+            )
+        namespace = env.get("SLUICE_NAMESPACE", "").strip() or default.namespace
+        if not NAMESPACE.fullmatch(namespace):
+            raise SettingsError(
+                "SLUICE_NAMESPACE may hold letters, digits and _ . : - only (braces would"
+                f" put every function in one Redis Cluster slot), got {namespace!r}"
+            )
         return cls(
-            redis_url=env.get("REDIS_URL", "").strip() or default.redis_url,
-            namespace=env.get("SLUICE_NAMESPACE", "").strip() or default.namespace,
+            redis_url=redis_url,
+            namespace=namespace,
             visibility_timeout=visibility,
             heartbeat_interval=heartbeat,
             result_ttl=_integer(env, "RESULT_TTL", default.result_ttl),

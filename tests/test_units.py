@@ -20,7 +20,7 @@ from consumers.streams import parse_xautoclaim, parse_xreadgroup
 from shared import functions as functions_module
 from shared.embedded import RedisServer
 from shared.errors import PermanentError
-from shared.functions import FunctionSpec, JobContext, function, get_function
+from shared.functions import FunctionSpec, JobContext, function, get_function, load_functions
 from shared.jobs import STATUS_FIELDS, JobError, JobStatus, json_encoder, status_from_hash
 from shared.keys import FUNCTION_NAME, function_of, keys_for, new_job_id
 from shared.settings import Settings, SettingsError
@@ -119,6 +119,40 @@ def test_settings_reject_unknown_log_format() -> None:
     with pytest.raises(SettingsError, match="LOG_FORMAT"):
         Settings.from_env({"LOG_FORMAT": "xml"})
     assert issubclass(SettingsError, ValueError)
+
+
+@pytest.mark.parametrize(
+    "url", ["http://localhost:6379", "localhost:6379", "redis:/x", "https://u:secret@h:1"]
+)
+def test_settings_reject_a_redis_url_of_another_scheme_without_showing_it(url: str) -> None:
+    with pytest.raises(SettingsError, match="REDIS_URL") as raised:
+        Settings.from_env({"REDIS_URL": url})
+    assert "secret" not in str(raised.value)
+    for good in ("redis://h:1/0", "rediss://:pw@h:1", "unix:///tmp/redis.sock"):
+        assert Settings.from_env({"REDIS_URL": good}).redis_url == good
+
+
+@pytest.mark.parametrize("namespace", ["a{b}", "{x}", "with space", "x" * 65, "é"])
+def test_settings_reject_a_namespace_that_is_not_a_plain_prefix(namespace: str) -> None:
+    """Braces would make every function's keys one Redis Cluster hash tag."""
+    with pytest.raises(SettingsError, match="SLUICE_NAMESPACE"):
+        Settings.from_env({"SLUICE_NAMESPACE": namespace})
+    assert Settings.from_env({"SLUICE_NAMESPACE": "prod.app-1:v2"}).namespace == "prod.app-1:v2"
+
+
+@pytest.mark.parametrize(
+    ("module", "says"),
+    [
+        ("tests.no_such_module", "ModuleNotFoundError"),
+        ("shared.builtins", ""),  # loads (built in anyway): no error
+    ],
+)
+def test_function_modules_that_cannot_load_are_named(module: str, says: str) -> None:
+    if not says:
+        assert "echo" in load_functions([module])
+        return
+    with pytest.raises(SettingsError, match=f"FUNCTION_MODULES: '{module}'.*{says}"):
+        load_functions([module])
 
 
 # Keys
