@@ -231,6 +231,8 @@ class Sluice:
                 field="then",
             )
         for name in then:
+            if not name.strip():
+                raise InvalidInputError("a chain names an empty function name", field="then")
             if self.function(name).takes_document:
                 raise InvalidInputError(
                     f"{name} takes a document, it cannot follow another job", field="then"

@@ -275,6 +275,9 @@ async def test_chain_naming_an_unknown_or_document_function_is_refused(
 ) -> None:
     unknown = await http.post("/v1/jobs/echo?then=nope", json={})
     assert unknown.status_code == 404
+    for empty in ("", ",", "echo,"):
+        reply = await http.post(f"/v1/jobs/echo?then={empty}", json={})
+        assert reply.status_code == 400 and reply.json()["error"]["field"] == "then", reply.text
     document = await http.post("/v1/jobs/echo?then=render", json={})
     assert document.status_code == 400 and document.json()["error"]["field"] == "then"
     too_long = await http.post("/v1/jobs/echo?then=" + ",".join(["echo"] * 17), json={})
