@@ -93,7 +93,9 @@ class Worker:
         self._slot_freed = asyncio.Event()
         self._wake_recovery = asyncio.Event()
         self._need_pending = True
-        self._gave_back = False
+        # Entries may be claimable that a recovery pass could not take for lack of free
+        # slots: the next free slot looks at them before reading new entries.
+        self._claimable = False
         self._reconnected_at = 0.0
         # After a stop request: when writes stop waiting for Redis to come back.
         self._give_up_at = float("inf")
@@ -240,14 +242,16 @@ class Worker:
                     await self._read_own_pending(reader)
                     self._need_pending = False
                     continue
+                if self._claimable:
+                    # Pending entries first (retries due, entries given back, released or
+                    # a dead consumer's), then new ones: a backlog must not starve them.
+                    self._claimable = False
+                    await self._await_start()
+                    await self._reclaim()
+                    continue
                 if self._waiting and time.monotonic() < self._read_all_by:
                     await self._await_start()
-                    if self._gave_back:
-                        # Entries read beyond the free slots go first (any consumer may
-                        # claim them), not the next ones of a stream with a backlog.
-                        self._gave_back = False
-                        await self._reclaim()
-                    elif (free := self._free_slots()) > 0:
+                    if (free := self._free_slots()) > 0:
                         await self._take(self._waiting[0], free)
                     continue
                 count = min(free, READ_BATCH)
@@ -281,8 +285,11 @@ class Worker:
                 delivered = parse_xreadgroup(reply)
                 self._waiting = [s for s, entries in delivered.items() if len(entries) == count]
                 self._read_all_by = time.monotonic() + READ_ALL_SECONDS
-                self._reserved = sum(len(entries) for entries in delivered.values())
-                self._pending_start = asyncio.ensure_future(self._start_delivered(delivered))
+                reserved = sum(len(entries) for entries in delivered.values())
+                self._reserved += reserved
+                self._pending_start = asyncio.ensure_future(
+                    self._start_delivered(delivered, reserved)
+                )
                 delay = 0.1
             except REDIS_DOWN as exc:
                 log.warning("redis_connection_lost", error=str(exc), retry_in=delay)
@@ -306,19 +313,18 @@ class Worker:
             start, self._pending_start = self._pending_start, None
             await start
 
-    async def _start_delivered(self, delivered: dict[bytes, list[Entry]]) -> None:
+    async def _start_delivered(self, delivered: dict[bytes, list[Entry]], reserved: int) -> None:
         # COUNT applies to each stream, and the recovery loop may have started jobs
         # meanwhile: start no more than the free slots, and give the rest back.
         try:
-            room = self._free_slots() + self._reserved
+            room = self._free_slots() + reserved
             for stream, entries in delivered.items():
                 await self._start(stream, entries[: max(0, room)])
                 if len(entries) > room:
                     await self._give_back(stream, entries[max(0, room) :])
                 room -= len(entries)
         finally:
-            self._reserved = 0
-            self._slot_freed.set()  # entries that did not become jobs free their slots
+            self._unreserve(reserved)  # entries that did not become jobs free their slots
 
     async def _give_back(self, stream: bytes, entries: list[Entry]) -> None:
         """Entries read beyond our free slots: claimable at once, by anyone (us included)."""
@@ -330,7 +336,7 @@ class Worker:
         except REDIS_DOWN as exc:
             # They stay pending to us: claimable after the visibility timeout all the same.
             log.warning("give_back_failed", error=str(exc))
-        self._gave_back = True
+        self._claimable = True
 
     async def _read_own_pending(self, reader: Redis) -> None:
         """After (re)connecting: entries delivered to us whose reply we may have lost."""
@@ -350,7 +356,12 @@ class Worker:
                     continue
                 cursors[stream] = entries[-1][0]
                 fresh = [e for e in entries if e[0] not in self.running]
-                await self._start(stream, fresh[: max(0, self._free_slots())])
+                room = fresh[: max(0, self._free_slots())]
+                self._reserved += len(room)
+                try:
+                    await self._start(stream, room)
+                finally:
+                    self._unreserve(len(room))
 
     async def _start(self, stream: bytes, entries: list[Entry]) -> None:
         """Begin attempts on delivered or claimed entries, in one round trip."""
@@ -417,11 +428,11 @@ class Worker:
         args += [self.settings.result_ttl, self.settings.dead_letter_max, spec.name]
         args += [keys.job(""), keys.upload(""), keys.artifacts(""), TAKE_COPY_MAX_BYTES]
         call = (self.scripts.take.script, [keys.stream, keys.dead, *copy], args)
-        self._reserved = count  # the recovery loop must not start jobs in these slots
+        self._reserved += count  # the recovery loop must not start jobs in these slots
         try:
             taken, *copied = await run_batched(self.redis, [call], copy, read="GETDEL")
         finally:
-            self._reserved = 0
+            self._unreserve(count)
         if isinstance(taken, Exception):
             raise taken
         self._waiting.remove(stream)
@@ -476,6 +487,12 @@ class Worker:
         job.task.add_done_callback(functools.partial(self._run_ended, job))
 
     # Running
+
+    def _unreserve(self, count: int) -> None:
+        """Slots held for entries being read or started are free again (or taken by
+        their jobs): a read loop waiting for a free slot looks again."""
+        self._reserved -= count
+        self._slot_freed.set()
 
     def _free_slots(self) -> int:
         # Finishing jobs are bounded too: at most one per slot (their results are in memory).
@@ -562,9 +579,8 @@ class Worker:
             self._finishing(job)
             self.running.pop(job.entry_id, None)
             self._slot_freed.set()
-            if self._gave_back:
-                self._gave_back = False
-                self._wake_recovery.set()  # a free slot for an entry we gave back
+            if self._claimable:
+                self._wake_recovery.set()  # a free slot: the read loop may be blocked
 
     def _run_ended(self, job: RunningJob, task: asyncio.Task[None]) -> None:
         """A job's task that raised: its outcome write was refused by Redis (out of memory,
@@ -647,26 +663,35 @@ class Worker:
                 log.exception("reclaim_error")
 
     async def _reclaim(self) -> None:
-        """XAUTOCLAIM over each whole pending list, as far as free slots allow."""
+        """XAUTOCLAIM over each whole pending list, as far as free slots allow; if they
+        run out first, the next free slot comes back here (``_claimable``)."""
         for stream in self.specs:
             cursor = b"0-0"
-            while self._free_slots() > 0:
-                reply = await self.redis.execute_command(  # type: ignore[no-untyped-call]
-                    "XAUTOCLAIM",
-                    stream,
-                    GROUP,
-                    self.name,
-                    self.settings.visibility_ms,
-                    cursor,
-                    "COUNT",
-                    self._free_slots(),
-                )
-                cursor, entries, saw_deleted = parse_xautoclaim(reply)
-                if saw_deleted:
-                    self._need_pending = True  # Redis 6.2 keeps deleted ids pending: ack them
-                if entries:
-                    log.info("entries_reclaimed", count=len(entries))
-                    await self._start(stream, entries)
+            while True:
+                count = self._free_slots()
+                if count <= 0:
+                    self._claimable = True
+                    return
+                self._reserved += count  # no other read starts jobs in these slots
+                try:
+                    reply = await self.redis.execute_command(  # type: ignore[no-untyped-call]
+                        "XAUTOCLAIM",
+                        stream,
+                        GROUP,
+                        self.name,
+                        self.settings.visibility_ms,
+                        cursor,
+                        "COUNT",
+                        count,
+                    )
+                    cursor, entries, saw_deleted = parse_xautoclaim(reply)
+                    if saw_deleted:
+                        self._need_pending = True  # 6.2 keeps deleted ids pending: ack them
+                    if entries:
+                        log.info("entries_reclaimed", count=len(entries))
+                        await self._start(stream, entries)
+                finally:
+                    self._unreserve(count)
                 if cursor == b"0-0":
                     break
 

@@ -3,18 +3,20 @@ take.lua (a read and its starts in one round trip) instead of a read, then a sta
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import os
 from collections.abc import Callable
 from datetime import datetime
+from pathlib import Path
 
 import redis
 
 from consumers.worker import TAKE_COPY_MAX_BYTES
 from shared.client import Sluice
-from shared.keys import keys_for
-from tests.conftest import Proc
-from tests.helpers import wait_for_status
+from shared.keys import GROUP, keys_for
+from tests.conftest import VISIBILITY_TIMEOUT, Proc
+from tests.helpers import effects, wait_for_status
 
 
 def _pdf(size: int) -> bytes:
@@ -83,3 +85,47 @@ async def test_entries_that_are_not_jobs_in_a_backlog_are_dropped_or_skipped(
         done = await wait_for_status(sluice, job_id, "succeeded", timeout=10)
         assert done.attempts == 1
     assert sync_redis.xlen(stream) == 0
+
+
+async def test_a_retry_that_is_due_runs_before_the_rest_of_a_backlog(
+    sluice: Sluice, start_consumer: Callable[..., Proc]
+) -> None:
+    """A failed attempt's retry is claimed (XAUTOCLAIM) once its backoff is over, while
+    the backlog's new entries are taken: it must not wait for the backlog to end."""
+    start_consumer("work", concurrency=1)
+    failing = await sluice.submit("work", {"succeed_on": 2})  # backoff ~0.4-0.5 s
+    backlog = [(await sluice.submit("work", {"seconds": 0.05})).job_id for _ in range(60)]
+    retried = await wait_for_status(sluice, failing.job_id, "succeeded", timeout=30)
+    assert retried.attempts == 2
+    finished = [await wait_for_status(sluice, job_id, "succeeded") for job_id in backlog]
+    after = [s for s in finished if _at(s.started_at) > _at(retried.started_at)]
+    # ~0.06 s per job: about 50 of the 60 are still to run when the retry is due.
+    assert len(after) >= 20, f"only {len(after)} of the backlog's 60 jobs started after it"
+
+
+async def test_claimed_and_new_entries_together_never_run_more_than_the_concurrency(
+    sluice: Sluice, start_consumer: Callable[..., Proc], sync_redis: redis.Redis, tmp_path: Path
+) -> None:
+    """Entries of a dead consumer (claimed by the recovery loop) and new ones (taken by
+    the read loop) share the slots: no more handlers at once than --concurrency."""
+    effect = tmp_path / "effect"
+    stream = keys_for(sluice.settings.namespace, "work").stream
+    sync_redis.xgroup_create(stream, GROUP, id="0", mkstream=True)
+    params = {"seconds": 0.05, "effect_path": str(effect)}
+    orphans = [(await sluice.submit("work", params)).job_id for _ in range(30)]
+    sync_redis.xreadgroup(GROUP, "dead-consumer", {stream: ">"}, count=30)
+    await asyncio.sleep(VISIBILITY_TIMEOUT + 0.2)  # claimable now
+    start_consumer("work", concurrency=2)
+    fresh = [(await sluice.submit("work", params)).job_id for _ in range(30)]
+    for job_id in orphans + fresh:
+        await wait_for_status(sluice, job_id, "succeeded", timeout=30)
+    edges = sorted(
+        (float(line[4]), 1 if what == "start" else -1)
+        for what in ("start", "effect")
+        for line in effects(effect, what)
+    )
+    running = most = 0
+    for _, step in edges:
+        running += step
+        most = max(most, running)
+    assert most <= 2, f"{most} handlers ran at once"
