@@ -63,13 +63,12 @@ async def connect(url: str, *, max_connections: int = DEFAULT_CONNECTIONS) -> As
 
 async def check_access(redis: Redis) -> None:
     """SettingsError if Redis refuses this client (a wrong password or user, a database
-    number it does not have): retrying would never help. An unreachable Redis is no
-    error here: it may come up later, and the processes wait for it."""
+    number it does not have): retrying would never help. An unreachable or busy Redis is
+    no error here: it may come up later, and the processes wait for it."""
     try:
         await redis.ping()
-    except redis_errors.AuthenticationError as exc:
+    except (redis_errors.AuthenticationError, redis_errors.NoPermissionError) as exc:
         raise SettingsError(f"REDIS_URL: Redis refused the connection: {exc}") from exc
-    except (redis_errors.ConnectionError, redis_errors.TimeoutError):
-        return
-    except redis_errors.ResponseError as exc:
-        raise SettingsError(f"REDIS_URL: Redis refused the connection: {exc}") from exc
+    except redis_errors.RedisError as exc:
+        if "DB index" in str(exc):  # SELECT of a database the server does not have
+            raise SettingsError(f"REDIS_URL: Redis refused the connection: {exc}") from exc

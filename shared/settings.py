@@ -14,8 +14,9 @@ class SettingsError(ValueError):
     """An environment variable has a value we cannot use."""
 
 
-# Key prefix of every key; each function's keys add their own hash tag ({echo}).
-NAMESPACE = re.compile(r"[A-Za-z0-9_.:-]{1,64}")
+# Key prefix of every key; each function's keys add their own hash tag ({echo}), so it
+# may not hold braces (nor spaces or control characters, which redis-cli users must quote).
+NAMESPACE = re.compile(r"[^{}\s\x00-\x1f\x7f]+")
 
 
 def _number(environ: Mapping[str, str], name: str, default: float) -> float:
@@ -81,7 +82,7 @@ class Settings:
         if heartbeat >= visibility:
             raise SettingsError("HEARTBEAT_INTERVAL must be shorter than VISIBILITY_TIMEOUT")
         redis_url = env.get("REDIS_URL", "").strip() or default.redis_url
-        scheme = redis_url.partition("://")[0] if "://" in redis_url else ""
+        scheme = redis_url.partition("://")[0].lower() if "://" in redis_url else ""
         if scheme not in ("redis", "rediss", "unix"):
             # Only the scheme: the rest of the URL may hold a password.
             raise SettingsError(
@@ -90,8 +91,8 @@ class Settings:
         namespace = env.get("SLUICE_NAMESPACE", "").strip() or default.namespace
         if not NAMESPACE.fullmatch(namespace):
             raise SettingsError(
-                "SLUICE_NAMESPACE may hold letters, digits and _ . : - only (braces would"
-                f" put every function in one Redis Cluster slot), got {namespace!r}"
+                "SLUICE_NAMESPACE may not hold braces (they would put every function in one"
+                f" Redis Cluster slot), spaces or control characters, got {namespace!r}"
             )
         return cls(
             redis_url=redis_url,

@@ -30,7 +30,7 @@ GATEWAY = ["-m", "uvicorn", "gateway.app:app", "--port", "0", "--log-level", "wa
     [
         ("FUNCTION_MODULES", "tests.no_such_module", "FUNCTION_MODULES: 'tests.no_such_module'"),
         ("REDIS_URL", "http://127.0.0.1:1", "REDIS_URL must start with redis://"),
-        ("SLUICE_NAMESPACE", "a{b}", "SLUICE_NAMESPACE may hold"),
+        ("SLUICE_NAMESPACE", "a{b}", "SLUICE_NAMESPACE may not hold braces"),
     ],
 )
 @pytest.mark.parametrize("process", ["consumer", "gateway"])
