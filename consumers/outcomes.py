@@ -57,8 +57,10 @@ class RunningJob:
     stop_reason: str | None = None
     # Set once the outcome is being written; the run is not interrupted after that.
     finishing: bool = False
-    # The latest progress report not yet written, and whether a writer is on it.
+    # The latest progress report not yet written; the timer that writes it, or whether a
+    # writer is on it.
     progress: tuple[float, str] | None = None
+    progress_timer: asyncio.TimerHandle | None = None
     progress_writer: bool = False
     progress_refused: bool = False
     # The latest report's message, written or not: a success's final status shows it.
@@ -118,35 +120,48 @@ class Outcomes:
     # Progress and files
 
     def report(self, job: RunningJob, percent: float, message: str) -> None:
-        """Keep the latest report; one writer per job sends it, at most every
-        PROGRESS_INTERVAL_SECONDS (a handler reporting in a tight loop must not flood
-        Redis or the connection pool)."""
+        """Keep the latest report; it is written PROGRESS_INTERVAL_SECONDS later, with
+        whatever came meanwhile, by one writer per job (a handler reporting in a tight
+        loop must not flood Redis or the connection pool)."""
         job.progress = (percent, message)
         job.message = message
-        if not job.progress_writer:
+        if job.progress_timer is None and not job.progress_writer:
+            job.progress_timer = asyncio.get_running_loop().call_later(
+                PROGRESS_INTERVAL_SECONDS, self._progress_due, job
+            )
+
+    def stop_progress(self, job: RunningJob) -> None:
+        """The handler is done: a report not yet written never is (the final status
+        follows, with the last report's message), and no timer wakes this process for it
+        while the next job runs."""
+        if job.progress_timer is not None:
+            job.progress_timer.cancel()
+            job.progress_timer = None
+
+    def _progress_due(self, job: RunningJob) -> None:
+        job.progress_timer = None
+        if job.progress is not None and not job.finishing:
             job.progress_writer = True
             self.spawn(self._write_progress(job))
 
     async def _write_progress(self, job: RunningJob) -> None:
+        assert job.progress is not None
+        percent, message = job.progress
+        job.progress = None
         try:
-            while job.progress is not None:
-                await asyncio.sleep(PROGRESS_INTERVAL_SECONDS)
-                if job.finishing:
-                    return  # the final status follows, with the last report's message
-                percent, message = job.progress
-                job.progress = None
-                try:
-                    await self.scripts.progress(
-                        [job.keys.job(job.job_id)], [self.name, f"{percent:g}", message]
-                    )
-                except REDIS_DOWN:
-                    pass  # progress is advisory; the next report or the final status follows
-                except redis.exceptions.ResponseError as exc:
-                    if not job.progress_refused:  # once per job: a handler may report often
-                        job.progress_refused = True
-                        log.warning("progress_not_written", error=str(exc))
+            await self.scripts.progress(
+                [job.keys.job(job.job_id)], [self.name, f"{percent:g}", message]
+            )
+        except REDIS_DOWN:
+            pass  # progress is advisory; the next report or the final status follows
+        except redis.exceptions.ResponseError as exc:
+            if not job.progress_refused:  # once per job: a handler may report often
+                job.progress_refused = True
+                log.warning("progress_not_written", error=str(exc))
         finally:
             job.progress_writer = False
+            if job.progress is not None and not job.finishing:
+                self.report(job, *job.progress)  # reported while this was written
 
     async def save_artifacts(self, job: RunningJob, artifacts: list[Artifact]) -> None:
         """Each file under its own key, named in the job's index; the completion gives

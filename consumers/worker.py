@@ -504,6 +504,7 @@ class Worker:
         nothing interrupts, and its slot goes to the next job."""
         if not job.finishing:
             job.finishing = True
+            self.outcomes.stop_progress(job)
             self._busy -= 1
             self._slot_freed.set()
 
