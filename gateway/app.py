@@ -170,7 +170,8 @@ async def server_error(request: Request, exc: Exception) -> Response:
 
 
 def configuration_error(exc: Exception) -> NoReturn:
-    """A setting the gateway cannot start with: said in one line, then exit 2."""
+    """A setting the gateway cannot start with: said in one line, then its startup fails
+    (uvicorn exits 3)."""
     print(f"configuration error: {exc}", file=sys.stderr, flush=True)
     raise SystemExit(2) from None
 

@@ -22,11 +22,11 @@ DEFAULT_CONNECTIONS = 64
 
 try:
     from redis.maint_notifications import MaintNotificationsConfig
-except ImportError:  # redis-py before 7: no such notifications, pooled connections checked
+except ImportError:  # an older redis-py: no such notifications, pooled connections checked
     _POOL_OPTIONS: dict[str, Any] = {}
 else:
-    # redis-py 7+ defaults these (Redis Enterprise maintenance notices) to "auto", and while
-    # they are on its pool hands out a connection the server has closed without looking:
+    # redis-py (8.1 here) defaults these (Redis Enterprise maintenance notices) to "auto"; while
+    # they are on, its pool hands out a connection the server has closed without looking:
     # after a Redis restart, a dropped network or Redis's idle `timeout`, each pooled
     # connection failed one command (a status read answered 503 with Redis back up).
     _POOL_OPTIONS = {"maint_notifications_config": MaintNotificationsConfig(enabled=False)}
