@@ -57,6 +57,11 @@ class RunningJob:
     stop_reason: str | None = None
     # Set once the outcome is being written; the run is not interrupted after that.
     finishing: bool = False
+    # Holds one of the --concurrency handler slots (a job taken ahead waits for one).
+    has_slot: bool = False
+    # When the handler of a job taken ahead began, after waiting for a slot (its status
+    # says when it was taken): the outcome writes it as started_at.
+    began_at: str = ""
     # The latest progress report not yet written; the timer that writes it, or whether a
     # writer is on it.
     progress: tuple[float, str] | None = None
@@ -205,6 +210,7 @@ class Outcomes:
                 job.next_job_id,
                 self.settings.dead_letter_max,
                 job.message,
+                job.began_at,
             ],
         )
         try:
@@ -247,6 +253,7 @@ class Outcomes:
                         encode_error(type, message),
                         now_ms() + delay_ms,
                         max(0, self.settings.visibility_ms - delay_ms),
+                        job.began_at,
                     ],
                 )
             )

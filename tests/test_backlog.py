@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import os
+import signal
 from collections.abc import Callable
 from datetime import datetime
 from pathlib import Path
@@ -16,7 +17,7 @@ from consumers.worker import TAKE_COPY_MAX_BYTES
 from shared.client import Sluice
 from shared.keys import GROUP, keys_for
 from tests.conftest import VISIBILITY_TIMEOUT, Proc
-from tests.helpers import effects, wait_for_status
+from tests.helpers import effects, wait_for_lines, wait_for_status
 
 
 def _pdf(size: int) -> bytes:
@@ -129,3 +130,77 @@ async def test_claimed_and_new_entries_together_never_run_more_than_the_concurre
         running += step
         most = max(most, running)
     assert most <= 2, f"{most} handlers ran at once"
+
+
+async def _take_one_ahead(sluice: Sluice, effect: Path, seconds: float) -> tuple[str, str]:
+    """On a consumer with one slot, whose last `work` job was short: a `seconds` long job
+    and one more behind it, which is taken ahead while the first runs (running, not
+    begun)."""
+    warm = await sluice.submit("work", {"seconds": 0})
+    await wait_for_status(sluice, warm.job_id, "succeeded")
+    params = {"effect_path": str(effect)}
+    running = (await sluice.submit("work", {**params, "seconds": seconds})).job_id
+    ahead = (await sluice.submit("work", params)).job_id
+    await wait_for_lines(effect, "start", 1)
+    await wait_for_status(sluice, ahead, "running", timeout=seconds / 2)
+    assert [row[0] for row in effects(effect, "start")] == [running]
+    assert effects(effect, "effect") == [], "the first job ended before the second was taken"
+    return running, ahead
+
+
+async def test_a_short_job_is_taken_ahead_and_begins_when_the_slot_frees(
+    sluice: Sluice, start_consumer: Callable[..., Proc], tmp_path: Path
+) -> None:
+    """All slots busy, a backlog of a function whose last run was short: one more job is
+    taken (running: started, with its lease), its handler waits for the slot, and its
+    started_at is corrected to when the handler began."""
+    effect = tmp_path / "effect"
+    start_consumer("work", concurrency=1)
+    running, ahead = await _take_one_ahead(sluice, effect, seconds=1.0)
+    first = await wait_for_status(sluice, running, "succeeded")
+    second = await wait_for_status(sluice, ahead, "succeeded")
+    assert second.attempts == 1
+    ((_, _, _, _, first_end),) = effects(effect, "effect")[:1]
+    second_start = next(float(row[4]) for row in effects(effect, "start") if row[0] == ahead)
+    assert second_start >= float(first_end), "two handlers ran at once on one slot"
+    assert first.finished_at is not None
+    began = _at(second.started_at).timestamp()
+    assert abs(began - second_start) < 0.05, (second.started_at, second_start)
+
+
+async def test_a_job_taken_ahead_is_given_back_at_sigterm(
+    sluice: Sluice, start_consumer: Callable[..., Proc], tmp_path: Path
+) -> None:
+    """A stopping consumer finishes the job it runs within the grace period but gives
+    back the one it took ahead at once: queued again, its attempt not counted, run by
+    the next consumer."""
+    effect = tmp_path / "effect"
+    stopping = start_consumer("work", concurrency=1)
+    running, ahead = await _take_one_ahead(sluice, effect, seconds=2.0)
+    stopping.signal(signal.SIGTERM)
+    given_back = await wait_for_status(sluice, ahead, "queued", timeout=1.0)
+    assert given_back.attempts == 0
+    assert effects(effect, "effect") == [], "given back only after the running job ended"
+    assert (await wait_for_status(sluice, running, "succeeded")).attempts == 1
+    assert stopping.wait(10) == 0
+    start_consumer("work", concurrency=1)
+    done = await wait_for_status(sluice, ahead, "succeeded")
+    assert done.attempts == 1
+    starts = [row for row in effects(effect, "start") if row[0] == ahead]
+    assert len(starts) == 1, starts
+    first_pid = effects(effect, "start")[0][2]
+    assert starts[0][2] != first_pid, "the stopping consumer ran it"
+
+
+async def test_a_job_taken_ahead_and_cancelled_never_begins(
+    sluice: Sluice, start_consumer: Callable[..., Proc], tmp_path: Path
+) -> None:
+    effect = tmp_path / "effect"
+    start_consumer("work", concurrency=1)
+    running, ahead = await _take_one_ahead(sluice, effect, seconds=1.5)
+    await sluice.cancel(ahead)
+    assert (await wait_for_status(sluice, ahead, "cancelled")).status == "cancelled"
+    assert (await wait_for_status(sluice, running, "succeeded")).attempts == 1
+    later = (await sluice.submit("work", {"effect_path": str(effect)})).job_id
+    await wait_for_status(sluice, later, "succeeded")
+    assert [row[0] for row in effects(effect, "start")] == [running, later]

@@ -5,7 +5,8 @@
 --       7 now (RFC 3339), 8 result ttl (s), 9 "1" to dead-letter the job, 10 job id,
 --       11 attempts, 12 the follow-up's job id or "" (fixed when the job was submitted),
 --       13 entries the dead-letter stream keeps, 14 the last progress message (written on
---       success: the report itself may not have been)
+--       success: the report itself may not have been), 15 when the handler began, if
+--       later than the start said (a job taken ahead waited for a slot), else ""
 -- Returns 1 written | 2 written, and a follow-up job waits in the outbox
 --       | 0 refused (a stale owner: someone else has or had the entry)
 local owned = redis.call('XPENDING', KEYS[1], ARGV[1], ARGV[3], ARGV[3], 1, ARGV[2])
@@ -21,6 +22,9 @@ if succeeded then
 else
   redis.call('HSET', KEYS[2], 'status', ARGV[4], 'result', ARGV[5], 'error', ARGV[6],
     'finished_at', ARGV[7], 'consumer', '')
+end
+if ARGV[15] ~= '' then
+  redis.call('HSET', KEYS[2], 'started_at', ARGV[15])
 end
 if ARGV[9] == '1' then
   redis.call('XADD', KEYS[3], 'MAXLEN', ARGV[13], '*', 'job_id', ARGV[10],
