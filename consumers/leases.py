@@ -20,7 +20,8 @@ log = structlog.get_logger("consumer")
 
 # How often running jobs are looked at (heartbeats are due less often).
 LEASE_TICK_SECONDS = 0.5
-# A job running this long gets its cancel flag checked on every tick.
+# A job running this long gets its cancel flag checked on every tick (and so does a job
+# taken ahead while it waits for a slot: cancelled, its handler must not begin).
 CANCEL_CHECK_AFTER_SECONDS = 1.0
 
 
@@ -60,7 +61,7 @@ class Leases:
         jobs = [job for job in self.running.values() if not job.finishing]
         beats = [j for j in jobs if now - j.last_beat >= self.settings.heartbeat_interval]
         old = now - CANCEL_CHECK_AFTER_SECONDS
-        checks = [j for j in jobs if j not in beats and j.started <= old]
+        checks = [j for j in jobs if j not in beats and (j.started <= old or not j.began)]
         if not beats and not checks:
             return
         beat_replies = (

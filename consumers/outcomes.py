@@ -53,12 +53,15 @@ class RunningJob:
     started: float
     last_beat: float
     task: asyncio.Task[None] | None = None
-    # Why the local run was stopped: "lost", "cancelled", "shutdown" or "timeout".
+    # Why the local run was stopped: "lost", "cancelled", "shutdown", "timeout" or
+    # "waited" (taken ahead, given back: see worker.AHEAD_BELOW_SECONDS).
     stop_reason: str | None = None
     # Set once the outcome is being written; the run is not interrupted after that.
     finishing: bool = False
     # Holds one of the --concurrency handler slots (a job taken ahead waits for one).
     has_slot: bool = False
+    # When its handler began (time.monotonic(); 0 before).
+    began: float = 0.0
     # When the handler of a job taken ahead began, after waiting for a slot (its status
     # says when it was taken): the outcome writes it as started_at.
     began_at: str = ""

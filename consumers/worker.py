@@ -58,10 +58,11 @@ READ_ALL_SECONDS = 1.0
 # a larger one is read on its own, a round trip that is nothing next to its job.
 TAKE_COPY_MAX_BYTES = 4 * 1024 * 1024
 # A consumer whose slots are all busy takes one more job ahead from a backlog of a
-# function whose last handler here ran under this long: its handler begins the moment a
-# slot frees, not one round trip later (a 1-page render: ~0.8 ms of its ~45, more with
-# Redis across a network). Longer jobs gain next to nothing from it, and a job taken
-# ahead waits for the ones running.
+# function whose last handler here ran under this long, while a handler that began less
+# than this long ago, of a function as short, runs: the job's handler begins the moment
+# a slot frees, not one round trip later (a 1-page render: ~0.8 ms of its ~45, more with
+# Redis across a network). Longer jobs gain next to nothing from it. A job taken ahead
+# that waits longer than this is given back (queued, claimable at once).
 AHEAD_BELOW_SECONDS = 1.0
 # How long a finished job's files wait for the next job to begin (see _next_job_began):
 # about twice what picking up the next job takes here, and all an idle consumer adds to
@@ -84,8 +85,10 @@ class Worker:
         self._busy = 0
         # Held by a job while its handler may run (--concurrency of them).
         self._handler_slots = asyncio.Semaphore(concurrency)
-        # How long each stream's last handler here ran (see AHEAD_BELOW_SECONDS).
-        self._last_run: dict[bytes, float] = {}
+        # How long each function's last handler here ran (see AHEAD_BELOW_SECONDS).
+        self._last_run: dict[str, float] = {}
+        # The job taken ahead that waits for a slot, if any.
+        self._taken_ahead: set[RunningJob] = set()
         # Entries read and being started (by _pending_start), not yet running.
         self._reserved = 0
         self._pending_start: asyncio.Future[None] | None = None
@@ -140,6 +143,8 @@ class Worker:
                 time.monotonic() + self.settings.shutdown_grace + SHUTDOWN_WRITE_SECONDS
             )
         self._stopping.set()
+        for job in list(self._taken_ahead):  # their handlers have not begun: given back
+            self._interrupt(job, "shutdown")
 
     async def run(self) -> None:
         structlog.contextvars.bind_contextvars(consumer=self.name)
@@ -512,20 +517,33 @@ class Worker:
 
     def _ahead_stream(self) -> bytes | None:
         """A stream to take one job ahead from (see AHEAD_BELOW_SECONDS), if any: only
-        while nothing else waits for a slot and none is taken ahead yet."""
+        while every slot is busy, nothing else waits for one, none is taken ahead yet and
+        a running handler should end soon."""
+        now = time.monotonic()
         if (
-            self._busy > self.concurrency
+            self._busy != self.concurrency
             or self._reserved
             or self._need_pending
             or self._claimable
-            or len(self.running) > 2 * self.concurrency
-            or time.monotonic() >= self._read_all_by
+            or self._stopping.is_set()
+            or len(self.running) >= 2 * self.concurrency
+            or now >= self._read_all_by
+            or not any(self._short(job, now) for job in self.running.values())
         ):
             return None
         for stream in self._waiting:
-            if self._last_run.get(stream, AHEAD_BELOW_SECONDS) < AHEAD_BELOW_SECONDS:
+            if (
+                self._last_run.get(self.specs[stream].name, AHEAD_BELOW_SECONDS)
+                < AHEAD_BELOW_SECONDS
+            ):
                 return stream
         return None
+
+    def _short(self, job: RunningJob, now: float) -> bool:
+        """Whether the job's handler runs and should end within AHEAD_BELOW_SECONDS."""
+        if not job.began or job.finishing or now - job.began >= AHEAD_BELOW_SECONDS:
+            return False
+        return self._last_run.get(job.spec.name, AHEAD_BELOW_SECONDS) < AHEAD_BELOW_SECONDS
 
     def _free_slots(self) -> int:
         # Finishing jobs are bounded too: at most one per slot (their results are in memory).
@@ -541,6 +559,8 @@ class Worker:
             self._busy -= 1
             if job.has_slot:
                 self._handler_slots.release()
+            if job.began:
+                self._last_run[job.spec.name] = time.monotonic() - job.began
             self._slot_freed.set()
 
     async def _run(self, job: RunningJob, payload: bytes, document: Any) -> None:
@@ -558,12 +578,14 @@ class Worker:
         )
         try:
             try:
-                waits = self._handler_slots.locked()
-                await self._handler_slots.acquire()  # a job taken ahead waits here
-                job.has_slot = True
-                if waits:
+                if self._handler_slots.locked():  # taken ahead: wait for a slot
+                    await self._wait_for_slot(job)
                     job.began_at = now_iso()
                     began = time.perf_counter()
+                else:
+                    await self._handler_slots.acquire()
+                job.has_slot = True
+                job.began = time.monotonic()
                 # A timer, not asyncio.timeout: one handle per job is all a busy consumer pays.
                 time_limit = asyncio.get_running_loop().call_later(
                     job.spec.timeout, self._interrupt, job, "timeout"
@@ -571,17 +593,17 @@ class Worker:
                 if job.spec.takes_document:
                     attempt.document = await self._read_document(job, document)
                 self._began()
-                handler_began = time.perf_counter()
                 result = await run_attempt(job.spec, self.pool, attempt)
-                self._last_run[job.keys.stream.encode()] = time.perf_counter() - handler_began
             except asyncio.CancelledError:
                 if job.stop_reason == "lost":
                     log.warning("lease_lost", ms=elapsed_ms(began))
                     return
-                if job.stop_reason == "shutdown":
+                if job.stop_reason in ("shutdown", "waited"):
                     self._finishing(job)
                     if await self.outcomes.write(lambda: self.outcomes.release(job)):
-                        log.info("job_released", ms=elapsed_ms(began))
+                        log.info("job_released", ms=elapsed_ms(began), reason=job.stop_reason)
+                        if job.stop_reason == "waited":
+                            self._claimable = True  # the next free slot claims it first
                     else:
                         log.warning("release_refused", reason="no longer the owner")
                     return
@@ -646,6 +668,22 @@ class Worker:
         if self._next_begin is not None:
             self._next_begin.set_result(None)
             self._next_begin = None
+
+    async def _wait_for_slot(self, job: RunningJob) -> None:
+        """A job taken ahead waits for a running handler to end, for at most
+        AHEAD_BELOW_SECONDS: then it is given back (the running ones took longer than
+        they used to, and another consumer may be free)."""
+        give_back = asyncio.get_running_loop().call_later(
+            AHEAD_BELOW_SECONDS, self._interrupt, job, "waited"
+        )
+        self._taken_ahead.add(job)
+        if self._stopping.is_set():  # taken by a read that was on its way at SIGTERM
+            self._interrupt(job, "shutdown")
+        try:
+            await self._handler_slots.acquire()
+        finally:
+            give_back.cancel()
+            self._taken_ahead.discard(job)
 
     async def _next_job_began(self) -> None:
         """Hold a finished job's files until the job taking its slot has begun (at most
@@ -744,9 +782,6 @@ class Worker:
     # Shutdown
 
     async def _drain(self) -> None:
-        for job in list(self.running.values()):
-            if not job.has_slot:  # taken ahead, not begun: given back at once
-                self._interrupt(job, "shutdown")
         tasks = [job.task for job in self.running.values() if job.task is not None]
         log.info("draining", running=len(tasks), grace=self.settings.shutdown_grace)
         if tasks:

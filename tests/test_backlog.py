@@ -13,7 +13,7 @@ from pathlib import Path
 
 import redis
 
-from consumers.worker import TAKE_COPY_MAX_BYTES
+from consumers.worker import AHEAD_BELOW_SECONDS, TAKE_COPY_MAX_BYTES
 from shared.client import Sluice
 from shared.keys import GROUP, keys_for
 from tests.conftest import VISIBILITY_TIMEOUT, Proc
@@ -132,17 +132,24 @@ async def test_claimed_and_new_entries_together_never_run_more_than_the_concurre
     assert most <= 2, f"{most} handlers ran at once"
 
 
-async def _take_one_ahead(sluice: Sluice, effect: Path, seconds: float) -> tuple[str, str]:
+async def _take_one_ahead(
+    sluice: Sluice, consumer: Proc, effect: Path, seconds: float
+) -> tuple[str, str]:
     """On a consumer with one slot, whose last `work` job was short: a `seconds` long job
     and one more behind it, which is taken ahead while the first runs (running, not
-    begun)."""
+    begun). Both are queued while the consumer is stopped, so the second is in the
+    stream when the first is read."""
     warm = await sluice.submit("work", {"seconds": 0})
     await wait_for_status(sluice, warm.job_id, "succeeded")
     params = {"effect_path": str(effect)}
-    running = (await sluice.submit("work", {**params, "seconds": seconds})).job_id
-    ahead = (await sluice.submit("work", params)).job_id
+    consumer.signal(signal.SIGSTOP)
+    try:
+        running = (await sluice.submit("work", {**params, "seconds": seconds})).job_id
+        ahead = (await sluice.submit("work", params)).job_id
+    finally:
+        consumer.signal(signal.SIGCONT)
     await wait_for_lines(effect, "start", 1)
-    await wait_for_status(sluice, ahead, "running", timeout=seconds / 2)
+    await wait_for_status(sluice, ahead, "running", timeout=0.5)
     assert [row[0] for row in effects(effect, "start")] == [running]
     assert effects(effect, "effect") == [], "the first job ended before the second was taken"
     return running, ahead
@@ -155,17 +162,40 @@ async def test_a_short_job_is_taken_ahead_and_begins_when_the_slot_frees(
     taken (running: started, with its lease), its handler waits for the slot, and its
     started_at is corrected to when the handler began."""
     effect = tmp_path / "effect"
-    start_consumer("work", concurrency=1)
-    running, ahead = await _take_one_ahead(sluice, effect, seconds=1.0)
-    first = await wait_for_status(sluice, running, "succeeded")
+    consumer = start_consumer("work", concurrency=1)
+    running, ahead = await _take_one_ahead(sluice, consumer, effect, seconds=0.8)
+    taken_at = _at((await sluice.status(ahead)).started_at).timestamp()
+    await wait_for_status(sluice, running, "succeeded")
     second = await wait_for_status(sluice, ahead, "succeeded")
     assert second.attempts == 1
-    ((_, _, _, _, first_end),) = effects(effect, "effect")[:1]
+    first_end = float(effects(effect, "effect")[0][4])
     second_start = next(float(row[4]) for row in effects(effect, "start") if row[0] == ahead)
-    assert second_start >= float(first_end), "two handlers ran at once on one slot"
-    assert first.finished_at is not None
+    assert second_start >= first_end, "two handlers ran at once on one slot"
     began = _at(second.started_at).timestamp()
-    assert abs(began - second_start) < 0.05, (second.started_at, second_start)
+    assert taken_at < first_end - 0.5, "not taken while the first job ran"
+    # Stamped (in whole milliseconds) after the first handler ended, before this one began.
+    assert first_end - 0.001 <= began <= second_start, (second.started_at, first_end)
+
+
+async def test_a_job_taken_ahead_is_given_back_when_it_waits_too_long(
+    sluice: Sluice, start_consumer: Callable[..., Proc], tmp_path: Path
+) -> None:
+    """A job taken ahead behind a job that runs much longer than the function used to:
+    given back after AHEAD_BELOW_SECONDS (queued, its attempt uncounted), and run by
+    another consumer while the long one still runs."""
+    effect = tmp_path / "effect"
+    busy = start_consumer("work", concurrency=1)
+    running, ahead = await _take_one_ahead(sluice, busy, effect, seconds=6.0)
+    given_back = await wait_for_status(sluice, ahead, "queued", timeout=AHEAD_BELOW_SECONDS + 1)
+    assert given_back.attempts == 0
+    start_consumer("work", concurrency=1)  # its recovery pass claims the job
+    done = await wait_for_status(sluice, ahead, "succeeded", timeout=10)
+    assert done.attempts == 1
+    assert effects(effect, "effect")[0][0] == ahead, "it waited for the long job"
+    starts = effects(effect, "start")
+    assert [row[0] for row in starts] == [running, ahead]
+    assert starts[1][2] != starts[0][2], "run by the busy consumer"
+    assert (await wait_for_status(sluice, running, "succeeded")).attempts == 1
 
 
 async def test_a_job_taken_ahead_is_given_back_at_sigterm(
@@ -176,7 +206,7 @@ async def test_a_job_taken_ahead_is_given_back_at_sigterm(
     the next consumer."""
     effect = tmp_path / "effect"
     stopping = start_consumer("work", concurrency=1)
-    running, ahead = await _take_one_ahead(sluice, effect, seconds=2.0)
+    running, ahead = await _take_one_ahead(sluice, stopping, effect, seconds=2.0)
     stopping.signal(signal.SIGTERM)
     given_back = await wait_for_status(sluice, ahead, "queued", timeout=1.0)
     assert given_back.attempts == 0
@@ -196,8 +226,8 @@ async def test_a_job_taken_ahead_and_cancelled_never_begins(
     sluice: Sluice, start_consumer: Callable[..., Proc], tmp_path: Path
 ) -> None:
     effect = tmp_path / "effect"
-    start_consumer("work", concurrency=1)
-    running, ahead = await _take_one_ahead(sluice, effect, seconds=1.5)
+    consumer = start_consumer("work", concurrency=1)
+    running, ahead = await _take_one_ahead(sluice, consumer, effect, seconds=0.9)
     await sluice.cancel(ahead)
     assert (await wait_for_status(sluice, ahead, "cancelled")).status == "cancelled"
     assert (await wait_for_status(sluice, running, "succeeded")).attempts == 1
