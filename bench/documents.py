@@ -1,7 +1,7 @@
 """Pages per second of document jobs through the whole system, next to the same functions
 called directly in this process; and what the warm child processes save.
 
-    .venv/bin/python -m bench.documents            # the full run, 3 runs per row (~3-4 min)
+    .venv/bin/python -m bench.documents            # the full run, 9 runs per row (~12 min)
     .venv/bin/python -m bench.documents --quick    # a smoke run, 1 small run per row (< 1 min)
 
 Direct: ``ingest_document`` / ``render_pages`` called in this process, one job after the
@@ -9,7 +9,8 @@ other, on the same bytes and options. System: one redis-server and one consumer 
 (``python -m consumers ingest render --concurrency 1``), the jobs submitted through
 ``Sluice.submit_document``; its time runs from the first submission to the last
 ``finished_at``. Each row runs in blocks of jobs that alternate between the two sides.
-Overhead % = (direct pages/s / system pages/s - 1) * 100; the goal is under 5 %.
+A run's overhead % = (direct pages/s / system pages/s - 1) * 100; a row's is the median
+of its runs'; the goal is under 5 %.
 """
 
 from __future__ import annotations
@@ -116,7 +117,7 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     add = parser.add_argument
-    add("--runs", type=int, default=5, help="repetitions of each row (5)")
+    add("--runs", type=int, default=9, help="repetitions of each row (9)")
     add("--quick", action="store_true", help="smoke run: a quarter of the jobs, one run")
     add("--scale", type=float, default=1.0, help="multiply every row's job count (1)")
     add("--only", default="", help=f"comma-separated rows (default all): {','.join(NAMES)}")
