@@ -104,8 +104,8 @@ WORKLOADS = (
     Workload("ingest-raster-300", "ingest", VICKSBURG, "raster", 300, 2, 1, 6),
     Workload("render-vector-150", "render", RANCH, "vector", 150, 48, 12, 1),
     Workload("render-vector-300", "render", RANCH, "vector", 300, 12, 3, 1),
-    Workload("render-raster-150", "render", VICKSBURG, "raster", 150, 3, 1, 6),
-    Workload("render-raster-300", "render", VICKSBURG, "raster", 300, 1, 1, 6),
+    Workload("render-raster-150", "render", VICKSBURG, "raster", 150, 6, 1, 6),
+    Workload("render-raster-300", "render", VICKSBURG, "raster", 300, 3, 1, 6),
 )
 NAMES = tuple(w.name for w in WORKLOADS)
 
