@@ -24,6 +24,7 @@ import importlib
 import itertools
 import os
 import platform
+import signal
 import statistics
 import subprocess
 import sys
@@ -375,17 +376,24 @@ async def system_block(
     expected: float | None,
     side: Side,
 ) -> None:
-    """Submit ``jobs`` jobs at once and wait for all: the time from the first submission
-    to the last ``finished_at``. Jobs unfinished after SLACK + PATIENCE x ``expected``
-    seconds (the direct time, if known yet) are cancelled and count as failed; their
-    statuses are read from 0.9 x ``expected`` on."""
+    """Queue ``jobs`` jobs while the consumer is stopped (SIGSTOP), continue it and wait
+    for all: the time from then to the last ``finished_at``, the consumer working through
+    a queue. The submissions (this client's work and Redis storing the uploads, on other
+    machines in production) took CPU from the block's first job here. Jobs unfinished
+    after SLACK + PATIENCE x ``expected`` seconds (the direct time, if known yet) are
+    cancelled and count as failed; their statuses are read from 0.9 x ``expected`` on."""
+    consumer = side.meter.consumer_pid
+    os.kill(consumer, signal.SIGSTOP)
+    try:
+        job_ids = [
+            (await sluice.submit_document(workload.function, data, workload.params)).job_id
+            for _ in range(jobs)
+        ]
+    finally:
+        os.kill(consumer, signal.SIGCONT)
     side.meter.resume()
     patience = PATIENCE * (15.0 * jobs if expected is None else expected)
     began, deadline = time.time(), time.monotonic() + SLACK + patience
-    job_ids = [
-        (await sluice.submit_document(workload.function, data, workload.params)).job_id
-        for _ in range(jobs)
-    ]
     done = await _finished(sluice, job_ids, deadline, side, quiet=0.9 * (expected or 0.0))
     side.meter.pause()
     await _forget(sluice, job_ids)
