@@ -1,7 +1,7 @@
 """Pages per second of document jobs through the whole system, next to the same functions
 called directly in this process; and what the warm child processes save.
 
-    .venv/bin/python -m bench.documents            # the full run, 9 runs per row (~12 min)
+    .venv/bin/python -m bench.documents            # the full run, 9 runs per row (~16 min)
     .venv/bin/python -m bench.documents --quick    # a smoke run, 1 small run per row (< 1 min)
 
 Direct: ``ingest_document`` / ``render_pages`` called in this process, one job after the
