@@ -7,8 +7,9 @@ called directly in this process; and what the warm child processes save.
 Direct: ``ingest_document`` / ``render_pages`` called in this process, one job after the
 other, on the same bytes and options. System: one redis-server and one consumer process
 (``python -m consumers ingest render --concurrency 1``), the jobs submitted through
-``Sluice.submit_document``; its time runs from the first submission to the last
-``finished_at``. Each row runs in blocks of jobs that alternate between the two sides.
+``Sluice.submit_document`` while the consumer is stopped; its time runs from continuing
+it to the last ``finished_at``. Each row runs in blocks of jobs that alternate between
+the two sides.
 A run's overhead % = (direct pages/s / system pages/s - 1) * 100; a row's is the median
 of its runs'; the goal is under 5 %.
 """
