@@ -58,9 +58,8 @@ class RunningJob:
     stop_reason: str | None = None
     # Set once the outcome is being written; the run is not interrupted after that.
     finishing: bool = False
-    # Holds one of the --concurrency handler slots (a job taken ahead waits for one).
-    has_slot: bool = False
-    # When its handler began (time.monotonic(); 0 before).
+    # When its handler began (time.monotonic()), holding one of the --concurrency handler
+    # slots; 0 before (a job taken ahead waits for a slot).
     began: float = 0.0
     # When the handler of a job taken ahead began, after waiting for a slot (its status
     # says when it was taken): the outcome writes it as started_at.

@@ -528,6 +528,7 @@ class Worker:
             or self._stopping.is_set()
             or len(self.running) >= 2 * self.concurrency
             or now >= self._read_all_by
+            or not self._waiting
             or not any(self._short(job, now) for job in self.running.values())
         ):
             return None
@@ -557,9 +558,8 @@ class Worker:
             job.finishing = True
             self.outcomes.stop_progress(job)
             self._busy -= 1
-            if job.has_slot:
+            if job.began:  # it holds a handler slot
                 self._handler_slots.release()
-            if job.began:
                 self._last_run[job.spec.name] = time.monotonic() - job.began
             self._slot_freed.set()
 
@@ -584,7 +584,6 @@ class Worker:
                     began = time.perf_counter()
                 else:
                     await self._handler_slots.acquire()
-                job.has_slot = True
                 job.began = time.monotonic()
                 # A timer, not asyncio.timeout: one handle per job is all a busy consumer pays.
                 time_limit = asyncio.get_running_loop().call_later(
