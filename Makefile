@@ -1,5 +1,5 @@
 install:
-	bash scripts/setup.sh dev,documents
+	bash scripts/setup.sh dev
 
 lint:
 	.venv/bin/ruff check . && .venv/bin/ruff format --check . && .venv/bin/mypy

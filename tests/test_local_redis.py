@@ -13,8 +13,8 @@ import httpx
 import pytest
 import redis
 
-from shared.embedded import free_port, local_redis_url
-from tests.conftest import ROOT, Proc
+from shared.embedded import local_redis_url
+from tests.conftest import GATEWAY_COMMAND, ROOT, Proc, listening_socket
 
 
 @pytest.fixture
@@ -30,13 +30,15 @@ def local_env(tmp_path: Path) -> Iterator[dict[str, str]]:
 def test_processes_without_redis_url_share_an_embedded_redis(
     tmp_path: Path, local_env: dict[str, str]
 ) -> None:
-    port = free_port()
-    gateway = Proc(
-        [sys.executable, "-m", "uvicorn", "gateway.app:app", "--port", str(port)],
-        local_env,
-        tmp_path / "gateway.log",
-        cwd=tmp_path,
-    )
+    with listening_socket() as sock:
+        port = sock.getsockname()[1]
+        gateway = Proc(
+            [*GATEWAY_COMMAND, "--fd", str(sock.fileno())],
+            local_env,
+            tmp_path / "gateway.log",
+            cwd=tmp_path,
+            pass_fds=(sock.fileno(),),
+        )
     consumer = Proc(
         [sys.executable, "-m", "consumers", "echo", "--concurrency", "2"],
         local_env,
