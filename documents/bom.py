@@ -35,7 +35,7 @@ studs, screws) round up to whole pieces; the others round to 3 decimals. Before 
 from __future__ import annotations
 
 import math
-from typing import Annotated, Literal
+from typing import Annotated, Any, ClassVar, Literal
 
 import msgspec
 from msgspec import Meta
@@ -82,6 +82,10 @@ class Scale(msgspec.Struct, frozen=True):
 class Page(msgspec.Struct, frozen=True):
     """One page of the ingest result; fields other than these are ignored."""
 
+    # The ingest result is passed on whole, with fields bom does not read (the gateway
+    # refuses unknown fields elsewhere: shared/unknown_fields.py).
+    ignore_unknown_fields: ClassVar[bool] = True
+
     index: int | None = None
     walls: list[Wall] = []
     scale: Scale | None = None
@@ -102,6 +106,8 @@ class BomInput(msgspec.Struct, frozen=True, forbid_unknown_fields=False):
     sheet_width_mm: Size = 1220
     sheet_height_mm: Size = 2440
     layers_per_side: Annotated[int, Meta(ge=1, le=MAX_LAYERS)] = 1
+    # What an ingest result says of its document; bom does not read it.
+    document: dict[str, Any] | None = None
 
     def __post_init__(self) -> None:
         # Meta constraints hold when decoding; check them for direct construction too.

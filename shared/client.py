@@ -47,6 +47,7 @@ from shared.keys import GROUP, function_of, keys_for, new_job_id
 from shared.redis import connect
 from shared.scripts import Scripts
 from shared.settings import Settings
+from shared.unknown_fields import has_structs, unknown_field
 from shared.uploads import DOCUMENT_TYPES, sniff, store_upload
 
 # An idempotency key outlives its job's end by RESULT_TTL; this bounds it for a job that
@@ -132,6 +133,7 @@ class Sluice:
             raise InvalidInputError(f"body is not valid UTF-8: {exc}") from exc
         except RecursionError:
             raise InvalidInputError("input is nested too deeply") from None
+        self._refuse_unknown_fields(spec, params)
         try:
             return json_encoder.encode(value)
         except RecursionError:
@@ -139,6 +141,19 @@ class Sluice:
         except (TypeError, ValueError) as exc:
             # Python callers: objects JSON cannot hold, lone surrogates in strings.
             raise InvalidInputError(f"input for {spec.name} is not JSON-encodable: {exc}") from exc
+
+    def _refuse_unknown_fields(self, spec: FunctionSpec, params: Any) -> None:
+        """A field the schema does not have is a typo the defaults would hide: refused."""
+        if not has_structs(spec.input):
+            return
+        if isinstance(params, bytes | bytearray | memoryview):
+            params = msgspec.json.decode(params)
+        if field := unknown_field(spec.input, params):
+            raise InvalidInputError(
+                f"invalid input for {spec.name}: unknown field {field!r}"
+                " (GET /v1/functions lists the fields)",
+                field=field,
+            )
 
     def _check_idempotency_key(self, idempotency_key: str | None) -> None:
         if idempotency_key is not None and not _IDEMPOTENCY_KEY.fullmatch(idempotency_key):

@@ -118,3 +118,44 @@ async def test_a_numeric_scale_in_the_query_string_is_the_number(
 )
 def test_field_of_reads_the_trailing_paths(message: str, field: str | None) -> None:
     assert _field_of(msgspec.ValidationError(message)) == field
+
+
+async def test_unknown_fields_of_a_struct_input_are_400_naming_the_field(
+    http: httpx.AsyncClient, sync_redis: redis.Redis, namespace: str
+) -> None:
+    """A typo would otherwise be dropped and the default used: for a bill of materials,
+    other quantities."""
+    cases: list[tuple[str, dict[str, Any], str]] = [
+        ("bom", {"walls": [WALL], "ceiling_height": 2400}, "$.ceiling_height"),
+        ("bom", {"walls": [WALL | {"thick": 2}]}, "$.walls[0].thick"),
+        ("work", {"seconds": 0, "effect": "x"}, "$.effect"),
+    ]
+    for function, body, field in cases:
+        reply = await http.post(
+            f"/v1/jobs/{function}", content=msgspec.json.encode(body), headers=JSON
+        )
+        error = field_error(reply)
+        assert error.get("field") == field and "unknown field" in error["message"], error
+        nothing_queued(sync_redis, namespace, function)
+    raw = await http.post("/v1/jobs/ingest?dpii=100", content=plan_pdf(), headers=PDF)
+    form = await http.post(
+        "/v1/jobs/render",
+        files={"file": ("plan.pdf", plan_pdf(), "application/pdf")},
+        data={"params": '{"dpi": 100, "first": 1}'},
+    )
+    assert field_error(raw).get("field") == "$.dpii"
+    assert field_error(form).get("field") == "$.first"
+    nothing_queued(sync_redis, namespace, "ingest")
+
+
+async def test_free_inputs_and_whole_ingest_results_keep_their_extra_fields(
+    http: httpx.AsyncClient,
+) -> None:
+    """A dict input (echo) takes any field; bom takes an ingest result as it comes, with
+    the fields bom does not read (page text, sizes, the document summary)."""
+    echo = await http.post("/v1/jobs/echo", json={"anything": 1})
+    page = {"index": 0, "unit": "pt", "width": 595, "height": 842, "text": [], "walls": [WALL]}
+    page["scale"] = {"metres_per_unit": 0.01, "source": "parameter", "evidence": []}
+    result = {"pages": [page], "document": {"type": "pdf", "pages": 1, "repaired": False}}
+    bom = await http.post("/v1/jobs/bom", json=result)
+    assert (echo.status_code, bom.status_code) == (202, 202), (echo.text, bom.text)
