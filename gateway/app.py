@@ -8,6 +8,7 @@ import sys
 from collections.abc import AsyncIterator
 from typing import Any, NoReturn
 
+import msgspec
 import structlog
 from starlette.applications import Starlette
 from starlette.exceptions import HTTPException
@@ -79,7 +80,11 @@ async def submit_job(request: Request) -> Response:
     else:
         body = await read_limited(request, sluice.settings.max_body_bytes)
         submission = await sluice.submit(function, body, idempotency_key=idempotency_key, then=then)
-    return json_response(submission, 202, Location=submission.status_url)
+    headers = {"Location": submission.status_url}
+    if submission.replayed:  # said in a header: the body is the first reply's
+        headers["Idempotent-Replayed"] = "true"
+        submission = msgspec.structs.replace(submission, replayed=False)
+    return json_response(submission, 202, **headers)
 
 
 async def job_status(request: Request) -> Response:

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import hashlib
 import re
 import time
 from collections.abc import AsyncIterable, AsyncIterator, Iterator, Mapping, Sequence
@@ -23,6 +24,7 @@ from redis.asyncio import Redis
 from shared.batch import ScriptBatcher
 from shared.errors import (
     ArtifactNotFoundError,
+    IdempotencyKeyReusedError,
     InvalidInputError,
     JobNotFoundError,
     JobStateError,
@@ -32,6 +34,7 @@ from shared.errors import (
     UnsupportedMediaTypeError,
 )
 from shared.functions import FunctionSpec, load_functions
+from shared.idempotency import IDEMPOTENCY_GRACE_SECONDS, claim_for_function, fingerprint
 from shared.jobs import (
     FINAL_STATUSES,
     QUEUED,
@@ -50,9 +53,6 @@ from shared.settings import Settings
 from shared.unknown_fields import has_structs, unknown_field
 from shared.uploads import DOCUMENT_TYPES, sniff, store_upload
 
-# An idempotency key outlives its job's end by RESULT_TTL; this bounds it for a job that
-# never ends (stays queued), so the key cannot leak.
-IDEMPOTENCY_GRACE_SECONDS = 7 * 86_400
 # Follow-up functions one submission may name (each job's status carries the rest).
 MAX_FOLLOW_UPS = 16
 _IDEMPOTENCY_KEY = re.compile(r"^[\x21-\x7e]{1,255}$")
@@ -212,9 +212,10 @@ class Sluice:
         job_id = new_job_id(function)
         upload_key = keys_for(self.settings.namespace, function).upload(job_id)
         chunks = _single(document) if isinstance(document, bytes) else document
+        digest = hashlib.sha256() if idempotency_key else None
         with redis_errors():
             size, head = await store_upload(
-                self.redis, upload_key, chunks, self.settings.max_upload_bytes
+                self.redis, upload_key, chunks, self.settings.max_upload_bytes, digest
             )
         try:
             content_type = sniff(head)
@@ -228,7 +229,13 @@ class Sluice:
                 "document": {"content_type": content_type, "size": size, "filename": filename},
             }
             submission = await self._queue(
-                spec, job_id, with_document, idempotency_key, strict=strict, then=chain
+                spec,
+                job_id,
+                with_document,
+                idempotency_key,
+                strict=strict,
+                then=chain,
+                document_sha256=digest.hexdigest() if digest else "",
             )
         except BaseException:
             with contextlib.suppress(Exception):
@@ -265,6 +272,7 @@ class Sluice:
         then: Sequence[str] = (),
         previous_job_id: str = "",
         payload: bytes | None = None,
+        document_sha256: str = "",
         retried: bool = False,
     ) -> Submission:
         """Queue a job; ``payload`` (already JSON) skips validation, for follow-ups."""
@@ -274,6 +282,14 @@ class Sluice:
         next_job_id = new_job_id(then[0]) if then else ""
         keys = keys_for(self.settings.namespace, function)
         created_at = now_iso()
+        idempotency_ttl = self.settings.result_ttl + IDEMPOTENCY_GRACE_SECONDS
+        request = ""
+        if idempotency_key:
+            request = fingerprint(function, payload, then, document_sha256)
+            with redis_errors():
+                await claim_for_function(
+                    self.redis, self.settings.namespace, function, idempotency_key, idempotency_ttl
+                )
         script_keys = [
             keys.stream,
             keys.job(job_id),
@@ -297,11 +313,13 @@ class Sluice:
                         created_at,
                         bound,
                         idempotency_key or "",
-                        self.settings.result_ttl + IDEMPOTENCY_GRACE_SECONDS,
+                        idempotency_ttl,
                         json_encoder.encode(list(then)),
                         next_job_id,
                         previous_job_id,
-                        "1" if spec.takes_document else "0",
+                        self.settings.upload_ttl if spec.takes_document else "",
+                        request,
+                        keys.job(""),
                     ],
                 )
             )
@@ -312,16 +330,20 @@ class Sluice:
                 retry_after=max(1, int(self.settings.visibility_timeout // 10)),
                 function=function,
             )
+        if outcome == "reused":
+            raise IdempotencyKeyReusedError(
+                f"Idempotency-Key {idempotency_key!r} was used for another request (job"
+                f" {value}: other parameters, follow-ups or document); a new request needs"
+                " a new key",
+                job_id=value,
+            )
         if outcome == "existing":
             try:
                 status = await self.status(value)
             except JobNotFoundError:
-                # The key outlived its job (which ended without reaching its completion
-                # script, e.g. dead-lettered at start): it names nothing now, so drop it.
-                if not idempotency_key or retried:
+                # Its job expired just now: the script takes the key anew.
+                if retried:
                     raise
-                with redis_errors():
-                    await self.redis.delete(keys.idempotency(idempotency_key))
                 return await self._queue(
                     spec,
                     job_id,
@@ -331,6 +353,7 @@ class Sluice:
                     then=then,
                     previous_job_id=previous_job_id,
                     payload=payload,
+                    document_sha256=document_sha256,
                     retried=True,
                 )
             return Submission(
@@ -340,6 +363,7 @@ class Sluice:
                 status_url=f"/v1/jobs/{status.job_id}",
                 created_at=status.created_at or "",
                 next_job_id=status.next_job_id,
+                replayed=bool(idempotency_key),
             )
         return Submission(
             job_id=job_id,

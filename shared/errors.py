@@ -71,6 +71,13 @@ class UnsupportedMediaTypeError(SluiceError):
     type = "unsupported_media_type"
 
 
+class IdempotencyKeyReusedError(SluiceError):
+    """The Idempotency-Key came with another request (function, parameters or document)."""
+
+    status_code = 422
+    type = "idempotency_key_reused"
+
+
 class RetryLaterError(SluiceError):
     """Carries how long to wait, sent as Retry-After."""
 

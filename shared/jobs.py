@@ -75,6 +75,8 @@ class Submission(msgspec.Struct, frozen=True, omit_defaults=True):
     created_at: str
     # Only for a chain: the job that will get this one's result.
     next_job_id: str | None = None
+    # An Idempotency-Key's replay: this is the job the first request made.
+    replayed: bool = False
 
 
 _error_decoder = msgspec.json.Decoder(JobError)

@@ -79,11 +79,23 @@ def _body(name: str) -> str:
     return resources.files("shared").joinpath("lua", f"{name}.lua").read_text("utf-8")
 
 
+# Helpers every script may call, on one line before its body. end_with_job: the keys that
+# live as long as a job's status get its expiry when it ends, but its upload is deleted
+# (it has served its purpose; an upload is the largest thing a job keeps).
+_HELPERS = (
+    "local function end_with_job(keys, first, ttl) for i = first, #keys do"
+    " if string.find(keys[i], '}:upload:', 1, true) then redis.call('DEL', keys[i])"
+    " else redis.call('EXPIRE', keys[i], ttl) end end end "
+)
+
+
 def _load(name: str) -> Script:
     uses = _USES.get(name)
     declare = f"local {uses} " if uses else ""
     # On the body's first line, so Lua's error positions are the file's line numbers.
-    source = f"local batch = {{}} {declare}local function one(KEYS, ARGV) {_body(name)}\nend\n"
+    source = (
+        f"local batch = {{}} {_HELPERS}{declare}local function one(KEYS, ARGV) {_body(name)}\nend\n"
+    )
     if uses:
         source += f"{uses} = function(KEYS, ARGV) {_body(uses)}\nend\n"
     source += _BATCH_LOOP

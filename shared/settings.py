@@ -54,6 +54,9 @@ class Settings:
     max_body_bytes: int = 1_048_576
     # Largest uploaded document (multipart or raw body), streamed into Redis.
     max_upload_bytes: int = 52_428_800
+    # Seconds an upload is kept while its job waits to run (deleted when the job ends); a
+    # job that starts later fails DocumentMissing.
+    upload_ttl: int = 86_400
     # Default bound on a function's backlog (XLEN of its stream) before 429.
     max_backlog: int = 100_000
     # Entries a function's dead-letter stream keeps (the latest; the jobs' statuses say
@@ -102,6 +105,7 @@ class Settings:
             result_ttl=_integer(env, "RESULT_TTL", default.result_ttl),
             max_body_bytes=_integer(env, "MAX_BODY_BYTES", default.max_body_bytes),
             max_upload_bytes=_integer(env, "MAX_UPLOAD_BYTES", default.max_upload_bytes),
+            upload_ttl=_integer(env, "UPLOAD_TTL", default.upload_ttl),
             max_backlog=_integer(env, "MAX_BACKLOG", default.max_backlog),
             dead_letter_max=_integer(env, "DEAD_LETTER_MAX", default.dead_letter_max),
             forget_consumers_after=_number(

@@ -1,13 +1,14 @@
 """Documents uploaded with a job: sniffed by their bytes, streamed into Redis in chunks.
 
 An upload lives in Redis (consumers on a PaaS share no disk) under the job's function hash
-tag. It expires UPLOAD_TTL after it was written unless the job is queued, which makes it
-last until the job ends, and then it expires with the job's status.
+tag. It expires UPLOAD_TTL_SECONDS after it was written unless its job is queued, which
+gives it the settings' ``upload_ttl``; it is deleted when the job ends.
 """
 
 from __future__ import annotations
 
 import contextlib
+import hashlib
 from collections.abc import AsyncIterable
 
 import msgspec
@@ -50,9 +51,14 @@ def sniff(head: bytes) -> str | None:
 
 
 async def store_upload(
-    redis: Redis, key: str, chunks: AsyncIterable[bytes], limit: int
+    redis: Redis,
+    key: str,
+    chunks: AsyncIterable[bytes],
+    limit: int,
+    digest: hashlib._Hash | None = None,
 ) -> tuple[int, bytes]:
-    """Stream ``chunks`` into ``key``; return (size, head). 413 as soon as ``limit`` passes."""
+    """Stream ``chunks`` into ``key``; return (size, head). 413 as soon as ``limit`` passes.
+    ``digest`` (a hashlib object) is fed the bytes on their way."""
     size = 0
     head = b""
     buffer: list[bytes] = []
@@ -66,6 +72,8 @@ async def store_upload(
                 )
             if len(head) < HEAD_BYTES:
                 head += chunk[: HEAD_BYTES - len(head)]
+            if digest is not None:
+                digest.update(chunk)
             buffer.append(chunk)
             buffered += len(chunk)
             if buffered >= APPEND_BYTES:

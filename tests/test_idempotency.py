@@ -7,12 +7,14 @@ import asyncio
 import time
 
 import httpx
+import msgspec
 import pytest
 import redis
 
 from shared.client import Sluice
-from shared.errors import InvalidInputError, QueueFullError
+from shared.errors import IdempotencyKeyReusedError, InvalidInputError, QueueFullError
 from shared.keys import keys_for
+from tests.test_documents_api import plan_pdf
 
 JSON = {"content-type": "application/json"}
 
@@ -79,11 +81,11 @@ async def test_retry_after_a_lost_reply_returns_the_job_the_server_created(
     assert status["status"] == "queued" and status["created_at"] == retry.json()["created_at"]
 
 
-async def test_different_keys_and_functions_are_separate_jobs(
+async def test_different_keys_are_separate_jobs(
     http: httpx.AsyncClient, sync_redis: redis.Redis, namespace: str
 ) -> None:
     ids: dict[tuple[str, str], set[str]] = {}
-    for function, key in (("echo", "a"), ("echo", "b"), ("work", "a"), ("echo", "a")):
+    for function, key in (("echo", "a"), ("echo", "b"), ("work", "c"), ("echo", "a")):
         reply = await http.post(f"/v1/jobs/{function}", json={}, headers={"Idempotency-Key": key})
         assert reply.status_code == 202, reply.text
         ids.setdefault((function, key), set()).add(reply.json()["job_id"])
@@ -103,11 +105,12 @@ async def test_concurrent_submissions_with_one_key_make_one_job(
 ) -> None:
     replies = await asyncio.gather(
         *(
-            http.post("/v1/jobs/echo", json={"i": i}, headers={"Idempotency-Key": "burst"})
-            for i in range(20)
+            http.post("/v1/jobs/echo", json={"i": 1}, headers={"Idempotency-Key": "burst"})
+            for _ in range(20)
         )
     )
     assert {reply.status_code for reply in replies} == {202}
+    assert sum(reply.headers.get("idempotent-replayed") == "true" for reply in replies) == 19
     job_ids = {reply.json()["job_id"] for reply in replies}
     assert len(job_ids) == 1
     assert_one_job(sync_redis, namespace, "echo", job_ids.pop())
@@ -133,17 +136,17 @@ async def test_idempotency_through_the_python_api(
 ) -> None:
     first = await sluice.submit("echo", {"a": 1}, idempotency_key="py-1")
     again = await sluice.submit("echo", {"a": 1}, idempotency_key="py-1")
-    assert again == first
+    assert again == msgspec.structs.replace(first, replayed=True)
     burst = await asyncio.gather(
-        *(sluice.submit("echo", {"i": i}, idempotency_key="py-2") for i in range(20))
+        *(sluice.submit("echo", {"i": 1}, idempotency_key="py-2") for _ in range(20))
     )
     assert len({submission.job_id for submission in burst}) == 1
     assert burst[0].job_id != first.job_id
-    elsewhere = await sluice.submit("work", {}, idempotency_key="py-1")
-    assert elsewhere.job_id != first.job_id and elsewhere.function == "work"
+    with pytest.raises(IdempotencyKeyReusedError):
+        await sluice.submit("work", {}, idempotency_key="py-1")
     assert sync_redis.xlen(keys_for(namespace, "echo").stream) == 2
     assert len(job_hashes(sync_redis, namespace, "echo")) == 2
-    assert sync_redis.xlen(keys_for(namespace, "work").stream) == 1
+    assert not sync_redis.exists(keys_for(namespace, "work").stream)
 
     # A retry after the job ended still names that job, with its status.
     await sluice.cancel(first.job_id)
@@ -160,3 +163,47 @@ async def test_idempotency_through_the_python_api(
     with pytest.raises(QueueFullError):
         await sluice.submit("tiny_queue", {}, idempotency_key="py-3")
     assert len(job_hashes(sync_redis, namespace, "echo")) == 2
+
+
+async def test_a_key_sent_with_another_request_is_422_and_queues_nothing(
+    http: httpx.AsyncClient, sync_redis: redis.Redis, namespace: str
+) -> None:
+    """Same key, other parameters, other follow-ups, other function or other document:
+    not a retry of the first request, so not answered with its job."""
+    key = {"Idempotency-Key": "order-7"}
+    first = await http.post("/v1/jobs/echo", json={"n": 1, "m": 2}, headers=key)
+    assert first.status_code == 202 and "idempotent-replayed" not in first.headers
+    same = await http.post("/v1/jobs/echo", content=b'{"m": 2, "n": 1}', headers=key | JSON)
+    assert same.status_code == 202 and same.headers["idempotent-replayed"] == "true"
+    assert same.json()["job_id"] == first.json()["job_id"]
+    for reply in (
+        await http.post("/v1/jobs/echo", json={"n": 2, "m": 2}, headers=key),
+        await http.post("/v1/jobs/echo?then=echo", json={"n": 1, "m": 2}, headers=key),
+        await http.post("/v1/jobs/work", json={}, headers=key),
+    ):
+        assert reply.status_code == 422, reply.text
+        assert reply.json()["error"]["type"] == "idempotency_key_reused"
+    assert_one_job(sync_redis, namespace, "echo", first.json()["job_id"])
+    assert not sync_redis.exists(keys_for(namespace, "work").stream)
+
+    pdf = {"content-type": "application/pdf", "Idempotency-Key": "plan-1"}
+    plan = plan_pdf()
+    document = await http.post("/v1/jobs/render", content=plan, headers=pdf)
+    again = await http.post("/v1/jobs/render", content=plan, headers=pdf)
+    other = await http.post("/v1/jobs/render", content=plan_pdf(pages=2), headers=pdf)
+    assert (document.status_code, again.status_code, other.status_code) == (202, 202, 422)
+    assert again.json()["job_id"] == document.json()["job_id"]
+    # Neither the replay's nor the refused request's upload is kept.
+    assert len(sync_redis.keys(keys_for(namespace, "render").upload("*"))) == 1
+
+
+async def test_a_key_whose_job_expired_takes_a_new_request(
+    http: httpx.AsyncClient, sync_redis: redis.Redis, namespace: str
+) -> None:
+    key = {"Idempotency-Key": "expired-1"}
+    first = (await http.post("/v1/jobs/echo", json={"n": 1}, headers=key)).json()
+    sync_redis.delete(keys_for(namespace, "echo").job(first["job_id"]))  # as if expired
+    other = await http.post("/v1/jobs/work", json={}, headers=key)
+    assert other.status_code == 202, other.text
+    again = await http.post("/v1/jobs/work", json={}, headers=key)
+    assert again.json()["job_id"] == other.json()["job_id"]

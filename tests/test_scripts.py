@@ -51,7 +51,8 @@ def submit_call(
 ) -> ScriptCall:
     keys = keys_for(namespace, function)
     script_keys = [keys.stream, keys.job(job_id), keys.idempotency(""), keys.upload(job_id)]
-    args = [job_id, function, b'{"n":1}', 3, now_iso(), backlog, "", 3600, "[]", "", "", "0"]
+    args = [job_id, function, b'{"n":1}', 3, now_iso(), backlog, "", 3600, "[]", "", "", ""]
+    args += ["", keys.job("")]
     return (SCRIPTS["submit"], script_keys, args)
 
 

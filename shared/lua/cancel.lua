@@ -1,6 +1,7 @@
 -- Cancel a job: a queued (or retrying) one is removed from its stream and never runs;
 -- a running one is flagged, and its consumer stops it and writes "cancelled".
--- KEYS: 1 stream, 2 job hash, 3... keys that expire with the job
+-- KEYS: 1 stream, 2 job hash, 3... keys that end with the job (end_with_job: the upload is
+--       deleted, the others expire with the status)
 -- ARGV: 1 group, 2 now (RFC 3339), 3 result ttl (s)
 -- Returns {"missing"} | {"final", status} | {"cancelled"} | {"cancelling"}
 local f = redis.call('HMGET', KEYS[2], 'status', 'entry_id')
@@ -21,5 +22,5 @@ redis.call('XDEL', KEYS[1], f[2])
 redis.call('HSET', KEYS[2], 'status', 'cancelled', 'cancel', '1', 'finished_at', ARGV[2],
   'consumer', '')
 redis.call('EXPIRE', KEYS[2], ARGV[3])
-for i = 3, #KEYS do redis.call('EXPIRE', KEYS[i], ARGV[3]) end
+end_with_job(KEYS, 3, ARGV[3])
 return {'cancelled'}

@@ -1,6 +1,7 @@
 -- Write a job's final status, once, if this consumer still owns the entry.
 -- KEYS: 1 stream, 2 job hash, 3 dead-letter stream, 4 chain outbox stream,
---       5... keys that expire with the job (those that exist: upload, artifacts, idempotency)
+--       5... keys that end with the job (those that exist: upload, deleted; artifacts and
+--       idempotency key, expiring with the status)
 -- ARGV: 1 group, 2 consumer, 3 entry id, 4 status, 5 result JSON or "", 6 error JSON or "",
 --       7 now (RFC 3339), 8 result ttl (s), 9 "1" to dead-letter the job, 10 job id,
 --       11 attempts, 12 the follow-up's job id or "" (fixed when the job was submitted),
@@ -31,7 +32,7 @@ if ARGV[9] == '1' then
     'entry_id', ARGV[3], 'error', ARGV[6], 'attempts', ARGV[11])
 end
 redis.call('EXPIRE', KEYS[2], ARGV[8])
-for i = 5, #KEYS do redis.call('EXPIRE', KEYS[i], ARGV[8]) end
+end_with_job(KEYS, 5, ARGV[8])
 if succeeded and ARGV[12] ~= '' then
   -- The follow-up is decided with the completion; a relay queues it on its own stream.
   redis.call('XADD', KEYS[4], '*', 'job_id', ARGV[10], 'next_job_id', ARGV[12])

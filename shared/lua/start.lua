@@ -1,5 +1,5 @@
 -- Begin an attempt on a delivered or claimed entry, if this consumer owns it.
--- KEYS: 1 stream, 2 job hash, 3 dead-letter stream, 4... keys that expire with the job
+-- KEYS: 1 stream, 2 job hash, 3 dead-letter stream, 4... keys that end with the job
 -- ARGV: 1 group, 2 consumer, 3 entry id, 4 now (ms), 5 now (RFC 3339),
 --       6 visibility timeout (ms), 7 result ttl (s), 8 entries the dead-letter stream keeps
 -- Returns {"run", input, attempts, max_attempts, idempotency_key, next job id}
@@ -15,7 +15,7 @@ local function remove_entry()
 end
 local function expire_job()
   redis.call('EXPIRE', KEYS[2], ARGV[7])
-  for i = 4, #KEYS do redis.call('EXPIRE', KEYS[i], ARGV[7]) end
+  end_with_job(KEYS, 4, ARGV[7])
 end
 local f = redis.call('HMGET', KEYS[2], 'status', 'not_before_ms', 'cancel', 'attempts',
   'max_attempts', 'input', 'idempotency_key', 'job_id', 'error', 'consumer', 'next_job_id')

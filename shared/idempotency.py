@@ -1,0 +1,65 @@
+"""Idempotency-Key: the same request sent again gets the first job; another request under
+the same key is refused (422), whichever function it names.
+
+The key's job is kept per function (``sluice:{echo}:idem:<key>``, checked in the submit
+script with the job's fingerprint: function, parameters, follow-ups, document). Which
+function a key belongs to is kept beside it, outside any function's slot
+(``sluice:idem:<key>``), so that the key sent to another function is refused too.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Sequence
+
+import msgspec
+from redis.asyncio import Redis
+
+from shared.errors import IdempotencyKeyReusedError
+from shared.keys import keys_for
+
+# An idempotency key outlives its job's end by RESULT_TTL; this bounds it for a job that
+# never ends (stays queued), so the key cannot leak.
+IDEMPOTENCY_GRACE_SECONDS = 7 * 86_400
+
+
+def fingerprint(
+    function: str, payload: bytes, then: Sequence[str], document_sha256: str = ""
+) -> str:
+    """What makes two submissions the same request; the order of the input's fields does
+    not matter."""
+    canonical = msgspec.json.encode(msgspec.json.decode(payload), order="sorted")
+    digest = hashlib.sha256()
+    parts = (function.encode(), canonical, ",".join(then).encode(), document_sha256.encode())
+    for part in parts:
+        digest.update(len(part).to_bytes(8, "big"))
+        digest.update(part)
+    return digest.hexdigest()
+
+
+def owner_key(namespace: str, idempotency_key: str) -> str:
+    """Which function an Idempotency-Key was first sent to (one key, any slot)."""
+    return f"{namespace}:idem:{idempotency_key}"
+
+
+async def claim_for_function(
+    redis: Redis, namespace: str, function: str, idempotency_key: str, ttl: int
+) -> None:
+    """Mark the key as ``function``'s, or raise IdempotencyKeyReusedError if another
+    function holds it while its job lives (a key whose job has expired is free again)."""
+    owner = owner_key(namespace, idempotency_key)
+    if await redis.set(owner, function, nx=True, ex=ttl):
+        return
+    held = await redis.get(owner)
+    held_by = held.decode() if isinstance(held, bytes) else held
+    if held_by is None or held_by == function:
+        return
+    keys = keys_for(namespace, held_by)
+    job_id = await redis.get(keys.idempotency(idempotency_key))
+    if isinstance(job_id, bytes) and await redis.exists(keys.job(job_id.decode())):
+        raise IdempotencyKeyReusedError(
+            f"Idempotency-Key {idempotency_key!r} was used for a {held_by} job;"
+            " a new request needs a new key",
+            function=held_by,
+        )
+    await redis.set(owner, function, ex=ttl)

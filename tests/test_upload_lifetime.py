@@ -1,0 +1,53 @@
+"""An upload lives while its job waits (bounded by UPLOAD_TTL) and is deleted when the job
+ends, however it ends: ten queued 49 MB uploads must not hold Redis for a day."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import redis
+
+from shared.client import Sluice
+from shared.keys import keys_for
+from tests.conftest import Proc
+from tests.helpers import wait_for_status
+
+
+def upload_key(namespace: str, function: str, job_id: str) -> str:
+    return keys_for(namespace, function).upload(job_id)
+
+
+async def test_a_queued_jobs_upload_expires_after_upload_ttl(
+    sluice: Sluice, sync_redis: redis.Redis, namespace: str
+) -> None:
+    sluice.settings = sluice.settings.replace(upload_ttl=600)
+    job = await sluice.submit_document("digest", b"%PDF-1.4 queued")
+    ttl = sync_redis.ttl(upload_key(namespace, "digest", job.job_id))
+    assert 590 <= ttl <= 600, ttl
+
+
+async def test_an_upload_is_deleted_when_its_job_ends_in_any_way(
+    sluice: Sluice,
+    sync_redis: redis.Redis,
+    namespace: str,
+    start_consumer: Callable[..., Proc],
+) -> None:
+    cancelled = await sluice.submit_document("digest", b"%PDF-1.4 never run")
+    await sluice.cancel(cancelled.job_id)
+    start_consumer("digest", "ingest", concurrency=2)
+    succeeded = await sluice.submit_document("digest", b"%PDF-1.4 run")
+    failed = await sluice.submit_document("ingest", b"%PDF-1.4 not really a PDF")
+    running = await sluice.submit_document("digest", b"%PDF-1.4 slow", {"seconds": 30})
+    await wait_for_status(sluice, running.job_id, "running")
+    await sluice.cancel(running.job_id)
+    for job_id, status in (
+        (cancelled.job_id, "cancelled"),
+        (succeeded.job_id, "succeeded"),
+        (failed.job_id, "failed"),
+        (running.job_id, "cancelled"),
+    ):
+        await wait_for_status(sluice, job_id, status)
+        function = job_id.rsplit("-", 1)[0]
+        assert not sync_redis.exists(upload_key(namespace, function, job_id)), status
+        # The status itself is kept for RESULT_TTL.
+        assert sync_redis.ttl(keys_for(namespace, function).job(job_id)) > 0
