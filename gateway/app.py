@@ -31,9 +31,9 @@ from shared.errors import (
     UnsupportedMediaTypeError,
 )
 from shared.functions import load_functions
-from shared.jobs import CANCELLED, SUCCEEDED, json_encoder
+from shared.jobs import CANCELLED, SUCCEEDED, json_encoder, now_iso
 from shared.logs import configure_logging
-from shared.redis import check_access
+from shared.redis import NO_PERSISTENCE, check_access, persistence
 from shared.settings import Settings, SettingsError
 from shared.uploads import DOCUMENT_TYPES
 
@@ -132,9 +132,16 @@ async def healthz(request: Request) -> Response:
 
 
 async def readyz(request: Request) -> Response:
+    """Ready while Redis takes writes (a full Redis answers reads, refuses submissions).
+    Says how Redis keeps its data, with a warning when a restart would lose every job."""
+    sluice = sluice_of(request)
     with redis_errors():
-        await sluice_of(request).redis.ping()
-    return json_response({"status": "ready"})
+        await sluice.redis.set(f"{sluice.settings.namespace}:readyz", now_iso(), ex=60)
+        kept = await persistence(sluice.redis)
+    body: dict[str, Any] = {"status": "ready", "persistence": kept}
+    if kept == "none":
+        body["warning"] = NO_PERSISTENCE["problem"]
+    return json_response(body)
 
 
 async def sluice_error(request: Request, exc: Exception) -> Response:

@@ -47,7 +47,7 @@ from shared.jobs import (
     status_from_hash,
 )
 from shared.keys import GROUP, function_of, keys_for, new_job_id
-from shared.redis import connect
+from shared.redis import connect, write_refusal
 from shared.scripts import Scripts
 from shared.settings import Settings
 from shared.unknown_fields import has_structs, unknown_field
@@ -84,11 +84,17 @@ def _field_of(error: msgspec.MsgspecError) -> str | None:
 
 @contextlib.contextmanager
 def redis_errors() -> Iterator[None]:
-    """Turn a Redis outage into a 503 the client can retry."""
+    """Turn a Redis outage, or a Redis refusing writes (out of memory), into a 503 the
+    client can retry."""
     try:
         yield
     except (redis.exceptions.ConnectionError, redis.exceptions.TimeoutError) as exc:
         raise UnavailableError(f"job store unavailable: {exc}", retry_after=1) from exc
+    except redis.exceptions.ResponseError as exc:
+        refusal = write_refusal(exc)
+        if refusal is None:
+            raise
+        raise UnavailableError(refusal, retry_after=5) from exc
 
 
 class Sluice:

@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 import contextlib
+import re
+import ssl
 from collections.abc import AsyncIterator
 from typing import Any
 
 import redis.exceptions as redis_errors
+import structlog
 from redis.asyncio import BlockingConnectionPool, Redis
 from redis.asyncio.retry import Retry
 from redis.backoff import NoBackoff
@@ -63,12 +66,79 @@ async def connect(url: str, *, max_connections: int = DEFAULT_CONNECTIONS) -> As
 
 async def check_access(redis: Redis) -> None:
     """SettingsError if Redis refuses this client (a wrong password or user, a database
-    number it does not have): retrying would never help. An unreachable or busy Redis is
-    no error here: it may come up later, and the processes wait for it."""
+    number it does not have, a TLS certificate that does not verify): retrying would never
+    help. An unreachable or busy Redis is no error here: it may come up later, and the
+    processes wait for it. Warns (a log line) when Redis keeps nothing across a restart."""
     try:
         await redis.ping()
     except (redis_errors.AuthenticationError, redis_errors.NoPermissionError) as exc:
         raise SettingsError(f"REDIS_URL: Redis refused the connection: {exc}") from exc
+    except redis_errors.ConnectionError as exc:
+        if isinstance(exc.__cause__, ssl.SSLCertVerificationError):
+            raise SettingsError(
+                f"REDIS_URL: the TLS certificate of Redis does not verify: {exc.__cause__}"
+                " (name the CA with ?ssl_ca_certs=PATH)"
+            ) from exc
+        return
     except redis_errors.RedisError as exc:
         if "DB index" in str(exc):  # SELECT of a database the server does not have
             raise SettingsError(f"REDIS_URL: Redis refused the connection: {exc}") from exc
+        return
+    kept = await persistence(redis)
+    if kept == "none":
+        structlog.get_logger("sluice").warning("redis_without_persistence", **NO_PERSISTENCE)
+
+
+NO_PERSISTENCE = {
+    "problem": "Redis has neither AOF nor RDB snapshots on: a restart loses every job",
+    "fix": "CONFIG SET appendonly yes (and in redis.conf), or your provider's persistence",
+}
+
+
+async def persistence(redis: Redis) -> str:
+    """How Redis keeps its data across a restart: "aof", "rdb", "aof+rdb", "none", or
+    "unknown" where CONFIG is not allowed (managed services rename or forbid it)."""
+    try:
+        config = await redis.config_get("appendonly") | await redis.config_get("save")
+    except redis_errors.ResponseError:
+        return "unknown"
+    kept = [
+        name
+        for name, on in (
+            ("aof", _text(config.get("appendonly")) == "yes"),
+            ("rdb", bool(_text(config.get("save")).strip())),
+        )
+        if on
+    ]
+    return "+".join(kept) or "none"
+
+
+def _text(value: Any) -> str:
+    return value.decode() if isinstance(value, bytes) else str(value or "")
+
+
+# Replies of a Redis that is up but refuses writes: each is an outage to the client (503,
+# retry later), not a fault of the request.
+_WRITE_REFUSALS = {
+    "OOM": "Redis is out of memory (maxmemory reached) and refuses writes until memory frees",
+    "MISCONF": "Redis refuses writes: it cannot save its snapshot (MISCONF)",
+    "READONLY": "Redis refuses writes: REDIS_URL names a read-only replica",
+}
+
+
+_REFUSAL_CODE = re.compile(r"(?:^|: -)(OOM|MISCONF|READONLY) ")
+
+
+def write_refusal(exc: BaseException) -> str | None:
+    """What to tell a client when ``exc`` is Redis refusing writes, else None."""
+    # redis-py strips the code from the errors it has classes for; a script's error reply
+    # keeps it.
+    if isinstance(exc, redis_errors.OutOfMemoryError):
+        return _WRITE_REFUSALS["OOM"]
+    if isinstance(exc, redis_errors.ReadOnlyError):
+        return _WRITE_REFUSALS["READONLY"]
+    if not isinstance(exc, redis_errors.ResponseError):
+        return None
+    # Redis 6.2 puts the script's position first: "@user_script: 32: -OOM command ...".
+    code = _REFUSAL_CODE.search(str(exc))
+    return _WRITE_REFUSALS[code[1]] if code else None

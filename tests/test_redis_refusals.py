@@ -1,0 +1,128 @@
+"""A Redis that is up but will not keep jobs: full (maxmemory, noeviction), without
+persistence, or behind a TLS certificate that does not verify. Clients get a 503 they can
+retry (never a 500), operators a warning or a configuration error at start."""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+import sys
+import time
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import httpx
+import pytest
+import redis
+
+from shared.embedded import RedisServer, free_port, system_redis_server
+from tests.conftest import Proc
+from tests.test_configuration import CONSUMER, GATEWAY, _run
+from tests.test_documents_api import plan_pdf
+
+
+def assert_out_of_memory(reply: httpx.Response) -> None:
+    assert reply.status_code == 503, reply.text
+    error = reply.json()["error"]
+    assert error["type"] == "unavailable" and "out of memory" in error["message"], error
+    assert int(reply.headers["retry-after"]) >= 1
+
+
+async def test_a_full_redis_is_503_and_not_ready_until_memory_frees(
+    own_redis: RedisServer, env: dict[str, str], start_gateway: Callable[..., str]
+) -> None:
+    admin = redis.Redis.from_url(own_redis.url)
+    async with httpx.AsyncClient(base_url=start_gateway(REDIS_URL=own_redis.url)) as http:
+        assert (await http.get("/readyz")).status_code == 200
+        admin.config_set("maxmemory-policy", "noeviction")
+        admin.config_set("maxmemory", 1)  # below what it uses: every write is refused
+        try:
+            assert_out_of_memory(await http.post("/v1/jobs/echo", json={"n": 1}))
+            assert_out_of_memory(
+                await http.post("/v1/jobs/echo", json={"n": 1}, headers={"Idempotency-Key": "k"})
+            )
+            assert_out_of_memory(
+                await http.post(
+                    "/v1/jobs/render",
+                    content=plan_pdf(),
+                    headers={"content-type": "application/pdf"},
+                )
+            )
+            assert_out_of_memory(await http.get("/readyz"))
+        finally:
+            admin.config_set("maxmemory", 0)
+        assert (await http.get("/readyz")).status_code == 200
+        assert (await http.post("/v1/jobs/echo", json={"n": 1})).status_code == 202
+
+
+async def test_a_redis_without_persistence_is_warned_of_at_start_and_in_readyz(
+    own_redis: RedisServer,
+    env: dict[str, str],
+    start_gateway: Callable[..., str],
+    start_consumer: Callable[..., Proc],
+    tmp_path: Path,
+) -> None:
+    admin = redis.Redis.from_url(own_redis.url)
+    base = start_gateway(REDIS_URL=own_redis.url)
+    assert httpx.get(f"{base}/readyz").json()["persistence"] == "aof"
+    admin.config_set("appendonly", "no")
+    admin.config_set("save", "")
+    ready = httpx.get(f"{base}/readyz").json()
+    assert ready["persistence"] == "none" and "restart loses every job" in ready["warning"]
+    consumer = start_consumer("echo", REDIS_URL=own_redis.url)
+    consumer.wait_for_log("redis_without_persistence")
+    gateway = Proc(
+        [sys.executable, *GATEWAY], env | {"REDIS_URL": own_redis.url}, tmp_path / "gateway.log"
+    )
+    try:
+        gateway.wait_for_log("redis_without_persistence")
+    finally:
+        gateway.stop()
+
+
+@pytest.fixture
+def tls_redis(tmp_path: Path) -> Iterator[str]:
+    """A Redis 7 that speaks TLS only, with a self-signed certificate: its rediss:// URL."""
+    binary = system_redis_server()
+    if binary is None or shutil.which("openssl") is None:
+        pytest.skip("needs Debian's redis-server (built with TLS) and openssl")
+    key, cert = tmp_path / "key.pem", tmp_path / "cert.pem"
+    subprocess.run(
+        ["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1"]
+        + ["-keyout", str(key), "-out", str(cert), "-subj", "/CN=localhost"],
+        check=True,
+        capture_output=True,
+    )
+    port = free_port()
+    server = subprocess.Popen(
+        [binary, "--port", "0", "--tls-port", str(port), "--tls-cert-file", str(cert)]
+        + ["--tls-key-file", str(key), "--tls-auth-clients", "no", "--save", ""]
+        + ["--dir", str(tmp_path)],
+        stdout=subprocess.DEVNULL,
+    )
+    try:
+        client = redis.Redis.from_url(f"rediss://127.0.0.1:{port}/0?ssl_cert_reqs=none")
+        for _ in range(200):
+            try:
+                client.ping()
+                break
+            except redis.ConnectionError:
+                assert server.poll() is None, "redis-server with TLS did not start"
+                time.sleep(0.05)
+        yield f"rediss://127.0.0.1:{port}/0"
+    finally:
+        server.kill()
+        server.wait()
+
+
+@pytest.mark.parametrize("process", ["consumer", "gateway"])
+def test_a_tls_certificate_that_does_not_verify_is_a_configuration_error(
+    process: str, tls_redis: str, env: dict[str, str], tmp_path: Path
+) -> None:
+    code, log = _run(
+        CONSUMER if process == "consumer" else GATEWAY,
+        env | {"REDIS_URL": tls_redis},
+        tmp_path / "out.log",
+    )
+    assert "configuration error: REDIS_URL: the TLS certificate of Redis does not verify" in log
+    assert code == (2 if process == "consumer" else 3), log
