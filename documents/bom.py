@@ -195,10 +195,12 @@ def wall_lengths_m(params: BomInput) -> list[float]:
             scale = page.scale.metres_per_unit if page.scale is not None else None
             scale = override if override is not None else scale
             if scale is None:
-                name = page.index if page.index is not None else position
+                # Named as the ingest result names it (its ``index``), which counts from 0.
+                name, by = (page.index, "`index`") if page.index is not None else (position, "")
                 message = (
-                    f"page {name} has {len(page.walls)} wall(s) but no scale: "
-                    "pass metres_per_unit (e.g. 0.0254 / 72 * 100 for points at 1:100)"
+                    f"page {name} has {len(page.walls)} wall(s) but no scale (pages counted "
+                    f"from 0, by {by or 'position in `pages`'}): pass metres_per_unit "
+                    "(e.g. 0.0254 / 72 * 100 for points at 1:100)"
                 )
                 raise BomInputError(at_field(message, f"$.pages[{position}].scale"))
             if not 0 < scale <= MAX_METRES_PER_UNIT:

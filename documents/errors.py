@@ -37,3 +37,24 @@ class DocumentTooLargeError(DocumentError):
 
     def __init__(self, message: str) -> None:
         super().__init__(message, type="DocumentTooLarge")
+
+
+class BadPageRangeError(DocumentError):
+    """``first_page``/``last_page`` (numbered from 1) name no page of the document."""
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message, type="BadPageRange")
+
+
+def page_numbers(first: int, last: int | None, count: int, what: str = "the PDF") -> range:
+    """Page numbers ``first..last`` (from 1, inclusive; ``last`` None or past the end: to
+    the last page) of a document of ``count`` pages, or a BadPageRangeError."""
+    end = count if last is None else min(last, count)
+    if first <= end:
+        return range(first, end + 1)
+    pages = f"{count} page" + ("" if count == 1 else "s")
+    if last is not None and first > last:
+        problem = f"first_page {first} is after last_page {last}"
+    else:
+        problem = f"first_page {first} is past the end: {what} has {pages}"
+    raise BadPageRangeError(f"{problem} (pages are numbered from 1)")

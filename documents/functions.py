@@ -20,15 +20,40 @@ LIMITS = DocumentLimits()
 HEAVY = ("pymupdf", "cv2", "numpy")
 Dpi = Annotated[int, msgspec.Meta(ge=36, le=600)]
 PageNumber = Annotated[int, msgspec.Meta(ge=1)]
+# The schema descriptions say the numbering: every parameter and message counts pages
+# from 1; only ingest's result field ``index`` counts from 0.
+FirstPage = Annotated[
+    PageNumber,
+    msgspec.Meta(description="first page to process, numbered from 1 (an image is page 1)"),
+]
+LastPage = Annotated[
+    PageNumber | None,
+    msgspec.Meta(
+        description="last page to process, numbered from 1 and included; null or past the "
+        "end: the document's last page"
+    ),
+]
 
 
 class IngestInput(msgspec.Struct, frozen=True):
     document: Document
-    dpi: Dpi = 150
+    dpi: Annotated[
+        Dpi,
+        msgspec.Meta(
+            description="resolution scanned PDF pages are rendered at to find their walls, "
+            "and the resolution an image is taken to have for a ratio scale"
+        ),
+    ] = 150
     # A "1:100" style scale, or metres per page unit; else read from the drawing.
-    scale: str | Annotated[float, msgspec.Meta(gt=0, le=MAX_METRES_PER_UNIT)] | None = None
-    first_page: PageNumber = 1
-    last_page: PageNumber | None = None
+    scale: Annotated[
+        str | Annotated[float, msgspec.Meta(gt=0, le=MAX_METRES_PER_UNIT)] | None,
+        msgspec.Meta(
+            description='a ratio (1:100, or 1/4" = 1\'-0") or a number of metres per page '
+            "unit (PDF point or image pixel); null: read from the drawing's text"
+        ),
+    ] = None
+    first_page: FirstPage = 1
+    last_page: LastPage = None
 
     def __post_init__(self) -> None:
         # A scale we cannot read is refused at submission (400 naming the field), not inside
@@ -43,9 +68,15 @@ class IngestInput(msgspec.Struct, frozen=True):
 
 class RenderInput(msgspec.Struct, frozen=True):
     document: Document
-    dpi: Dpi = 150
-    first_page: PageNumber = 1
-    last_page: PageNumber | None = None
+    dpi: Annotated[
+        Dpi,
+        msgspec.Meta(
+            description="resolution of the rendered PDF pages; an image is its own pixels "
+            "(taken to be at this resolution already, so not resampled)"
+        ),
+    ] = 150
+    first_page: FirstPage = 1
+    last_page: LastPage = None
 
 
 @function(
@@ -58,7 +89,8 @@ class RenderInput(msgspec.Struct, frozen=True):
     preload=(*HEAVY, "documents.ingest"),
 )
 def ingest(job: JobContext, params: IngestInput) -> Any:
-    """PDF or image in: per page its size, text blocks, walls and scale."""
+    """PDF or image in: per page its size, text blocks, walls and scale. Pages are numbered
+    from 1 (first_page, last_page, each page's `page`); `index` is that number - 1."""
     from documents.ingest import IngestOptions, ingest_document
 
     options = IngestOptions(
@@ -80,7 +112,8 @@ def ingest(job: JobContext, params: IngestInput) -> Any:
     preload=(*HEAVY, "documents.render"),
 )
 def render(job: JobContext, params: RenderInput) -> dict[str, Any]:
-    """PDF pages to PNG artifacts, served at /v1/jobs/{job_id}/artifacts/page-N.png."""
+    """PDF pages (an image: one page) to PNG artifacts, served at
+    /v1/jobs/{job_id}/artifacts/page-N.png; pages are numbered from 1."""
     from documents.render import render_pages
 
     return render_pages(job, params.first_page, params.last_page, params.dpi, LIMITS)

@@ -7,10 +7,13 @@ checking the pixel count, before allocating) and OpenCV finds the walls
 (``documents.raster``), converted back to points (x 72/dpi). Images take the raster path
 and stay in pixels. Every refusal is a ``documents.errors`` type, raised at once.
 
-Result (``CONTRACT.md``): ``{"pages": [{"index", "width", "height", "source", "scale",
-"walls": [{"x1", "y1", "x2", "y2", "thickness", "length_m"?}], "text": [{"text", "bbox"}],
-"dpi"?}], "document": {"type", "pages", "repaired"}}``. Coordinates are the page as
-displayed (its /Rotate applied, like ``page.rect`` and rendered images), origin top-left.
+Result (``CONTRACT.md``): ``{"pages": [{"index", "page", "unit", "width", "height",
+"source", "scale", "walls": [{"x1", "y1", "x2", "y2", "thickness", "length_m"?}],
+"text": [{"text", "bbox"}], "dpi"?}], "document": {"type", "pages", "repaired"}}``.
+Coordinates are the page as displayed (its /Rotate applied, like ``page.rect`` and
+rendered images), origin top-left, in ``unit``: ``"pt"`` (PDF points, scanned pages too)
+or ``"px"`` (an image's pixels). Pages are numbered from 1 (``first_page``, ``last_page``,
+``page`` and every message); ``index`` is the page's position from 0 (``page`` - 1).
 """
 
 from __future__ import annotations
@@ -24,9 +27,9 @@ import numpy as np
 import pymupdf
 from msgspec import Meta
 
-from documents.errors import CorruptDocumentError, DocumentError, NotADocumentError
+from documents.errors import DocumentError, NotADocumentError, page_numbers
 from documents.model import DocumentLimits, Wall, at_field
-from documents.pdf import check_pixels, open_pdf
+from documents.pdf import check_pixels, opened_pdf, pdf_errors
 from documents.scale import MAX_METRES_PER_UNIT, parse_scale, scale_from_text, scale_parameter
 from documents.vector import vector_walls
 from shared.uploads import sniff
@@ -93,28 +96,16 @@ def ingest_document(
 def _ingest_pdf(
     data: bytes, params: IngestOptions, progress: Progress, limits: DocumentLimits
 ) -> dict[str, Any]:
-    document = open_pdf(data, limits.max_pages)
-    try:
+    with opened_pdf(data, limits.max_pages) as document:
         count = document.page_count
-        last = min(params.last_page or count, count)
-        if params.first_page > last:
-            raise DocumentError(
-                f"page range {params.first_page}-{params.last_page or ''} is outside the "
-                f"document's {count} pages",
-                type="BadPageRange",
-            )
+        numbers = page_numbers(params.first_page, params.last_page, count)
         pages = []
-        numbers = range(params.first_page, last + 1)
         for done, number in enumerate(numbers):
-            try:
+            with pdf_errors(f"page {number} of {count} (numbered from 1) cannot be read"):
                 pages.append(_pdf_page(document[number - 1], params, limits))
-            except RuntimeError as exc:  # MuPDF's errors on a broken page
-                raise CorruptDocumentError(f"page {number} cannot be read: {exc}") from exc
             progress(100 * (done + 1) / len(numbers), f"page {number} of {count}")
         info = {"type": "pdf", "pages": count, "repaired": bool(document.is_repaired)}
         return {"pages": pages, "document": info}
-    finally:
-        document.close()
 
 
 def _pdf_page(page: Any, params: IngestOptions, limits: DocumentLimits) -> dict[str, Any]:
@@ -137,7 +128,7 @@ def _pdf_page(page: Any, params: IngestOptions, limits: DocumentLimits) -> dict[
         kind, extra = "raster", {"dpi": params.dpi}
     else:
         walls, kind = vector_walls(page), "vector"
-    return _page(page.number, width, height, kind, mpu, source, walls, text) | extra
+    return _page(page.number, "pt", width, height, kind, mpu, source, walls, text) | extra
 
 
 def _ingest_image(
@@ -145,13 +136,12 @@ def _ingest_image(
 ) -> dict[str, Any]:
     from documents.raster import load_image, raster_walls
 
-    if params.first_page > 1:
-        raise DocumentError("an image has one page only", type="BadPageRange")
+    page_numbers(params.first_page, params.last_page, 1, "an image")
     gray = load_image(data, limits.max_pixels)
     mpu, source = _scale(params, [], image=True)
     walls = raster_walls(gray, **_bounds(mpu, 1.0))
     height, width = gray.shape
-    page = _page(0, float(width), float(height), "raster", mpu, source, walls, [])
+    page = _page(0, "px", float(width), float(height), "raster", mpu, source, walls, [])
     progress(100, "page 1 of 1")
     kind = "png" if data.startswith(b"\x89PNG") else "jpeg"
     return {"pages": [page], "document": {"type": kind, "pages": 1, "repaired": False}}
@@ -225,6 +215,7 @@ def _scaled(w: Wall, k: float) -> Wall:
 
 def _page(
     index: int,
+    unit: str,
     width: float,
     height: float,
     source: str,
@@ -248,6 +239,8 @@ def _page(
     scale = None if mpu is None else {"metres_per_unit": mpu, "source": scale_source}
     return {
         "index": index,
+        "page": index + 1,
+        "unit": unit,
         "width": round(width, 2),
         "height": round(height, 2),
         "source": source,

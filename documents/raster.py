@@ -63,22 +63,30 @@ def _jpeg_frame(data: bytes) -> tuple[int, int, int]:
     raise CorruptDocumentError("JPEG without a frame header or scan (truncated or damaged)")
 
 
-def load_image(data: bytes, max_pixels: int) -> U8:
-    """PNG or JPEG to grayscale uint8 (alpha over white, EXIF orientation applied). Raises
-    DocumentTooLargeError (header over max_pixels), CorruptDocumentError, NotADocumentError."""
+def _decode(data: bytes, max_pixels: int, jpeg_flags: int) -> npt.NDArray[Any]:
+    """The decoded PNG (as stored: alpha and 16 bits kept) or JPEG (``jpeg_flags``), after
+    checking the header's pixel count. Raises DocumentTooLargeError, CorruptDocumentError,
+    NotADocumentError."""
     kind, width, height = image_header(data)
     if width * height > max_pixels:
         raise DocumentTooLargeError(f"image is {width} x {height} px, over {max_pixels} pixels")
     if kind == "jpeg" and data.rfind(b"\xff\xd9") < _jpeg_frame(data)[2]:
         raise CorruptDocumentError("JPEG is truncated (no end-of-image marker after the scan)")
-    # IMREAD_UNCHANGED keeps PNG alpha; IMREAD_GRAYSCALE applies JPEG EXIF orientation.
-    flags = cv2.IMREAD_UNCHANGED if kind == "png" else cv2.IMREAD_GRAYSCALE
+    # IMREAD_UNCHANGED keeps PNG alpha; the other modes apply JPEG EXIF orientation.
+    flags = cv2.IMREAD_UNCHANGED if kind == "png" else jpeg_flags
     try:
         image: npt.NDArray[Any] | None = cv2.imdecode(np.frombuffer(data, np.uint8), flags)
     except cv2.error as exc:
         raise CorruptDocumentError(f"cannot decode the {kind.upper()} image: {exc}") from exc
     if image is None or image.size == 0:
         raise CorruptDocumentError(f"cannot decode the {kind.upper()} image (damaged data)")
+    return image
+
+
+def load_image(data: bytes, max_pixels: int) -> U8:
+    """PNG or JPEG to grayscale uint8 (alpha over white, EXIF orientation applied). Raises
+    DocumentTooLargeError (header over max_pixels), CorruptDocumentError, NotADocumentError."""
+    image = _decode(data, max_pixels, cv2.IMREAD_GRAYSCALE)
     image = image if image.dtype == np.uint8 else (image // 257).astype(np.uint8)  # 16 bit
     channels = image.shape[2] if image.ndim == 3 else 1
     code = {3: cv2.COLOR_BGR2GRAY, 4: cv2.COLOR_BGRA2GRAY}.get(channels)
@@ -89,6 +97,16 @@ def load_image(data: bytes, max_pixels: int) -> U8:
         cv2.multiply(gray, alpha, dst=gray, scale=1.0 / 255.0)
         np.subtract(255, gray, out=gray)
     return np.asarray(gray, np.uint8)
+
+
+def image_png(data: bytes, max_pixels: int) -> tuple[bytes, tuple[int, int]]:
+    """A PNG or JPEG as a PNG of its own pixels (colour, alpha and depth kept, a JPEG's
+    EXIF orientation applied) and its ``(width, height)``; raises as ``load_image``."""
+    image = _decode(data, max_pixels, cv2.IMREAD_ANYCOLOR)
+    ok, png = cv2.imencode(".png", image)
+    if not ok:
+        raise CorruptDocumentError("the decoded image cannot be written as a PNG")
+    return png.tobytes(), (int(image.shape[1]), int(image.shape[0]))
 
 
 def without_print(gray: U8, boxes: Sequence[tuple[int, int, int, int]]) -> U8:
@@ -196,7 +214,7 @@ def _runs(mask: U8) -> tuple[npt.NDArray[np.intp], npt.NDArray[np.intp], U8]:
 def _angles(ink: U8, most: int = 3) -> list[float]:
     """Up to ``most`` drawing angles in [-45, 45): peaks of LSD segment angles mod 90."""
     lines = cv2.createLineSegmentDetector().detect(ink * 255)[0]
-    if lines is None:
+    if lines is None or lines.size == 0:  # blank paper, or ink with no edge (all black)
         return [0.0]
     x1, y1, x2, y2 = lines.reshape(-1, 4).T.astype(np.float64)
     angle = np.degrees(np.arctan2(y2 - y1, x2 - x1)) % 90.0
@@ -205,12 +223,16 @@ def _angles(ink: U8, most: int = 3) -> list[float]:
     hist += np.roll(hist, 1) + np.roll(hist, -1)
     chosen: list[float] = []
     for peak in np.argsort(hist)[::-1][: 20 * most]:
-        if len(chosen) == most or hist[peak] < 0.25 * hist.max():
+        # A peak of no weight (only zero-length segments) is no direction at all.
+        if len(chosen) == most or not hist[peak] > 0 or hist[peak] < 0.25 * hist.max():
             break
         if all(abs((peak / 2 - c + 45.0) % 90.0 - 45.0) >= 5 for c in chosen):
             offset = (angle - peak / 2 + 45.0) % 90.0 - 45.0
             near = np.abs(offset) <= 1.0
-            chosen.append(peak / 2 + float(np.average(offset[near], weights=weight[near])))
+            # np.average refuses weights summing to zero; the bin centre is then the angle.
+            total = float(weight[near].sum())
+            shift = float(offset[near] @ weight[near]) / total if total > 0 else 0.0
+            chosen.append(peak / 2 + shift)
     return [(a + 45.0) % 90.0 - 45.0 for a in chosen] or [0.0]
 
 

@@ -70,10 +70,11 @@ async def test_render_multipart_upload_serves_png_artifacts(
         artifact.content.startswith(b"\x89PNG")
         and len(artifact.content) == result["pages"][1]["bytes"]
     )
-    # The files and the upload expire with the job; the index hash holds only text.
+    # The files expire with the job, its upload is gone; the index hash holds only text.
     keys = keys_for(namespace, "render")
-    for key in (keys.artifact(job_id, "page-1.png"), keys.artifacts(job_id), keys.upload(job_id)):
+    for key in (keys.artifact(job_id, "page-1.png"), keys.artifacts(job_id)):
         assert 0 < sync_redis.ttl(key) <= 86_400, key
+    assert not sync_redis.exists(keys.upload(job_id))
     index = sync_redis.hgetall(keys.artifacts(job_id))
     assert index == {b"page-1.png": b"image/png", b"page-2.png": b"image/png"}
     missing = await http.get(f"/v1/jobs/{job_id}/artifacts/page-9.png")

@@ -24,6 +24,7 @@ from documents.errors import (
 )
 from documents.ingest import BadParameterError, IngestOptions, Limits, ingest_document
 from documents.model import Wall
+from documents.pdf import pdf_errors
 from documents.scale import POINT_M, parse_scale, scale_from_text
 from documents.vector import vector_walls
 from tests.plans import METRES_PER_PT, PT_PER_M, STYLES, many_pages_pdf, plan_pdf, truth
@@ -161,12 +162,23 @@ def test_scale_parameter_wins_over_text() -> None:
 
 
 def test_page_range() -> None:
+    """Pages are numbered from 1 in parameters, ``page`` and messages; ``index`` from 0."""
     result = ingest(plan_pdf(), first_page=2, last_page=3)
     assert [page["index"] for page in result["pages"]] == [1, 2]
+    assert [page["page"] for page in result["pages"]] == [2, 3]
+    assert {page["unit"] for page in result["pages"]} == {"pt"}
     assert [page["index"] for page in ingest(plan_pdf(), last_page=1)["pages"]] == [0]
-    with pytest.raises(DocumentError, match="outside the document's 3 pages") as info:
-        ingest(plan_pdf(), first_page=4)
-    assert info.value.type == "BadPageRange"
+    assert len(ingest(plan_pdf(), first_page=3, last_page=9)["pages"]) == 1  # to the end
+    refusals = [
+        (4, None, "first_page 4 is past the end: the PDF has 3 pages"),
+        (5, 7, "first_page 5 is past the end: the PDF has 3 pages"),
+        (3, 2, "first_page 3 is after last_page 2"),
+    ]
+    for first, last, message in refusals:
+        with pytest.raises(DocumentError) as info:
+            ingest(plan_pdf(), first_page=first, last_page=last)
+        assert info.value.type == "BadPageRange"
+        assert info.value.message == f"{message} (pages are numbered from 1)"
 
 
 def test_bad_options() -> None:
@@ -227,7 +239,7 @@ def test_scanned_pages_take_the_raster_path() -> None:
     data = sample("Seige_of_Vicksburg_Sample_OCR.pdf")
     result = ingest(data, dpi=72, last_page=2)
     for page in result["pages"]:
-        assert page["source"] == "raster" and page["dpi"] == 72
+        assert page["source"] == "raster" and page["dpi"] == 72 and page["unit"] == "pt"
         assert (page["width"], page["height"]) == (432, 648)
         assert page["text"]  # the invisible OCR layer
         for wall in page["walls"]:  # converted back to points
@@ -242,8 +254,8 @@ def test_image_upload_takes_the_raster_path_in_pixels() -> None:
     result = ingest(png, scale="1:100", dpi=50)
     (only,) = result["pages"]
     assert result["document"]["type"] == "png"
-    assert (only["index"], only["source"], only["width"], only["height"]) == (
-        0, "raster", 827, 585,
+    assert (only["index"], only["unit"], only["source"], only["width"], only["height"]) == (
+        0, "px", "raster", 827, 585,
     )  # fmt: skip
     assert only["scale"]["metres_per_unit"] == pytest.approx(0.0254 / 50 * 100)
     assert only["walls"], "the thick-stroke plan has walls in its pixels"
@@ -264,6 +276,23 @@ def test_refusals() -> None:
         ingest(many_pages_pdf(0))
     with pytest.raises(CorruptDocumentError):
         ingest(b"%PDF-1.7\n" + b"\x00garbage" * 100)
+
+
+def test_only_pymupdfs_own_errors_are_the_documents_fault() -> None:
+    """What PyMuPDF raises is CorruptDocument (no retry); a MemoryError, or an error of
+    our own code or the platform inside the same block, passes unchanged."""
+    with pytest.raises(CorruptDocumentError, match="^page 2 cannot be read: ") as raised:
+        with pdf_errors("page 2 cannot be read"):
+            pymupdf.open(stream=plan_pdf(), filetype="pdf")[7]  # raises IndexError
+    assert raised.value.type == "CorruptDocument"
+    with pytest.raises(CorruptDocumentError):
+        with pdf_errors():
+            pymupdf.Rect("not a rectangle")  # raises ValueError inside PyMuPDF
+    for ours in (ValueError("ours"), ZeroDivisionError("ours"), MemoryError("ours")):
+        with pytest.raises(type(ours)) as passed:
+            with pdf_errors():
+                raise ours
+        assert passed.value is ours
 
 
 def test_truncated_pdf_is_corrupt_not_empty() -> None:

@@ -122,6 +122,17 @@ def test_blank_and_tiny_images_have_no_walls() -> None:
     assert raster_walls(np.zeros((5, 5), np.uint8)) == []
 
 
+@pytest.mark.parametrize("ink", [255, 0], ids=["white", "black"])
+def test_blank_and_all_ink_images_ingest_with_no_walls(ink: int) -> None:
+    """Nothing to find a direction in: the job succeeds with no walls (no retry)."""
+    data = encode(np.full((400, 400), ink, np.uint8), ".png")
+    result = ingest_document(data, IngestOptions(), lambda *_: None, Limits())
+    (page,) = result["pages"]
+    assert page["walls"] == [] and page["source"] == "raster"
+    assert (page["index"], page["page"], page["unit"]) == (0, 1, "px")
+    assert (page["width"], page["height"]) == (400, 400)
+
+
 def test_transparent_png_is_composited_on_white() -> None:
     plan = draw_plan(hollow=False)
     rgba = np.zeros((*plan.shape, 4), np.uint8)  # transparent black everywhere ...
@@ -266,6 +277,46 @@ def test_words_of_a_scans_text_layer_are_not_taken_for_walls() -> None:
     without_layer = ingest_walls(scanned_plan_with_ocr(words=False), dpi=72)[0]
     assert len(without_layer) > len(PLAN)  # the print alone passes for walls
     assert_plan_walls(ingest_walls(scanned_plan_with_ocr(words=True), dpi=72)[0])
+
+
+def scanned_pages(*images: U8, text: tuple[str, ...] = ()) -> bytes:
+    """A PDF of full-page scans (1 px = 1 pt), each with the invisible ``text`` layer."""
+    document = pymupdf.open()
+    for image in images:
+        page = document.new_page(width=image.shape[1], height=image.shape[0])
+        for n, line in enumerate(text):
+            page.insert_text((60, 80 + 40 * n), line, fontsize=24, render_mode=3)
+        page.insert_image(page.rect, stream=encode(image, ".png"))
+    data: bytes = document.tobytes()
+    return data
+
+
+def print_only(text: tuple[str, ...]) -> U8:
+    """A page of ``text`` as a scanner sees it: the print of the words, nothing else."""
+    document = pymupdf.open()
+    page = document.new_page(width=600, height=800)
+    for n, line in enumerate(text):
+        page.insert_text((60, 80 + 40 * n), line, fontsize=24)
+    pixmap = page.get_pixmap(dpi=72, colorspace=pymupdf.csGRAY)
+    gray = np.frombuffer(pixmap.samples, np.uint8).reshape(pixmap.height, pixmap.width)
+    document.close()
+    return gray.copy()
+
+
+def test_blank_all_ink_and_print_only_scanned_pages_have_no_walls() -> None:
+    """Scanned pages with nothing to find a direction in (blank paper, all ink, print the
+    text layer blanks out) succeed with no walls, their sizes in points."""
+    lines = tuple(f"Chapter {n}: the siege went on through the summer" for n in range(16))
+    blank, black = np.full((800, 600), 255, np.uint8), np.zeros((800, 600), np.uint8)
+    data = scanned_pages(blank, black, print_only(lines), text=lines)
+    result = ingest_document(data, IngestOptions(dpi=72), lambda *_: None, Limits())
+    assert [page["walls"] for page in result["pages"]] == [[], [], []]
+    assert [page["source"] for page in result["pages"]] == ["raster"] * 3
+    assert [(page["page"], page["unit"]) for page in result["pages"]] == [
+        (1, "pt"),
+        (2, "pt"),
+        (3, "pt"),
+    ]
 
 
 def test_scanned_pages_of_text_have_no_walls() -> None:
