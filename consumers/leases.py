@@ -1,19 +1,34 @@
 """Keeping the leases of running jobs: heartbeats, and what they bring back (a job
-cancelled, or a lease another consumer has taken)."""
+cancelled, or a lease another consumer has taken).
+
+The heartbeats are sent from a thread of their own, on its own synchronous Redis
+connection: an ``async def`` handler that blocks the event loop must not cost the other
+running jobs (nor itself) their leases, which another consumer would then take and run a
+second time. What the thread learns (a lease lost, a job cancelled) is handed to the
+event loop, which stops the run as soon as it turns again. The same thread watches the
+loop for such blocks (consumers/watchdog.py).
+"""
 
 from __future__ import annotations
 
 import asyncio
+import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
+from typing import Any
 
+import redis
 import redis.exceptions
 import structlog
-from redis.asyncio import Redis
+from redis.backoff import NoBackoff
+from redis.exceptions import NoScriptError
+from redis.retry import Retry
 
 from consumers.outcomes import REDIS_DOWN, RunningJob
+from consumers.watchdog import LOOP_BLOCKED_SECONDS, PULSE_SECONDS, LoopWatch
 from shared.keys import GROUP
-from shared.scripts import Scripts, run_batched
+from shared.redis import POOL_OPTIONS, SOCKET_TIMEOUT_SECONDS
+from shared.scripts import MAX_BATCH, SCRIPTS
 from shared.settings import Settings
 
 log = structlog.get_logger("consumer")
@@ -23,73 +38,188 @@ LEASE_TICK_SECONDS = 0.5
 # A job running this long gets its cancel flag checked on every tick (and so does a job
 # taken ahead while it waits for a slot: cancelled, its handler must not begin).
 CANCEL_CHECK_AFTER_SECONDS = 1.0
+# How long a stopping consumer waits for the thread to finish its round trip.
+THREAD_STOP_SECONDS = 1.0
+
+_HEARTBEAT = SCRIPTS["heartbeat"]
 
 
 class Leases:
-    """Heartbeats for the ``running`` jobs of the consumer ``name``; a job whose lease is
-    lost or which was cancelled is handed to ``interrupt`` with the reason."""
+    """Heartbeats for the jobs the consumer ``name`` holds (``hold`` / ``drop``, from the
+    event loop); a job whose lease is lost or which was cancelled is handed to
+    ``interrupt`` with the reason, in the event loop."""
 
     def __init__(
         self,
-        redis: Redis,
-        scripts: Scripts,
         settings: Settings,
         name: str,
-        running: dict[bytes, RunningJob],
         interrupt: Callable[[RunningJob, str], None],
     ) -> None:
-        self.redis = redis
-        self.scripts = scripts
         self.settings = settings
         self.name = name
-        self.running = running
         self.interrupt = interrupt
+        self.watch = LoopWatch()
+        # The jobs whose leases are kept, shared with the thread: it copies them under
+        # the lock, the loop adds and removes them under it.
+        self._lock = threading.Lock()
+        self._held: dict[bytes, RunningJob] = {}
+        self._stop = threading.Event()
+        self._crashed: BaseException | None = None
+
+    def hold(self, job: RunningJob) -> None:
+        with self._lock:
+            self._held[job.entry_id] = job
+
+    def drop(self, job: RunningJob) -> None:
+        with self._lock:
+            if self._held.get(job.entry_id) is job:
+                del self._held[job.entry_id]
+
+    def held(self) -> list[RunningJob]:
+        with self._lock:
+            return list(self._held.values())
 
     async def loop(self) -> None:
-        while True:
-            await asyncio.sleep(LEASE_TICK_SECONDS)
-            try:
-                await self.check()
-            except REDIS_DOWN as exc:
-                # Keep running: the lease is only lost if another consumer takes it.
-                log.warning("heartbeat_failed", error=str(exc))
-            except redis.exceptions.RedisError:
-                log.exception("heartbeat_error")
+        """Run the lease thread until cancelled; meanwhile show it that the loop turns.
+        A thread that dies of a bug raises here, so the consumer stops (exit 1)."""
+        self._stop.clear()
+        self.watch.alive_at = time.monotonic()  # a loop not yet watched was not blocked
+        thread = threading.Thread(
+            target=self._thread_main,
+            args=(asyncio.get_running_loop(),),
+            name="leases",
+            daemon=True,
+        )
+        thread.start()
+        try:
+            while self._crashed is None:
+                self.watch.turned()
+                await asyncio.sleep(PULSE_SECONDS)
+            raise RuntimeError("the lease thread crashed") from self._crashed
+        finally:
+            self._stop.set()
+            deadline = time.monotonic() + THREAD_STOP_SECONDS
+            while thread.is_alive() and time.monotonic() < deadline:
+                await asyncio.sleep(0.02)
 
-    async def check(self) -> None:
-        now = time.monotonic()
-        jobs = [job for job in self.running.values() if not job.finishing]
-        beats = [j for j in jobs if now - j.last_beat >= self.settings.heartbeat_interval]
+    # In the thread
+
+    def _thread_main(self, loop: asyncio.AbstractEventLoop) -> None:
+        structlog.contextvars.bind_contextvars(consumer=self.name)
+        client = sync_client(self.settings.redis_url)
+        next_tick = time.monotonic() + LEASE_TICK_SECONDS
+        try:
+            while not self._stop.wait(PULSE_SECONDS):
+                now = time.monotonic()
+                if now - self.watch.alive_at > PULSE_SECONDS + LOOP_BLOCKED_SECONDS:
+                    self.watch.look(loop, self.held(), now)
+                if now < next_tick:
+                    continue
+                next_tick = now + LEASE_TICK_SECONDS
+                try:
+                    self.check(client, loop, self.held(), now)
+                except REDIS_DOWN as exc:
+                    # Keep running: the lease is only lost if another consumer takes it.
+                    log.warning("heartbeat_failed", error=str(exc))
+                except redis.exceptions.RedisError:
+                    log.exception("heartbeat_error")
+        except BaseException as exc:
+            log.exception("lease_thread_crashed")
+            self._crashed = exc
+        finally:
+            client.close()
+
+    def check(
+        self,
+        client: redis.Redis,
+        loop: asyncio.AbstractEventLoop,
+        held: Sequence[RunningJob],
+        now: float,
+    ) -> None:
+        """One round trip: heartbeats for the jobs due one, cancel flags of the others
+        that have run a while (or wait for a slot)."""
+        interval = self.settings.heartbeat_interval
         old = now - CANCEL_CHECK_AFTER_SECONDS
-        checks = [j for j in jobs if j not in beats and (j.started <= old or not j.began)]
+        beats: list[RunningJob] = []
+        checks: list[RunningJob] = []
+        for job in held:
+            if job.finishing:
+                continue
+            if now - job.last_beat >= interval:
+                beats.append(job)
+            elif job.started <= old or not job.began:
+                checks.append(job)
         if not beats and not checks:
             return
-        beat_replies = (
-            await run_batched(
-                self.redis,
-                [
-                    (
-                        self.scripts.heartbeat.script,
-                        [job.keys.stream, job.keys.job(job.job_id)],
-                        [GROUP, self.name, job.entry_id],
-                    )
-                    for job in beats
-                ],
-            )
-            if beats
-            else []
-        )
-        pipe = self.redis.pipeline(transaction=False)
+        batches = _batches(beats)
+        pipe = client.pipeline(transaction=False)
+        for batch in batches:
+            pipe.execute_command(*self._heartbeats(batch))  # type: ignore[no-untyped-call]
         for job in checks:
             pipe.hget(job.keys.job(job.job_id), "cancel")
-        check_replies = await pipe.execute(raise_on_error=False) if checks else []
-        for job, reply in zip(beats, beat_replies, strict=True):
-            if reply == 0:
-                self.interrupt(job, "lost")
-            elif reply == 2:
-                self.interrupt(job, "cancelled")
-            elif reply == 1:
-                job.last_beat = now
+        replies = pipe.execute(raise_on_error=False)
+        beat_replies, check_replies = replies[: len(batches)], replies[len(batches) :]
+        missing = [i for i, r in enumerate(beat_replies) if isinstance(r, NoScriptError)]
+        if missing:  # a restarted Redis: load the script, send those batches again
+            client.script_load(_HEARTBEAT.source)
+            pipe = client.pipeline(transaction=False)
+            for i in missing:
+                pipe.execute_command(*self._heartbeats(batches[i]))  # type: ignore[no-untyped-call]
+            for i, reply in zip(missing, pipe.execute(raise_on_error=False), strict=True):
+                beat_replies[i] = reply
+        for batch, reply in zip(batches, beat_replies, strict=True):
+            if isinstance(reply, Exception):
+                log.warning("heartbeat_refused", error=str(reply), jobs=len(batch))
+                continue
+            for job, one in zip(batch, reply, strict=True):
+                if one == 0:
+                    self._hand(loop, job, "lost")
+                elif one == 2:
+                    self._hand(loop, job, "cancelled")
+                elif one == 1:
+                    job.last_beat = now  # only this thread writes it once the job runs
         for job, reply in zip(checks, check_replies, strict=True):
             if reply == b"1":
-                self.interrupt(job, "cancelled")
+                self._hand(loop, job, "cancelled")
+
+    def _heartbeats(self, batch: list[RunningJob]) -> list[Any]:
+        """The EVALSHA of heartbeat.lua for ``batch`` (one stream), in the layout of
+        shared/scripts.py's batch loop."""
+        keys: list[Any] = []
+        argv: list[Any] = [len(batch)]
+        for job in batch:
+            keys += (job.keys.stream, job.keys.job(job.job_id))
+            argv += (2, 3, GROUP, self.name, job.entry_id)
+        return ["EVALSHA", _HEARTBEAT.sha, len(keys), *keys, *argv]
+
+    def _hand(self, loop: asyncio.AbstractEventLoop, job: RunningJob, reason: str) -> None:
+        """Stop the job's run from the event loop, when it next turns."""
+        try:
+            loop.call_soon_threadsafe(self.interrupt, job, reason)
+        except RuntimeError:
+            pass  # the loop has closed: the consumer is exiting
+
+
+def _batches(jobs: list[RunningJob]) -> list[list[RunningJob]]:
+    """Jobs grouped by stream (one hash tag, so one Redis Cluster slot), MAX_BATCH each."""
+    by_stream: dict[str, list[list[RunningJob]]] = {}
+    for job in jobs:
+        groups = by_stream.setdefault(job.keys.stream, [[]])
+        if len(groups[-1]) >= MAX_BATCH:
+            groups.append([])
+        groups[-1].append(job)
+    return [batch for groups in by_stream.values() for batch in groups]
+
+
+def sync_client(url: str) -> redis.Redis:
+    """A synchronous client for the lease thread, configured as shared.redis.client:
+    no retries by itself, the same timeouts."""
+    pool = redis.ConnectionPool.from_url(
+        url,
+        socket_timeout=SOCKET_TIMEOUT_SECONDS,
+        socket_connect_timeout=5.0,
+        health_check_interval=0,
+        retry=Retry(NoBackoff(), 0),
+        **POOL_OPTIONS,
+    )
+    return redis.Redis(connection_pool=pool)

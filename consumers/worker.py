@@ -2,8 +2,9 @@
 
 One blocking XREADGROUP connection reads new entries; a recovery loop XAUTOCLAIMs entries
 whose owner stopped heartbeating (crashed consumers, and retries whose backoff is over);
-a lease loop (consumers/leases.py) heartbeats running jobs and notices cancellations and
-lost leases. What became of each run is written by consumers/outcomes.py.
+a lease thread (consumers/leases.py) heartbeats running jobs, notices cancellations and
+lost leases, and logs an event loop blocked by a handler (consumers/watchdog.py). What
+became of each run is written by consumers/outcomes.py.
 """
 
 from __future__ import annotations
@@ -27,6 +28,7 @@ from consumers.membership import Membership
 from consumers.outcomes import REDIS_DOWN, Outcomes, RunningJob, elapsed_ms
 from consumers.pool import ProcessPool
 from consumers.streams import Entry, parse_xautoclaim, parse_xreadgroup
+from consumers.watchdog import check_time_limit
 from shared.client import Sluice
 from shared.errors import PermanentError
 from shared.functions import FunctionSpec, registered_functions
@@ -169,9 +171,7 @@ class Worker:
             self._until_redis,
             self._wake_recovery,
         )
-        leases = Leases(
-            self._redis, self._scripts, self.settings, self.name, self.running, self._interrupt
-        )
+        self.leases = Leases(self.settings, self.name, self._interrupt)
         try:
             if any(not spec.is_async for spec in self.specs.values()):
                 await self.pool.start(self.concurrency)
@@ -188,7 +188,7 @@ class Worker:
             loops = [
                 asyncio.create_task(self._read_loop(reader)),
                 asyncio.create_task(self._recovery_loop()),
-                asyncio.create_task(leases.loop()),
+                asyncio.create_task(self.leases.loop()),
             ]
             for loop in loops:
                 loop.add_done_callback(self._loop_ended)
@@ -503,6 +503,7 @@ class Worker:
             last_beat=now,
         )
         self.running[entry_id] = job
+        self.leases.hold(job)
         self._busy += 1
         job.task = asyncio.create_task(self._run(job, bytes(reply[1]), document))
         job.task.add_done_callback(functools.partial(self._run_ended, job))
@@ -593,6 +594,8 @@ class Worker:
                     attempt.document = await self._read_document(job, document)
                 self._began()
                 result = await run_attempt(job.spec, self.pool, attempt)
+                if job.spec.is_async:
+                    check_time_limit(job)  # it may have blocked the loop past its timer
             except asyncio.CancelledError:
                 if job.stop_reason == "lost":
                     log.warning("lease_lost", ms=elapsed_ms(began))
@@ -645,6 +648,7 @@ class Worker:
                 time_limit.cancel()
             self._finishing(job)
             self.running.pop(job.entry_id, None)
+            self.leases.drop(job)
             self._slot_freed.set()
             if self._claimable:
                 self._wake_recovery.set()  # a free slot: the read loop may be blocked

@@ -120,7 +120,7 @@ async def list_functions(request: Request) -> Response:
             "input_schema": spec.json_schema(),
             "timeout": spec.timeout,
             "max_attempts": spec.max_attempts,
-            "memory_mb": spec.memory_mb,
+            "memory_mb": None if spec.is_async else spec.memory_mb,  # runs in the consumer
         }
         for spec in sorted(sluice_of(request).functions.values(), key=lambda s: s.name)
     ]

@@ -61,6 +61,8 @@ def artifact_path(job_id: str, name: str) -> str:
 
 
 Handler = Callable[..., Any]
+# A synchronous handler's memory limit (MB above its warm process) unless it sets one.
+DEFAULT_MEMORY_MB = 2048
 
 
 @dataclasses.dataclass(frozen=True, slots=True)
@@ -75,7 +77,7 @@ class FunctionSpec:
     backoff: float = 1.0
     max_backoff: float = 300.0
     # Memory a synchronous handler's process may allocate on top of its warm baseline.
-    memory_mb: int = 2048
+    memory_mb: int = DEFAULT_MEMORY_MB
     # Backlog bound for this function; None means the settings' default.
     max_backlog: int | None = None
     # The job comes with an uploaded document (PDF, PNG, JPEG): job.document() reads it.
@@ -131,15 +133,17 @@ def function(
     max_attempts: int = 3,
     backoff: float = 1.0,
     max_backoff: float = 300.0,
-    memory_mb: int = 2048,
+    memory_mb: int | None = None,
     max_backlog: int | None = None,
     takes_document: bool = False,
     preload: tuple[str, ...] = (),
 ) -> Callable[[Handler], Handler]:
-    """Register the decorated handler as the function ``name``."""
+    """Register the decorated handler as the function ``name``. ``memory_mb`` (default
+    2048) is for synchronous handlers only: an ``async def`` handler that sets it is
+    refused, as nothing could enforce it."""
     if not FUNCTION_NAME.fullmatch(name):
         raise ValueError(f"function name {name!r} must match {FUNCTION_NAME.pattern}")
-    if max_attempts < 1 or timeout <= 0 or memory_mb <= 0:
+    if max_attempts < 1 or timeout <= 0 or (memory_mb is not None and memory_mb <= 0):
         raise ValueError(f"function {name!r}: max_attempts, timeout and memory_mb must be > 0")
     if backoff < 0 or max_backoff < 0 or (max_backlog is not None and max_backlog < 1):
         raise ValueError(
@@ -147,6 +151,15 @@ def function(
         )
 
     def register(handler: Handler) -> Handler:
+        if memory_mb is not None and inspect.iscoroutinefunction(handler):
+            # It would run in the consumer's own process, whose memory a limit cannot
+            # split between the jobs sharing it: refused rather than silently ignored.
+            raise ValueError(
+                f"function {name!r}: memory_mb cannot be enforced on an async def handler"
+                " (it runs inside the consumer's event loop, in the consumer's process);"
+                " remove memory_mb, or make the handler a plain def to run it in a child"
+                " process under that limit"
+            )
         existing = _registry.get(name)
         qualname = f"{handler.__module__}.{handler.__qualname__}"
         if existing is not None:
@@ -161,7 +174,7 @@ def function(
             max_attempts=max_attempts,
             backoff=backoff,
             max_backoff=max_backoff,
-            memory_mb=memory_mb,
+            memory_mb=DEFAULT_MEMORY_MB if memory_mb is None else memory_mb,
             max_backlog=max_backlog,
             takes_document=takes_document,
             preload=preload,

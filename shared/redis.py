@@ -26,13 +26,13 @@ DEFAULT_CONNECTIONS = 64
 try:
     from redis.maint_notifications import MaintNotificationsConfig
 except ImportError:  # an older redis-py: no such notifications, pooled connections checked
-    _POOL_OPTIONS: dict[str, Any] = {}
+    POOL_OPTIONS: dict[str, Any] = {}
 else:
     # redis-py (8.1 here) defaults these (Redis Enterprise maintenance notices) to "auto"; while
     # they are on, its pool hands out a connection the server has closed without looking:
     # after a Redis restart, a dropped network or Redis's idle `timeout`, each pooled
     # connection failed one command (a status read answered 503 with Redis back up).
-    _POOL_OPTIONS = {"maint_notifications_config": MaintNotificationsConfig(enabled=False)}
+    POOL_OPTIONS = {"maint_notifications_config": MaintNotificationsConfig(enabled=False)}
 
 
 def client(url: str, *, max_connections: int = DEFAULT_CONNECTIONS) -> Redis:
@@ -50,7 +50,7 @@ def client(url: str, *, max_connections: int = DEFAULT_CONNECTIONS) -> Redis:
         socket_connect_timeout=5.0,
         health_check_interval=0,
         retry=Retry(NoBackoff(), 0),
-        **_POOL_OPTIONS,
+        **POOL_OPTIONS,
     )
     return Redis.from_pool(pool)
 

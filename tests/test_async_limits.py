@@ -1,0 +1,120 @@
+"""Limits of async handlers, which run inline in the consumer's event loop: one that
+blocks the loop (time.sleep) costs no other job its lease, is logged, and fails by its
+time limit; memory_mb, which nothing could enforce on them, is refused.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import pytest
+import redis
+
+from shared.client import Sluice
+from shared.functions import JobContext, function, get_function
+from shared.keys import GROUP, keys_for
+from tests.conftest import VISIBILITY_TIMEOUT, Proc
+from tests.functions import Work
+from tests.helpers import effects, wait_for_lines, wait_for_status
+
+# Far past the visibility timeout: without heartbeats meanwhile, the idle consumer
+# would reclaim every job of the blocked one.
+BLOCK_SECONDS = 3 * VISIBILITY_TIMEOUT
+
+
+@pytest.fixture
+def env(env: dict[str, str]) -> dict[str, str]:
+    return {**env, "FUNCTION_MODULES": "tests.functions,tests.async_functions"}
+
+
+def _events(proc: Proc, event: str) -> list[dict[str, Any]]:
+    lines = [json.loads(line) for line in proc.log().splitlines() if line.startswith("{")]
+    return [line for line in lines if line.get("event") == event]
+
+
+async def test_a_handler_blocking_the_loop_costs_no_job_its_lease(
+    sluice: Sluice,
+    sync_redis: redis.Redis,
+    start_consumer: Callable[..., Proc],
+    namespace: str,
+    tmp_path: Path,
+) -> None:
+    """Three jobs run on a consumer (two inline, one in a child) when an async handler
+    blocks its loop for three visibility timeouts, with an idle consumer ready to reclaim
+    anything unattended: every job keeps its lease and runs once, the block is logged
+    naming the job, and the blocking job fails by its 1 s time limit, result discarded."""
+    owner = start_consumer("async_block", "async_work", "work", concurrency=4)
+    effect = tmp_path / "effect"
+    path = str(effect)
+    # The child's job first: its warm child may take a while to come up.
+    in_child = (await sluice.submit("work", {"seconds": 4, "effect_path": path})).job_id
+    await wait_for_lines(effect, "start", 1)
+    others = [
+        (await sluice.submit("async_work", {"seconds": 2, "effect_path": path})).job_id
+        for _ in range(2)
+    ]
+    await wait_for_lines(effect, "start", 3)
+    blocking = await sluice.submit("async_block", {"seconds": BLOCK_SECONDS, "effect_path": path})
+    await wait_for_lines(effect, "start", 4)  # the loop is blocked from here
+    idle = start_consumer("async_block", "async_work", "work", concurrency=4)
+
+    done = await wait_for_status(
+        sluice, blocking.job_id, "failed", "succeeded", timeout=BLOCK_SECONDS + 15
+    )
+    assert done.status == "failed", done
+    assert done.error is not None and done.error.type == "TimeLimitExceeded", done.error
+    assert "1 s time limit" in done.error.message and "thrown away" in done.error.message
+    assert done.attempts == 1 and done.result is None
+    for job_id in [*others, in_child]:
+        other = await wait_for_status(sluice, job_id, "succeeded", "failed", timeout=15)
+        assert other.status == "succeeded" and other.attempts == 1, other
+
+    # Each job ran once, on the blocked consumer; the idle one took nothing.
+    starts = effects(effect, "start")
+    assert sorted(row[0] for row in starts) == sorted([*others, in_child, blocking.job_id])
+    assert all(row[1] == "1" for row in starts), starts
+    assert len(effects(effect)) == 4  # the blocking handler did return, late
+    assert "entries_reclaimed" not in idle.log() and "job_" not in idle.log()
+    assert "lease_lost" not in owner.log()
+    keys = keys_for(namespace, "async_block")
+    assert sync_redis.xpending(keys.stream, GROUP)["pending"] == 0
+
+    (blocked, *_) = _events(owner, "event_loop_blocked")
+    assert blocked["job_id"] == blocking.job_id and blocked["function"] == "async_block"
+    assert blocked["level"] == "warning" and blocked["blocked_s"] >= 1.0
+    assert set(blocked["inline_job_ids"]) == {blocking.job_id, *others}
+    (unblocked,) = _events(owner, "event_loop_unblocked")
+    assert unblocked["blocked_s"] >= BLOCK_SECONDS - 0.5
+    (timed_out,) = _events(owner, "job_failed")
+    assert timed_out["job_id"] == blocking.job_id and "TimeLimitExceeded" in timed_out["error"]
+
+
+async def _async_handler(job: JobContext, params: Work) -> None:
+    pass
+
+
+def _sync_handler(job: JobContext, params: Work) -> None:
+    pass
+
+
+def test_an_async_function_setting_memory_mb_is_refused_at_registration() -> None:
+    """Nothing could hold an async handler to memory_mb (it shares the consumer's
+    process): declaring one is an error that says so, not a limit silently ignored."""
+    with pytest.raises(ValueError) as refused:
+        function("async_memory", input=Work, memory_mb=200)(_async_handler)
+    message = str(refused.value)
+    assert "'async_memory'" in message
+    assert "memory_mb cannot be enforced on an async def handler" in message
+    assert get_function("async_memory") is None
+
+    # Without memory_mb it registers (echo and bom are such functions), and a plain def
+    # handler keeps its limit.
+    function("async_no_memory", input=Work)(_async_handler)
+    function("sync_memory", input=Work, memory_mb=200)(_sync_handler)
+    assert (spec := get_function("async_no_memory")) is not None and spec.memory_mb == 2048
+    assert (spec := get_function("sync_memory")) is not None and spec.memory_mb == 200
+    echo = get_function("echo")
+    assert echo is not None and echo.is_async
