@@ -134,6 +134,7 @@ class Stack:
         """uvicorn as the Procfile runs it, plus ``uvicorn_args``; returns its port."""
         port = free_port()
         args = ["-m", "uvicorn", "gateway.app:app", "--host", "127.0.0.1", "--port", str(port)]
+        args += ["--http", "gateway.server:HttpProtocol"]
         self.start("gateway", [*args, *uvicorn_args])
         return port
 

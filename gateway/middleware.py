@@ -5,12 +5,16 @@ Pure ASGI rather than BaseHTTPMiddleware, which breaks contextvar propagation.
 
 from __future__ import annotations
 
+import asyncio
+import functools
 import time
 
 import structlog
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from shared.errors import RequestTimeoutError
 from shared.keys import random_hex
+from shared.settings import Settings
 
 log = structlog.get_logger("gateway")
 
@@ -52,16 +56,27 @@ class RequestLogMiddleware:
 BODY_DONE = "sluice.body_done"
 
 
+@functools.cache
+def _body_timeout_from_env() -> float:
+    return Settings.from_env().body_timeout
+
+
 class CloseOnUnreadBody:
     """Answer ``Connection: close`` when the response starts before the request body ended.
 
     An early answer (413, 415, 404 for a POST) otherwise leaves the server reading and
     discarding the rest of the body to keep the connection alive, without end for a
     chunked stream. Closing refuses the rest.
+
+    A body that stops arriving is refused here too: a wait for its next part longer than
+    ``body_timeout`` seconds (``BODY_TIMEOUT`` by default) raises ``RequestTimeoutError``,
+    which the app answers as a 408 like any of its errors (and closes, the body being
+    unread). uvicorn itself waits for a body without end.
     """
 
-    def __init__(self, app: ASGIApp) -> None:
+    def __init__(self, app: ASGIApp, body_timeout: float | None = None) -> None:
         self.app = app
+        self.body_timeout = body_timeout
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -72,9 +87,20 @@ class CloseOnUnreadBody:
             b"content-length", b"0"
         ).strip() in (b"0", b"")
 
+        timeout = self.body_timeout or _body_timeout_from_env()
+
         async def receive_tracking() -> Message:
             nonlocal body_done
-            message = await receive()
+            if body_done:
+                # Only http.disconnect is left to come, whenever the client leaves.
+                return await receive()
+            try:
+                async with asyncio.timeout(timeout):
+                    message = await receive()
+            except TimeoutError:
+                raise RequestTimeoutError(
+                    f"no part of the request body arrived for {timeout:g} s", timeout=timeout
+                ) from None
             if message["type"] == "http.disconnect" or not message.get("more_body", False):
                 body_done = True
             return message

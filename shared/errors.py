@@ -61,6 +61,13 @@ class JobStateError(SluiceError):
     type = "conflict"
 
 
+class RequestTimeoutError(SluiceError):
+    """The request body stopped arriving while the gateway waited for it."""
+
+    status_code = 408
+    type = "request_timeout"
+
+
 class PayloadTooLargeError(SluiceError):
     status_code = 413
     type = "payload_too_large"

@@ -71,6 +71,18 @@ class Settings:
     function_modules: tuple[str, ...] = ()
     log_format: str = "auto"
     log_level: str = "info"
+    # Largest request head (request line and headers, in bytes) and most header fields
+    # the gateway reads before it answers 431.
+    max_header_bytes: int = 32_768
+    max_headers: int = 100
+    # Seconds a connection has to send a whole request head, from when it opens (or from
+    # the first byte of a later request on it); also how long a new silent one is kept.
+    header_timeout: float = 10.0
+    # Seconds a request body may go without a byte arriving while the gateway waits for it.
+    body_timeout: float = 30.0
+    # Open connections the gateway keeps; past it the longest-waiting idle one is closed,
+    # or the new one gets 503 when none is idle. Kept below the process's file limit.
+    max_connections: int = 1000
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> Settings:
@@ -115,6 +127,11 @@ class Settings:
             function_modules=modules,
             log_format=log_format,
             log_level=env.get("LOG_LEVEL", "info").strip().lower() or "info",
+            max_header_bytes=_integer(env, "MAX_HEADER_BYTES", default.max_header_bytes),
+            max_headers=_integer(env, "MAX_HEADERS", default.max_headers),
+            header_timeout=_number(env, "HEADER_TIMEOUT", default.header_timeout),
+            body_timeout=_number(env, "BODY_TIMEOUT", default.body_timeout),
+            max_connections=_integer(env, "MAX_CONNECTIONS", default.max_connections),
         )
 
     def replace(self, **changes: Any) -> Settings:

@@ -207,7 +207,10 @@ def start_consumer(env: dict[str, str], tmp_path: Path) -> Iterator[Callable[...
 
 
 # The gateway as the Procfile's web line runs it, less the address: tests hand it a socket.
-GATEWAY_COMMAND = [sys.executable, "-m", "uvicorn", "gateway.app:app"]
+GATEWAY_COMMAND = [
+    *(sys.executable, "-m", "uvicorn", "gateway.app:app"),
+    *("--no-access-log", "--http", "gateway.server:HttpProtocol"),
+]
 
 
 def listening_socket() -> socket.socket:
@@ -217,6 +220,15 @@ def listening_socket() -> socket.socket:
     sock.bind(("127.0.0.1", 0))
     sock.listen(1024)
     return sock
+
+
+@pytest.fixture
+def nowhere() -> Iterator[str]:
+    """A Redis URL on which nothing answers: its port stays bound (not listening) for the
+    test, so no server another test starts can take it."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        yield f"redis://127.0.0.1:{sock.getsockname()[1]}/0"
 
 
 @pytest.fixture

@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from shared.embedded import RedisServer
-from tests.conftest import Proc
+from tests.conftest import GATEWAY_COMMAND, Proc
 
 
 def _run(args: list[str], env: dict[str, str], log: Path) -> tuple[int, str]:
@@ -22,7 +22,7 @@ def _run(args: list[str], env: dict[str, str], log: Path) -> tuple[int, str]:
 
 
 CONSUMER = ["-m", "consumers", "echo"]
-GATEWAY = ["-m", "uvicorn", "gateway.app:app", "--port", "0", "--log-level", "warning"]
+GATEWAY = [*GATEWAY_COMMAND[1:], "--port", "0", "--log-level", "warning"]
 
 
 @pytest.mark.parametrize(

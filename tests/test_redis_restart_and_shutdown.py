@@ -16,7 +16,7 @@ import redis
 
 from consumers.worker import SHUTDOWN_WRITE_SECONDS
 from shared.client import Sluice
-from shared.embedded import RedisServer, free_port
+from shared.embedded import RedisServer
 from shared.keys import keys_for
 from shared.scripts import Scripts
 from shared.settings import Settings
@@ -394,11 +394,10 @@ async def test_a_lost_reply_to_start_does_not_use_up_an_attempt(
 
 
 def test_sigterm_before_redis_ever_answered_exits_at_once(
-    env: dict[str, str], tmp_path: Path
+    env: dict[str, str], tmp_path: Path, nowhere: str
 ) -> None:
     """A consumer still waiting for Redis at start-up stops on SIGTERM (exit 0), instead of
     retrying until the platform SIGKILLs it."""
-    nowhere = f"redis://127.0.0.1:{free_port()}/0"
     consumer = Proc(
         [sys.executable, "-m", "consumers", "echo"],
         {**env, "REDIS_URL": nowhere},
