@@ -172,11 +172,15 @@ def chatty(job: JobContext, params: Reports) -> dict[str, int]:
 class Upload(msgspec.Struct, frozen=True):
     document: Document
     seconds: float = 0.0
+    # Fail the attempts before this one (after reading the document).
+    succeed_on: int = 1
 
 
-@function("digest", input=Upload, timeout=30, takes_document=True)
+@function("digest", input=Upload, timeout=30, takes_document=True, backoff=0.2)
 def digest(job: JobContext, params: Upload) -> dict[str, object]:
     """The size and SHA-256 of the job's own upload, after ``seconds``."""
     time.sleep(params.seconds)
     data = job.document()
+    if job.attempt < params.succeed_on:
+        raise RuntimeError(f"attempt {job.attempt} fails on purpose")
     return {"size": len(data), "sha256": hashlib.sha256(data).hexdigest()}

@@ -51,3 +51,13 @@ async def test_an_upload_is_deleted_when_its_job_ends_in_any_way(
         assert not sync_redis.exists(upload_key(namespace, function, job_id)), status
         # The status itself is kept for RESULT_TTL.
         assert sync_redis.ttl(keys_for(namespace, function).job(job_id)) > 0
+
+
+async def test_a_retried_document_job_still_has_its_upload(
+    sluice: Sluice, sync_redis: redis.Redis, namespace: str, start_consumer: Callable[..., Proc]
+) -> None:
+    start_consumer("digest", concurrency=1)
+    job = await sluice.submit_document("digest", b"%PDF-1.4 twice", {"succeed_on": 2})
+    done = await wait_for_status(sluice, job.job_id, "succeeded", "failed")
+    assert (done.status, done.attempts) == ("succeeded", 2), done.error
+    assert not sync_redis.exists(upload_key(namespace, "digest", job.job_id))
