@@ -100,11 +100,19 @@ async def job_result(request: Request) -> Response:
     return Response(bytes(memoryview(status.result)), media_type="application/json")
 
 
+# Artifact types a browser may show inline: raster images, which run no script (SVG can).
+INLINE_TYPES = frozenset({"image/png", "image/jpeg", "image/gif", "image/webp"})
+
+
 async def job_artifact(request: Request) -> Response:
-    content_type, data = await sluice_of(request).artifact(
-        request.path_params["job_id"], request.path_params["name"]
-    )
-    return Response(data, media_type=content_type)
+    """A file a job saved, with the content type its handler chose; whatever is not a
+    raster image is a download, so an HTML artifact cannot run as a page of the gateway."""
+    name = request.path_params["name"]
+    content_type, data = await sluice_of(request).artifact(request.path_params["job_id"], name)
+    headers = {"X-Content-Type-Options": "nosniff"}
+    if content_type.split(";")[0].strip().lower() not in INLINE_TYPES:
+        headers["Content-Disposition"] = f'attachment; filename="{name}"'
+    return Response(data, media_type=content_type, headers=headers)
 
 
 async def cancel_job(request: Request) -> Response:

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
+import httpx
 import pytest
 import redis
 
@@ -99,3 +100,23 @@ async def test_jobs_back_to_back_each_keep_their_own_files(
             content_type, data = await sluice.artifact(job.job_id, f"page-{number}.bin")
             assert content_type == "application/octet-stream"
             assert data == page_bytes(number, size)
+
+
+async def test_artifacts_are_served_nosniff_and_only_images_inline(
+    http: httpx.AsyncClient, sluice: Sluice, start_consumer: Callable[..., Proc]
+) -> None:
+    """A handler's text/html must not run as a page of the gateway's origin."""
+    start_consumer("pages", concurrency=1)
+    served = {}
+    for content_type in ("text/html", "image/svg+xml", "image/png"):
+        job = await sluice.submit("pages", {"count": 1, "content_type": content_type})
+        done = await wait_for_status(sluice, job.job_id, "succeeded", "failed", timeout=15)
+        assert done.status == "succeeded", done.error
+        served[content_type] = await http.get(f"/v1/jobs/{job.job_id}/artifacts/page-1.bin")
+    for content_type, reply in served.items():
+        assert reply.status_code == 200 and reply.headers["x-content-type-options"] == "nosniff"
+        assert reply.headers["content-type"].startswith(content_type)
+    for content_type in ("text/html", "image/svg+xml"):
+        disposition = served[content_type].headers["content-disposition"]
+        assert disposition == 'attachment; filename="page-1.bin"'
+    assert "content-disposition" not in served["image/png"].headers
