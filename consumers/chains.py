@@ -1,4 +1,5 @@
-"""Moving follow-up jobs from a function's outbox onto their own streams.
+"""Moving follow-up jobs from a function's outbox onto their own streams (or ending them,
+when the job before them did not succeed).
 
 A completion that decides a follow-up writes it to the finished job's outbox in the same
 script (one function's keys, so Redis Cluster can run it); queueing it on the next
@@ -15,7 +16,8 @@ import structlog
 
 from shared.client import Sluice
 from shared.errors import JobNotFoundError, UnknownFunctionError
-from shared.jobs import now_ms
+from shared.follow_ups import follow_up_not_run, queue_follow_up
+from shared.jobs import SUCCEEDED, now_ms
 from shared.keys import keys_for
 
 log = structlog.get_logger("consumer")
@@ -38,8 +40,14 @@ class FollowUps:
                     break
                 job_id = _text(fields.get(b"job_id", b""))
                 next_job_id = _text(fields.get(b"next_job_id", b""))
+                outcome = _text(fields.get(b"outcome", SUCCEEDED.encode()))
                 try:
-                    queued = await self._sluice.queue_follow_up(job_id, next_job_id)
+                    if outcome != SUCCEEDED:
+                        await follow_up_not_run(self._sluice, job_id, next_job_id, outcome)
+                        await redis.xdel(outbox, entry_id)
+                        log.info("follow_up_not_run", job_id=job_id, next_job_id=next_job_id)
+                        continue
+                    queued = await queue_follow_up(self._sluice, job_id, next_job_id)
                 except UnknownFunctionError:
                     # FUNCTION_MODULES differs here: leave it for a consumer that knows it.
                     log.warning("follow_up_unknown", job_id=job_id, next_job_id=next_job_id)

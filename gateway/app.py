@@ -19,7 +19,7 @@ from starlette.routing import Match, Route
 from gateway.body import drain, read_limited
 from gateway.middleware import CloseOnUnreadBody, RequestLogMiddleware
 from gateway.uploads import submit_multipart, submit_raw
-from shared.client import Sluice, redis_errors
+from shared.client import Sluice
 from shared.embedded import with_local_redis
 from shared.errors import (
     JobStateError,
@@ -33,7 +33,7 @@ from shared.errors import (
 from shared.functions import load_functions
 from shared.jobs import CANCELLED, SUCCEEDED, json_encoder, now_iso
 from shared.logs import configure_logging
-from shared.redis import NO_PERSISTENCE, check_access, persistence
+from shared.redis import NO_PERSISTENCE, check_access, persistence, redis_errors
 from shared.settings import Settings, SettingsError
 from shared.uploads import DOCUMENT_TYPES
 

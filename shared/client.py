@@ -12,30 +12,27 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import hashlib
-import re
 import time
-from collections.abc import AsyncIterable, AsyncIterator, Iterator, Mapping, Sequence
+from collections.abc import AsyncIterable, AsyncIterator, Mapping, Sequence
 from typing import Any
 
-import msgspec
-import redis.exceptions
 from redis.asyncio import Redis
 
+from shared import follow_ups
 from shared.batch import ScriptBatcher
 from shared.errors import (
     ArtifactNotFoundError,
     IdempotencyKeyReusedError,
-    InvalidInputError,
     JobNotFoundError,
     JobStateError,
     QueueFullError,
-    UnavailableError,
     UnknownFunctionError,
     UnsupportedMediaTypeError,
 )
 from shared.functions import FunctionSpec, load_functions
 from shared.idempotency import IDEMPOTENCY_GRACE_SECONDS, claim_for_function, fingerprint
 from shared.jobs import (
+    CANCELLED,
     FINAL_STATUSES,
     QUEUED,
     STATUS_FIELDS,
@@ -47,54 +44,11 @@ from shared.jobs import (
     status_from_hash,
 )
 from shared.keys import GROUP, function_of, keys_for, new_job_id
-from shared.redis import connect, write_refusal
+from shared.redis import connect, redis_errors
 from shared.scripts import Scripts
 from shared.settings import Settings
-from shared.unknown_fields import has_structs, unknown_field
 from shared.uploads import DOCUMENT_TYPES, sniff, store_upload
-
-# Follow-up functions one submission may name (each job's status carries the rest).
-MAX_FOLLOW_UPS = 16
-_IDEMPOTENCY_KEY = re.compile(r"^[\x21-\x7e]{1,255}$")
-# msgspec ends a validation error with " - at `$.path`"; an error raised in a nested
-# struct's __post_init__ that names its own field that way gets the struct's path after it.
-_TRAILING_PATH = re.compile(r" - at `(\$[^`]*)`$")
-_MISSING_FIELD = re.compile(r"^Object missing required field `([^`]+)`")
-
-
-def _field_of(error: msgspec.MsgspecError) -> str | None:
-    """The JSON path msgspec names in a validation error, e.g. ``$.pages[0]``.
-
-    Only the trailing " - at `...`" parts count (a value the client sent may be quoted in
-    the message): "x - at `$.scale` - at `$.pages[1]`" is ``$.pages[1].scale``.
-    """
-    text = str(error)
-    paths: list[str] = []
-    while match := _TRAILING_PATH.search(text):
-        paths.append(match.group(1))
-        text = text[: match.start()]
-    missing = _MISSING_FIELD.search(text)
-    if missing:
-        paths.append(f"$.{missing.group(1)}")
-    if not paths:
-        return None
-    # Read from the end, the outermost path comes first; each later one is relative to it.
-    return paths[0] + "".join(path[1:] for path in paths[1:])
-
-
-@contextlib.contextmanager
-def redis_errors() -> Iterator[None]:
-    """Turn a Redis outage, or a Redis refusing writes (out of memory), into a 503 the
-    client can retry."""
-    try:
-        yield
-    except (redis.exceptions.ConnectionError, redis.exceptions.TimeoutError) as exc:
-        raise UnavailableError(f"job store unavailable: {exc}", retry_after=1) from exc
-    except redis.exceptions.ResponseError as exc:
-        refusal = write_refusal(exc)
-        if refusal is None:
-            raise
-        raise UnavailableError(refusal, retry_after=5) from exc
+from shared.validation import check_chain, check_idempotency_key, validate_input
 
 
 class Sluice:
@@ -123,50 +77,7 @@ class Sluice:
 
     def validate(self, spec: FunctionSpec, params: Any, *, strict: bool = True) -> bytes:
         """Check params (JSON bytes or a Python value) against the schema; return JSON."""
-        try:
-            if isinstance(params, bytes | bytearray | memoryview):
-                value = spec.decode_input(bytes(params))
-            else:
-                value = msgspec.convert(params, spec.input, strict=strict)
-        except msgspec.ValidationError as exc:
-            field = _field_of(exc)
-            details = {"field": field} if field else {}
-            raise InvalidInputError(f"invalid input for {spec.name}: {exc}", **details) from exc
-        except msgspec.DecodeError as exc:
-            raise InvalidInputError(f"body is not valid JSON: {exc}") from exc
-        except UnicodeDecodeError as exc:
-            # msgspec raises this, not a DecodeError, for invalid UTF-8 inside a string.
-            raise InvalidInputError(f"body is not valid UTF-8: {exc}") from exc
-        except RecursionError:
-            raise InvalidInputError("input is nested too deeply") from None
-        self._refuse_unknown_fields(spec, params)
-        try:
-            return json_encoder.encode(value)
-        except RecursionError:
-            raise InvalidInputError("input is nested too deeply") from None
-        except (TypeError, ValueError) as exc:
-            # Python callers: objects JSON cannot hold, lone surrogates in strings.
-            raise InvalidInputError(f"input for {spec.name} is not JSON-encodable: {exc}") from exc
-
-    def _refuse_unknown_fields(self, spec: FunctionSpec, params: Any) -> None:
-        """A field the schema does not have is a typo the defaults would hide: refused."""
-        if not has_structs(spec.input):
-            return
-        if isinstance(params, bytes | bytearray | memoryview):
-            params = msgspec.json.decode(params)
-        if field := unknown_field(spec.input, params):
-            raise InvalidInputError(
-                f"invalid input for {spec.name}: unknown field {field!r}"
-                " (GET /v1/functions lists the fields)",
-                field=field,
-            )
-
-    def _check_idempotency_key(self, idempotency_key: str | None) -> None:
-        if idempotency_key is not None and not _IDEMPOTENCY_KEY.fullmatch(idempotency_key):
-            raise InvalidInputError(
-                "Idempotency-Key must be 1-255 printable ASCII characters without spaces",
-                field="Idempotency-Key",
-            )
+        return validate_input(spec, params, strict=strict)
 
     async def submit(
         self,
@@ -182,15 +93,16 @@ class Sluice:
         the input of the first, and so on down the chain.
         """
         spec = self.function(function)
-        self._check_idempotency_key(idempotency_key)
-        chain = self._check_chain(then)
+        check_idempotency_key(idempotency_key)
+        chain = check_chain(then, self.function)
+        await follow_ups.check_room(self, chain)
         if spec.takes_document:
             raise UnsupportedMediaTypeError(
                 f"{function} takes a document: send it as multipart/form-data or as the "
                 "raw body (application/pdf, image/png, image/jpeg)",
                 accepted=["multipart/form-data", *DOCUMENT_TYPES],
             )
-        return await self._queue(spec, new_job_id(function), params, idempotency_key, then=chain)
+        return await self.enqueue(spec, new_job_id(function), params, idempotency_key, then=chain)
 
     async def submit_document(
         self,
@@ -209,12 +121,13 @@ class Sluice:
         ``strict=False`` accepts parameters as text ("150" for 150), as in a query string.
         """
         spec = self.function(function)
-        self._check_idempotency_key(idempotency_key)
-        chain = self._check_chain(then)
+        check_idempotency_key(idempotency_key)
+        chain = check_chain(then, self.function)
         if not spec.takes_document:
             raise UnsupportedMediaTypeError(
                 f"{function} takes its input as application/json", accepted=["application/json"]
             )
+        await follow_ups.check_room(self, chain)  # before the upload is stored
         job_id = new_job_id(function)
         upload_key = keys_for(self.settings.namespace, function).upload(job_id)
         chunks = _single(document) if isinstance(document, bytes) else document
@@ -234,7 +147,7 @@ class Sluice:
                 **(params or {}),
                 "document": {"content_type": content_type, "size": size, "filename": filename},
             }
-            submission = await self._queue(
+            submission = await self.enqueue(
                 spec,
                 job_id,
                 with_document,
@@ -252,22 +165,7 @@ class Sluice:
                 await self.redis.delete(upload_key)
         return submission
 
-    def _check_chain(self, then: Sequence[str]) -> list[str]:
-        if len(then) > MAX_FOLLOW_UPS:
-            raise InvalidInputError(
-                f"a chain names at most {MAX_FOLLOW_UPS} follow-up functions, not {len(then)}",
-                field="then",
-            )
-        for name in then:
-            if not name.strip():
-                raise InvalidInputError("a chain names an empty function name", field="then")
-            if self.function(name).takes_document:
-                raise InvalidInputError(
-                    f"{name} takes a document, it cannot follow another job", field="then"
-                )
-        return list(then)
-
-    async def _queue(
+    async def enqueue(
         self,
         spec: FunctionSpec,
         job_id: str,
@@ -302,9 +200,9 @@ class Sluice:
             keys.idempotency(idempotency_key or ""),
             keys.upload(job_id),
         ]
-        # A follow-up is work already accepted: the backlog bound does not refuse it.
-        backlog = spec.max_backlog or self.settings.max_backlog
-        bound = 2**62 if previous_job_id else backlog
+        # A follow-up too: its function's backlog stays within the bound (the relay ends a
+        # follow-up it cannot queue, see shared/follow_ups.py).
+        bound = backlog = spec.max_backlog or self.settings.max_backlog
         with redis_errors():
             # Concurrent submissions share one round trip.
             reply = await self._batcher.call(
@@ -350,7 +248,7 @@ class Sluice:
                 # Its job expired just now: the script takes the key anew.
                 if retried:
                     raise
-                return await self._queue(
+                return await self.enqueue(
                     spec,
                     job_id,
                     params,
@@ -379,32 +277,6 @@ class Sluice:
             created_at=created_at,
             next_job_id=next_job_id or None,
         )
-
-    async def queue_follow_up(self, job_id: str, next_job_id: str) -> bool:
-        """Queue the follow-up a completed job decided on, with its result as input.
-
-        Safe to repeat: the follow-up's id was fixed when the chain was submitted. False
-        when the finished job is gone (expired) and nothing can be queued.
-        """
-        function, key = self._job_key(job_id)
-        spec = self.function(function_of(next_job_id) or "")
-        with redis_errors():
-            result, then = await self.redis.hmget(key, ["result", "then"])
-        if not result:
-            return False
-        chain = msgspec.json.decode(then or b"[]", type=list[str])
-        # The result is not validated here: a follow-up that cannot take it fails on its
-        # own with InvalidInput, where the client sees why.
-        await self._queue(
-            spec,
-            next_job_id,
-            None,
-            None,
-            then=chain[1:],
-            previous_job_id=job_id,
-            payload=result if isinstance(result, bytes) else result.encode(),
-        )
-        return True
 
     def _job_key(self, job_id: str) -> tuple[str, str]:
         function = function_of(job_id)
@@ -468,7 +340,11 @@ class Sluice:
                 f"job {job_id} has already ended ({reply[1].decode()})",
                 status=reply[1].decode(),
             )
-        return await self.status(job_id)
+        status = await self.status(job_id)
+        if outcome == "cancelled" and status.next_job_id:
+            # At once, for the client that holds its id; the consumers' relay also would.
+            await follow_ups.follow_up_not_run(self, job_id, status.next_job_id, CANCELLED)
+        return status
 
     async def wait(
         self, job_id: str, timeout: float | None = None, poll: float = 0.02

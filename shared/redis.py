@@ -5,15 +5,16 @@ from __future__ import annotations
 import contextlib
 import re
 import ssl
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterator
 from typing import Any
 
-import redis.exceptions as redis_errors
+import redis.exceptions as redis_exceptions
 import structlog
 from redis.asyncio import BlockingConnectionPool, Redis
 from redis.asyncio.retry import Retry
 from redis.backoff import NoBackoff
 
+from shared.errors import UnavailableError
 from shared.settings import SettingsError
 
 # Seconds a blocking read waits; the socket timeout must be longer than this.
@@ -71,16 +72,16 @@ async def check_access(redis: Redis) -> None:
     processes wait for it. Warns (a log line) when Redis keeps nothing across a restart."""
     try:
         await redis.ping()
-    except (redis_errors.AuthenticationError, redis_errors.NoPermissionError) as exc:
+    except (redis_exceptions.AuthenticationError, redis_exceptions.NoPermissionError) as exc:
         raise SettingsError(f"REDIS_URL: Redis refused the connection: {exc}") from exc
-    except redis_errors.ConnectionError as exc:
+    except redis_exceptions.ConnectionError as exc:
         if isinstance(exc.__cause__, ssl.SSLCertVerificationError):
             raise SettingsError(
                 f"REDIS_URL: the TLS certificate of Redis does not verify: {exc.__cause__}"
                 " (name the CA with ?ssl_ca_certs=PATH)"
             ) from exc
         return
-    except redis_errors.RedisError as exc:
+    except redis_exceptions.RedisError as exc:
         if "DB index" in str(exc):  # SELECT of a database the server does not have
             raise SettingsError(f"REDIS_URL: Redis refused the connection: {exc}") from exc
         return
@@ -100,7 +101,7 @@ async def persistence(redis: Redis) -> str:
     "unknown" where CONFIG is not allowed (managed services rename or forbid it)."""
     try:
         config = await redis.config_get("appendonly") | await redis.config_get("save")
-    except redis_errors.ResponseError:
+    except redis_exceptions.ResponseError:
         return "unknown"
     kept = [
         name
@@ -133,12 +134,27 @@ def write_refusal(exc: BaseException) -> str | None:
     """What to tell a client when ``exc`` is Redis refusing writes, else None."""
     # redis-py strips the code from the errors it has classes for; a script's error reply
     # keeps it.
-    if isinstance(exc, redis_errors.OutOfMemoryError):
+    if isinstance(exc, redis_exceptions.OutOfMemoryError):
         return _WRITE_REFUSALS["OOM"]
-    if isinstance(exc, redis_errors.ReadOnlyError):
+    if isinstance(exc, redis_exceptions.ReadOnlyError):
         return _WRITE_REFUSALS["READONLY"]
-    if not isinstance(exc, redis_errors.ResponseError):
+    if not isinstance(exc, redis_exceptions.ResponseError):
         return None
     # Redis 6.2 puts the script's position first: "@user_script: 32: -OOM command ...".
     code = _REFUSAL_CODE.search(str(exc))
     return _WRITE_REFUSALS[code[1]] if code else None
+
+
+@contextlib.contextmanager
+def redis_errors() -> Iterator[None]:
+    """Turn a Redis outage, or a Redis refusing writes (out of memory), into a 503 the
+    client can retry."""
+    try:
+        yield
+    except (redis_exceptions.ConnectionError, redis_exceptions.TimeoutError) as exc:
+        raise UnavailableError(f"job store unavailable: {exc}", retry_after=1) from exc
+    except redis_exceptions.ResponseError as exc:
+        refusal = write_refusal(exc)
+        if refusal is None:
+            raise
+        raise UnavailableError(refusal, retry_after=5) from exc

@@ -22,7 +22,7 @@ from documents.bom import (
     wall_lengths_m,
 )
 from documents.model import Wall
-from shared.client import _field_of
+from shared.validation import field_of
 
 PT = 0.0254 / 72  # one PDF point in metres at full size
 SCALE_1_100 = PT * 100
@@ -349,7 +349,7 @@ def test_bad_scale_and_walls_are_rejected() -> None:
 def test_out_of_bounds_input_is_refused_naming_the_field(body: Any, field: str) -> None:
     with pytest.raises(msgspec.ValidationError) as raised:
         msgspec.json.decode(msgspec.json.encode(body), type=BomInput)
-    assert _field_of(raised.value) == field, raised.value
+    assert field_of(raised.value) == field, raised.value
 
 
 def test_direct_construction_is_bounded_too() -> None:

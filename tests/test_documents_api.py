@@ -240,21 +240,26 @@ async def test_chain_queues_the_follow_up_with_the_result_and_links_both(
     assert status["previous_job_id"] == first_id
 
 
-async def test_a_failed_job_does_not_queue_its_follow_up(
+async def test_a_failed_job_ends_its_follow_up_cancelled_naming_it(
     http: httpx.AsyncClient,
     sluice: Sluice,
     start_consumer: Callable[..., Proc],
     sync_redis: redis.Redis,
     namespace: str,
 ) -> None:
+    """The follow-up's id was handed out at submission: it must not stay 404 for ever."""
     start_consumer("work", "echo")
     reply = await http.post("/v1/jobs/work?then=echo", json={"permanent": True})
     job = reply.json()
     failed = await wait_for_status(sluice, job["job_id"], "failed")
     assert failed.next_job_id == job["next_job_id"]
-    await asyncio.sleep(0.5)
-    with pytest.raises(JobNotFoundError):
-        await sluice.status(job["next_job_id"])
+    await wait_for_follow_up(sluice, job["next_job_id"])
+    follow_up = (await http.get(f"/v1/jobs/{job['next_job_id']}")).json()
+    assert follow_up["status"] == "cancelled" and follow_up["attempts"] == 0, follow_up
+    assert follow_up["error"]["type"] == "PreviousJobFailed"
+    assert job["job_id"] in follow_up["error"]["message"]
+    assert "BadInput: this input can never work" in follow_up["error"]["message"]  # why
+    assert follow_up["previous_job_id"] == job["job_id"]
     assert sync_redis.xlen(keys_for(namespace, "echo").stream) == 0
 
 

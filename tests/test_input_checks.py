@@ -13,8 +13,8 @@ import msgspec
 import pytest
 import redis
 
-from shared.client import _field_of
 from shared.keys import keys_for
+from shared.validation import field_of
 from tests.test_documents_api import nothing_queued, plan_pdf
 
 JSON = {"content-type": "application/json"}
@@ -117,7 +117,7 @@ async def test_a_numeric_scale_in_the_query_string_is_the_number(
     ],
 )
 def test_field_of_reads_the_trailing_paths(message: str, field: str | None) -> None:
-    assert _field_of(msgspec.ValidationError(message)) == field
+    assert field_of(msgspec.ValidationError(message)) == field
 
 
 async def test_unknown_fields_of_a_struct_input_are_400_naming_the_field(

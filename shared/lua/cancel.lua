@@ -21,6 +21,7 @@ redis.pcall('XACK', KEYS[1], ARGV[1], f[2])
 redis.call('XDEL', KEYS[1], f[2])
 redis.call('HSET', KEYS[2], 'status', 'cancelled', 'cancel', '1', 'finished_at', ARGV[2],
   'consumer', '')
+follow_up_ends(KEYS[1], KEYS[2], 'cancelled')
 redis.call('EXPIRE', KEYS[2], ARGV[3])
 end_with_job(KEYS, 3, ARGV[3])
 return {'cancelled'}

@@ -8,7 +8,8 @@
 --       13 entries the dead-letter stream keeps, 14 the last progress message (written on
 --       success: the report itself may not have been), 15 when the handler began, if
 --       later than the start said (a job taken ahead waited for a slot), else ""
--- Returns 1 written | 2 written, and a follow-up job waits in the outbox
+-- Returns 1 written | 2 written, and the follow-up job waits in the outbox (to be queued,
+--       or ended if this job did not succeed)
 --       | 0 refused (a stale owner: someone else has or had the entry)
 local owned = redis.call('XPENDING', KEYS[1], ARGV[1], ARGV[3], ARGV[3], 1, ARGV[2])
 if #owned == 0 then
@@ -33,9 +34,11 @@ if ARGV[9] == '1' then
 end
 redis.call('EXPIRE', KEYS[2], ARGV[8])
 end_with_job(KEYS, 5, ARGV[8])
-if succeeded and ARGV[12] ~= '' then
-  -- The follow-up is decided with the completion; a relay queues it on its own stream.
-  redis.call('XADD', KEYS[4], '*', 'job_id', ARGV[10], 'next_job_id', ARGV[12])
+if ARGV[12] ~= '' then
+  -- The follow-up is decided with the completion; a relay queues it on its own stream, or
+  -- ends it (cancelled, naming this job) when this job did not succeed.
+  redis.call('XADD', KEYS[4], '*', 'job_id', ARGV[10], 'next_job_id', ARGV[12], 'outcome',
+    ARGV[4])
   return 2
 end
 return 1

@@ -36,6 +36,7 @@ if f[3] == '1' then
   -- Cancelled while running on a consumer that has since died.
   remove_entry()
   redis.call('HSET', KEYS[2], 'status', 'cancelled', 'finished_at', ARGV[5], 'consumer', '')
+  follow_up_ends(KEYS[1], KEYS[2], 'cancelled')
   expire_job()
   return {'skip', 'cancelled'}
 end
@@ -67,6 +68,7 @@ if attempts >= max_attempts then
   redis.call('XADD', KEYS[3], 'MAXLEN', ARGV[8], '*', 'job_id', f[8], 'entry_id', ARGV[3],
     'error', err, 'attempts', tostring(attempts))
   remove_entry()
+  follow_up_ends(KEYS[1], KEYS[2], 'failed')
   expire_job()
   return {'dead'}
 end

@@ -1,0 +1,111 @@
+"""Follow-up jobs of a chain (``?then=bom``): queued with the result of the job before
+them, or ended when they cannot run, so that the id a client was given always comes to a
+final status.
+
+The follow-up's id is fixed when the chain is submitted; its status hash is written only
+here: queued (the submit script) once the job before it succeeded, or ended at once
+(``end_follow_up``) as ``cancelled`` when that job failed or was cancelled, or ``failed``
+(``QueueFull``) when its function's backlog is at its bound.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import TYPE_CHECKING, Any
+
+import msgspec
+
+from shared.errors import QueueFullError
+from shared.jobs import CANCELLED, FAILED, JobError, json_encoder, now_iso
+from shared.keys import function_of, keys_for
+from shared.redis import redis_errors
+from shared.scripts import SCRIPTS, run_batched
+
+if TYPE_CHECKING:
+    from shared.client import Sluice
+
+_END = SCRIPTS["end_follow_up"]
+
+
+async def check_room(sluice: Sluice, then: Sequence[str]) -> None:
+    """QueueFullError (429) when a follow-up's function has its backlog at its bound: the
+    chain would only end there, after the work before it was done."""
+    functions = sorted(set(then))
+    if not functions:
+        return
+    streams = [keys_for(sluice.settings.namespace, name).stream for name in functions]
+    with redis_errors():
+        pipe = sluice.redis.pipeline(transaction=False)
+        for stream in streams:
+            pipe.xlen(stream)
+        backlogs = await pipe.execute()
+    for name, backlog in zip(functions, backlogs, strict=True):
+        bound = sluice.function(name).max_backlog or sluice.settings.max_backlog
+        if backlog >= bound:
+            raise QueueFullError(
+                f"the {name} queue (a follow-up in this chain) holds {backlog} jobs, its"
+                f" bound is {bound}",
+                retry_after=max(1, int(sluice.settings.visibility_timeout // 10)),
+                function=name,
+                field="then",
+            )
+
+
+async def queue_follow_up(sluice: Sluice, job_id: str, next_job_id: str) -> bool:
+    """Queue the follow-up a completed job decided on, with its result as input; a full
+    queue ends it ``failed`` (QueueFull). Safe to repeat. False when the finished job is
+    gone (expired) and nothing can be queued."""
+    keys = keys_for(sluice.settings.namespace, function_of(job_id) or "")
+    spec = sluice.function(function_of(next_job_id) or "")
+    with redis_errors():
+        result, then = await sluice.redis.hmget(keys.job(job_id), ["result", "then"])
+    if not result:
+        return False
+    chain = msgspec.json.decode(then or b"[]", type=list[str])
+    try:
+        # The result is not validated here: a follow-up that cannot take it fails on its
+        # own with InvalidInput, where the client sees why.
+        await sluice.enqueue(
+            spec,
+            next_job_id,
+            None,
+            None,
+            then=chain[1:],
+            previous_job_id=job_id,
+            payload=result if isinstance(result, bytes) else result.encode(),
+        )
+    except QueueFullError as exc:
+        await end_follow_up(sluice, next_job_id, job_id, FAILED, JobError("QueueFull", str(exc)))
+    return True
+
+
+async def follow_up_not_run(sluice: Sluice, job_id: str, next_job_id: str, outcome: str) -> None:
+    """End the follow-up of a job that ended ``outcome`` (failed, cancelled): cancelled,
+    its error naming that job and why."""
+    keys = keys_for(sluice.settings.namespace, function_of(job_id) or "")
+    with redis_errors():
+        raw = await sluice.redis.hget(keys.job(job_id), "error")
+    why = ""
+    if raw:
+        try:
+            error = msgspec.json.decode(raw, type=JobError)
+            why = f" ({error.type}: {error.message})"
+        except msgspec.DecodeError:
+            pass
+    kind = "PreviousJobCancelled" if outcome == CANCELLED else "PreviousJobFailed"
+    message = f"not run: the job before it, {job_id}, ended {outcome}{why}"
+    await end_follow_up(sluice, next_job_id, job_id, CANCELLED, JobError(kind, message))
+
+
+async def end_follow_up(
+    sluice: Sluice, next_job_id: str, job_id: str, status: str, error: JobError
+) -> None:
+    function = function_of(next_job_id) or ""
+    spec = sluice.function(function)
+    key = keys_for(sluice.settings.namespace, function).job(next_job_id)
+    args: list[Any] = [next_job_id, function, status, json_encoder.encode(error), now_iso()]
+    args += [spec.max_attempts, job_id, sluice.settings.result_ttl]
+    with redis_errors():
+        (reply,) = await run_batched(sluice.redis, [(_END, [key], args)])
+    if isinstance(reply, Exception):
+        raise reply

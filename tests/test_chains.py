@@ -1,0 +1,74 @@
+"""Follow-ups that cannot run still end, and never push their function's backlog past its
+bound: a cancelled job's follow-up ends cancelled; a chain whose follow-up queue is full
+is refused at submission (429), and a follow-up that finds it full when its turn comes
+ends failed (QueueFull)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import httpx
+import redis
+
+from shared.client import Sluice
+from shared.keys import keys_for
+from tests.conftest import Proc
+from tests.helpers import wait_for_status
+from tests.test_documents_api import wait_for_follow_up
+
+
+async def test_a_cancelled_job_ends_its_follow_up_cancelled(
+    http: httpx.AsyncClient, sluice: Sluice, start_consumer: Callable[..., Proc]
+) -> None:
+    queued = (await http.post("/v1/jobs/work?then=echo", json={})).json()
+    assert (await http.delete(f"/v1/jobs/{queued['job_id']}")).status_code == 200
+    follow_up = (await http.get(f"/v1/jobs/{queued['next_job_id']}")).json()
+    assert follow_up["status"] == "cancelled", follow_up
+    assert follow_up["error"]["type"] == "PreviousJobCancelled"
+    assert queued["job_id"] in follow_up["error"]["message"]
+
+    start_consumer("work", "echo")
+    running = (await http.post("/v1/jobs/work?then=echo", json={"seconds": 30})).json()
+    await wait_for_status(sluice, running["job_id"], "running")
+    assert (await http.delete(f"/v1/jobs/{running['job_id']}")).status_code == 202
+    await wait_for_status(sluice, running["job_id"], "cancelled")
+    await wait_for_follow_up(sluice, running["next_job_id"])
+    ended = await wait_for_status(sluice, running["next_job_id"], "cancelled")
+    assert ended.error is not None and ended.error.type == "PreviousJobCancelled"
+
+
+async def test_a_chain_whose_follow_up_queue_is_full_is_429_at_submission(
+    http: httpx.AsyncClient, sync_redis: redis.Redis, namespace: str
+) -> None:
+    for _ in range(2):  # tiny_queue holds 2; nothing consumes it here
+        assert (await http.post("/v1/jobs/tiny_queue", json={})).status_code == 202
+    reply = await http.post("/v1/jobs/echo?then=tiny_queue", json={})
+    assert reply.status_code == 429, reply.text
+    error = reply.json()["error"]
+    assert error["type"] == "queue_full" and "tiny_queue" in error["message"]
+    assert int(reply.headers["retry-after"]) >= 1
+    assert not sync_redis.exists(keys_for(namespace, "echo").stream)
+
+
+async def test_follow_ups_never_push_a_backlog_past_its_bound(
+    http: httpx.AsyncClient,
+    sluice: Sluice,
+    sync_redis: redis.Redis,
+    namespace: str,
+    start_consumer: Callable[..., Proc],
+) -> None:
+    """Ten chains accepted while tiny_queue was empty: two follow-ups fit, the others end
+    failed QueueFull (tiny_queue has no consumer, so its backlog stays)."""
+    replies = [await http.post("/v1/jobs/echo?then=tiny_queue", json={}) for _ in range(10)]
+    assert {reply.status_code for reply in replies} == {202}
+    start_consumer("echo")
+    outcomes = []
+    for reply in replies:
+        next_id = reply.json()["next_job_id"]
+        await wait_for_follow_up(sluice, next_id)
+        outcomes.append(await sluice.status(next_id))
+    assert sync_redis.xlen(keys_for(namespace, "tiny_queue").stream) == 2
+    assert sorted(status.status for status in outcomes) == ["failed"] * 8 + ["queued"] * 2
+    full = [status.error for status in outcomes if status.error is not None]
+    assert {error.type for error in full} == {"QueueFull"}, full
+    assert "its bound is 2" in full[0].message
