@@ -93,26 +93,36 @@ def tls_redis(tmp_path: Path) -> Iterator[str]:
         check=True,
         capture_output=True,
     )
-    port = free_port()
-    server = subprocess.Popen(
-        [binary, "--port", "0", "--tls-port", str(port), "--tls-cert-file", str(cert)]
-        + ["--tls-key-file", str(key), "--tls-auth-clients", "no", "--save", ""]
-        + ["--dir", str(tmp_path)],
-        stdout=subprocess.DEVNULL,
-    )
-    try:
+    for _ in range(5):  # a free port picked here may be taken before the server binds it
+        port = free_port()
+        server = subprocess.Popen(
+            [binary, "--port", "0", "--tls-port", str(port), "--tls-cert-file", str(cert)]
+            + ["--tls-key-file", str(key), "--tls-auth-clients", "no", "--save", ""]
+            + ["--dir", str(tmp_path)],
+            stdout=subprocess.DEVNULL,
+        )
         client = redis.Redis.from_url(f"rediss://127.0.0.1:{port}/0?ssl_cert_reqs=none")
-        for _ in range(200):
-            try:
-                client.ping()
-                break
-            except redis.ConnectionError:
-                assert server.poll() is None, "redis-server with TLS did not start"
-                time.sleep(0.05)
+        if _answers(client, server):
+            break
+        server.wait()
+    else:
+        pytest.fail("redis-server with TLS did not start")
+    try:
         yield f"rediss://127.0.0.1:{port}/0"
     finally:
         server.kill()
         server.wait()
+
+
+def _answers(client: redis.Redis, server: subprocess.Popen[bytes]) -> bool:
+    """The server answers over TLS (and is ours: alive), within 10 s."""
+    deadline = time.monotonic() + 10
+    while time.monotonic() < deadline and server.poll() is None:
+        try:
+            return bool(client.ping()) and server.poll() is None
+        except redis.ConnectionError:
+            time.sleep(0.05)
+    return False
 
 
 @pytest.mark.parametrize("process", ["consumer", "gateway"])
