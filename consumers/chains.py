@@ -15,7 +15,7 @@ from typing import Any
 import structlog
 
 from shared.client import Sluice
-from shared.errors import JobNotFoundError, UnknownFunctionError
+from shared.errors import UnknownFunctionError
 from shared.follow_ups import follow_up_not_run, queue_follow_up
 from shared.jobs import SUCCEEDED, now_ms
 from shared.keys import keys_for
@@ -52,14 +52,12 @@ class FollowUps:
                     # FUNCTION_MODULES differs here: leave it for a consumer that knows it.
                     log.warning("follow_up_unknown", job_id=job_id, next_job_id=next_job_id)
                     continue
-                except JobNotFoundError:
-                    queued = False
                 await redis.xdel(outbox, entry_id)
                 if queued:
                     moved += 1
                     log.info("follow_up_queued", job_id=job_id, next_job_id=next_job_id)
                 else:
-                    log.warning("follow_up_dropped", job_id=job_id, reason="job expired")
+                    log.warning("follow_up_not_run", job_id=job_id, reason="job expired")
         return moved
 
 

@@ -5,12 +5,15 @@ An ``async def`` handler runs inline in the consumer's event loop; one that bloc
 cannot be preempted. The lease thread (consumers/leases.py) keeps the leases meanwhile and
 asks ``LoopWatch.look`` whether the loop still turns; a loop that has not for
 LOOP_BLOCKED_SECONDS is logged with the job that holds it. The time limit of such a job
-is applied when its handler returns (``check_time_limit``): its result is thrown away.
+is applied when its handler returns (``check_time_limit``): its result is thrown away. A
+handler that holds the loop far past its limit is taken never to return: the consumer
+exits, so that its jobs go to other consumers.
 """
 
 from __future__ import annotations
 
 import asyncio
+import os
 import time
 from collections.abc import Sequence
 
@@ -26,6 +29,10 @@ log = structlog.get_logger("consumer")
 LOOP_BLOCKED_SECONDS = 1.0
 # How often the loop shows it turns: a timer this cheap costs nothing next to the jobs.
 PULSE_SECONDS = 0.1
+# A handler holding the loop past its time limit by this much (or by its time limit, if
+# longer) is taken to never return: the consumer exits with EXIT_STUCK.
+STUCK_GRACE_SECONDS = 10.0
+EXIT_STUCK = 70
 
 
 class LoopWatch:
@@ -57,14 +64,18 @@ class LoopWatch:
         if alive_at != self._reported_at:  # a new block
             self._reported_at = alive_at
             self._report_after = LOOP_BLOCKED_SECONDS
-        if blocked < self._report_after:
-            return
-        self._report_after = 2 * blocked
-        inline = [job for job in held if job.spec.is_async and job.began and not job.finishing]
         # The task running at this moment is the one holding the loop (CPython keeps the
         # current task per loop, readable from another thread).
         task = asyncio.current_task(loop)
         culprit = next((job for job in held if job.task is task), None)
+        if culprit is not None and culprit.began:
+            stuck_after = culprit.spec.timeout + max(STUCK_GRACE_SECONDS, culprit.spec.timeout)
+            if now - culprit.began > stuck_after:
+                self.give_up(culprit, now - culprit.began)
+        if blocked < self._report_after:
+            return
+        self._report_after = 2 * blocked
+        inline = [job for job in held if job.spec.is_async and job.began and not job.finishing]
         log.warning(
             "event_loop_blocked",
             blocked_s=round(blocked, 3),
@@ -73,6 +84,21 @@ class LoopWatch:
             attempt=culprit.attempt if culprit else None,
             inline_job_ids=[job.job_id for job in inline],
         )
+
+    def give_up(self, culprit: RunningJob, ran: float) -> None:
+        """End the process: a handler that never returns holds the loop for ever, and
+        only the process's end frees its jobs (reclaimed by other consumers after the
+        visibility timeout; the attempt counts, as for a consumer that was killed)."""
+        log.error(
+            "event_loop_stuck",
+            job_id=culprit.job_id,
+            function=culprit.spec.name,
+            attempt=culprit.attempt,
+            ran_s=round(ran, 3),
+            timeout=culprit.spec.timeout,
+            action="exit: its jobs go to other consumers",
+        )
+        os._exit(EXIT_STUCK)  # the log line is written: from a thread, lines go at once
 
 
 def check_time_limit(job: RunningJob) -> None:

@@ -50,9 +50,10 @@ def pdf_errors(what: str = "the PDF cannot be read") -> Iterator[None]:
     except pymupdf.mupdf.FzErrorSystem as exc:
         # MuPDF reports a failed malloc (the job's memory limit) as a system error: the
         # machine's limit, not the document's damage, so it is retried like a MemoryError.
+        # Its other system errors, on a document read from memory, are the document's.
         if "alloc" in str(exc):
             raise MemoryError(str(exc)) from exc
-        raise
+        raise CorruptDocumentError(f"{what}: {exc}") from exc
     except Exception as exc:
         if not _raised_by_library(exc):
             raise

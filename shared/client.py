@@ -26,6 +26,7 @@ from shared.errors import (
     JobNotFoundError,
     JobStateError,
     QueueFullError,
+    UnavailableError,
     UnknownFunctionError,
     UnsupportedMediaTypeError,
 )
@@ -342,8 +343,10 @@ class Sluice:
             )
         status = await self.status(job_id)
         if outcome == "cancelled" and status.next_job_id:
-            # At once, for the client that holds its id; the consumers' relay also would.
-            await follow_ups.follow_up_not_run(self, job_id, status.next_job_id, CANCELLED)
+            # At once, for the client that holds its id; else (Redis refusing the write)
+            # the consumers' relay does, from the outbox entry the cancel left.
+            with contextlib.suppress(UnavailableError):
+                await follow_ups.follow_up_not_run(self, job_id, status.next_job_id, CANCELLED)
         return status
 
     async def wait(

@@ -54,12 +54,15 @@ async def check_room(sluice: Sluice, then: Sequence[str]) -> None:
 async def queue_follow_up(sluice: Sluice, job_id: str, next_job_id: str) -> bool:
     """Queue the follow-up a completed job decided on, with its result as input; a full
     queue ends it ``failed`` (QueueFull). Safe to repeat. False when the finished job is
-    gone (expired) and nothing can be queued."""
+    gone (expired) and nothing could be queued: the follow-up is ended ``cancelled``."""
     keys = keys_for(sluice.settings.namespace, function_of(job_id) or "")
     spec = sluice.function(function_of(next_job_id) or "")
     with redis_errors():
         result, then = await sluice.redis.hmget(keys.job(job_id), ["result", "then"])
     if not result:
+        # Expired before its follow-up was relayed: the follow-up's id must still end.
+        why = JobError("PreviousJobExpired", f"not run: the job before it, {job_id}, expired")
+        await end_follow_up(sluice, next_job_id, job_id, CANCELLED, why)
         return False
     chain = msgspec.json.decode(then or b"[]", type=list[str])
     try:
@@ -107,5 +110,5 @@ async def end_follow_up(
     args += [spec.max_attempts, job_id, sluice.settings.result_ttl]
     with redis_errors():
         (reply,) = await run_batched(sluice.redis, [(_END, [key], args)])
-    if isinstance(reply, Exception):
-        raise reply
+        if isinstance(reply, Exception):
+            raise reply  # a Redis out of memory is a 503, as for any write

@@ -82,13 +82,16 @@ def _body(name: str) -> str:
 
 # Helpers every script may call, on one line before its body. end_with_job: the keys that
 # live as long as a job's status get its expiry when it ends, but its upload is deleted
-# (it has served its purpose; an upload is the largest thing a job keeps).
+# (it has served its purpose; an upload is the largest thing a job keeps). An upload key
+# is told by what follows its hash tag (the first "}": namespaces and function names hold
+# none), so an Idempotency-Key holding "}:upload:" is not taken for one.
 # follow_up_ends: a job that ended other than succeeded leaves its follow-up (whose id the
 # client already has) to be ended too: an entry in the function's chain outbox, named from
 # its stream's key (same hash tag), with the outcome (consumers/chains.py relays it).
 _HELPERS = (
     "local function end_with_job(keys, first, ttl) for i = first, #keys do"
-    " if string.find(keys[i], '}:upload:', 1, true) then redis.call('DEL', keys[i])"
+    " local tag = string.find(keys[i], '}', 1, true)"
+    " if string.sub(keys[i], tag + 1, tag + 8) == ':upload:' then redis.call('DEL', keys[i])"
     " else redis.call('EXPIRE', keys[i], ttl) end end end "
     "local function follow_up_ends(stream, job_hash, outcome)"
     " local f = redis.call('HMGET', job_hash, 'job_id', 'next_job_id')"

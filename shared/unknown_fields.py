@@ -106,6 +106,11 @@ def _union(info: mi.UnionType, value: Any, path: str) -> str | None:
     array) declares it."""
     kinds = _OBJECTS if isinstance(value, dict) else _ARRAYS if isinstance(value, list) else ()
     members = [member for member in info.types if isinstance(_bare(member), kinds)]
+    if isinstance(value, dict):
+        # A tagged union: the object's tag names its type.
+        tagged = [m for m in map(_bare, members) if isinstance(m, mi.StructType) and m.tag_field]
+        named = [m for m in tagged if value.get(m.tag_field or "") == m.tag]
+        members = list(named or members)
     found = [_walk(member, value, path) for member in members]
     return found[0] if found and all(found) else None
 

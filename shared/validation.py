@@ -63,8 +63,8 @@ def validate_input(spec: FunctionSpec, params: Any, *, strict: bool = True) -> b
         raise InvalidInputError(f"body is not valid UTF-8: {exc}") from exc
     except RecursionError:
         raise InvalidInputError("input is nested too deeply") from None
-    _refuse_unknown_fields(spec, params)
     try:
+        _refuse_unknown_fields(spec, params)
         return json_encoder.encode(value)
     except RecursionError:
         raise InvalidInputError("input is nested too deeply") from None
@@ -79,6 +79,9 @@ def _refuse_unknown_fields(spec: FunctionSpec, params: Any) -> None:
         return
     if isinstance(params, bytes | bytearray | memoryview):
         params = msgspec.json.decode(params)
+    if spec.takes_document and isinstance(params, dict):
+        # The gateway adds it (what was uploaded), whether or not the schema names it.
+        params = {name: value for name, value in params.items() if name != "document"}
     if field := unknown_field(spec.input, params):
         raise InvalidInputError(
             f"invalid input for {spec.name}: unknown field {field!r}"

@@ -13,6 +13,7 @@ from typing import Any
 import pytest
 import redis
 
+from consumers.watchdog import EXIT_STUCK, STUCK_GRACE_SECONDS
 from shared.client import Sluice
 from shared.functions import JobContext, function, get_function
 from shared.keys import GROUP, keys_for
@@ -118,3 +119,20 @@ def test_an_async_function_setting_memory_mb_is_refused_at_registration() -> Non
     assert (spec := get_function("sync_memory")) is not None and spec.memory_mb == 200
     echo = get_function("echo")
     assert echo is not None and echo.is_async
+
+
+async def test_a_handler_that_never_returns_ends_its_consumer_and_its_job_moves_on(
+    sluice: Sluice, start_consumer: Callable[..., Proc], tmp_path: Path
+) -> None:
+    """Blocked far past its 1 s limit (STUCK_GRACE_SECONDS more), the handler is taken
+    never to return: the consumer exits, and another consumer takes the job (its one
+    attempt used: it ends failed, dead-lettered)."""
+    stuck = start_consumer("async_block", concurrency=2)
+    job = await sluice.submit("async_block", {"seconds": 600, "effect_path": str(tmp_path / "e")})
+    await wait_for_lines(tmp_path / "e", "start", 1)
+    assert stuck.wait(timeout=STUCK_GRACE_SECONDS + 10) == EXIT_STUCK
+    (line,) = _events(stuck, "event_loop_stuck")
+    assert line["job_id"] == job.job_id and line["timeout"] == 1
+    start_consumer("async_block")
+    done = await wait_for_status(sluice, job.job_id, "failed", timeout=30)
+    assert done.error is not None and done.error.type == "AttemptsExhausted", done.error
