@@ -6,6 +6,7 @@ Pure ASGI rather than BaseHTTPMiddleware, which breaks contextvar propagation.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import functools
 import time
 
@@ -52,6 +53,8 @@ class RequestLogMiddleware:
                 log.debug("request", status=status, ms=ms)
 
 
+# A body up to this size that the app did not read is read before its early answer.
+SMALL_BODY_BYTES = 65_536
 # Scope key of a callable telling whether the request body has been read to its end.
 BODY_DONE = "sluice.body_done"
 
@@ -66,7 +69,8 @@ class CloseOnUnreadBody:
 
     An early answer (413, 415, 404 for a POST) otherwise leaves the server reading and
     discarding the rest of the body to keep the connection alive, without end for a
-    chunked stream. Closing refuses the rest.
+    chunked stream. Closing refuses the rest. A small body (SMALL_BODY_BYTES, by its
+    Content-Length) is read to its end instead, and the connection kept.
 
     A body that stops arriving is refused here too: a wait for its next part longer than
     ``body_timeout`` seconds (``BODY_TIMEOUT`` by default) raises ``RequestTimeoutError``,
@@ -88,6 +92,9 @@ class CloseOnUnreadBody:
         ).strip() in (b"0", b"")
 
         timeout = self.body_timeout or _body_timeout_from_env()
+        length = headers.get(b"content-length", b"").strip()
+        small = b"transfer-encoding" not in headers and length.isdigit()
+        small = small and int(length) <= SMALL_BODY_BYTES
 
         async def receive_tracking() -> Message:
             nonlocal body_done
@@ -106,6 +113,13 @@ class CloseOnUnreadBody:
             return message
 
         async def send_closing(message: Message) -> None:
+            if message["type"] == "http.response.start" and not body_done and small:
+                # Read a small body to its end first: a connection closed with request
+                # bytes still arriving is reset, and the reset can destroy this answer
+                # before the client reads it. Then the connection may stay open too.
+                with contextlib.suppress(RequestTimeoutError):
+                    while not body_done:
+                        await receive_tracking()
             if message["type"] == "http.response.start" and not body_done:
                 message = {
                     **message,

@@ -188,6 +188,34 @@ async def test_unknown_route_and_wrong_method_are_json(
     assert_nothing_queued(sync_redis, namespace)
 
 
+async def test_an_early_answer_waits_for_a_small_body_and_keeps_the_connection(
+    http: httpx.AsyncClient,
+) -> None:
+    """A 405 answered while a 2-byte body was still on its way, then the connection
+    closed, was reset by the late body's arrival: the client could lose the answer."""
+    url = httpx.URL(str(http.base_url))
+    reader, writer = await asyncio.open_connection(url.host, url.port)
+    try:
+        head = b"PUT /v1/jobs/echo HTTP/1.1\r\nHost: x\r\nContent-Length: 2\r\n\r\n"
+        writer.write(head)
+        await writer.drain()
+        with pytest.raises(TimeoutError):  # no answer before the body has arrived
+            await asyncio.wait_for(reader.read(1), 0.3)
+        writer.write(b"{}")
+        await writer.drain()
+        answer = await asyncio.wait_for(reader.readuntil(b"\r\n\r\n"), 5)
+        assert answer.startswith(b"HTTP/1.1 405") and b"connection: close" not in answer.lower()
+        writer.write(b"GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n")  # the same connection
+        await writer.drain()
+        rest = b""
+        while b"HTTP/1.1 200" not in rest:  # after the 405's own body
+            chunk = await asyncio.wait_for(reader.read(65536), 5)
+            assert chunk, rest
+            rest += chunk
+    finally:
+        writer.close()
+
+
 # 413
 
 
