@@ -7,10 +7,11 @@ and ``--limit-concurrency`` counts idle connections, so idle ones would turn /re
 into 503s, and it closes none of them.
 
 - Request head (request line and headers) over ``MAX_HEADER_BYTES``, or more than
-  ``MAX_HEADERS`` fields: ``431``. Bytes past the limit never reach the parser.
+  ``MAX_HEADERS`` fields: ``431``. Bytes past the limit never reach the parser; a
+  pipelined head gets its 431 after the responses to the requests before it.
 - Head not complete ``HEADER_TIMEOUT`` seconds after the connection opened (or after
-  the first byte of a later request on it): ``408``; a connection that sent nothing is
-  closed without an answer.
+  the first byte after a request, even a bare CRLF): ``408``; a connection that sent
+  nothing (or only CRLFs) is closed without an answer.
 - More than ``MAX_CONNECTIONS`` open: the connection that has waited longest for a
   request is closed to make room; if every connection has a request in progress, the
   new one gets ``503`` and is closed.
@@ -121,6 +122,8 @@ class HttpProtocol(HttpToolsProtocol):
         self.linger_timer: asyncio.TimerHandle | None = None
         # Set once an answer of our own went out: the rest of the input is dropped.
         self.lingering = False
+        # A refusal held back until the responses to the requests before it are sent.
+        self.refusal: tuple[int, str, str] | None = None
 
     # Connection life
 
@@ -176,7 +179,7 @@ class HttpProtocol(HttpToolsProtocol):
     # Reading
 
     def data_received(self, data: bytes) -> None:
-        if self.lingering:
+        if self.lingering or self.refusal is not None:
             return
         self._unset_keepalive_if_required()
         while data:
@@ -200,9 +203,15 @@ class HttpProtocol(HttpToolsProtocol):
                 data = b""
             if not self._feed(chunk):
                 return
-        if self.head_started and self.head_timer is None:
-            # Armed only for a head that did not arrive whole in one read, the rare case.
-            self._arm_head_timer(self.head_began + self.limits.header_timeout - self.loop.time())
+        if self.in_head and self.head_timer is None:
+            # Armed only for a head that did not arrive whole in one read, the rare case, or
+            # for input while no request runs: uvicorn's keep-alive timer was just stopped,
+            # and llhttp reports no callback for the CRLFs it skips between requests.
+            if self.head_started:
+                left = self.head_began + self.limits.header_timeout - self.loop.time()
+                self._arm_head_timer(left)
+            elif self.cycle is None or self.cycle.response_complete:
+                self._arm_head_timer()
 
     def _feed(self, data: bytes) -> bool:
         """Parse ``data`` as uvicorn does; False once the connection is answered or gone."""
@@ -262,7 +271,13 @@ class HttpProtocol(HttpToolsProtocol):
 
     def on_response_complete(self) -> None:
         super().on_response_complete()
-        if not self.transport.is_closing() and not self.pipeline and self.cycle.response_complete:
+        # ``self.cycle`` is the last request parsed: once it is answered, all are.
+        if self.transport.is_closing() or not self.cycle.response_complete:
+            return
+        if self.refusal is not None:
+            self._unset_keepalive_if_required()
+            self._refuse(*self.refusal)
+        else:
             self._set_waiting()
 
     # Header timeout
@@ -314,9 +329,10 @@ class HttpProtocol(HttpToolsProtocol):
         self._cancel_head_timer()
         self._waiting.pop(self, None)
         if self.cycle is not None and not self.cycle.response_complete:
-            # A response is being sent on this connection (pipelining): a second one
-            # written now would garble it.
-            self.transport.close()
+            # Requests before this head are still being answered (pipelining): ours goes
+            # after their responses, from on_response_complete; the rest is not read.
+            self.refusal = (status, type_, message)
+            self.flow.pause_reading()
             return
         log.info("request_refused", status=status, reason=type_)
         self.lingering = True

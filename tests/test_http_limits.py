@@ -184,6 +184,39 @@ def test_too_many_headers_is_431(gateway: Callable[..., Gateway]) -> None:
     assert reply is not None and reply.status == 200, reply
 
 
+def read_replies(sock: socket.socket, timeout: float = PATIENCE) -> list[Reply]:
+    """Every response on ``sock`` until the gateway closes it (each with a content-length)."""
+    sock.settimeout(timeout)
+    data = b""
+    try:
+        while chunk := sock.recv(65536):
+            data += chunk
+    except ConnectionResetError:
+        pass
+    replies = []
+    while b"\r\n\r\n" in data:
+        head, _, data = data.partition(b"\r\n\r\n")
+        lines = head.decode("latin-1").split("\r\n")
+        headers = {
+            name.strip().lower(): value.strip()
+            for name, _, value in (line.partition(":") for line in lines[1:])
+        }
+        length = int(headers.get("content-length", "0"))
+        body, data = data[:length], data[length:]
+        replies.append(Reply(int(lines[0].split(" ", 2)[1]), headers, body))
+    return replies
+
+
+def test_pipelined_request_is_answered_before_a_431(gateway: Callable[..., Gateway]) -> None:
+    server = gateway()
+    big = get("/healthz", "X-Big: " + "a" * 100_000)  # 3 times the limit
+    with server.connect() as sock:
+        sock.sendall(get("/healthz") + big)  # one packet: parsed before the first is served
+        replies = read_replies(sock)
+    assert [reply.status for reply in replies] == [200, 431], replies
+    assert replies[1].error_type() == "header_too_large"
+
+
 def test_slow_or_silent_header_sender_is_cut(gateway: Callable[..., Gateway]) -> None:
     server = gateway(HEADER_TIMEOUT="1")
     silent = server.connect()
@@ -204,6 +237,27 @@ def test_slow_or_silent_header_sender_is_cut(gateway: Callable[..., Gateway]) ->
     assert closed_by_gateway(silent, 3 - (time.monotonic() - started))
     silent.close()
     slow.close()
+
+
+def test_blank_line_between_requests_does_not_stop_the_timers(
+    gateway: Callable[..., Gateway],
+) -> None:
+    # uvicorn's keep-alive timer (5 s) stops at any input; llhttp skips a CRLF between
+    # requests without a callback, so only the header timeout can close this one.
+    server = gateway(HEADER_TIMEOUT="1")
+    with server.connect() as sock:
+        sock.sendall(get("/healthz"))
+        reply = read_reply(sock)
+        assert reply is not None and reply.status == 200, reply
+        sock.sendall(b"\r\n")
+        assert closed_by_gateway(sock, 3)
+    # A blank line before a request is still allowed.
+    with server.connect() as sock:
+        sock.sendall(b"\r\n")
+        time.sleep(0.3)
+        sock.sendall(get("/healthz"))
+        reply = read_reply(sock)
+    assert reply is not None and reply.status == 200, reply
 
 
 def test_stalled_body_is_408_and_a_slow_one_is_served(
