@@ -350,17 +350,31 @@ class Sluice:
         return status
 
     async def wait(
-        self, job_id: str, timeout: float | None = None, poll: float = 0.02
+        self,
+        job_id: str,
+        timeout: float | None = None,
+        poll: float = 0.02,
+        *,
+        missing_ok: bool = False,
     ) -> JobStatus:
-        """Poll until the job's status is final; TimeoutError after ``timeout`` seconds."""
+        """Poll until the job's status is final; TimeoutError after ``timeout`` seconds.
+        ``missing_ok``: an id not found (yet) is waited for too, as a follow-up's is for
+        a moment after the job before it ended."""
         deadline = None if timeout is None else time.monotonic() + timeout
         delay = poll
         while True:
-            status = await self.status(job_id)
-            if status.status in FINAL_STATUSES:
-                return status
+            try:
+                status = await self.status(job_id)
+            except JobNotFoundError:
+                if not missing_ok:
+                    raise
+                state = "not found"
+            else:
+                if status.status in FINAL_STATUSES:
+                    return status
+                state = status.status
             if deadline is not None and time.monotonic() >= deadline:
-                raise TimeoutError(f"job {job_id} still {status.status} after {timeout}s")
+                raise TimeoutError(f"job {job_id} still {state} after {timeout}s")
             await asyncio.sleep(delay)
             delay = min(delay * 1.5, 0.5)
 

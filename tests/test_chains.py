@@ -8,9 +8,11 @@ from __future__ import annotations
 from collections.abc import Callable
 
 import httpx
+import pytest
 import redis
 
 from shared.client import Sluice
+from shared.errors import JobNotFoundError
 from shared.keys import keys_for
 from tests.conftest import Proc
 from tests.helpers import wait_for_status
@@ -72,3 +74,16 @@ async def test_follow_ups_never_push_a_backlog_past_its_bound(
     full = [status.error for status in outcomes if status.error is not None]
     assert {error.type for error in full} == {"QueueFull"}, full
     assert "its bound is 2" in full[0].message
+
+
+async def test_wait_takes_a_follow_up_that_is_not_queued_yet(sluice: Sluice) -> None:
+    """Its id is not found until the job before it ends: missing_ok waits for it."""
+    submission = await sluice.submit("work", {}, then=["echo"])
+    assert submission.next_job_id is not None
+    with pytest.raises(JobNotFoundError):
+        await sluice.wait(submission.next_job_id, timeout=1)
+    with pytest.raises(TimeoutError, match="not found"):
+        await sluice.wait(submission.next_job_id, timeout=0.3, missing_ok=True)
+    await sluice.cancel(submission.job_id)  # its follow-up ends: found, and final
+    ended = await sluice.wait(submission.next_job_id, timeout=5, missing_ok=True)
+    assert ended.status == "cancelled"
