@@ -18,6 +18,7 @@ from starlette.routing import Match, Route
 
 from gateway.body import drain, read_limited
 from gateway.middleware import CloseOnUnreadBody, RequestLogMiddleware
+from gateway.query import chain_from_query
 from gateway.uploads import submit_multipart, submit_raw
 from shared.client import Sluice
 from shared.embedded import with_local_redis
@@ -69,7 +70,7 @@ async def submit_job(request: Request) -> Response:
             accepted=accepted,
         )
     # ?then=bom (repeated or comma-separated) chains follow-up functions.
-    then = [name for value in request.query_params.getlist("then") for name in value.split(",")]
+    then = chain_from_query(request.query_params)
     if media_type in ("multipart/form-data", *DOCUMENT_TYPES):
         submit = submit_multipart if media_type == "multipart/form-data" else submit_raw
         try:

@@ -11,9 +11,11 @@ from starlette.requests import ClientDisconnect, Request
 from starlette.types import Message
 
 from gateway.body import declared_length
+from gateway.query import own_params
 from shared.client import Sluice
 from shared.errors import InvalidInputError, PayloadTooLargeError, SluiceError
 from shared.jobs import Submission
+from shared.validation import Chain
 
 # Read size for a spooled multipart file.
 CHUNK_BYTES = 1 << 20
@@ -86,11 +88,11 @@ async def submit_raw(
     sluice: Sluice,
     function: str,
     idempotency_key: str | None,
-    then: list[str],
+    then: Chain,
 ) -> Submission:
     """The body is the document; its parameters are in the query string."""
     _declared_size_check(request, sluice.settings.max_upload_bytes)
-    params = {name: value for name, value in request.query_params.items() if name != "then"}
+    params = own_params(request.query_params)
     return await sluice.submit_document(
         function,
         _body_chunks(request),
@@ -106,7 +108,7 @@ async def submit_multipart(
     sluice: Sluice,
     function: str,
     idempotency_key: str | None,
-    then: list[str],
+    then: Chain,
 ) -> Submission:
     """A ``file`` part with the document, an optional ``params`` part with JSON."""
     limit = sluice.settings.max_upload_bytes

@@ -38,6 +38,7 @@ from shared.jobs import (
     QUEUED,
     STATUS_FIELDS,
     SUCCEEDED,
+    FollowUp,
     JobStatus,
     Submission,
     json_encoder,
@@ -49,7 +50,7 @@ from shared.redis import connect, redis_errors
 from shared.scripts import Scripts
 from shared.settings import Settings
 from shared.uploads import DOCUMENT_TYPES, sniff, store_upload
-from shared.validation import check_chain, check_idempotency_key, validate_input
+from shared.validation import Chain, check_chain, check_idempotency_key, validate_input
 
 
 class Sluice:
@@ -86,7 +87,7 @@ class Sluice:
         params: Any,
         *,
         idempotency_key: str | None = None,
-        then: Sequence[str] = (),
+        then: Chain = (),
     ) -> Submission:
         """Validate and queue a job in one atomic Redis step.
 
@@ -114,7 +115,7 @@ class Sluice:
         filename: str | None = None,
         idempotency_key: str | None = None,
         strict: bool = True,
-        then: Sequence[str] = (),
+        then: Chain = (),
     ) -> Submission:
         """Store a document (streamed, bounded) and queue a job that reads it.
 
@@ -174,7 +175,7 @@ class Sluice:
         idempotency_key: str | None,
         *,
         strict: bool = True,
-        then: Sequence[str] = (),
+        then: Sequence[FollowUp] = (),
         previous_job_id: str = "",
         payload: bytes | None = None,
         document_sha256: str = "",
@@ -184,13 +185,14 @@ class Sluice:
         function = spec.name
         if payload is None:
             payload = self.validate(spec, params, strict=strict)
-        next_job_id = new_job_id(then[0]) if then else ""
+        next_job_id = new_job_id(then[0].function) if then else ""
+        chain = json_encoder.encode(list(then))
         keys = keys_for(self.settings.namespace, function)
         created_at = now_iso()
         idempotency_ttl = self.settings.result_ttl + IDEMPOTENCY_GRACE_SECONDS
         request = ""
         if idempotency_key:
-            request = fingerprint(function, payload, then, document_sha256)
+            request = fingerprint(function, payload, chain, document_sha256)
             with redis_errors():
                 await claim_for_function(
                     self.redis, self.settings.namespace, function, idempotency_key, idempotency_ttl
@@ -219,7 +221,7 @@ class Sluice:
                         bound,
                         idempotency_key or "",
                         idempotency_ttl,
-                        json_encoder.encode(list(then)),
+                        chain,
                         next_job_id,
                         previous_job_id,
                         self.settings.upload_ttl if spec.takes_document else "",

@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Any
 import msgspec
 
 from shared.errors import QueueFullError
-from shared.jobs import CANCELLED, FAILED, JobError, json_encoder, now_iso
+from shared.jobs import CANCELLED, FAILED, FollowUp, JobError, follow_ups, json_encoder, now_iso
 from shared.keys import function_of, keys_for
 from shared.redis import redis_errors
 from shared.scripts import SCRIPTS, run_batched
@@ -27,10 +27,10 @@ if TYPE_CHECKING:
 _END = SCRIPTS["end_follow_up"]
 
 
-async def check_room(sluice: Sluice, then: Sequence[str]) -> None:
+async def check_room(sluice: Sluice, then: Sequence[FollowUp]) -> None:
     """QueueFullError (429) when a follow-up's function has its backlog at its bound: the
     chain would only end there, after the work before it was done."""
-    functions = sorted(set(then))
+    functions = sorted({follow_up.function for follow_up in then})
     if not functions:
         return
     streams = [keys_for(sluice.settings.namespace, name).stream for name in functions]
@@ -64,7 +64,8 @@ async def queue_follow_up(sluice: Sluice, job_id: str, next_job_id: str) -> bool
         why = JobError("PreviousJobExpired", f"not run: the job before it, {job_id}, expired")
         await end_follow_up(sluice, next_job_id, job_id, CANCELLED, why)
         return False
-    chain = msgspec.json.decode(then or b"[]", type=list[str])
+    chain = follow_ups(then)
+    payload = result if isinstance(result, bytes) else result.encode()
     try:
         # The result is not validated here: a follow-up that cannot take it fails on its
         # own with InvalidInput, where the client sees why.
@@ -75,11 +76,20 @@ async def queue_follow_up(sluice: Sluice, job_id: str, next_job_id: str) -> bool
             None,
             then=chain[1:],
             previous_job_id=job_id,
-            payload=result if isinstance(result, bytes) else result.encode(),
+            payload=with_params(payload, chain[0].params if chain else {}),
         )
     except QueueFullError as exc:
         await end_follow_up(sluice, next_job_id, job_id, FAILED, JobError("QueueFull", str(exc)))
     return True
+
+
+def with_params(result: bytes, params: dict[str, Any]) -> bytes:
+    """The follow-up's input: an object result with its own parameters on top; any other
+    result as it is (the follow-up then says what it could not take)."""
+    if not params:
+        return result
+    value = msgspec.json.decode(result)
+    return json_encoder.encode({**value, **params}) if isinstance(value, dict) else result
 
 
 async def follow_up_not_run(sluice: Sluice, job_id: str, next_job_id: str, outcome: str) -> None:

@@ -10,7 +10,6 @@ function a key belongs to is kept beside it, outside any function's slot
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Sequence
 
 import msgspec
 from redis.asyncio import Redis
@@ -23,14 +22,14 @@ from shared.keys import keys_for
 IDEMPOTENCY_GRACE_SECONDS = 7 * 86_400
 
 
-def fingerprint(
-    function: str, payload: bytes, then: Sequence[str], document_sha256: str = ""
-) -> str:
+def fingerprint(function: str, payload: bytes, chain: bytes, document_sha256: str = "") -> str:
     """What makes two submissions the same request; the order of the input's fields does
     not matter."""
-    canonical = msgspec.json.encode(msgspec.json.decode(payload), order="sorted")
+    canonical, follow_ups = (
+        msgspec.json.encode(msgspec.json.decode(part), order="sorted") for part in (payload, chain)
+    )
     digest = hashlib.sha256()
-    parts = (function.encode(), canonical, ",".join(then).encode(), document_sha256.encode())
+    parts = (function.encode(), canonical, follow_ups, document_sha256.encode())
     for part in parts:
         digest.update(len(part).to_bytes(8, "big"))
         digest.update(part)

@@ -67,6 +67,25 @@ class JobStatus(msgspec.Struct, frozen=True):
         return None if self.result is None else msgspec.json.decode(self.result)
 
 
+class FollowUp(msgspec.Struct, frozen=True, omit_defaults=True):
+    """One function of a chain (``?then=bom&bom.ceiling_height_mm=2400``): its input is
+    the result of the job before it with ``params`` on top (an object result; the
+    follow-up's own fields win)."""
+
+    function: str
+    params: dict[str, Any] = {}
+
+
+# A chain as a job's hash keeps it (``then``): older hashes hold bare function names.
+chain_decoder = msgspec.json.Decoder(list[str | FollowUp])
+
+
+def follow_ups(raw: bytes | str | None) -> list[FollowUp]:
+    """The chain kept in a job's ``then`` field."""
+    items = chain_decoder.decode(raw or b"[]")
+    return [FollowUp(item) if isinstance(item, str) else item for item in items]
+
+
 class Submission(msgspec.Struct, frozen=True, omit_defaults=True):
     job_id: str
     function: str

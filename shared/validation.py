@@ -5,14 +5,14 @@ refusal is an InvalidInputError naming the field, which the gateway answers with
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 import msgspec
 
 from shared.errors import InvalidInputError
 from shared.functions import FunctionSpec
-from shared.jobs import json_encoder
+from shared.jobs import FollowUp, json_encoder
 from shared.unknown_fields import has_structs, unknown_field
 
 # Follow-up functions one submission may name (each job's status carries the rest).
@@ -98,19 +98,68 @@ def check_idempotency_key(idempotency_key: str | None) -> None:
         )
 
 
-def check_chain(then: Sequence[str], function: Callable[[str], FunctionSpec]) -> list[str]:
-    """The follow-up functions ``then`` names, each known (``function`` looks it up, or
-    raises) and able to take another job's result."""
+Chain = Sequence[str | FollowUp | Mapping[str, Any]]
+
+
+def check_chain(then: Chain, function: Callable[[str], FunctionSpec]) -> list[FollowUp]:
+    """The follow-ups ``then`` names (a function name, a FollowUp, or its JSON object),
+    each known (``function`` looks it up, or raises), able to take another job's result,
+    and with parameters its schema has, of the right types (numbers may come as text, as
+    a query string's ``bom.ceiling_height_mm=2400`` does). Checks across fields wait for
+    the merged input, when the follow-up runs."""
     if len(then) > MAX_FOLLOW_UPS:
         raise InvalidInputError(
             f"a chain names at most {MAX_FOLLOW_UPS} follow-up functions, not {len(then)}",
             field="then",
         )
-    for name in then:
-        if not name.strip():
+    chain = []
+    for index, item in enumerate(then):
+        follow_up = _follow_up(item, index)
+        if not follow_up.function.strip():
             raise InvalidInputError("a chain names an empty function name", field="then")
-        if function(name).takes_document:
+        spec = function(follow_up.function)
+        if spec.takes_document:
             raise InvalidInputError(
-                f"{name} takes a document, it cannot follow another job", field="then"
+                f"{spec.name} takes a document, it cannot follow another job", field="then"
             )
-    return list(then)
+        params = _follow_up_params(spec, follow_up.params, f"$.then[{index}].params")
+        chain.append(FollowUp(spec.name, params))
+    return chain
+
+
+def _follow_up(item: str | FollowUp | Mapping[str, Any], index: int) -> FollowUp:
+    if isinstance(item, str):
+        return FollowUp(item)
+    if isinstance(item, FollowUp):
+        return item
+    try:
+        return msgspec.convert(item, FollowUp)
+    except msgspec.ValidationError as exc:
+        raise InvalidInputError(
+            f'then[{index}] must be a function name or {{"function", "params"}}: {exc}',
+            field=f"$.then[{index}]",
+        ) from exc
+
+
+def _follow_up_params(spec: FunctionSpec, params: dict[str, Any], path: str) -> dict[str, Any]:
+    """Each parameter checked against its field's type alone (the rest of the input is
+    the result of the job before, not known yet); returned as JSON values."""
+    if not params:
+        return {}
+    if field := unknown_field(spec.input, params):
+        raise InvalidInputError(
+            f"invalid parameters for {spec.name}: unknown field {field[2:]!r}",
+            field=path + field[1:],
+        )
+    if not isinstance(spec.input, type) or not issubclass(spec.input, msgspec.Struct):
+        return params
+    types = {field.encode_name: field.type for field in msgspec.structs.fields(spec.input)}
+    checked = {}
+    for name, value in params.items():
+        try:
+            checked[name] = msgspec.to_builtins(msgspec.convert(value, types[name], strict=False))
+        except msgspec.ValidationError as exc:
+            raise InvalidInputError(
+                f"invalid parameter {name} for {spec.name}: {exc}", field=f"{path}.{name}"
+            ) from exc
+    return checked

@@ -6,6 +6,7 @@ ends failed (QueueFull)."""
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import Any
 
 import httpx
 import pytest
@@ -87,3 +88,58 @@ async def test_wait_takes_a_follow_up_that_is_not_queued_yet(sluice: Sluice) -> 
     await sluice.cancel(submission.job_id)  # its follow-up ends: found, and final
     ended = await sluice.wait(submission.next_job_id, timeout=5, missing_ok=True)
     assert ended.status == "cancelled"
+
+
+WALLS = {"walls": [{"x1": 0, "y1": 0, "x2": 3, "y2": 0, "thickness": 0.1}], "units": "m"}
+
+
+def wall_area(bill: dict[str, Any]) -> float:
+    """3 m of wall times the ceiling height used."""
+    return float(bill["totals"]["wall_area_m2"])
+
+
+async def test_a_follow_up_takes_its_own_parameters_from_the_query_string_or_json(
+    http: httpx.AsyncClient, sluice: Sluice, start_consumer: Callable[..., Proc]
+) -> None:
+    """?then=bom&bom.ceiling_height_mm=2400 (was ignored: bom used 3048 mm), the same as
+    a JSON then, and from Python."""
+    start_consumer("echo", "bom")
+    query = await http.post("/v1/jobs/echo?then=bom&bom.ceiling_height_mm=2400", json=WALLS)
+    as_json = await http.post(
+        "/v1/jobs/echo",
+        params={"then": '[{"function": "bom", "params": {"ceiling_height_mm": 2400}}]'},
+        json=WALLS,
+    )
+    python = await sluice.submit(
+        "echo", WALLS, then=[{"function": "bom", "params": {"ceiling_height_mm": 2400}}]
+    )
+    plain = await sluice.submit("echo", WALLS, then=["bom"])
+    bills = []
+    for next_id in (
+        query.json()["next_job_id"],
+        as_json.json()["next_job_id"],
+        python.next_job_id,
+        plain.next_job_id,
+    ):
+        assert next_id is not None
+        done = await sluice.wait(next_id, timeout=30, missing_ok=True)
+        assert done.status == "succeeded", done.error
+        bills.append(done.result_value())
+    assert [wall_area(bill) for bill in bills] == [7.2, 7.2, 7.2, 9.144], bills
+
+
+async def test_a_follow_ups_parameters_are_checked_at_submission(
+    http: httpx.AsyncClient, sync_redis: redis.Redis, namespace: str
+) -> None:
+    cases = [
+        ("then=bom&bom.ceiling_height=2400", "$.then[0].params.ceiling_height"),
+        ("then=bom&bom.ceiling_height_mm=tall", "$.then[0].params.ceiling_height_mm"),
+        ("then=bom&bom.ceiling_height_mm=-1", "$.then[0].params.ceiling_height_mm"),
+        ("then=bom&render.dpi=100", "then"),
+        ('then=[{"function": "bom", "params": 3}]', "$.then[0]"),
+    ]
+    for query, field in cases:
+        reply = await http.post(f"/v1/jobs/echo?{query}", json=WALLS)
+        assert reply.status_code == 400, (query, reply.text)
+        assert reply.json()["error"]["field"] == field, (query, reply.text)
+    assert not sync_redis.exists(keys_for(namespace, "echo").stream)

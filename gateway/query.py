@@ -1,0 +1,58 @@
+"""What a submission's query string says: the chain (``then=bom,render``, or a JSON list
+``then=[{"function": "bom", "params": {...}}]``), each follow-up's parameters
+(``bom.ceiling_height_mm=2400``), and the job's own parameters (for a raw document body).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import msgspec
+from starlette.datastructures import QueryParams
+
+from shared.errors import InvalidInputError
+
+
+def chain_from_query(query: QueryParams) -> list[str | dict[str, Any]]:
+    """The follow-ups, each a name or ``{"function", "params"}``; ``F.name=value`` adds a
+    parameter to every follow-up of function F (as text: the schema converts it)."""
+    chain: list[str | dict[str, Any]] = []
+    for value in query.getlist("then"):
+        if value.lstrip().startswith("["):
+            try:
+                items = msgspec.json.decode(value)
+            except msgspec.DecodeError as exc:
+                raise InvalidInputError(f"then is not valid JSON: {exc}", field="then") from exc
+            chain += items if isinstance(items, list) else [items]
+        else:
+            chain += value.split(",")
+    dotted: dict[str, dict[str, str]] = {}
+    for key, value in query.multi_items():
+        function, dot, name = key.partition(".")
+        if dot:
+            dotted.setdefault(function, {})[name] = value
+    named = {item if isinstance(item, str) else item.get("function") for item in chain}
+    if unknown := sorted(set(dotted) - named):
+        raise InvalidInputError(
+            f"{unknown[0]}.* parameters name a function that is not in the chain (then=)",
+            field="then",
+        )
+    return [_with_params(item, dotted) for item in chain]
+
+
+def _with_params(
+    item: str | dict[str, Any], dotted: dict[str, dict[str, str]]
+) -> str | dict[str, Any]:
+    name = item if isinstance(item, str) else item.get("function")
+    extra = dotted.get(name) if isinstance(name, str) else None
+    if not extra:
+        return item
+    if isinstance(item, str):
+        return {"function": item, "params": extra}
+    params = item.get("params")
+    return {**item, "params": {**(params if isinstance(params, dict) else {}), **extra}}
+
+
+def own_params(query: QueryParams) -> dict[str, str]:
+    """The submitted job's own parameters: all but ``then`` and ``F.name``."""
+    return {name: value for name, value in query.items() if name != "then" and "." not in name}
