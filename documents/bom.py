@@ -89,6 +89,8 @@ class Page(msgspec.Struct, frozen=True):
     index: int | None = None
     walls: list[Wall] = []
     scale: Scale | None = None
+    # "pt" (PDF points) or "px" (an image's pixels): what a missing scale's hint is in.
+    unit: str | None = None
 
 
 class BomInput(msgspec.Struct, frozen=True, forbid_unknown_fields=False):
@@ -176,6 +178,19 @@ def _length(wall: Wall, metres_per_unit: float, path: str) -> float:
     return math.hypot(wall.x2 - wall.x1, wall.y2 - wall.y1) * metres_per_unit
 
 
+def _scale_hint(unit: str | None) -> str:
+    """The value to pass, as a number one can paste, for the page's unit."""
+    if unit == "px":
+        per_unit, of = 0.0254 / 150 * 100, "for a 1:100 drawing scanned at 150 dpi (0.0254 / dpi"
+    else:
+        per_unit, of = 0.0254 / 72 * 100, "for a 1:100 drawing in PDF points (0.00035278"
+    return (
+        f"pass metres_per_unit as a number, e.g. {per_unit:.6f} {of} x the ratio), in a"
+        f" chain ?then=bom&bom.metres_per_unit={per_unit:.6f}; or give ingest the scale"
+        " (scale=1:100)"
+    )
+
+
 def wall_lengths_m(params: BomInput) -> list[float]:
     """Each non-degenerate wall's centre-line length in metres, in input order."""
     if (params.walls is None) == (params.pages is None):
@@ -199,8 +214,7 @@ def wall_lengths_m(params: BomInput) -> list[float]:
                 name, by = (page.index, "`index`") if page.index is not None else (position, "")
                 message = (
                     f"page {name} has {len(page.walls)} wall(s) but no scale (pages counted "
-                    f"from 0, by {by or 'position in `pages`'}): pass metres_per_unit "
-                    "(e.g. 0.0254 / 72 * 100 for points at 1:100)"
+                    f"from 0, by {by or 'position in `pages`'}): {_scale_hint(page.unit)}"
                 )
                 raise BomInputError(at_field(message, f"$.pages[{position}].scale"))
             if not 0 < scale <= MAX_METRES_PER_UNIT:

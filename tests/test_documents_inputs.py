@@ -167,3 +167,13 @@ def test_bom_says_how_it_counts_the_page_it_names() -> None:
         BomInput(pages=[Page(index=3, walls=walls)])
     with pytest.raises(BomInputError, match=r"page 0 .* counted from 0, by position in `pages`"):
         BomInput(pages=[Page(walls=walls)])
+
+
+def test_a_missing_scale_names_the_value_to_pass_as_a_number() -> None:
+    """It was an expression (0.0254 / 72 * 100), which no one can paste."""
+    walls = [Wall(0, 0, 100, 0, 5)]
+    for unit, value in (("pt", "0.035278"), ("px", "0.016933"), (None, "0.035278")):
+        with pytest.raises(BomInputError) as refused:
+            BomInput(pages=[Page(index=0, walls=walls, unit=unit)])
+        assert f"metres_per_unit={value}" in str(refused.value), str(refused.value)
+        assert BomInput(pages=[Page(index=0, walls=walls, unit=unit)], metres_per_unit=float(value))
