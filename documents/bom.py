@@ -5,6 +5,12 @@ the ``ingest`` result's ``pages`` (each page converted by its ``scale``). An opt
 ``metres_per_unit`` overrides both ``units`` and every page's scale. A page that has walls
 but no scale, with no override, is a ``BomInputError`` naming the page.
 
+Pages: only plan pages count (an ingest page's ``kind``, see ``documents.kinds``; a page
+without one, made by hand, is a plan), unless ``use_pages`` lists the ``index`` values to
+use, whatever their kind. The result names the pages used and those skipped, with their
+kind and why. Walls only on pages of other kinds (a section, a schedule's rules) and none
+on a plan page is a ``BomInputError`` naming the kinds and ``use_pages``.
+
 Every wall is one stud partition from floor to ceiling, board on both faces. The wall
 thickness is not used: lengths run along the centre line. Zero-length walls are ignored.
 
@@ -91,6 +97,9 @@ class Page(msgspec.Struct, frozen=True):
     scale: Scale | None = None
     # "pt" (PDF points) or "px" (an image's pixels): what a missing scale's hint is in.
     unit: str | None = None
+    # What the page shows (ingest's ``kind``): only plans count unless ``use_pages`` says.
+    kind: str | None = None
+    kind_reason: str | None = None
 
 
 class BomInput(msgspec.Struct, frozen=True, forbid_unknown_fields=False):
@@ -99,6 +108,10 @@ class BomInput(msgspec.Struct, frozen=True, forbid_unknown_fields=False):
     walls: list[Wall] | None = None
     units: Literal["m", "cm", "mm", "in", "ft", "pt"] = "m"
     pages: list[Page] | None = None
+    use_pages: Annotated[
+        list[Annotated[int, Meta(ge=0)]] | None,
+        Meta(description="ingest `index` values (from 0) of the pages to use, any kind"),
+    ] = None
     metres_per_unit: Annotated[
         MetresPerUnit | None, Meta(description="overrides units and every page's scale")
     ] = None
@@ -152,9 +165,21 @@ class BomTotals(msgspec.Struct, frozen=True):
     with_overhead: dict[str, int | float]
 
 
-class BomResult(msgspec.Struct, frozen=True):
+class PageChoice(msgspec.Struct, frozen=True, omit_defaults=True):
+    """A page of the input: its ``index`` (from 0), kind, walls, and why it was skipped."""
+
+    index: int
+    kind: str | None
+    walls: int
+    reason: str | None = None
+
+
+class BomResult(msgspec.Struct, frozen=True, omit_defaults=True):
     lines: list[BomLine]
     totals: BomTotals
+    # Given ``pages``: which were used and which skipped (with their kind and why).
+    pages_used: list[PageChoice] | None = None
+    pages_skipped: list[PageChoice] | None = None
 
 
 def _up(x: float) -> int:
@@ -200,11 +225,16 @@ def wall_lengths_m(params: BomInput) -> list[float]:
         raise BomInputError(at_field("give exactly one of 'walls' or 'pages'", path))
     override = params.metres_per_unit
     if params.walls is not None:
+        if params.use_pages is not None:
+            raise BomInputError(
+                at_field("use_pages picks from 'pages', not 'walls'", "$.use_pages")
+            )
         mpu = override if override is not None else UNIT_METRES[params.units]
         lengths = [_length(w, mpu, f"$.walls[{i}]") for i, w in enumerate(params.walls)]
     else:
         lengths = []
-        for position, page in enumerate(params.pages or []):
+        used, _ = choose_pages(params)
+        for position, page in used:
             if not page.walls:
                 continue
             scale = page.scale.metres_per_unit if page.scale is not None else None
@@ -224,6 +254,55 @@ def wall_lengths_m(params: BomInput) -> list[float]:
             walls = enumerate(page.walls)
             lengths += [_length(w, scale, f"$.pages[{position}].walls[{i}]") for i, w in walls]
     return [length for length in lengths if length > 1e-9]
+
+
+def _index(position: int, page: Page) -> int:
+    return page.index if page.index is not None else position
+
+
+def choose_pages(params: BomInput) -> tuple[list[tuple[int, Page]], list[PageChoice]]:
+    """The pages to use, with their position in ``pages``, and those skipped with why.
+
+    Plans only (a page without ``kind`` counts as one) unless ``use_pages`` names them.
+    """
+    pages = params.pages or []
+    wanted = None if params.use_pages is None else set(params.use_pages)
+    if wanted is not None:
+        present = {_index(position, page) for position, page in enumerate(pages)}
+        missing = sorted(wanted - present)
+        if missing:
+            message = (
+                f"use_pages names page(s) {', '.join(map(str, missing))} that are not in"
+                f" pages (its indexes, from 0: {', '.join(map(str, sorted(present)))})"
+            )
+            raise BomInputError(at_field(message, "$.use_pages"))
+    used, skipped = [], []
+    for position, page in enumerate(pages):
+        index = _index(position, page)
+        if wanted is not None:
+            reason = None if index in wanted else "not in use_pages"
+        elif page.kind in (None, "plan"):
+            reason = None
+        else:
+            why = f": {page.kind_reason}" if page.kind_reason else ""
+            reason = f"a {page.kind} page, not a plan{why}"
+        if reason is None:
+            used.append((position, page))
+        else:
+            skipped.append(PageChoice(index, page.kind, len(page.walls), reason))
+    walled = [choice for choice in skipped if choice.walls]
+    if walled and not any(page.walls for _, page in used):
+        kinds = sorted({choice.kind or "plan" for choice in walled})
+        found = ", ".join(f"{choice.index} ({choice.kind})" for choice in walled)
+        message = (
+            f"no page used has walls: walls were found only on pages of kind"
+            f" {', '.join(kinds)} (pages by index: {found}), which are skipped; to count them"
+            f' anyway give their ingest `index` values (from 0) as use_pages, e.g. "use_pages":'
+            f' [{walled[0].index}] (in a chain: ?then=[{{"function": "bom", "params":'
+            f' {{"use_pages": [{walled[0].index}]}}}}])'
+        )
+        raise BomInputError(at_field(message, "$.use_pages"))
+    return used, skipped
 
 
 def _studs(lengths: list[float], spacing_m: float) -> tuple[int, str]:
@@ -292,4 +371,8 @@ def bill_of_materials(params: BomInput) -> BomResult:
         without_overhead={line.key: line.quantity for line in lines},
         with_overhead={line.key: line.quantity_with_overhead for line in lines},
     )
-    return BomResult(lines=lines, totals=totals)
+    if params.pages is None:
+        return BomResult(lines=lines, totals=totals)
+    used, skipped = choose_pages(params)
+    choices = [PageChoice(_index(k, p), p.kind, len(p.walls)) for k, p in used]
+    return BomResult(lines=lines, totals=totals, pages_used=choices, pages_skipped=skipped)

@@ -28,6 +28,7 @@ import pymupdf
 from msgspec import Meta
 
 from documents.errors import DocumentError, NotADocumentError, page_numbers
+from documents.kinds import page_kind
 from documents.model import DocumentLimits, Wall, at_field
 from documents.pdf import check_pixels, opened_pdf, pdf_errors
 from documents.scale import MAX_METRES_PER_UNIT, parse_scale, scale_from_text, scale_parameter
@@ -128,7 +129,8 @@ def _pdf_page(page: Any, params: IngestOptions, limits: DocumentLimits) -> dict[
         kind, extra = "raster", {"dpi": params.dpi}
     else:
         walls, kind = vector_walls(page), "vector"
-    return _page(page.number, "pt", width, height, kind, mpu, source, walls, text) | extra
+    page_out = _page(page.number, "pt", width, height, kind, mpu, source, walls, text) | extra
+    return page_out | page_kind(width, height, text, walls)  # what the page shows
 
 
 def _ingest_image(
@@ -142,6 +144,7 @@ def _ingest_image(
     walls = raster_walls(gray, **_bounds(mpu, 1.0))
     height, width = gray.shape
     page = _page(0, "px", float(width), float(height), "raster", mpu, source, walls, [])
+    page |= page_kind(float(width), float(height), [], walls)
     progress(100, "page 1 of 1")
     kind = "png" if data.startswith(b"\x89PNG") else "jpeg"
     return {"pages": [page], "document": {"type": kind, "pages": 1, "repaired": False}}
