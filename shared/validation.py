@@ -157,9 +157,24 @@ def _follow_up_params(spec: FunctionSpec, params: dict[str, Any], path: str) -> 
     checked = {}
     for name, value in params.items():
         try:
-            checked[name] = msgspec.to_builtins(msgspec.convert(value, types[name], strict=False))
+            checked[name] = msgspec.to_builtins(_convert(value, types[name]))
         except msgspec.ValidationError as exc:
             raise InvalidInputError(
                 f"invalid parameter {name} for {spec.name}: {exc}", field=f"{path}.{name}"
             ) from exc
     return checked
+
+
+def _convert(value: Any, field_type: Any) -> Any:
+    """``value`` as ``field_type``; text from a query string may also be JSON (a list,
+    ``use_pages=[0,2]``, or an object)."""
+    try:
+        return msgspec.convert(value, field_type, strict=False)
+    except msgspec.ValidationError:
+        if not isinstance(value, str) or not value.lstrip().startswith(("[", "{")):
+            raise
+        try:
+            decoded = msgspec.json.decode(value)
+        except msgspec.DecodeError:
+            raise msgspec.ValidationError(f"not valid JSON: {value!r}") from None
+        return msgspec.convert(decoded, field_type, strict=False)

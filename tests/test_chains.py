@@ -136,6 +136,8 @@ async def test_a_follow_ups_parameters_are_checked_at_submission(
         ("then=bom&bom.ceiling_height_mm=tall", "$.then[0].params.ceiling_height_mm"),
         ("then=bom&bom.ceiling_height_mm=-1", "$.then[0].params.ceiling_height_mm"),
         ("then=bom&render.dpi=100", "then"),
+        ("then=bom&bom.use_pages=[0,", "$.then[0].params.use_pages"),
+        ("then=bom&bom.use_pages=[-1]", "$.then[0].params.use_pages"),
         ('then=[{"function": "bom", "params": 3}]', "$.then[0]"),
     ]
     for query, field in cases:
@@ -143,3 +145,8 @@ async def test_a_follow_ups_parameters_are_checked_at_submission(
         assert reply.status_code == 400, (query, reply.text)
         assert reply.json()["error"]["field"] == field, (query, reply.text)
     assert not sync_redis.exists(keys_for(namespace, "echo").stream)
+    # A list from a query string is JSON text.
+    listed = await http.post("/v1/jobs/echo?then=bom&bom.use_pages=[0,2]", json=WALLS)
+    assert listed.status_code == 202, listed.text
+    stored = sync_redis.hget(keys_for(namespace, "echo").job(listed.json()["job_id"]), "then")
+    assert stored == b'[{"function":"bom","params":{"use_pages":[0,2]}}]'
