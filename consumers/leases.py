@@ -58,7 +58,7 @@ class Leases:
         self.settings = settings
         self.name = name
         self.interrupt = interrupt
-        self.watch = LoopWatch()
+        self.watch = LoopWatch(settings.stuck_grace)
         # The jobs whose leases are kept, shared with the thread: it copies them under
         # the lock, the loop adds and removes them under it.
         self._lock = threading.Lock()

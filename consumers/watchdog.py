@@ -29,16 +29,16 @@ log = structlog.get_logger("consumer")
 LOOP_BLOCKED_SECONDS = 1.0
 # How often the loop shows it turns: a timer this cheap costs nothing next to the jobs.
 PULSE_SECONDS = 0.1
-# A handler holding the loop past its time limit by this much (or by its time limit, if
-# longer) is taken to never return: the consumer exits with EXIT_STUCK.
-STUCK_GRACE_SECONDS = 10.0
+# A handler holding the loop past its time limit by the settings' stuck_grace (or by its
+# time limit, if longer) is taken never to return: the consumer exits with EXIT_STUCK.
 EXIT_STUCK = 70
 
 
 class LoopWatch:
     """``turned`` is called in the event loop; ``look`` from another thread."""
 
-    def __init__(self) -> None:
+    def __init__(self, stuck_grace: float) -> None:
+        self.stuck_grace = stuck_grace
         # Written by the loop only; read by the thread (a float: no lock needed).
         self.alive_at = time.monotonic()
         # The block last reported (its alive_at) and when to report it again.
@@ -69,7 +69,7 @@ class LoopWatch:
         task = asyncio.current_task(loop)
         culprit = next((job for job in held if job.task is task), None)
         if culprit is not None and culprit.began:
-            stuck_after = culprit.spec.timeout + max(STUCK_GRACE_SECONDS, culprit.spec.timeout)
+            stuck_after = culprit.spec.timeout + max(self.stuck_grace, culprit.spec.timeout)
             if now - culprit.began > stuck_after:
                 self.give_up(culprit, now - culprit.began)
         if blocked < self._report_after:

@@ -68,6 +68,9 @@ class Settings:
     forget_consumers_after: float = 3600.0
     # Seconds in-flight jobs get to finish after SIGTERM before they are released.
     shutdown_grace: float = 20.0
+    # Seconds an async handler may hold the event loop past its time limit before it is
+    # taken never to return and the consumer exits (its jobs go to other consumers).
+    stuck_grace: float = 60.0
     function_modules: tuple[str, ...] = ()
     log_format: str = "auto"
     log_level: str = "info"
@@ -124,6 +127,7 @@ class Settings:
                 env, "FORGET_CONSUMERS_AFTER", default.forget_consumers_after
             ),
             shutdown_grace=_number(env, "SHUTDOWN_GRACE", default.shutdown_grace),
+            stuck_grace=_number(env, "STUCK_GRACE", default.stuck_grace),
             function_modules=modules,
             log_format=log_format,
             log_level=env.get("LOG_LEVEL", "info").strip().lower() or "info",

@@ -13,7 +13,7 @@ from typing import Any
 import pytest
 import redis
 
-from consumers.watchdog import EXIT_STUCK, STUCK_GRACE_SECONDS
+from consumers.watchdog import EXIT_STUCK
 from shared.client import Sluice
 from shared.functions import JobContext, function, get_function
 from shared.keys import GROUP, keys_for
@@ -124,13 +124,13 @@ def test_an_async_function_setting_memory_mb_is_refused_at_registration() -> Non
 async def test_a_handler_that_never_returns_ends_its_consumer_and_its_job_moves_on(
     sluice: Sluice, start_consumer: Callable[..., Proc], tmp_path: Path
 ) -> None:
-    """Blocked far past its 1 s limit (STUCK_GRACE_SECONDS more), the handler is taken
-    never to return: the consumer exits, and another consumer takes the job (its one
-    attempt used: it ends failed, dead-lettered)."""
-    stuck = start_consumer("async_block", concurrency=2)
+    """Blocked far past its 1 s limit (STUCK_GRACE more), the handler is taken never to
+    return: the consumer exits, and another consumer takes the job (its one attempt used:
+    it ends failed, dead-lettered)."""
+    stuck = start_consumer("async_block", concurrency=2, STUCK_GRACE="5")
     job = await sluice.submit("async_block", {"seconds": 600, "effect_path": str(tmp_path / "e")})
     await wait_for_lines(tmp_path / "e", "start", 1)
-    assert stuck.wait(timeout=STUCK_GRACE_SECONDS + 10) == EXIT_STUCK
+    assert stuck.wait(timeout=15) == EXIT_STUCK
     (line,) = _events(stuck, "event_loop_stuck")
     assert line["job_id"] == job.job_id and line["timeout"] == 1
     start_consumer("async_block")
