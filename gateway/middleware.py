@@ -55,6 +55,7 @@ class RequestLogMiddleware:
 
 # A body up to this size that the app did not read is read before its early answer.
 SMALL_BODY_BYTES = 65_536
+SMALL_BODY_WAIT_SECONDS = 2.0
 # Scope key of a callable telling whether the request body has been read to its end.
 BODY_DONE = "sluice.body_done"
 
@@ -113,13 +114,16 @@ class CloseOnUnreadBody:
             return message
 
         async def send_closing(message: Message) -> None:
-            if message["type"] == "http.response.start" and not body_done and small:
+            start = message["type"] == "http.response.start"
+            if start and not body_done and small and message["status"] != 408:
                 # Read a small body to its end first: a connection closed with request
                 # bytes still arriving is reset, and the reset can destroy this answer
-                # before the client reads it. Then the connection may stay open too.
-                with contextlib.suppress(RequestTimeoutError):
-                    while not body_done:
-                        await receive_tracking()
+                # before the client reads it. Then the connection may stay open too. A
+                # client that is sending it sends the rest at once: the wait is short.
+                with contextlib.suppress(RequestTimeoutError, TimeoutError):
+                    async with asyncio.timeout(SMALL_BODY_WAIT_SECONDS):
+                        while not body_done:
+                            await receive_tracking()
             if message["type"] == "http.response.start" and not body_done:
                 message = {
                     **message,
