@@ -18,7 +18,7 @@ from starlette.routing import Match, Route
 
 from gateway.body import drain, read_limited
 from gateway.middleware import CloseOnUnreadBody, RequestLogMiddleware
-from gateway.query import chain_from_query
+from gateway.query import chain_from_query, refuse_own_params
 from gateway.uploads import submit_multipart, submit_raw
 from shared.client import Sluice
 from shared.embedded import with_local_redis
@@ -71,6 +71,10 @@ async def submit_job(request: Request) -> Response:
         )
     # ?then=bom (repeated or comma-separated) chains follow-up functions.
     then = chain_from_query(request.query_params)
+    if media_type == "multipart/form-data":
+        refuse_own_params(request.query_params, "the params part")
+    elif media_type == "application/json":
+        refuse_own_params(request.query_params, "the JSON body")
     if media_type in ("multipart/form-data", *DOCUMENT_TYPES):
         submit = submit_multipart if media_type == "multipart/form-data" else submit_raw
         try:
@@ -127,8 +131,12 @@ async def list_functions(request: Request) -> Response:
             "name": spec.name,
             "description": spec.description,
             "input_schema": spec.json_schema(),
+            "takes_document": spec.takes_document,
             "timeout": spec.timeout,
             "max_attempts": spec.max_attempts,
+            "backoff": spec.backoff,
+            "max_backoff": spec.max_backoff,
+            "max_backlog": spec.max_backlog or sluice_of(request).settings.max_backlog,
             "memory_mb": None if spec.is_async else spec.memory_mb,  # runs in the consumer
         }
         for spec in sorted(sluice_of(request).functions.values(), key=lambda s: s.name)

@@ -30,6 +30,8 @@ def chain_from_query(query: QueryParams) -> list[str | dict[str, Any]]:
     for key, value in query.multi_items():
         function, dot, name = key.partition(".")
         if dot:
+            if name in dotted.get(function, {}):
+                raise InvalidInputError(f"query parameter {key!r} is given twice", field="then")
             dotted.setdefault(function, {})[name] = value
     named = {item if isinstance(item, str) else item.get("function") for item in chain}
     if unknown := sorted(set(dotted) - named):
@@ -54,5 +56,25 @@ def _with_params(
 
 
 def own_params(query: QueryParams) -> dict[str, str]:
-    """The submitted job's own parameters: all but ``then`` and ``F.name``."""
-    return {name: value for name, value in query.items() if name != "then" and "." not in name}
+    """The submitted job's own parameters (for a raw document body): all but ``then`` and
+    ``F.name``; one given twice is refused rather than one of its values picked."""
+    names = [name for name in query.keys() if name != "then" and "." not in name]
+    for name in names:
+        if len(query.getlist(name)) > 1:
+            raise InvalidInputError(
+                f"query parameter {name!r} is given {len(query.getlist(name))} times",
+                field=f"$.{name}",
+            )
+    return {name: query[name] for name in names}
+
+
+def refuse_own_params(query: QueryParams, where: str) -> None:
+    """The job's own parameters travel in ``where`` (the JSON body, the params part): a
+    query parameter that is not ``then`` or ``F.name`` would be dropped, so it is refused."""
+    for name in query.keys():
+        if name != "then" and "." not in name:
+            raise InvalidInputError(
+                f"query parameter {name!r} is not read here: with this body, parameters go"
+                f" in {where}",
+                field=f"$.{name}",
+            )

@@ -146,6 +146,12 @@ async def submit_multipart(
             )
         if not isinstance(upload, UploadFile):
             raise InvalidInputError("multipart body needs a 'file' part", field="file")
+        if stray := sorted(set(form.keys()) - {"file", "params"}):
+            raise InvalidInputError(
+                f"multipart part {stray[0]!r} is not read: send the document as 'file' and"
+                " the parameters as JSON in 'params'",
+                field=stray[0],
+            )
         if upload.size is not None and upload.size > limit:
             raise PayloadTooLargeError(
                 f"document of {upload.size} bytes is over the limit of {limit}", limit=limit

@@ -159,3 +159,31 @@ async def test_free_inputs_and_whole_ingest_results_keep_their_extra_fields(
     result = {"pages": [page], "document": {"type": "pdf", "pages": 1, "repaired": False}}
     bom = await http.post("/v1/jobs/bom", json=result)
     assert (echo.status_code, bom.status_code) == (202, 202), (echo.text, bom.text)
+
+
+async def test_parameters_in_a_place_that_is_not_read_are_400(
+    http: httpx.AsyncClient, sync_redis: redis.Redis, namespace: str
+) -> None:
+    """They were dropped without a word and the defaults used."""
+    pdf = plan_pdf()
+    multipart = {"files": {"file": ("plan.pdf", pdf, "application/pdf")}}
+    cases = [
+        (await http.post("/v1/jobs/ingest?dpi=40", **multipart), "$.dpi"),  # type: ignore[arg-type]
+        (
+            await http.post("/v1/jobs/bom?ceiling_height_mm=2400", json={"walls": [WALL]}),
+            "$.ceiling_height_mm",
+        ),
+        (
+            await http.post(
+                "/v1/jobs/render",
+                files={"file": ("plan.pdf", pdf, "application/pdf")},
+                data={"paramz": '{"dpi": 100}'},
+            ),
+            "paramz",
+        ),
+        (await http.post("/v1/jobs/ingest?dpi=100&dpi=200", content=pdf, headers=PDF), "$.dpi"),
+    ]
+    for reply, field in cases:
+        assert field_error(reply).get("field") == field, reply.text
+    for function in ("ingest", "bom", "render"):
+        nothing_queued(sync_redis, namespace, function)
