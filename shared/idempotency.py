@@ -25,8 +25,12 @@ IDEMPOTENCY_GRACE_SECONDS = 7 * 86_400
 def fingerprint(function: str, payload: bytes, chain: bytes, document_sha256: str = "") -> str:
     """What makes two submissions the same request; the order of the input's fields does
     not matter."""
+    value, follow_ups = (msgspec.json.decode(part) for part in (payload, chain))
+    if isinstance(value, dict) and isinstance(value.get("document"), dict):
+        # What the document is called is no part of the request: its bytes are.
+        value["document"] = {k: v for k, v in value["document"].items() if k != "filename"}
     canonical, follow_ups = (
-        msgspec.json.encode(msgspec.json.decode(part), order="sorted") for part in (payload, chain)
+        msgspec.json.encode(part, order="sorted") for part in (value, follow_ups)
     )
     digest = hashlib.sha256()
     parts = (function.encode(), canonical, follow_ups, document_sha256.encode())

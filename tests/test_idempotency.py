@@ -189,7 +189,12 @@ async def test_a_key_sent_with_another_request_is_422_and_queues_nothing(
     pdf = {"content-type": "application/pdf", "Idempotency-Key": "plan-1"}
     plan = plan_pdf()
     document = await http.post("/v1/jobs/render", content=plan, headers=pdf)
-    again = await http.post("/v1/jobs/render", content=plan, headers=pdf)
+    # The same bytes under a name: the same request (the name is no part of it).
+    again = await http.post(
+        "/v1/jobs/render",
+        files={"file": ("named.pdf", plan, "application/pdf")},
+        headers={"Idempotency-Key": "plan-1"},
+    )
     other = await http.post("/v1/jobs/render", content=plan_pdf(pages=2), headers=pdf)
     assert (document.status_code, again.status_code, other.status_code) == (202, 202, 422)
     assert again.json()["job_id"] == document.json()["job_id"]
