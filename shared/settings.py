@@ -6,6 +6,7 @@ import dataclasses
 import math
 import os
 import re
+import urllib.parse
 from collections.abc import Mapping
 from typing import Any
 
@@ -37,6 +38,22 @@ def _integer(environ: Mapping[str, str], name: str, default: int) -> int:
     if value < 1:
         raise SettingsError(f"{name} must be at least 1, got {environ.get(name)!r}")
     return value
+
+
+def _check_redis_url(url: str, scheme: str) -> None:
+    """A port or database number Redis could never have is a setting to fix, not an
+    outage to wait out (the message leaves out the rest of the URL: it may hold a
+    password)."""
+    if scheme == "unix":
+        return
+    parts = urllib.parse.urlsplit(url)
+    try:
+        parts.port  # noqa: B018 (urlsplit checks the port when it is read)
+    except ValueError:
+        raise SettingsError("REDIS_URL has a port outside 1-65535 (or not a number)") from None
+    database = parts.path.strip("/")
+    if database and not database.isdigit():
+        raise SettingsError(f"REDIS_URL's path must be a database number, not {database!r}")
 
 
 @dataclasses.dataclass(frozen=True, slots=True)
@@ -106,6 +123,7 @@ class Settings:
             raise SettingsError(
                 f"REDIS_URL must start with redis://, rediss:// or unix://, not {scheme!r}"
             )
+        _check_redis_url(redis_url, scheme)
         namespace = env.get("SLUICE_NAMESPACE", "").strip() or default.namespace
         if not NAMESPACE.fullmatch(namespace):
             raise SettingsError(

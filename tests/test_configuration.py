@@ -31,6 +31,8 @@ GATEWAY = [*GATEWAY_COMMAND[1:], "--port", "0", "--log-level", "warning"]
         ("FUNCTION_MODULES", "tests.no_such_module", "FUNCTION_MODULES: 'tests.no_such_module'"),
         ("REDIS_URL", "http://127.0.0.1:1", "REDIS_URL must start with redis://"),
         ("SLUICE_NAMESPACE", "a{b}", "SLUICE_NAMESPACE may not hold braces"),
+        ("REDIS_URL", "redis://127.0.0.1:99999/0", "REDIS_URL has a port outside 1-65535"),
+        ("REDIS_URL", "redis://127.0.0.1:6379/abc", "REDIS_URL's path must be a database"),
     ],
 )
 @pytest.mark.parametrize("process", ["consumer", "gateway"])
