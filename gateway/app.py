@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import os
 import sys
 from collections.abc import AsyncIterator
 from typing import Any, NoReturn
@@ -198,11 +199,16 @@ async def server_error(request: Request, exc: Exception) -> Response:
     return json_response({"error": {"type": "internal", "message": "internal error"}}, 500)
 
 
+# uvicorn's exit code when an application's startup fails.
+STARTUP_FAILED = 3
+
+
 def configuration_error(exc: Exception) -> NoReturn:
-    """A setting the gateway cannot start with: said in one line, then its startup fails
-    (uvicorn exits 3)."""
+    """A setting the gateway cannot start with: said in one line, then the process exits
+    as uvicorn does when a startup fails. Not by raising: Starlette would log the
+    exception's traceback after the line."""
     print(f"configuration error: {exc}", file=sys.stderr, flush=True)
-    raise SystemExit(2) from None
+    os._exit(STARTUP_FAILED)
 
 
 def create_app(settings: Settings | None = None) -> Starlette:

@@ -45,6 +45,7 @@ def test_a_bad_setting_is_one_line_and_exit_2(
         tmp_path / "out.log",
     )
     assert f"configuration error: {says}" in log, log
+    assert "Traceback" not in log, log  # one line, not the line and a traceback
     # uvicorn exits 3 when the application's startup fails; the consumer says 2 itself.
     assert code == (2 if process == "consumer" else 3), log
 
