@@ -75,10 +75,15 @@ async def check_access(redis: Redis) -> None:
     except (redis_exceptions.AuthenticationError, redis_exceptions.NoPermissionError) as exc:
         raise SettingsError(f"REDIS_URL: Redis refused the connection: {exc}") from exc
     except redis_exceptions.ConnectionError as exc:
-        if isinstance(exc.__cause__, ssl.SSLCertVerificationError):
+        cause = exc.__cause__
+        if isinstance(cause, ssl.SSLCertVerificationError):
+            hint = (
+                "the certificate does not name the host in REDIS_URL"
+                if "hostname" in str(cause).lower()
+                else "name the CA that signed it with ?ssl_ca_certs=PATH"
+            )
             raise SettingsError(
-                f"REDIS_URL: the TLS certificate of Redis does not verify: {exc.__cause__}"
-                " (name the CA with ?ssl_ca_certs=PATH)"
+                f"REDIS_URL: the TLS certificate of Redis does not verify: {cause} ({hint})"
             ) from exc
         return
     except redis_exceptions.RedisError as exc:
