@@ -8,7 +8,7 @@ checking the pixel count, before allocating) and OpenCV finds the walls
 and stay in pixels. Every refusal is a ``documents.errors`` type, raised at once.
 
 Result (``CONTRACT.md``): ``{"pages": [{"index", "page", "unit", "width", "height",
-"source", "scale", "walls": [{"x1", "y1", "x2", "y2", "thickness", "length_m"?}],
+"source", "scale", "warnings", "walls": [{"x1", "y1", "x2", "y2", "thickness", "length_m"?}],
 "text": [{"text", "bbox"}], "dpi"?}], "document": {"type", "pages", "repaired"}}``.
 Coordinates are the page as displayed (its /Rotate applied, like ``page.rect`` and
 rendered images), origin top-left, in ``unit``: ``"pt"`` (PDF points, scanned pages too)
@@ -27,11 +27,13 @@ import numpy as np
 import pymupdf
 from msgspec import Meta
 
+from documents.dimensions import text_lines
 from documents.errors import DocumentError, NotADocumentError, page_numbers
 from documents.kinds import page_kind
 from documents.model import DocumentLimits, Wall, at_field
+from documents.page_scale import given_scale, page_scale
 from documents.pdf import check_pixels, opened_pdf, pdf_errors
-from documents.scale import MAX_METRES_PER_UNIT, parse_scale, scale_from_text, scale_parameter
+from documents.scale import MAX_METRES_PER_UNIT, parse_scale, scale_parameter
 from documents.vector import vector_walls
 from shared.uploads import sniff
 
@@ -112,7 +114,7 @@ def _ingest_pdf(
 def _pdf_page(page: Any, params: IngestOptions, limits: DocumentLimits) -> dict[str, Any]:
     width, height = float(page.rect.width), float(page.rect.height)
     text = _text(page)
-    mpu, source = _scale(params, [line for block in text for line in block["text"].splitlines()])
+    mpu, source = _scale(params, page)
     extra: dict[str, Any] = {}
     if _is_scan(page):
         from documents.raster import raster_walls, without_print  # OpenCV: scans only
@@ -140,7 +142,7 @@ def _ingest_image(
 
     page_numbers(params.first_page, params.last_page, 1, "an image")
     gray = load_image(data, limits.max_pixels)
-    mpu, source = _scale(params, [], image=True)
+    mpu, source = _scale(params, None, image=True)
     walls = raster_walls(gray, **_bounds(mpu, 1.0))
     height, width = gray.shape
     page = _page(0, "px", float(width), float(height), "raster", mpu, source, walls, [])
@@ -191,17 +193,21 @@ def _text(page: Any) -> list[dict[str, Any]]:
 
 
 def _scale(
-    params: IngestOptions, lines: list[str], image: bool = False
-) -> tuple[float | None, str | None]:
-    """Metres per page unit and where it came from: the parameter, the text, or unknown."""
+    params: IngestOptions, page: Any, image: bool = False
+) -> tuple[float | None, dict[str, Any]]:
+    """Metres per page unit, and the page's ``scale`` and ``warnings``: from the parameter,
+    else from the drawing (``documents.page_scale``; a PDF page), else unknown."""
     if isinstance(params.scale, int | float):
-        return float(params.scale), "parameter"
+        return float(params.scale), given_scale(float(params.scale))
     if isinstance(params.scale, str):
         per_point = parse_scale(params.scale)
         # An image's unit is a pixel: at ``dpi`` pixels per inch, 72/dpi points each.
-        return (per_point * 72 / params.dpi if image else per_point), "parameter"
-    found = scale_from_text(lines)
-    return (found, "text") if found else (None, None)
+        mpu = per_point * 72 / params.dpi if image else per_point
+        return mpu, given_scale(mpu)
+    if page is None:
+        return None, {"scale": None, "warnings": []}
+    scale, warnings = page_scale(page, text_lines(page), vector=not _is_scan(page))
+    return (scale["metres_per_unit"] if scale else None), {"scale": scale, "warnings": warnings}
 
 
 def _bounds(mpu: float | None, units_per_px: float) -> dict[str, float]:
@@ -223,7 +229,7 @@ def _page(
     height: float,
     source: str,
     mpu: float | None,
-    scale_source: str | None,
+    scale: dict[str, Any],
     walls: list[Wall],
     text: list[dict[str, Any]],
 ) -> dict[str, Any]:
@@ -239,7 +245,6 @@ def _page(
         if mpu is not None:
             wall["length_m"] = round(math.hypot(w.x2 - w.x1, w.y2 - w.y1) * mpu, 3)
         out.append(wall)
-    scale = None if mpu is None else {"metres_per_unit": mpu, "source": scale_source}
     return {
         "index": index,
         "page": index + 1,
@@ -247,7 +252,7 @@ def _page(
         "width": round(width, 2),
         "height": round(height, 2),
         "source": source,
-        "scale": scale,
+        **scale,  # "scale" and "warnings"
         "walls": out,
         "text": text,
     }

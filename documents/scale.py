@@ -43,6 +43,10 @@ _METRIC = re.compile(rf"({_NUMBER})\s*(mm|cm|m)\s*=\s*({_NUMBER})\s*(mm|cm|m)\b"
 # A plain decimal number, as a query string sends one ("0.01", "1e-3"; not "nan", "inf").
 _PLAIN_NUMBER = re.compile(r"\s*[+-]?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][+-]?\d+)?\s*")
 _NOT_TO_SCALE = re.compile(r"\bnot\s+to\s+scale\b|\bN\.?T\.?S\.?(?!\w)", re.IGNORECASE)
+NOT_TO_SCALE = _NOT_TO_SCALE
+KEYWORD = re.compile(_KEYWORD, re.IGNORECASE)
+# Everything a scale note may say, so that its numbers are not read as dimensions.
+NOTE_PATTERNS = (_IMPERIAL, _METRIC, _KEYWORD_RATIO, _BARE_RATIO, _NOT_TO_SCALE)
 
 
 def _number(text: str) -> float:

@@ -23,7 +23,12 @@ TIMEOUT = 120.0  # seconds for each part (echo; ingest and bom together) to fini
 POLL = 0.2  # seconds between two status requests for one job
 FINAL = ("succeeded", "failed", "cancelled")
 POINT_M = 0.0254 / 72  # a PDF point on paper, in metres: 1:100 is 100 x this per point
-SCALE_SOURCES = {"text": "read from the drawing's text", "parameter": "given as a parameter"}
+SCALE_SOURCES = {
+    "note": "read from the drawing's scale note",
+    "dimensions": "measured from the drawing's dimension strings",
+    "scale_bar": "measured from the drawing's scale bar",
+    "parameter": "given as a parameter",
+}
 
 
 class DemoError(Exception):

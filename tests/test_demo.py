@@ -12,7 +12,7 @@ from tests.conftest import ROOT, Proc
 
 # What scripts/make_demo_plan.py draws: 11 walls, 52.38 m of centre line, "SCALE 1:100".
 WALLS = "page 1: 11 walls found (vector drawing), 52.38 m of wall centre line"
-SCALE = "page 1: scale 1:100, 0.035278 m per pt, read from the drawing's text"
+SCALE = "page 1: scale 1:100, 0.035278 m per pt, read from the drawing's scale note"
 ITEMS = [
     "Drywall sheet",
     "Stud",

@@ -128,7 +128,7 @@ def test_ingest_synthetic_plan() -> None:
     for index, page in enumerate(result["pages"]):
         assert page["index"] == index and page["source"] == "vector"
         assert (page["width"], page["height"]) == (1190.55, 841.89)
-        assert page["scale"]["source"] == "text"
+        assert page["scale"]["source"] == "note"  # and the dimension chains agree
         assert page["scale"]["metres_per_unit"] == pytest.approx(METRES_PER_PT)
         assert any(block["text"] == "SCALE 1:100" for block in page["text"])
         walls = [Wall(**{k: v for k, v in w.items() if k != "length_m"}) for w in page["walls"]]
@@ -154,9 +154,10 @@ def test_ingest_rotated_page_is_reported_as_displayed() -> None:
 
 def test_scale_parameter_wins_over_text() -> None:
     ratio = ingest(plan_pdf(("thick",)), scale="1:50")["pages"][0]
-    assert ratio["scale"] == {"metres_per_unit": pytest.approx(POINT_M * 50), "source": "parameter"}
+    given = {"source": "parameter", "confidence": 1.0, "evidence": []}
+    assert ratio["scale"] == {"metres_per_unit": pytest.approx(POINT_M * 50)} | given
     per_unit = ingest(plan_pdf(("thick",)), scale=0.01)["pages"][0]
-    assert per_unit["scale"] == {"metres_per_unit": 0.01, "source": "parameter"}
+    assert per_unit["scale"] == {"metres_per_unit": 0.01} | given
     longest = max(w["length_m"] for w in per_unit["walls"])
     assert longest == pytest.approx(24 * PT_PER_M * 0.01, abs=1e-3)
 
@@ -211,7 +212,7 @@ def test_real_plans_have_walls(name: str, least: int) -> None:
     result = ingest(sample(name), last_page=1)
     page = result["pages"][0]
     print(f"{name}: {len(page['walls'])} walls")
-    assert page["source"] == "vector" and page["scale"] is None  # none stated on these
+    assert page["source"] == "vector"  # their scales: tests/test_scale_pages.py
     assert len(page["walls"]) >= least
     thickness = sorted(w["thickness"] for w in page["walls"])
     assert 1.0 <= thickness[len(thickness) // 2] <= 40  # typical wall: a few points

@@ -1,0 +1,194 @@
+"""A page's drawing scale: from its dimension strings and lines, and from its scale notes.
+
+``page_scale`` gives ``{"metres_per_unit", "source", "confidence", "evidence", ...}`` or
+None, and the page's warnings. Dimensions measure the drawing as plotted, a note says what
+it was drawn at: when both are there and agree (2 %) the note's exact value is kept; when
+they disagree a warning says so and the dimensions win if three or more strings agree
+(a sheet plotted at another size keeps its note), else the note. "NOT TO SCALE" / "NTS"
+gives no scale from notes and is listed in the evidence (a warning when no scale is left).
+
+When the dimension strings fall into two groups at different scales in separate parts of
+the sheet (a plan and a detail), ``regions`` lists each group's box and scale; the page's
+scale is the larger group's. Notes are not scoped to regions: one per page.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from documents.dimensions import Box, DimText, TextLine, dimension_strings
+from documents.dimlines import Consensus, consensus, page_lines, pairs_for, within
+from documents.scale import KEYWORD, MAX_RATIO, NOT_TO_SCALE, POINT_M, scale_from_text
+
+AGREE = 0.02  # a note and the dimensions agree within 2 %
+STRONG = 3  # agreeing strings that outweigh a disagreeing note
+MIN_REGION = 3  # strings a second region needs
+EVIDENCE = 8  # dimension pairs listed, longest lines first
+NOTE_CONFIDENCE = {True: 0.9, False: 0.6}  # a note with a "scale" word, a bare ratio
+
+
+def _rounded(box: Box) -> list[float]:
+    return [round(v, 1) for v in box]
+
+
+def _ratio(mpu: float) -> str:
+    return f"1:{mpu / POINT_M:.4g}"
+
+
+def _dimension_evidence(found: Consensus, dims: list[DimText]) -> list[dict[str, Any]]:
+    best = sorted(found.agreeing, key=lambda p: -p.length)[:EVIDENCE]
+    return [
+        {
+            "kind": "dimension",
+            "text": dims[p.dim].text,
+            "metres": round(p.value, 4),
+            "length": round(p.length, 2),
+            "bbox": _rounded(dims[p.dim].box),
+            "line": _rounded(p.box),
+        }
+        for p in best
+    ]
+
+
+def _span(found: Consensus, dims: list[DimText]) -> Box:
+    boxes = [dims[p.dim].box for p in found.agreeing]
+    return (
+        min(b[0] for b in boxes),
+        min(b[1] for b in boxes),
+        max(b[2] for b in boxes),
+        max(b[3] for b in boxes),
+    )
+
+
+def _apart(first: Consensus, second: Consensus, dims: list[DimText]) -> bool:
+    """The second group's box holds at most one of the first group's strings (a stray
+    string far from its group must not make the groups overlap)."""
+    x0, y0, x1, y1 = _span(second, dims)
+    inside = 0
+    for p in first.agreeing:
+        b = dims[p.dim].box
+        inside += x0 <= (b[0] + b[2]) / 2 <= x1 and y0 <= (b[1] + b[3]) / 2 <= y1
+    return inside <= 1
+
+
+def _dimensions(page: Any, dims: list[DimText]) -> list[Consensus]:
+    """The dimensions' consensus; two when a second group at another scale lies apart."""
+    if len(dims) < 2:
+        return []
+    lines = page_lines(page)
+    pairs = [p for i, dim in enumerate(dims) for p in pairs_for(lines, i, dim)]
+    bounds = (POINT_M, MAX_RATIO * POINT_M)
+    first = consensus(pairs, dims, bounds)
+    if first is None:
+        return []
+    used = {p.dim for p in first.agreeing}
+    second = consensus([p for p in pairs if p.dim not in used], dims, bounds)
+    if (
+        second is not None
+        and len(second.agreeing) >= MIN_REGION
+        and abs(second.mpu / first.mpu - 1) > AGREE
+        and _apart(first, second, dims)
+    ):
+        return [first, second]
+    return [first]
+
+
+def _consistent(found: Consensus, dims: list[DimText], note: float) -> bool:
+    """The note agrees with the dimensions: within 2 % of their consensus, or of half the
+    agreeing readings at least (given their strings' rounding, "2.3" for 2.34 m)."""
+    agree = sum(within(p, dims, note) for p in found.agreeing)
+    return abs(found.mpu / note - 1) <= AGREE or 2 * agree >= len(found.agreeing)
+
+
+def _notes(lines: list[TextLine]) -> tuple[float | None, list[dict[str, Any]], bool]:
+    """The notes' scale (``scale_from_text``), the lines saying it, and whether one has a
+    "scale" word (more trusted than a bare ratio)."""
+    value = scale_from_text([line.text for line in lines])
+    if value is None:
+        return None, [], False
+    saying = [line for line in lines if scale_from_text([line.text]) == value]
+    evidence = [
+        {"kind": "note", "text": line.text, "bbox": _rounded(line.bbox)} for line in saying[:3]
+    ]
+    keyword = any(KEYWORD.search(line.text) or ":" not in line.text for line in saying)
+    return value, evidence, keyword or not saying
+
+
+def page_scale(
+    page: Any, lines: list[TextLine], vector: bool
+) -> tuple[dict[str, Any] | None, list[str]]:
+    """The page's scale and its warnings (see the module docstring). ``vector``: the page
+    is drawn in vectors, so its dimension lines can be measured (not a scan)."""
+    warnings: list[str] = []
+    nts = [
+        {"kind": "not_to_scale", "text": line.text, "bbox": _rounded(line.bbox)}
+        for line in lines
+        if NOT_TO_SCALE.search(line.text)
+    ][:3]
+    dims = dimension_strings(lines) if vector else []
+    groups = _dimensions(page, dims)
+    note, note_evidence, keyword = _notes(lines)
+    scale: dict[str, Any] | None = None
+    if groups:
+        found = groups[0]
+        scale = {
+            "metres_per_unit": found.mpu,
+            "source": "dimensions",
+            "confidence": found.confidence,
+            "evidence": _dimension_evidence(found, dims),
+            "dimensions": {"agreeing": len(found.agreeing), "read": found.strings},
+        }
+        if len(groups) > 1:
+            scale["regions"] = [
+                {
+                    "bbox": _rounded(_span(g, dims)),
+                    "metres_per_unit": g.mpu,
+                    "confidence": g.confidence,
+                    "agreeing": len(g.agreeing),
+                }
+                for g in groups
+            ]
+            warnings.append(
+                "the dimensions show two scales in separate parts of the sheet: "
+                f"{_ratio(groups[0].mpu)} and {_ratio(groups[1].mpu)} (see scale.regions); "
+                "scale is the larger group's"
+            )
+    if note is not None:
+        if scale is None:
+            scale = {"metres_per_unit": note, "source": "note", "evidence": note_evidence}
+            scale["confidence"] = NOTE_CONFIDENCE[keyword]
+        elif _consistent(groups[0], dims, note):
+            confidence = max(scale["confidence"], NOTE_CONFIDENCE[keyword])
+            evidence = note_evidence + scale["evidence"]
+            scale |= {"metres_per_unit": note, "source": "note", "confidence": confidence}
+            scale["evidence"] = evidence
+        else:
+            found = groups[0]
+            warnings.append(
+                f"the scale note ({_ratio(note)}) and the dimensions ({_ratio(found.mpu)}, "
+                f"{len(found.agreeing)} of {found.strings} strings agree) differ by "
+                f"{abs(found.mpu / note - 1):.0%}"
+            )
+            if len(found.agreeing) < STRONG:
+                scale = {
+                    "metres_per_unit": note,
+                    "source": "note",
+                    "confidence": NOTE_CONFIDENCE[keyword] / 2,
+                    "evidence": note_evidence + scale["evidence"],
+                }
+            else:
+                scale["evidence"] = note_evidence + scale["evidence"]
+    if nts:
+        if scale is None:
+            warnings.append("marked not to scale: no scale from its notes")
+        else:
+            scale["evidence"] = nts + scale["evidence"]
+            scale["confidence"] = round(scale["confidence"] / 2, 3)
+            warnings.append("marked not to scale: the scale comes from its dimensions only")
+    return scale, warnings
+
+
+def given_scale(mpu: float) -> dict[str, Any]:
+    """The page's ``scale`` and ``warnings`` for a scale given as a parameter."""
+    scale = {"metres_per_unit": mpu, "source": "parameter", "confidence": 1.0, "evidence": []}
+    return {"scale": scale, "warnings": []}
