@@ -9,6 +9,7 @@ quads, with ``type`` "f" (fill), "s" (stroke) or "fs", ``color``, ``fill``, ``wi
 
 from __future__ import annotations
 
+import math
 from typing import Any
 
 import numpy as np
@@ -18,6 +19,7 @@ Array = NDArray[np.float64]
 
 MARK_FRAC = 0.012  # arrowheads, dots and ticks are at most this big (of the page's side)
 TWIN_SIN = 0.09  # strokes within 5 degrees (sin 5° = 0.09) of each other are parallel
+TWIN_BAND = 1.3  # lengths within 30 % of each other are alike (see _ticks)
 
 
 def white(color: Any) -> bool:
@@ -98,23 +100,48 @@ def page_segments(page: Any) -> tuple[Array, Array]:
     return segs, np.concatenate([marks, _ticks(segs[short, :4])])
 
 
+_NONE = np.zeros(0, dtype=np.int64)
+
+
+def _cells(keys: NDArray[np.int64], members: NDArray[np.intp]) -> dict[tuple[int, int], Any]:
+    """``members`` grouped by their grid cell (``keys``, one row per member)."""
+    if len(members) == 0:
+        return {}
+    order = np.lexsort((keys[:, 1], keys[:, 0]))
+    keys, members = keys[order], members[order]
+    starts = np.flatnonzero(np.any(np.diff(keys, axis=0) != 0, axis=1)) + 1
+    bounds = zip(np.r_[0, starts], np.r_[starts, len(keys)], strict=True)
+    return {(int(keys[a, 0]), int(keys[a, 1])): members[a:z] for a, z in bounds}
+
+
 def _ticks(strokes: Array) -> Array:
     """Short strokes with no parallel twin of a similar length nearby, as marks."""
     mid = (strokes[:, :2] + strokes[:, 2:]) / 2
     vec = strokes[:, 2:] - strokes[:, :2]
     length = np.hypot(vec[:, 0], vec[:, 1])
     unit = vec / np.maximum(length, 1e-9)[:, None]
-    order = np.argsort(mid[:, 0])
-    mid, unit, length, vec = mid[order], unit[order], length[order], vec[order]
-    lo = np.searchsorted(mid[:, 0], mid[:, 0] - length)
-    hi = np.searchsorted(mid[:, 0], mid[:, 0] + length, "right")
     lone = np.ones(len(mid), dtype=bool)
-    for i in range(len(mid)):
-        j = np.arange(lo[i], hi[i])
-        j = j[j != i]
-        parallel = np.abs(unit[i, 0] * unit[j, 1] - unit[i, 1] * unit[j, 0]) < TWIN_SIN
-        near = np.hypot(*(mid[j] - mid[i]).T) <= length[i]
-        similar = np.abs(length[j] - length[i]) <= 0.3 * length[i]
-        lone[i] = not np.any(parallel & near & similar)
+    # A twin lies within length[i] of stroke i and is within 30 % of its length, so it is
+    # in stroke i's band of lengths or the two below or the one above (bands grow by
+    # TWIN_BAND). Per band, a grid of cells as wide as the longest twin has each stroke
+    # look at 3 x 3 cells: strokes crowded into one strip no longer see each other all.
+    band = np.floor(np.log(np.maximum(length, 1e-9)) / np.log(TWIN_BAND)).astype(np.int64)
+    for b in np.unique(band):
+        pool = np.flatnonzero((band >= b - 2) & (band <= b + 1))
+        # Cells at least as wide as the longest twin; wider where strokes are sparse, so
+        # that a cell holds some 16 of them (each cell costs a Python step).
+        extent = np.ptp(mid[pool], axis=0) + 1.0
+        size = max(TWIN_BAND ** float(b + 2), math.sqrt(extent[0] * extent[1] * 16 / len(pool)))
+        cells = _cells(np.floor(mid[pool] / size).astype(np.int64), pool)
+        asking = np.flatnonzero(band == b)
+        for (cx, cy), i in _cells(np.floor(mid[asking] / size).astype(np.int64), asking).items():
+            j = np.concatenate(
+                [cells.get((cx + dx, cy + dy), _NONE) for dx in (-1, 0, 1) for dy in (-1, 0, 1)]
+            )
+            cross = unit[i, :1] * unit[j, 1] - unit[i, 1:] * unit[j, 0]
+            dist = np.hypot(mid[j, 0] - mid[i, :1], mid[j, 1] - mid[i, 1:])
+            twin = (np.abs(cross) < TWIN_SIN) & (dist <= length[i, None]) & (j != i[:, None])
+            twin &= np.abs(length[j] - length[i, None]) <= 0.3 * length[i, None]
+            lone[i] = ~twin.any(axis=1)
     angle = np.degrees(np.arctan2(vec[:, 1], vec[:, 0])) % 180
     return np.stack([mid[:, 0], mid[:, 1], length, angle], 1)[lone]
