@@ -24,6 +24,11 @@ def chain_from_query(query: QueryParams) -> list[str | dict[str, Any]]:
             except msgspec.DecodeError as exc:
                 raise InvalidInputError(f"then is not valid JSON: {exc}", field="then") from exc
             chain += items if isinstance(items, list) else [items]
+            if not all(isinstance(item, str | dict) for item in chain):
+                raise InvalidInputError(
+                    'then\'s items are function names or {"function", "params"} objects',
+                    field="then",
+                )
         else:
             chain += value.split(",")
     dotted: dict[str, dict[str, str]] = {}
@@ -33,7 +38,7 @@ def chain_from_query(query: QueryParams) -> list[str | dict[str, Any]]:
             if name in dotted.get(function, {}):
                 raise InvalidInputError(f"query parameter {key!r} is given twice", field="then")
             dotted.setdefault(function, {})[name] = value
-    named = {item if isinstance(item, str) else item.get("function") for item in chain}
+    named = {_name(item) for item in chain}
     if unknown := sorted(set(dotted) - named):
         raise InvalidInputError(
             f"{unknown[0]}.* parameters name a function that is not in the chain (then=)",
@@ -45,14 +50,19 @@ def chain_from_query(query: QueryParams) -> list[str | dict[str, Any]]:
 def _with_params(
     item: str | dict[str, Any], dotted: dict[str, dict[str, str]]
 ) -> str | dict[str, Any]:
-    name = item if isinstance(item, str) else item.get("function")
-    extra = dotted.get(name) if isinstance(name, str) else None
+    extra = dotted.get(_name(item))
     if not extra:
         return item
     if isinstance(item, str):
         return {"function": item, "params": extra}
     params = item.get("params")
     return {**item, "params": {**(params if isinstance(params, dict) else {}), **extra}}
+
+
+def _name(item: str | dict[str, Any]) -> str:
+    """The function a chain item names ("" if it names none: check_chain says why)."""
+    name = item if isinstance(item, str) else item.get("function")
+    return name if isinstance(name, str) else ""
 
 
 def own_params(query: QueryParams) -> dict[str, str]:
