@@ -139,6 +139,8 @@ async def test_a_follow_ups_parameters_are_checked_at_submission(
         ("then=bom&bom.use_pages=[0,", "$.then[0].params.use_pages"),
         ("then=bom&bom.use_pages=[-1]", "$.then[0].params.use_pages"),
         ('then=[{"function": "bom", "params": 3}]', "$.then[0]"),
+        ("then=[1]", "then"),
+        ('then=[{"function": ["bom"]}]', "$.then[0]"),
     ]
     for query, field in cases:
         reply = await http.post(f"/v1/jobs/echo?{query}", json=WALLS)
