@@ -7,6 +7,8 @@ them with lines and takes the consensus.
 
 from __future__ import annotations
 
+import math
+
 import re
 from dataclasses import dataclass
 from typing import Any
@@ -120,6 +122,8 @@ def _inches(text: str | None) -> float:
     total = 0.0
     for part in text.split():
         top, _, bottom = part.partition("/")
+        if bottom and float(bottom) == 0:
+            return math.nan  # 1/0": no length (the caller drops the string)
         total += float(top) / float(bottom) if bottom else float(top)
     return total
 

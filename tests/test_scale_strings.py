@@ -72,6 +72,8 @@ def test_a_chain_on_one_line_gives_each_string_its_own_box() -> None:
         'SCALE: 1/4" = 1\'-0"',
         "1 cm = 1 m",
         "NTS",
+        "5'-1/0\"",  # a fraction over zero (it divided by zero: the ingest failed)
+        "12' 6 1/0\"",
     ],
 )
 def test_not_dimensions(text: str) -> None:
