@@ -20,6 +20,7 @@ Array = NDArray[np.float64]
 MARK_FRAC = 0.012  # arrowheads, dots and ticks are at most this big (of the page's side)
 TWIN_SIN = 0.09  # strokes within 5 degrees (sin 5° = 0.09) of each other are parallel
 TWIN_BAND = 1.3  # lengths within 30 % of each other are alike (see _ticks)
+TICK_ROWS = 256  # strokes compared at once with their neighbours (bounds the memory)
 
 
 def white(color: Any) -> bool:
@@ -134,14 +135,19 @@ def _ticks(strokes: Array) -> Array:
         size = max(TWIN_BAND ** float(b + 2), math.sqrt(extent[0] * extent[1] * 16 / len(pool)))
         cells = _cells(np.floor(mid[pool] / size).astype(np.int64), pool)
         asking = np.flatnonzero(band == b)
-        for (cx, cy), i in _cells(np.floor(mid[asking] / size).astype(np.int64), asking).items():
+        for (cx, cy), members in _cells(
+            np.floor(mid[asking] / size).astype(np.int64), asking
+        ).items():
             j = np.concatenate(
                 [cells.get((cx + dx, cy + dy), _NONE) for dx in (-1, 0, 1) for dy in (-1, 0, 1)]
             )
-            cross = unit[i, :1] * unit[j, 1] - unit[i, 1:] * unit[j, 0]
-            dist = np.hypot(mid[j, 0] - mid[i, :1], mid[j, 1] - mid[i, 1:])
-            twin = (np.abs(cross) < TWIN_SIN) & (dist <= length[i, None]) & (j != i[:, None])
-            twin &= np.abs(length[j] - length[i, None]) <= 0.3 * length[i, None]
-            lone[i] = ~twin.any(axis=1)
+            # In rows of TICK_ROWS: strokes stacked on one spot (duplicated geometry) would
+            # make one matrix of their count squared.
+            for i in np.array_split(members, -(-len(members) // TICK_ROWS)):
+                cross = unit[i, :1] * unit[j, 1] - unit[i, 1:] * unit[j, 0]
+                dist = np.hypot(mid[j, 0] - mid[i, :1], mid[j, 1] - mid[i, 1:])
+                twin = (np.abs(cross) < TWIN_SIN) & (dist <= length[i, None]) & (j != i[:, None])
+                twin &= np.abs(length[j] - length[i, None]) <= 0.3 * length[i, None]
+                lone[i] = ~twin.any(axis=1)
     angle = np.degrees(np.arctan2(vec[:, 1], vec[:, 0])) % 180
     return np.stack([mid[:, 0], mid[:, 1], length, angle], 1)[lone]
