@@ -67,7 +67,7 @@ class JobStatus(msgspec.Struct, frozen=True):
         return None if self.result is None else msgspec.json.decode(self.result)
 
 
-class FollowUp(msgspec.Struct, frozen=True, omit_defaults=True):
+class FollowUp(msgspec.Struct, frozen=True, omit_defaults=True, forbid_unknown_fields=True):
     """One function of a chain (``?then=bom&bom.ceiling_height_mm=2400``): its input is
     the result of the job before it with ``params`` on top (an object result; the
     follow-up's own fields win)."""

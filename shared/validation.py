@@ -156,6 +156,9 @@ def _follow_up_params(spec: FunctionSpec, params: dict[str, Any], path: str) -> 
     types = {field.encode_name: field.type for field in msgspec.structs.fields(spec.input)}
     checked = {}
     for name, value in params.items():
+        if name not in types:  # a field the struct lets through (a tag, ignored extras)
+            checked[name] = value
+            continue
         try:
             checked[name] = msgspec.to_builtins(_convert(value, types[name]))
         except msgspec.ValidationError as exc:
