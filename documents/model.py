@@ -40,6 +40,9 @@ class Wall(msgspec.Struct, frozen=True):
     x2: Coordinate
     y2: Coordinate
     thickness: Thickness
+    # True on the building's outline, False inside it, None when not known (a hand-written
+    # list): ingest decides (documents.rooms), bom boards exterior walls on one face.
+    exterior: bool | None = None
 
 
 class DocumentLimits(msgspec.Struct, frozen=True):
