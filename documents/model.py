@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Literal
 
 import msgspec
 
@@ -43,6 +43,53 @@ class Wall(msgspec.Struct, frozen=True):
     # True on the building's outline, False inside it, None when not known (a hand-written
     # list): ingest decides (documents.rooms), bom boards exterior walls on one face.
     exterior: bool | None = None
+
+
+OpeningKind = Literal["door", "window", "opening"]
+
+
+class Opening(msgspec.Struct, frozen=True):
+    """A door, window or plain opening (a gap with neither) in a wall.
+
+    ``x1, y1, x2, y2`` span the opening along its wall's centre line, jamb to jamb, and
+    ``width`` is that span's length, in page units like the walls. ``wall`` is the index
+    in the page's ``walls`` of the wall it belongs to (one of the two beside a gap), or
+    None when no wall holds it.
+    """
+
+    kind: OpeningKind
+    wall: int | None
+    x1: Coordinate
+    y1: Coordinate
+    x2: Coordinate
+    y2: Coordinate
+    width: Thickness
+
+
+class Adjacency(msgspec.Struct, frozen=True):
+    """Another room reached through a wall (``wall`` set) or an opening (``opening`` set)."""
+
+    room: int
+    via: Literal["wall", "door", "window", "opening"]
+    wall: int | None = None
+    opening: int | None = None
+
+
+class Room(msgspec.Struct, frozen=True):
+    """A closed space bounded by walls (openings closed), with the label found inside it.
+
+    ``polygon`` is its outline (page units, not closed: the last point is not repeated),
+    ``area`` in page units squared; ``openings`` are indexes in the page's ``openings``
+    on its boundary; ``adjacent`` the rooms beside it.
+    """
+
+    id: int
+    name: str | None
+    number: str | None
+    polygon: list[tuple[float, float]]
+    area: float
+    openings: list[int] = []
+    adjacent: list[Adjacency] = []
 
 
 class DocumentLimits(msgspec.Struct, frozen=True):
