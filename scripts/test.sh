@@ -2,7 +2,7 @@
 # Sets up everything and runs the whole test suite (lint, types, tests on Redis 7.0 and 6.2).
 set -euo pipefail
 cd "$(dirname "$0")/.."
-bash scripts/ensure-redis.sh
+bash scripts/ensure-system.sh
 bash scripts/setup.sh dev
 export PATH="$PWD/.venv/bin:$PATH"
 echo "== ruff"; ruff check . && ruff format --check .
