@@ -52,10 +52,11 @@ class DimText:
     rounding: float  # relative error of the written value: half its last digit
 
 
-def text_lines(page: Any) -> list[TextLine]:
-    """The page's text lines from its words, boxes as displayed (rotation applied)."""
+def text_lines(page: Any, words: list[Any] | None = None) -> list[TextLine]:
+    """The page's text lines from its words (``page.get_text("words")`` unless given, e.g.
+    read from outlined lettering), boxes as displayed (rotation applied)."""
     grouped: dict[tuple[int, int], list[tuple[str, Box]]] = {}
-    words = page.get_text("words")
+    words = page.get_text("words") if words is None else words
     corners = to_display([(w[k], w[k + 1]) for w in words for k in (0, 2)], page)
     for n, (*_, word, block, line, _) in enumerate(words):
         (ax, ay), (bx, by) = corners[2 * n], corners[2 * n + 1]

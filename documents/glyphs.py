@@ -37,6 +37,8 @@ TOKEN = re.compile(
     r"""|[A-ZÀ-Þ]{2,}|[A-ZÀ-Þ]?[a-zß-ÿ]{2,})\.?$"""
 )
 
+DECIMAL = re.compile(r"^\d+[.,]\d{1,3}")
+
 
 @functools.cache
 def _tessdata() -> str | None:
@@ -112,24 +114,41 @@ def outlined_words(page: Any) -> list[Word]:
     if tessdata is None:
         return []
     letters = _lettering(page)
-    readings: list[Word] = []
+    passes: list[list[Word]] = []
     for turn, rotation in enumerate(TURNS):
         letters.set_rotation(rotation)
         textpage = letters.get_textpage_ocr(dpi=OCR_DPI, full=True, tessdata=tessdata)
+        readings = []
         for x0, y0, x1, y1, text, block, line, number in letters.get_text(
             "words", textpage=textpage
         ):
             token = text.strip(".,;:|()[]{}")
             # Upright text reads in the upright pass, vertical text in a turned one: a
             # reading whose box runs the other way is lettering read sideways (garbage).
-            # One character alone is more often a dot or an arrowhead read as a letter.
+            # One character alone is more often a dot or an arrowhead read as a letter,
+            # but for the unit of "12.2 m".
             upright = x1 - x0 >= y1 - y0
-            if len(token) > 1 and TOKEN.match(token) and upright == (rotation == 0):
+            if token == "m" or (
+                len(token) > 1 and TOKEN.match(token) and upright == (rotation == 0)
+            ):
                 readings.append((x0, y0, x1, y1, token, block + 1000 * turn, line, number))
+        passes.append(readings)
+    # Vertical text read upside down still gives letters ("GNNOYD"), but its decimal
+    # points move up ("1.63" reads "€9'b"): the quarter turn that finds more decimal
+    # numbers is the one the sheet's vertical text is written in.
+    turned = max(passes[1:], key=lambda words: (_decimals(words), _letters(words)))
     # Where readings overlap, the longest wins: a stray reading of part of a word must not
     # hide the word.
     kept: list[Word] = []
-    for word in sorted(readings, key=lambda w: -len(w[4])):
+    for word in sorted(passes[0] + turned, key=lambda w: -len(w[4])):
         if not any(_overlap(word, other) > 0.3 for other in kept):
             kept.append(word)
     return kept
+
+
+def _decimals(words: list[Word]) -> int:
+    return sum(1 for word in words if DECIMAL.match(word[4]))
+
+
+def _letters(words: list[Word]) -> int:
+    return sum(len(word[4]) for word in words)

@@ -27,8 +27,9 @@ import numpy as np
 import pymupdf
 from msgspec import Meta
 
-from documents.dimensions import text_lines
+from documents.dimensions import TextLine, text_lines
 from documents.errors import DocumentError, NotADocumentError, page_numbers
+from documents.glyphs import Word, has_outlined_text, ocr_available, outlined_words
 from documents.kinds import page_kind
 from documents.model import DocumentLimits, Wall, at_field
 from documents.page_scale import given_scale, page_scale
@@ -113,8 +114,14 @@ def _ingest_pdf(
 
 def _pdf_page(page: Any, params: IngestOptions, limits: DocumentLimits) -> dict[str, Any]:
     width, height = float(page.rect.width), float(page.rect.height)
-    text = _text(page)
-    mpu, source = _scale(params, page)
+    words, notes = _words(page)
+    lines = text_lines(page, words)
+    if words is None:
+        text = _text(page)
+    else:  # outlined lettering: its OCR'd lines are the page's text
+        text = [{"text": line.text, "bbox": _rounded(line.bbox)} for line in lines]
+    mpu, source = _scale(params, page, lines)
+    source["warnings"] += notes
     extra: dict[str, Any] = {}
     if _is_scan(page):
         from documents.raster import raster_walls, without_print  # OpenCV: scans only
@@ -187,13 +194,30 @@ def _text(page: Any) -> list[dict[str, Any]]:
     for x0, y0, x1, y1, text, _, block_type in page.get_text("blocks"):
         if block_type == 0 and text.strip():
             box = pymupdf.Rect(x0, y0, x1, y1) * page.rotation_matrix
-            bbox = [round(v, 2) for v in (box.x0, box.y0, box.x1, box.y1)]
+            bbox = _rounded((box.x0, box.y0, box.x1, box.y1))
             blocks.append({"text": text.strip(), "bbox": bbox})
     return blocks
 
 
+def _words(page: Any) -> tuple[list[Word] | None, list[str]]:
+    """The page's words when its lettering is drawn as outlines (read by OCR; None: use the
+    text layer), and a note for the page's warnings when that happened."""
+    if _is_scan(page) or not has_outlined_text(page):
+        return None, []
+    if not ocr_available():
+        return [], [
+            "the lettering is drawn as outlines and Tesseract is not installed to read it:"
+            " no text, no scale from dimensions"
+        ]
+    return outlined_words(page), ["the lettering is drawn as outlines: read by OCR"]
+
+
+def _rounded(box: tuple[float, float, float, float]) -> list[float]:
+    return [round(v, 2) for v in box]
+
+
 def _scale(
-    params: IngestOptions, page: Any, image: bool = False
+    params: IngestOptions, page: Any, lines: list[TextLine] | None = None, image: bool = False
 ) -> tuple[float | None, dict[str, Any]]:
     """Metres per page unit, and the page's ``scale`` and ``warnings``: from the parameter,
     else from the drawing (``documents.page_scale``; a PDF page), else unknown."""
@@ -206,7 +230,8 @@ def _scale(
         return mpu, given_scale(mpu)
     if page is None:
         return None, {"scale": None, "warnings": []}
-    scale, warnings = page_scale(page, text_lines(page), vector=not _is_scan(page))
+    lines = text_lines(page) if lines is None else lines
+    scale, warnings = page_scale(page, lines, vector=not _is_scan(page))
     return (scale["metres_per_unit"] if scale else None), {"scale": scale, "warnings": warnings}
 
 
