@@ -30,6 +30,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from documents.drawings import Array, page_segments, to_display
+from documents.glyph_rows import glyph_boxes, in_glyphs
 from documents.model import Wall
 
 AXIS_SNAP_DEG = 2.0  # lines this close to horizontal/vertical are taken as exactly so
@@ -47,6 +48,8 @@ DIM_PERP_FRAC = 0.0015  # a mark this close to a line's axis, at its end, makes 
 TEXT_ASPECT = 4.0  # a pair shorter than this many gaps with text between is no wall
 JOIN_PT = 0.5  # collinear pieces of one line closer than this are one line
 FRAME_FRAC = 0.025  # long walls this close to the page edge are the sheet frame
+GLAZING_RATIO = 2.0  # a wall this many times thinner than the walls it bridges is glazing
+GLAZING_OFFSET = 0.25  # of the thicker walls' thickness: glazing lies this near their axis
 FRAME_SPAN = 0.5  # "long": at least this fraction of the page's width or height
 
 
@@ -286,7 +289,38 @@ def vector_walls(page: Any) -> list[Wall]:
                 continue
             p, q = w.t0 * u + w.d * n, w.t1 * u + w.d * n
             walls.append(Wall(float(p[0]), float(p[1]), float(q[0]), float(q[1]), float(w.width)))
-    return _clean(walls, width, height, s)
+    walls = _clean(walls, width, height, s)
+    boxes = glyph_boxes(page)
+    if len(boxes) and walls:
+        ends = np.array([(w.x1, w.y1, w.x2, w.y2) for w in walls])
+        lettered = in_glyphs(ends[:, :2], boxes) & in_glyphs(ends[:, 2:], boxes)
+        walls = [w for w, drop in zip(walls, lettered, strict=True) if not drop]
+    return _glazing(walls)
+
+
+def _glazing(walls: list[Wall]) -> list[Wall]:
+    """Drop thin walls bridging the gap between two collinear thicker walls, end to end:
+    the glazing lines of a window pair up like a thin wall."""
+    rows = np.array([(w.x1, w.y1, w.x2, w.y2, w.thickness) for w in walls]).reshape(-1, 5)
+    ax, ay = rows[:, 2] - rows[:, 0], rows[:, 3] - rows[:, 1]
+    length = np.maximum(np.hypot(ax, ay), 1e-9)
+    ux, uy = ax / length, ay / length
+    kept = []
+    for k, w in enumerate(walls):
+        thicker = (rows[:, 4] >= GLAZING_RATIO * w.thickness) & (
+            np.abs(ux * uy[k] - uy * ux[k]) < 0.03
+        )
+        sides = 0
+        for x, y in ((w.x1, w.y1), (w.x2, w.y2)):
+            along = (x - rows[:, 0]) * ux + (y - rows[:, 1]) * uy
+            across = np.abs((x - rows[:, 0]) * uy - (y - rows[:, 1]) * ux)
+            slack = np.maximum(1.0, 0.5 * rows[:, 4])
+            at_end = (np.abs(along) <= slack) | (np.abs(along - length) <= slack)
+            # Glazing sits mid-wall; a thinner wall off-centre is a jog in the outline.
+            sides += bool(np.any(thicker & at_end & (across <= GLAZING_OFFSET * rows[:, 4])))
+        if sides < 2:
+            kept.append(w)
+    return kept
 
 
 def _frame(w: Wall, width: float, height: float) -> bool:
