@@ -32,9 +32,11 @@ from documents.errors import DocumentError, NotADocumentError, page_numbers
 from documents.glyphs import Word, has_outlined_text, ocr_available, outlined_words
 from documents.kinds import page_kind
 from documents.model import DocumentLimits, Wall, at_field
+from documents.openings import gap_openings, vector_openings
 from documents.page_scale import given_scale, page_scale
 from documents.pdf import check_pixels, opened_pdf, pdf_errors
 from documents.scale import MAX_METRES_PER_UNIT, parse_scale, scale_parameter
+from documents.spatial import display_words, spatial_graph
 from documents.vector import vector_walls
 from shared.uploads import sniff
 
@@ -136,9 +138,13 @@ def _pdf_page(page: Any, params: IngestOptions, limits: DocumentLimits) -> dict[
         found = raster_walls(gray, **_bounds(mpu, pt_per_px))
         walls = [_scaled(w, pt_per_px) for w in found]
         kind, extra = "raster", {"dpi": params.dpi}
+        openings = gap_openings(walls, max(width, height))
     else:
         walls, kind = vector_walls(page), "vector"
-    page_out = _page(page.number, "pt", width, height, kind, mpu, source, walls, text) | extra
+        openings = vector_openings(page, walls)
+    layer = page.get_text("words") if words is None else words
+    graph = spatial_graph(walls, openings, display_words(page, layer), (width, height), mpu)
+    page_out = _page(page.number, "pt", (width, height), kind, source, graph, text) | extra
     return page_out | page_kind(width, height, text, walls)  # what the page shows
 
 
@@ -151,9 +157,9 @@ def _ingest_image(
     gray = load_image(data, limits.max_pixels)
     mpu, source = _scale(params, None, image=True)
     walls = raster_walls(gray, **_bounds(mpu, 1.0))
-    height, width = gray.shape
-    page = _page(0, "px", float(width), float(height), "raster", mpu, source, walls, [])
-    page |= page_kind(float(width), float(height), [], walls)
+    size = (float(gray.shape[1]), float(gray.shape[0]))
+    graph = spatial_graph(walls, gap_openings(walls, max(size)), [], size, mpu)
+    page = _page(0, "px", size, "raster", source, graph, []) | page_kind(*size, [], walls)
     progress(100, "page 1 of 1")
     kind = "png" if data.startswith(b"\x89PNG") else "jpeg"
     return {"pages": [page], "document": {"type": kind, "pages": 1, "repaired": False}}
@@ -250,34 +256,20 @@ def _scaled(w: Wall, k: float) -> Wall:
 def _page(
     index: int,
     unit: str,
-    width: float,
-    height: float,
+    size: tuple[float, float],
     source: str,
-    mpu: float | None,
     scale: dict[str, Any],
-    walls: list[Wall],
+    graph: dict[str, Any],
     text: list[dict[str, Any]],
 ) -> dict[str, Any]:
-    out = []
-    for w in walls:
-        wall: dict[str, float] = {
-            "x1": round(w.x1, 2),
-            "y1": round(w.y1, 2),
-            "x2": round(w.x2, 2),
-            "y2": round(w.y2, 2),
-            "thickness": round(w.thickness, 2),
-        }
-        if mpu is not None:
-            wall["length_m"] = round(math.hypot(w.x2 - w.x1, w.y2 - w.y1) * mpu, 3)
-        out.append(wall)
     return {
         "index": index,
         "page": index + 1,
         "unit": unit,
-        "width": round(width, 2),
-        "height": round(height, 2),
+        "width": round(size[0], 2),
+        "height": round(size[1], 2),
         "source": source,
         **scale,  # "scale" and "warnings"
-        "walls": out,
+        **graph,  # "walls", "openings" and "rooms"
         "text": text,
     }
