@@ -43,8 +43,9 @@ def with_overhead(result: BomResult) -> dict[str, int | float]:
 
 
 def test_two_walls_match_the_hand_calculation() -> None:
-    # One 5 m wall and one 3 m wall (the second one vertical), all defaults:
-    # ceiling 3048 mm, studs at 406 mm, sheets 1220 x 2440 mm, 1 layer per side, 10 %.
+    # One 5 m wall and one 3 m wall (the second one vertical), all defaults: metric,
+    # ceiling 3048 mm, studs at 400 mm, sheets 1200 mm wide and (the shortest standard
+    # length that spans 3048 mm) 3600 mm long, 1 layer, interior walls boarded on 2 sides, 10 %.
     walls = [horizontal(5), Wall(x1=2, y1=1, x2=2, y2=4, thickness=0.1)]
     result = bill_of_materials(BomInput(walls=walls))
 
@@ -56,27 +57,28 @@ def test_two_walls_match_the_hand_calculation() -> None:
     assert result.totals.board_area_m2 == 48.768
     assert result.totals.overhead_percent == 10
     assert quantities(result) == {
-        # A sheet is 1.22 x 2.44 = 2.9768 m²; 48.768 / 2.9768 = 16.38 -> 17 sheets.
-        "sheets": 17,
-        # 5 / 0.406 = 12.3 -> 13 + 1 = 14; 3 / 0.406 = 7.4 -> 8 + 1 = 9; 14 + 9 = 23.
+        # A sheet covers 1.2 x 3.048 = 3.6576 m² (its offcut above the ceiling is waste);
+        # 48.768 / 3.6576 = 13.33 -> 14 sheets.
+        "sheets": 14,
+        # 5 / 0.4 = 12.5 -> 13 + 1 = 14; 3 / 0.4 = 7.5 -> 8 + 1 = 9; 14 + 9 = 23.
         "studs": 23,
         # Top and bottom: 2 x 8 = 16 m.
         "track": 16,
-        # 17 sheets x 32 = 544.
-        "screws": 544,
-        # 17 sheets x 3.6 m = 61.2 m.
-        "tape": 61.2,
+        # 14 sheets x 32 = 448.
+        "screws": 448,
+        # 14 sheets x 3.6 m = 50.4 m.
+        "tape": 50.4,
         # 48.768 m² x 0.5 kg/m² = 24.384 kg.
         "compound": 24.384,
-        # 2 sides x 24.384 m² x 2 coats x 0.1 l/m² = 9.7536 -> 9.754 l.
+        # 48.768 m² of faces x 2 coats / 10 m² per l = 9.7536 -> 9.754 l.
         "paint": 9.754,
     }
     assert with_overhead(result) == {
-        "sheets": 19,  # 17 x 1.1 = 18.7 -> 19
+        "sheets": 16,  # 14 x 1.1 = 15.4 -> 16
         "studs": 26,  # 23 x 1.1 = 25.3 -> 26
         "track": 17.6,  # 16 x 1.1
-        "screws": 599,  # 544 x 1.1 = 598.4 -> 599
-        "tape": 67.32,  # 61.2 x 1.1
+        "screws": 493,  # 448 x 1.1 = 492.8 -> 493
+        "tape": 55.44,  # 50.4 x 1.1
         "compound": 26.822,  # 24.384 x 1.1 = 26.8224
         "paint": 10.729,  # 9.754 x 1.1 = 10.7294
     }
@@ -84,21 +86,27 @@ def test_two_walls_match_the_hand_calculation() -> None:
     assert result.totals.with_overhead == with_overhead(result)
 
     lines = {line.key: line for line in result.lines}
-    assert lines["sheets"].formula == "ceil(2 sides x 1 layer x 24.384 m² / 2.977 m² per sheet)"
-    assert lines["sheets"].item == "Drywall sheet 1220 x 2440 mm"
-    assert lines["sheets"].overhead_formula == "ceil(17 x 1.1)"
+    assert lines["sheets"].formula == (
+        "ceil(48.768 m² board / (1.2 m x 3.048 m covered per sheet))"
+    )
+    assert lines["sheets"].item == "Drywall sheet 1200 x 3600 mm"
+    assert lines["sheets"].overhead_formula == "ceil(14 x 1.1)"
     assert lines["studs"].formula == (
-        "sum over 2 walls of (ceil(length m / 0.406 m spacing) + 1): "
-        "(ceil(5 / 0.406) + 1 = 14) + (ceil(3 / 0.406) + 1 = 9)"
+        "sum over 2 walls of (ceil(length m / 0.4 m spacing) + 1): "
+        "(ceil(5 / 0.4) + 1 = 14) + (ceil(3 / 0.4) + 1 = 9)"
     )
     assert lines["studs"].item == "Stud 3048 mm"
     assert lines["track"].formula == "2 (top + bottom) x 8 m wall length"
-    assert lines["screws"].formula == "17 sheets x 32 screws per sheet"
-    assert lines["tape"].formula == "17 sheets x 3.6 m per sheet"
+    assert lines["screws"].formula == "14 sheets x 32 screws per sheet"
+    assert lines["tape"].formula == "14 sheets x 3.6 m per sheet"
     assert lines["compound"].formula == "48.768 m² board x 0.5 kg/m²"
-    assert lines["paint"].formula == "2 sides x 24.384 m² x 2 coats x 0.1 l/m² per coat"
+    assert lines["paint"].formula == ("48.768 m² of boarded faces x 2 coats / 10 m² per l per coat")
     assert lines["paint"].overhead_formula == "9.754 x 1.1"
     assert [line.unit for line in result.lines] == ["sheets", "pcs", "m", "pcs", "m", "kg", "l"]
+    assert result.totals.board_formula == (
+        "1 layer x (2 sides x 24.384 m² of interior walls + 1 side x 0 m² of exterior walls)"
+        " = 48.768 m²"
+    )
 
 
 def test_defaults_and_documented_constants() -> None:
@@ -107,9 +115,16 @@ def test_defaults_and_documented_constants() -> None:
     assert params.metres_per_unit is None
     assert params.ceiling_height_mm == 3048
     assert params.overhead_percent == 10
-    assert params.stud_spacing_mm == 406
-    assert (params.sheet_width_mm, params.sheet_height_mm) == (1220, 2440)
+    # Sizes follow the unit system: null until the bill chooses them.
+    assert params.stud_spacing_mm is None
+    assert (params.sheet_width_mm, params.sheet_height_mm) == (None, None)
     assert params.layers_per_side == 1
+    assert (params.interior_sides, params.exterior_sides, params.deduct_openings) == (2, 1, True)
+    assert (params.door_height_mm, params.window_height_mm, params.window_sill_mm) == (
+        2100,
+        1200,
+        900,
+    )
     assert (SCREWS_PER_SHEET, TAPE_M_PER_SHEET, COMPOUND_KG_PER_M2) == (32, 3.6, 0.5)
     assert (PAINT_COATS, PAINT_L_PER_M2_PER_COAT) == (2, 0.1)
     # No walls: every quantity is zero, nothing breaks.
@@ -146,25 +161,29 @@ def test_overhead_rounds_countable_items_up_without_float_noise() -> None:
 
 
 def test_stud_count_is_per_wall_and_ignores_float_noise() -> None:
+    def studs(walls: list[Wall]) -> int | float:
+        return quantities(bill_of_materials(BomInput(walls=walls, stud_spacing_mm=406)))["studs"]
+
     # 4.06 / 0.406 is 10.000000000000002 in floats: ceil gives 10, so 11 studs, not 12.
-    assert quantities(bill_of_materials(BomInput(walls=[horizontal(4.06)])))["studs"] == 11
+    assert studs([horizontal(4.06)]) == 11
     # Per wall, then summed: two 1 m walls need (ceil(2.46) + 1) x 2 = 8 studs,
     # whereas one 2 m wall needs ceil(4.93) + 1 = 6.
-    assert quantities(bill_of_materials(BomInput(walls=[horizontal(1)] * 2)))["studs"] == 8
-    assert quantities(bill_of_materials(BomInput(walls=[horizontal(2)])))["studs"] == 6
+    assert studs([horizontal(1)] * 2) == 8
+    assert studs([horizontal(2)]) == 6
 
 
 def test_layers_per_side_multiply_board_but_not_paint() -> None:
     one = bill_of_materials(BomInput(walls=[horizontal(5), horizontal(3)]))
     two = bill_of_materials(BomInput(walls=[horizontal(5), horizontal(3)], layers_per_side=2))
-    # Board 2 x 2 x 24.384 = 97.536 m²; 97.536 / 2.9768 = 32.77 -> 33 sheets.
-    assert quantities(two)["sheets"] == 33
-    assert quantities(two)["screws"] == 33 * 32
+    # Board 2 x 2 x 24.384 = 97.536 m²; 97.536 / 3.6576 = 26.67 -> 27 sheets.
+    assert quantities(two)["sheets"] == 27
+    assert quantities(two)["screws"] == 27 * 32
     assert quantities(two)["compound"] == 48.768
     assert quantities(two)["paint"] == quantities(one)["paint"]
     assert quantities(two)["studs"] == quantities(one)["studs"]
-    assert next(line for line in two.lines if line.key == "sheets").formula == (
-        "ceil(2 sides x 2 layers x 24.384 m² / 2.977 m² per sheet)"
+    assert two.totals.board_formula == (
+        "2 layers x (2 sides x 24.384 m² of interior walls + 1 side x 0 m² of exterior walls)"
+        " = 97.536 m²"
     )
 
 
@@ -239,13 +258,13 @@ def test_whole_ingest_result_in_points_is_converted_by_each_pages_scale() -> Non
     assert wall_lengths_m(params) == pytest.approx([12.7, 12.7, 2.54])
     result = bill_of_materials(params)
     # Length 12.7 + 12.7 + 2.54 = 27.94 m; one face 27.94 x 3.048 = 85.16112 m²;
-    # board 2 x 85.16112 = 170.32224 m²; / 2.9768 = 57.2 -> 58 sheets.
-    # Studs: 12.7 / 0.406 = 31.3 -> 32 + 1 = 33, twice; 2.54 / 0.406 = 6.3 -> 7 + 1 = 8;
+    # board 2 x 85.16112 = 170.32224 m²; / (1.2 x 3.048) = 46.57 -> 47 sheets.
+    # Studs: 12.7 / 0.4 = 31.75 -> 32 + 1 = 33, twice; 2.54 / 0.4 = 6.35 -> 7 + 1 = 8;
     # 33 + 33 + 8 = 74.
     assert result.totals.walls == 3
     assert result.totals.wall_length_m == 27.94
     assert result.totals.wall_area_m2 == 85.161
-    assert quantities(result)["sheets"] == 58
+    assert quantities(result)["sheets"] == 47
     assert quantities(result)["studs"] == 74
     assert quantities(result)["track"] == 55.88
     # The same walls given by hand in metres give the same bill.
@@ -290,7 +309,7 @@ def test_walls_or_pages_exactly_one() -> None:
         ("ceiling_height_mm", 0, "at `$.ceiling_height_mm`"),
         ("stud_spacing_mm", 0, "at `$.stud_spacing_mm`"),
         ("sheet_width_mm", -1, "at `$.sheet_width_mm`"),
-        ("sheet_height_mm", "2440", "Expected `float`, got `str` - at `$.sheet_height_mm`"),
+        ("sheet_height_mm", "2440", "Expected `float | null`, got `str` - at `$.sheet_height_mm`"),
         ("overhead_percent", -5, "Expected `float` >= 0.0 - at `$.overhead_percent`"),
         ("layers_per_side", 0, "at `$.layers_per_side`"),
         ("layers_per_side", 1.5, "Expected `int`, got `float`"),
@@ -404,13 +423,13 @@ def test_zero_length_walls_are_ignored() -> None:
 
 
 def test_many_walls_keep_the_stud_formula_short() -> None:
-    # 25 walls of 1 m: ceil(1 / 0.406) + 1 = 4 studs each, 100 in all; the formula lists
+    # 25 walls of 1 m: ceil(1 / 0.4) + 1 = 4 studs each, 100 in all; the formula lists
     # 10 walls and sums the other 15 (60 studs).
     result = bill_of_materials(BomInput(walls=[horizontal(1)] * 25))
     studs = next(line for line in result.lines if line.key == "studs")
     assert studs.quantity == 100
     assert studs.formula.startswith("sum over 25 walls of")
-    assert studs.formula.count("ceil(1 / 0.406) + 1 = 4") == 10
+    assert studs.formula.count("ceil(1 / 0.4) + 1 = 4") == 10
     assert studs.formula.endswith(" + 60 for 15 more walls")
 
 
@@ -419,7 +438,7 @@ def test_result_and_schema_encode_to_json() -> None:
     decoded = msgspec.json.decode(msgspec.json.encode(result), type=BomResult)
     assert decoded == result
     plain = msgspec.to_builtins(result)
-    assert plain["lines"][0]["quantity"] == 17 and isinstance(plain["lines"][0]["quantity"], int)
+    assert plain["lines"][0]["quantity"] == 14 and isinstance(plain["lines"][0]["quantity"], int)
     schema = msgspec.json.schema(BomInput)
     properties = schema["$defs"]["BomInput"]["properties"]
     assert properties["ceiling_height_mm"]["exclusiveMinimum"] == 0

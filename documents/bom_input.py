@@ -1,0 +1,109 @@
+"""bom's parameters: the walls (a list, or an ingest result's pages) and the bill's sizes.
+
+Every number is bounded in the schema (so a chain's parameters are checked at submission,
+field by field) and again in ``__post_init__`` for a BomInput constructed directly; checks
+across fields (walls or pages, a page's scale, opening and room indexes) run there too,
+and a refusal names its field ("... - at `$.walls[0].x2`").
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Any, Literal
+
+import msgspec
+from msgspec import Meta
+
+from documents.bom_measure import measure
+from documents.bom_shapes import BomInputError, MetresPerUnit, Page
+from documents.model import Opening, Wall, at_field
+from documents.scale import MAX_METRES_PER_UNIT
+
+MAX_CEILING_MM = 100_000  # 100 m: any storey, any hall
+# Stud spacing and sheet sides divide: their lower bound keeps every count finite (no real
+# stud or sheet is this small), the upper one any sensible input.
+MIN_SIZE_MM, MAX_SIZE_MM = 50, 10_000
+MAX_OVERHEAD_PERCENT = 1000
+MAX_LAYERS = 10
+Size = Annotated[float, Meta(ge=MIN_SIZE_MM, le=MAX_SIZE_MM)]
+Height = Annotated[float, Meta(gt=0, le=MAX_CEILING_MM)]
+Units = Literal["m", "cm", "mm", "in", "ft", "pt", "metric", "imperial"]
+
+
+class BomInput(msgspec.Struct, frozen=True, forbid_unknown_fields=False):
+    """Give exactly one of ``walls`` (in ``units``) or ``pages`` (the ingest result's)."""
+
+    walls: list[Wall] | None = None
+    openings: Annotated[
+        list[Opening] | None,
+        Meta(description="with walls: doors and windows in the same units (`wall` indexes walls)"),
+    ] = None
+    units: Annotated[
+        Units,
+        Meta(description="the wall list's unit (metric: m, imperial: ft); in, ft and imperial "
+             "also make the bill imperial (ft, ft², lb, US gal)"),
+    ] = "m"  # fmt: skip
+    unit_system: Annotated[
+        Literal["metric", "imperial"] | None,
+        Meta(description="the bill's units, whatever `units` is; null: follow `units`"),
+    ] = None
+    pages: list[Page] | None = None
+    use_pages: Annotated[
+        list[Annotated[int, Meta(ge=0)]] | None,
+        Meta(description="ingest `index` values (from 0) of the pages to use, any kind"),
+    ] = None
+    metres_per_unit: Annotated[
+        MetresPerUnit | None, Meta(description="overrides units and every page's scale")
+    ] = None
+    ceiling_height_mm: Height = 3048
+    interior_sides: Annotated[
+        int, Meta(ge=0, le=2, description="boarded faces of an interior wall (or not known)")
+    ] = 2
+    exterior_sides: Annotated[
+        int, Meta(ge=1, le=2, description="boarded faces of an exterior wall (1: the inside)")
+    ] = 1
+    deduct_openings: Annotated[
+        bool, Meta(description="false: openings neither deducted nor added")
+    ] = True
+    door_height_mm: Annotated[Height, Meta(description="doors and plain openings")] = 2100
+    window_height_mm: Height = 1200
+    window_sill_mm: Annotated[float, Meta(ge=0, le=MAX_CEILING_MM)] = 900
+    overhead_percent: Annotated[float, Meta(ge=0, le=MAX_OVERHEAD_PERCENT)] = 10
+    stud_spacing_mm: Annotated[
+        Size | None, Meta(description="null: 400 mm metric, 16 in imperial")
+    ] = None
+    sheet_width_mm: Annotated[
+        Size | None, Meta(description="null: 1200 mm metric, 4 ft imperial")
+    ] = None
+    sheet_height_mm: Annotated[
+        Size | None,
+        Meta(description="null: the shortest standard length that spans the ceiling"),
+    ] = None
+    layers_per_side: Annotated[int, Meta(ge=1, le=MAX_LAYERS)] = 1
+    # What an ingest result says of its document; bom does not read it.
+    document: dict[str, Any] | None = None
+
+    def __post_init__(self) -> None:
+        # Meta constraints hold when decoding; check them for direct construction too.
+        most = MAX_CEILING_MM
+        for name in ("ceiling_height_mm", "door_height_mm", "window_height_mm"):
+            _check(0 < getattr(self, name) <= most, name, f"> 0, <= {most}")
+        _check(0 <= self.window_sill_mm <= most, "window_sill_mm", f"0..{most}")
+        for name in ("stud_spacing_mm", "sheet_width_mm", "sheet_height_mm"):
+            size = getattr(self, name)
+            ok = size is None or MIN_SIZE_MM <= size <= MAX_SIZE_MM
+            _check(ok, name, f"{MIN_SIZE_MM}..{MAX_SIZE_MM}")
+        overhead = self.overhead_percent
+        _check(
+            0 <= overhead <= MAX_OVERHEAD_PERCENT, "overhead_percent", f"0..{MAX_OVERHEAD_PERCENT}"
+        )
+        _check(1 <= self.layers_per_side <= MAX_LAYERS, "layers_per_side", f"1..{MAX_LAYERS}")
+        _check(0 <= self.interior_sides <= 2, "interior_sides", "0, 1 or 2")
+        _check(1 <= self.exterior_sides <= 2, "exterior_sides", "1 or 2")
+        mpu, top = self.metres_per_unit, MAX_METRES_PER_UNIT
+        _check(mpu is None or 0 < mpu <= top, "metres_per_unit", f"> 0, <= {top:g}")
+        measure(self)  # raises BomInputError, a ValidationError when decoding
+
+
+def _check(ok: bool, name: str, bounds: str) -> None:
+    if not ok:
+        raise BomInputError(at_field(f"{name} must be {bounds}", f"$.{name}"))

@@ -1,0 +1,60 @@
+"""What bom reads of an ingest page (scale, walls, openings, rooms), and its input error.
+
+The ingest result is passed on whole, with fields bom does not read: they are ignored
+here (the gateway refuses unknown fields elsewhere: shared/unknown_fields.py). Every number
+bom computes with is bounded, as ``documents.model.Coordinate`` bounds the walls.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, ClassVar
+
+import msgspec
+from msgspec import Meta
+
+from documents.model import Coordinate, Opening, Wall
+from documents.scale import MAX_METRES_PER_UNIT
+
+MetresPerUnit = Annotated[float, Meta(gt=0, le=MAX_METRES_PER_UNIT)]
+
+
+class BomInputError(ValueError):
+    """The input cannot be turned into walls in metres (e.g. a page without a scale)."""
+
+
+class Scale(msgspec.Struct, frozen=True):
+    """A page's scale as ingest gives it; bom names it, with its source, per page."""
+
+    metres_per_unit: MetresPerUnit
+    source: str = ""
+    confidence: Annotated[float, Meta(ge=0, le=1)] | None = None
+
+
+class BomRoom(msgspec.Struct, frozen=True):
+    """A room of an ingest page (``documents.model.Room``): its outline, in page units, and
+    the indexes in the page's ``openings`` of those on its boundary."""
+
+    ignore_unknown_fields: ClassVar[bool] = True
+
+    id: int
+    name: str | None = None
+    number: str | None = None
+    polygon: list[tuple[Coordinate, Coordinate]] = []
+    openings: list[int] = []
+
+
+class Page(msgspec.Struct, frozen=True):
+    """One page of the ingest result; fields other than these are ignored."""
+
+    ignore_unknown_fields: ClassVar[bool] = True
+
+    index: int | None = None
+    walls: list[Wall] = []
+    openings: list[Opening] = []
+    rooms: list[BomRoom] = []
+    scale: Scale | None = None
+    # "pt" (PDF points) or "px" (an image's pixels): what a missing scale's hint is in.
+    unit: str | None = None
+    # What the page shows (ingest's ``kind``): only plans count unless ``use_pages`` says.
+    kind: str | None = None
+    kind_reason: str | None = None
