@@ -19,12 +19,14 @@ import numpy.typing as npt
 
 from documents.errors import CorruptDocumentError, DocumentTooLargeError, NotADocumentError
 from documents.model import Wall
+from documents.raster_clutter import family_members, without_clutter
 
 PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
 JPEG_MAGIC = b"\xff\xd8\xff"
 # JPEG start-of-frame markers (all but DHT C4, JPG C8 and DAC CC) carry the image size.
 _SOF = frozenset(range(0xC0, 0xD0)) - {0xC4, 0xC8, 0xCC}
-_WORK_SIDE = 3200  # the reduced mask's longer side stays under this (speed, memory)
+_WORK_SIDE = 2500  # the reduced mask's longer side stays under this (speed, memory)
+_ANGLE_SIDE = 1600  # and the one drawing angles are read from
 
 U8 = npt.NDArray[np.uint8]
 Segment = tuple[float, float, float, float]  # upright: centre x, top y, bottom y, thickness
@@ -139,7 +141,8 @@ def raster_walls(
     ``min_thickness``/``max_thickness`` (pixels) bound the thickness if the scale is known,
     else 2 working pixels (and 1.5 line widths) to 5 % of the longer side. Walls over 1.5
     times the typical thickness (length-squared weighted median, corridors not counted) or
-    shorter than 1.5 times it are dropped."""
+    shorter than 1.5 times it are dropped, and so are stairs, fixtures, furniture and thin
+    strokes (``documents.raster_clutter``)."""
     if gray.ndim != 2 or min(gray.shape) < 8:
         return []
     factor = max(1, math.ceil(max(gray.shape) / _WORK_SIDE))
@@ -161,7 +164,11 @@ def raster_walls(
     found = []
     for back, walls in frames:
         upright, lying = (
-            _suppress(_merge([s[1:5] for s in walls if s[0] is up and s[4] <= hi]), line, typical)
+            _suppress(
+                _not_family(_merge([s[1:5] for s in walls if s[0] is up and s[4] <= hi]), typical),
+                line,
+                typical,
+            )
             for up in (True, False)
         )
         ends = [(x, y1, x, y2, t) for x, y1, y2, t in _snap(upright, lying)]
@@ -169,7 +176,7 @@ def raster_walls(
         for x1, y1, x2, y2, t in ends:
             (a, b), (c, d) = (back @ np.array([[x1, x2], [y1, y2], [1.0, 1.0]])).T * factor
             found.append(Wall(float(a), float(b), float(c), float(d), t * factor))
-    return found
+    return without_clutter(found, typical * factor)
 
 
 def _ink_masks(gray: U8, factor: int) -> tuple[U8, U8]:
@@ -177,10 +184,11 @@ def _ink_masks(gray: U8, factor: int) -> tuple[U8, U8]:
     pixel of a block is dark (thin lines survive), ``solid`` where at least half are."""
     _, full = cv2.threshold(gray, 0, 255, cv2.THRESH_BINARY_INV + cv2.THRESH_OTSU)
     size = (gray.shape[1] // factor, gray.shape[0] // factor)
-    solid = (cv2.resize(full, size, interpolation=cv2.INTER_AREA) >= 128).view(np.uint8)
-    cv2.dilate(full, np.ones((factor, factor), np.uint8), dst=full, anchor=(0, 0))
-    ink = full[: size[1] * factor : factor, : size[0] * factor : factor] > 0
-    return ink.view(np.uint8), solid
+    # One block average gives both (a single dark pixel of up to 15 x 15 still rounds up).
+    share = cv2.resize(
+        full[: size[1] * factor, : size[0] * factor], size, interpolation=cv2.INTER_AREA
+    )
+    return (share > 0).view(np.uint8), (share >= 128).view(np.uint8)
 
 
 def _drop_small(ink: U8, min_len: float) -> U8:
@@ -213,7 +221,11 @@ def _runs(mask: U8) -> tuple[npt.NDArray[np.intp], npt.NDArray[np.intp], U8]:
 
 def _angles(ink: U8, most: int = 3) -> list[float]:
     """Up to ``most`` drawing angles in [-45, 45): peaks of LSD segment angles mod 90."""
-    lines = cv2.createLineSegmentDetector().detect(ink * 255)[0]
+    step = max(1, math.ceil(max(ink.shape) / _ANGLE_SIDE))  # angles need no fine detail
+    small = cv2.resize(
+        ink * 255, (ink.shape[1] // step, ink.shape[0] // step), interpolation=cv2.INTER_AREA
+    )
+    lines = cv2.createLineSegmentDetector().detect(np.where(small > 0, 255, 0).astype(np.uint8))[0]
     if lines is None or lines.size == 0:  # blank paper, or ink with no edge (all black)
         return [0.0]
     x1, y1, x2, y2 = lines.reshape(-1, 4).T.astype(np.float64)
@@ -320,13 +332,19 @@ def _merge(segments: list[Segment]) -> list[Segment]:
     return [(m[0], m[1], m[2], m[3]) for m in merged]
 
 
+def _not_family(walls: list[Segment], typical: float) -> list[Segment]:
+    """``walls`` less runs of parallel strokes (stair treads, grooves, hatching)."""
+    members = family_members([Wall(x, y1, x, y2, t) for x, y1, y2, t in walls], typical)
+    return [s for s, member in zip(walls, members, strict=True) if not member]
+
+
 def _suppress(walls: list[Segment], line: float, typical: float) -> list[Segment]:
     """Drop walls under 1.5 x typical long; of parallel ones side by side, keep the biggest."""
     kept: list[Segment] = []
     walls = [s for s in walls if s[2] - s[1] >= 1.5 * typical]
     for x, top, bottom, t in sorted(walls, key=lambda s: -(s[2] - s[1]) * s[3]):
         overlap = ((kx, min(bottom, kb) - max(top, kt0), kt) for kx, kt0, kb, kt in kept)
-        if not any(abs(x - kx) <= (t + kt) / 2 + line and o >= (bottom - top) / 2
+        if not any(abs(x - kx) <= (t + kt) / 2 + 2 * line and o >= (bottom - top) / 2
                    for kx, o, kt in overlap):  # fmt: skip
             kept.append((x, top, bottom, t))
     return kept
