@@ -205,3 +205,139 @@ def scale_page(seed: int) -> ScalePage:
     page.set_rotation(rotate)
     truth = None if kind == "none" else mpu
     return ScalePage(seed, kind, style, ratio, rotate, doc.tobytes(), truth)
+
+
+# Graphic scale bars (``documents.scale_bar``): pages from their own seeds, drawn upright.
+BAR_KINDS = ("bar", "bar+note", "bar+printed note", "bar+note apart", "bar+nts", "bar+dims",
+             "no bar")  # fmt: skip
+METRIC_BARS = ((0, 1, 2, 5), (0, 1, 2, 3, 4, 5), (0, 5, 10, 20), (0, 2, 4, 6, 8, 10),
+               (0, 10, 20, 50), (0, 0.5, 1, 2))  # fmt: skip
+IMPERIAL_BARS = ((0, 4, 8, 16), (0, 8, 16, 32), (0, 10, 20, 40), (0, 2, 4, 8))
+UNIT_STYLES = ("after", "attached", "title", "none")
+
+
+@dataclass(frozen=True)
+class BarPage:
+    seed: int
+    kind: str
+    style: str  # "blocks" or "ticks"
+    unit: str  # "m" or "ft", and how it is written: "m after"
+    ratio: float  # the bar's
+    pdf: bytes
+    truth: float | None  # the page's metres per point
+    region: float | None  # a second view's metres per point (its own region), if any
+    warns: bool  # the page must carry a warning
+
+    @property
+    def name(self) -> str:
+        return f"bar seed {self.seed} {self.kind}, {self.style}, {self.unit}, 1:{self.ratio:g}"
+
+
+def _bar_values(
+    rng: random.Random, mpu: float, per_unit: float, imperial: bool
+) -> tuple[float, ...]:
+    """A bar's labels whose length at ``mpu`` is 60..320 pt (the first that fits)."""
+    options = list(IMPERIAL_BARS if imperial else METRIC_BARS)
+    rng.shuffle(options)
+    for values in options:
+        if 60 <= values[-1] * per_unit / mpu <= 320:
+            return values
+    return min(options, key=lambda v: abs(v[-1] * per_unit / mpu - 150))
+
+
+def draw_bar(page: pymupdf.Page, x: float, y: float, mpu: float, rng: random.Random,
+             imperial: bool, style: str, unit_style: str) -> pymupdf.Rect:  # fmt: skip
+    """A scale bar whose zero is at (x, y); its box."""
+    per_unit = 0.3048 if imperial else 1.0
+    values = _bar_values(rng, mpu, per_unit, imperial)
+    stops = [x + v * per_unit / mpu for v in values]
+    size = rng.choice((6.0, 7.0, 8.0))
+    if style == "blocks":
+        for k, (a, b) in enumerate(zip(stops, stops[1:], strict=False)):
+            fill = (0, 0, 0) if k % 2 == 0 else None
+            page.draw_rect(pymupdf.Rect(a, y - 4, b, y), color=(0, 0, 0), fill=fill, width=0.4)
+        label_y = y + size + 1.5
+    else:
+        page.draw_line((stops[0], y), (stops[-1], y), width=0.5)
+        for s in stops:
+            page.draw_line((s, y), (s, y - 5), width=0.5)
+        minor = (stops[1] - stops[0]) / 4  # unlabelled minor ticks in the first division
+        for k in (1, 2, 3):
+            page.draw_line((stops[0] + k * minor, y), (stops[0] + k * minor, y - 2.5), width=0.3)
+        label_y = y - 6.5
+    if imperial:
+        word = "FEET" if rng.random() < 0.5 else "ft"
+    else:
+        word = rng.choice(("m", "M", "METRES"))
+    texts = [f"{v:g}" for v in values]
+    if unit_style == "attached":
+        texts[-1] += "'" if imperial else "m"
+    writer = pymupdf.TextWriter(page.rect)
+    for s, text in zip(stops, texts, strict=True):
+        w = pymupdf.get_text_length(text, fontsize=size)
+        shift = w / 2 if not text.endswith(("m", "'")) else pymupdf.get_text_length(
+            text[:-1], fontsize=size) / 2  # fmt: skip
+        writer.append((s - shift, label_y), text, fontsize=size)
+    if unit_style == "after":
+        last = pymupdf.get_text_length(texts[-1], fontsize=size) / 2
+        writer.append((stops[-1] + last + 0.6 * size, label_y), word, fontsize=size)
+    elif unit_style == "title":
+        title = ("GRAPHIC SCALE IN " if rng.random() < 0.5 else "SCALE - ") + word.upper()
+        writer.append((stops[0], y - 8 - size * (2.2 if style == "ticks" else 1)), title,
+                      fontsize=size)  # fmt: skip
+    writer.write_text(page)
+    return pymupdf.Rect(stops[0] - 10, y - 20, stops[-1] + 30, y + 12)
+
+
+def bar_page(seed: int) -> BarPage:
+    """A page with a scale bar (or, for "no bar", numbers that only look like one's)."""
+    rng = random.Random(seed)
+    kind = BAR_KINDS[seed % len(BAR_KINDS)]
+    imperial = rng.random() < 0.35
+    style = rng.choice(("blocks", "ticks"))
+    unit_style = rng.choice(UNIT_STYLES[:3] if imperial else UNIT_STYLES)
+    ratio = float(rng.choice(tuple(IMPERIAL)) if imperial else rng.choice(RATIOS))
+    width, height = rng.choice(SIZES[:3])
+    doc = pymupdf.open()
+    page = doc.new_page(width=width, height=height)
+    mpu = ratio * POINT_M
+    plan = pymupdf.Rect(60, 60, width * 0.6, height * 0.7)
+    note_at = pymupdf.Point(width * 0.1, height - 60)
+    bar_at = pymupdf.Point(width * 0.1, height - 80)
+    truth: float | None = mpu
+    region, warns = None, False
+    if kind == "bar+dims":
+        _view(page, rng, plan, mpu, rng.choice(("m", "mm", "cm")), 4)
+    else:
+        page.draw_rect(plan, width=2)
+        _distractors(page, rng, plan, 8)
+    # grid bubbles: 1 2 3 4 ... at equal spacing with long grid lines (no bar)
+    for k in range(1, 6):
+        gx = plan.x0 + k * plan.width / 6
+        page.draw_line((gx, plan.y0 - 30), (gx, plan.y1), width=0.3)
+        page.draw_circle((gx, plan.y0 - 40), 8, width=0.4)
+        page.insert_text((gx - 2.5, plan.y0 - 37.5), f"{k}", fontsize=8)
+    if kind != "no bar":
+        draw_bar(page, bar_at.x, bar_at.y, mpu, rng, imperial, style, unit_style)
+    else:
+        truth = None  # a row of numbers from 0 that no bar stands on (a table's header)
+        for k, v in enumerate((0, 10, 20, 30, 40)):
+            page.insert_text((bar_at.x + 40 * k, bar_at.y), f"{v}", fontsize=8)
+    note = IMPERIAL.get(int(ratio), f"1:{ratio:g}")
+    if kind == "bar+note":
+        page.insert_text(note_at, f"SCALE {note}", fontsize=9)
+    elif kind == "bar+printed note":
+        # drawn at half this scale, printed at twice the size: the note is stale, the bar true
+        page.insert_text(note_at, f"SCALE 1:{ratio / 2:g}", fontsize=9)
+        warns = True
+    elif kind == "bar+nts":
+        page.insert_text((width * 0.7, height * 0.5), "DETAIL 3  NOT TO SCALE", fontsize=9)
+        warns = True
+    elif kind == "bar+note apart":
+        # the main plan's note far from the bar; the bar belongs to a detail at another scale
+        main = ratio * 2
+        page.insert_text((width * 0.65, 80), f"GROUND FLOOR PLAN  SCALE 1:{main:g}", fontsize=10)
+        truth, region, warns = main * POINT_M, mpu, True
+    page.insert_text((width - 260, height - 50), "GROUND FLOOR PLAN", fontsize=12)
+    unit = ("ft " if imperial else "m ") + unit_style
+    return BarPage(seed, kind, style, unit, ratio, doc.tobytes(), truth, region, warns)

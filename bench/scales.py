@@ -2,6 +2,7 @@
 """Drawing scale found by ``ingest`` against truth: real plans, synthetic pages, a big sheet.
 
     .venv/bin/python -m bench.scales [--tune 0:80] [--held-out 2000:2140] [--drawings 38000]
+        [--bar-tune 0:70] [--bar-held-out 1000:1140]
 
 Real plans: ``bench/truth/scales.json`` (metres per point derived by hand from each plan's
 dimension strings and lines; how, per plan, in the file). Synthetic: ``bench.scale_pages``
@@ -28,7 +29,7 @@ from typing import Any
 
 import pymupdf
 
-from bench.scale_pages import KINDS, POINT_M, ScalePage, scale_page
+from bench.scale_pages import BAR_KINDS, KINDS, POINT_M, BarPage, ScalePage, bar_page, scale_page
 from documents.dimensions import text_lines
 from documents.ingest import IngestOptions, Limits, ingest_document
 from documents.page_scale import page_scale
@@ -130,6 +131,44 @@ def synthetic(label: str, seeds: range) -> bool:
     return wrong == 0
 
 
+def judge_bar(sample: BarPage) -> tuple[bool, str]:
+    """A scale-bar page is right when its scale is within 2 % of the truth (or null when
+    none), it warns when it must, and a detail's bar at another scale is a region."""
+    page = pymupdf.open(stream=sample.pdf, filetype="pdf")[0]
+    scale, warnings = page_scale(page, text_lines(page), vector=True)
+    found = scale["metres_per_unit"] if scale else None
+    regions = [r["metres_per_unit"] for r in (scale or {}).get("regions", [])]
+    why = f"found {_ratio(found)} ({scale['source'] if scale else 'none'}), regions " + (
+        ", ".join(map(_ratio, regions)) or "none"
+    )
+    if sample.truth is None:
+        return found is None, why
+    ok = found is not None and abs(found / sample.truth - 1) <= TOLERANCE
+    ok &= bool(warnings) or not sample.warns
+    if sample.region is not None:
+        ok &= any(abs(r / sample.region - 1) <= TOLERANCE for r in regions)
+    return ok, why
+
+
+def bar_pages(label: str, seeds: range) -> bool:
+    right: Counter[str] = Counter()
+    total: Counter[str] = Counter()
+    misses = []
+    for seed in seeds:
+        sample = bar_page(seed)
+        ok, why = judge_bar(sample)
+        total[sample.kind] += 1
+        right[sample.kind] += ok
+        if not ok:
+            misses.append(f"{sample.name}: {why}")
+    cells = "  ".join(f"{kind} {right[kind]}/{total[kind]}" for kind in BAR_KINDS)
+    print(f"{label} (seeds {seeds.start}..{seeds.stop - 1}): {sum(right.values())}/{len(seeds)}")
+    print(f"    {cells}")
+    for miss in misses:
+        print(f"    miss: {miss}")
+    return not misses
+
+
 def big_sheet(drawings: int) -> tuple[bytes, float | None]:
     """An A0 sheet: a dimensioned synthetic plan 8 times at half size (a 4 x 2 grid, the top
     half) and short hatching strokes below, each its own drawing, up to ``drawings`` in
@@ -156,6 +195,8 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--tune", default="0:80", help="seeds tuned on, start:stop")
     parser.add_argument("--held-out", default="2000:2140", help="seeds not tuned on")
+    parser.add_argument("--bar-tune", default="0:70", help="scale-bar seeds tuned on")
+    parser.add_argument("--bar-held-out", default="1000:1140", help="scale-bar seeds not")
     parser.add_argument("--drawings", type=int, default=38_000, help="the big sheet's size")
     args = parser.parse_args()
     print("Real plans (bench/truth/scales.json)")
@@ -165,6 +206,9 @@ def main() -> int:
     held = range(*map(int, args.held_out.split(":")))
     synthetic("tuned on", tune)
     good &= synthetic("held out", held)
+    print("\nScale bars (bench/scale_pages.py, bar_page)")
+    bar_pages("tuned on", range(*map(int, args.bar_tune.split(":"))))
+    good &= bar_pages("held out", range(*map(int, args.bar_held_out.split(":"))))
     if args.drawings:
         data, truth = big_sheet(args.drawings)
         page = pymupdf.open(stream=data, filetype="pdf")[0]

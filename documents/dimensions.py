@@ -8,7 +8,6 @@ them with lines and takes the consensus.
 from __future__ import annotations
 
 import math
-
 import re
 from dataclasses import dataclass
 from typing import Any

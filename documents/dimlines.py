@@ -23,7 +23,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from documents.dimensions import Box, DimText
-from documents.drawings import to_display, white
+from documents.drawings import page_cdrawings, to_display, white
 
 Array = NDArray[np.float64]
 AXIS_SIN = 0.02  # a segment this close to horizontal or vertical lies on that axis
@@ -57,22 +57,64 @@ class Axis:
 
 @dataclass
 class Lines:
-    """A page's stroked segments: horizontal, vertical and short oblique (ticks)."""
+    """A page's stroked segments: horizontal, vertical and short oblique (ticks). The runs
+    of each line and the stops along it are found once, when a string first asks, and kept:
+    a chain of a thousand strings on one line drawn in thousands of pieces joins them once
+    (``pieces_joined`` counts the pieces read to do so)."""
 
     axes: tuple[Axis, Axis]  # 0: horizontal (off = y, along x); 1: vertical (off = x)
     ticks: tuple[Array, Array]  # rows x1, y1, x2, y2, sorted by the middle's x; by its y
     reach: float  # the longest tick's half extent
+    runs: dict[tuple[int, int], tuple[Array, Array]] = field(default_factory=dict, repr=False)
+    stops: dict[tuple[int, float, float, float, float], Array] = field(
+        default_factory=dict, repr=False
+    )
+    covers: dict[int, Axis] = field(default_factory=dict, repr=False)
+    pieces_joined: int = 0
 
     @property
     def count(self) -> int:
         return len(self.axes[0].off) + len(self.axes[1].off) + len(self.ticks[0])
+
+    def cover(self, k: int) -> Axis:
+        """Axis ``k``'s pieces, those at the same offset that overlap made one: what a
+        string needs to know which lines pass near it (one line in a thousand pieces is
+        one entry, not a thousand)."""
+        found = self.covers.get(k)
+        if found is None:
+            axis = self.axes[k]
+            order = np.lexsort((axis.lo, axis.off))
+            rows: list[list[float]] = []
+            for off, lo, hi in zip(axis.off[order], axis.lo[order], axis.hi[order], strict=True):
+                if rows and rows[-1][0] == off and lo <= rows[-1][2]:
+                    rows[-1][2] = max(rows[-1][2], float(hi))
+                else:
+                    rows.append([float(off), float(lo), float(hi)])
+            table = np.array(rows, dtype=float).reshape(-1, 3)
+            found = Axis(table[:, 0], table[:, 1], table[:, 2])
+            self.covers[k] = found
+        return found
+
+    def runs_at(self, k: int, key: int) -> tuple[Array, Array]:
+        """The touching pieces of axis ``k`` within OFFSET_PT of ``key * OFFSET_PT`` joined
+        (closer than JOIN_PT): their starts and ends, both ascending (runs do not overlap)."""
+        found = self.runs.get((k, key))
+        if found is None:
+            axis, off = self.axes[k], key * OFFSET_PT
+            a = np.searchsorted(axis.off, off - OFFSET_PT)
+            b = np.searchsorted(axis.off, off + OFFSET_PT, "right")
+            self.pieces_joined += int(b - a)
+            joined = _merged(axis.lo, axis.hi, np.arange(a, b), (math.inf, -math.inf))
+            found = (np.array([r[0] for r in joined]), np.array([r[1] for r in joined]))
+            self.runs[(k, key)] = found
+        return found
 
 
 def page_lines(page: Any) -> Lines:
     """Stroked, solid, visible straight segments of the page, as displayed. Filled shapes
     (walls, arrowheads, symbols) measure nothing and cross nothing here."""
     rows: list[tuple[float, float, float, float]] = []
-    for path in page.get_cdrawings():
+    for path in page_cdrawings(page):
         if path.get("fill") is not None or path.get("dashes") not in (None, "[] 0", "[] 0.0"):
             continue
         if path.get("color") is None or white(path["color"]):
@@ -119,21 +161,39 @@ class Pair:
         return self.value / self.length
 
 
-def _merged(axis: Axis, rows: NDArray[np.intp], gap: tuple[float, float]) -> list[Any]:
+def _merged(lo: Array, hi: Array, rows: NDArray[np.intp], gap: tuple[float, float]) -> list[Any]:
     """Join the pieces ``rows`` of one line: touching ones, and any across the text's gap."""
-    order = rows[np.argsort(axis.lo[rows], kind="stable")]
+    order = rows[np.argsort(lo[rows], kind="stable")]
     out: list[list[float]] = []
     for k in order:
-        lo, hi = float(axis.lo[k]), float(axis.hi[k])
-        if out and (lo <= out[-1][1] + JOIN_PT or (out[-1][1] >= gap[0] and lo <= gap[1])):
-            out[-1][1] = max(out[-1][1], hi)
+        start, end = float(lo[k]), float(hi[k])
+        if out and (start <= out[-1][1] + JOIN_PT or (out[-1][1] >= gap[0] and start <= gap[1])):
+            out[-1][1] = max(out[-1][1], end)
         else:
-            out.append([lo, hi])
+            out.append([start, end])
     return out
 
 
+def _line_at(lines: Lines, k: int, key: int, gap: tuple[float, float]) -> list[Any]:
+    """The joined line(s) at ``key`` near the text's gap, as ``_merged`` would give them
+    from all the line's pieces: the runs that reach the gap (widened by a point, so the
+    caller's test decides) joined across it; runs farther away cannot join it."""
+    starts, ends = lines.runs_at(k, key)
+    m = np.searchsorted(ends, gap[0] - 1.0)
+    n = np.searchsorted(starts, gap[1] + 1.0, "right")
+    return _merged(starts, ends, np.arange(m, max(m, n)), gap)
+
+
 def _stops(lines: Lines, k: int, off: float, lo: float, hi: float, tol: float) -> Array:
-    """Where strokes across the line (extension lines, ticks) meet it, along it."""
+    """Where strokes across the line (extension lines, ticks) meet it, along it (found
+    once per line: every string of a chain asks about the same line)."""
+    key = (k, off, lo, hi, tol)
+    if key not in lines.stops:
+        lines.stops[key] = _crossings(lines, k, off, lo, hi, tol)
+    return lines.stops[key]
+
+
+def _crossings(lines: Lines, k: int, off: float, lo: float, hi: float, tol: float) -> Array:
     cross = lines.axes[1 - k]
     a, b = (
         np.searchsorted(cross.off, lo - JOIN_PT),
@@ -164,19 +224,20 @@ def pairs_for(lines: Lines, index: int, dim: DimText) -> list[Pair]:
     centre = ((x0 + x1) / 2, (y0 + y1) / 2)
     half = ((x1 - x0) / 2, (y1 - y0) / 2)
     out: list[Pair] = []
-    for k, axis in enumerate(lines.axes):
+    for k in range(2):
         along, across = centre[k], centre[1 - k]
         near = half[1 - k] + NEAR * height
         reach = half[k] + height
-        a = np.searchsorted(axis.off, across - near)
-        b = np.searchsorted(axis.off, across + near, "right")
+        cover = lines.cover(k)
+        a = np.searchsorted(cover.off, across - near)
+        b = np.searchsorted(cover.off, across + near, "right")
         rows = np.arange(a, b)
         rows = rows[
-            (axis.hi[rows] >= along - reach - 3 * height)
-            & (axis.lo[rows] <= along + reach + 3 * height)
+            (cover.hi[rows] >= along - reach - 3 * height)
+            & (cover.lo[rows] <= along + reach + 3 * height)
         ]
         offsets = sorted(
-            {round(float(o) / OFFSET_PT) for o in axis.off[rows]},
+            {round(float(o) / OFFSET_PT) for o in cover.off[rows]},
             key=lambda o: abs(o * OFFSET_PT - across),
         )
         used = 0
@@ -184,15 +245,18 @@ def pairs_for(lines: Lines, index: int, dim: DimText) -> list[Pair]:
             if used == 2:
                 break
             off = key * OFFSET_PT
-            lo_i = np.searchsorted(axis.off, off - OFFSET_PT)
-            hi_i = np.searchsorted(axis.off, off + OFFSET_PT, "right")
-            group = np.arange(lo_i, hi_i)
             gap = (along - reach, along + reach)
-            for lo, hi in _merged(axis, group, gap):
+            for lo, hi in _line_at(lines, k, key, gap):
                 if not lo - reach <= along <= hi + reach or hi - lo < MIN_LINE_PT:
                     continue
                 used += 1
-                stops = _stops(lines, k, off, lo, hi, max(1.0, TOUCH * height))
+                ext = TOUCH * height
+                stops = _stops(lines, k, off, lo - ext, hi + ext, max(1.0, TOUCH * height))
+                # A line drawn short of the extension lines (it stops at the edge of a dot
+                # or arrowhead centred on them) measures from those lines.
+                before, after = stops[stops < lo - 0.5], stops[stops > hi + 0.5]
+                lo = float(before.max()) if len(before) else lo
+                hi = float(after.min()) if len(after) else hi
                 stops = np.concatenate([[lo], stops[(stops > lo + 0.5) & (stops < hi - 0.5)], [hi]])
                 p = min(max(along, lo), hi)
                 j = int(np.clip(np.searchsorted(stops, p), 1, len(stops) - 1))

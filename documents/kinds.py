@@ -53,6 +53,8 @@ PLAN_WALLS = 4  # a plan has at least this many walls (one room), in both direct
 AXIS_DEG = 5.0  # walls this close to horizontal or vertical are axis walls
 ROOF_FRAC = 0.2  # roof pitch lines: each at least this share of the walls' extent
 APEX_FRAC = 0.05  # and their ends this close (of the extent): the ridge
+MIRROR_DEG = 3.0  # and their angles sum to 180 degrees within this
+ANGLE_BINS = 60  # 180 degrees in bins of MIRROR_DEG (an index for the roof test)
 WINDOW_FRAC = 0.15  # window frames are shorter than this share of the walls' extent
 WINDOW_SHARE = 0.6  # this share of the walls repeat one of a few lengths: an elevation
 MEET_SAMPLE = 256  # wall ends tested for meeting another wall (a sample: speed)
@@ -193,21 +195,56 @@ def _union_area(boxes: list[Box]) -> float:
 
 def _roof(rows: np.ndarray, extent: float) -> bool:
     """Two long slanted walls mirrored about an axis whose ends meet: a pitched roof."""
+    return roof_pairs(rows, extent)[0]
+
+
+def roof_pairs(rows: np.ndarray, extent: float) -> tuple[bool, int]:
+    """Whether a pitched roof is there (``_roof``), and how many pairs of walls were
+    compared to tell. Each long slanted wall's ends go in a grid of cells as wide as the
+    ridge's reach, keyed with the wall's angle in 3-degree bins; a wall is compared only with
+    walls of the mirrored angle that have an end in a cell next to its own: hatching of
+    thousands of parallel slanted lines compares nothing (no pass over all pairs)."""
     dx, dy = rows[:, 2] - rows[:, 0], rows[:, 3] - rows[:, 1]
     angle = np.degrees(np.arctan2(dy, dx)) % 180
     slanted = (np.abs((angle + 90) % 90 - 45) < 45 - AXIS_DEG) & (
         np.hypot(dx, dy) >= ROOF_FRAC * extent
     )
+    reach = APEX_FRAC * extent
+    cell = reach * 1.001  # ends within reach are in neighbouring cells, rounding included
+    cells: dict[tuple[int, int, int], list[int]] = {}
     ks = np.flatnonzero(slanted)
-    for i in ks:
-        for j in ks[ks > i]:
-            mirrored = abs((angle[i] + angle[j] + 90) % 180 - 90) < 3 and abs(
-                angle[i] - angle[j]) > 10  # fmt: skip
-            ends_i, ends_j = rows[i, :4].reshape(2, 2), rows[j, :4].reshape(2, 2)
-            gap = np.hypot(*(ends_i[:, None, :] - ends_j[None, :, :]).transpose(2, 0, 1)).min()
-            if mirrored and gap <= APEX_FRAC * extent:
-                return True
-    return False
+    corner = np.floor(rows[ks, :4] / cell).astype(np.int64)
+    bins = np.floor(angle[ks] / MIRROR_DEG).astype(np.int64) % ANGLE_BINS
+    for n, i in enumerate(ks):
+        for cx, cy in {(corner[n, 0], corner[n, 1]), (corner[n, 2], corner[n, 3])}:
+            cells.setdefault((int(cx), int(cy), int(bins[n])), []).append(int(i))
+    compared = 0
+    for n, i in enumerate(ks):
+        # The mirrored angle is 180 - angle (+- 3 degrees): its bin and two either side
+        # (one would do; two keep rounding at a bin's edge from losing a pair).
+        mirror = int(np.floor((180 - angle[i]) / MIRROR_DEG))
+        candidates: set[int] = set()
+        for cx, cy in {(corner[n, 0], corner[n, 1]), (corner[n, 2], corner[n, 3])}:
+            for ex in (-1, 0, 1):
+                for ey in (-1, 0, 1):
+                    for b in range(mirror - 2, mirror + 3):
+                        key = (int(cx) + ex, int(cy) + ey, b % ANGLE_BINS)
+                        candidates.update(cells.get(key, ()))
+        for j in sorted(c for c in candidates if c > i):
+            compared += 1
+            if _ridge(rows, angle, int(i), j, reach):
+                return True, compared
+    return False, compared
+
+
+def _ridge(rows: np.ndarray, angle: np.ndarray, i: int, j: int, reach: float) -> bool:
+    """Walls i and j are mirrored (their angles sum to 180 within 3 degrees, and are not
+    the same line) and an end of one is within ``reach`` of an end of the other."""
+    mirrored = abs((angle[i] + angle[j] + 90) % 180 - 90) < MIRROR_DEG and abs(
+        angle[i] - angle[j]) > 10  # fmt: skip
+    ends_i, ends_j = rows[i, :4].reshape(2, 2), rows[j, :4].reshape(2, 2)
+    gap = np.hypot(*(ends_i[:, None, :] - ends_j[None, :, :]).transpose(2, 0, 1)).min()
+    return bool(mirrored and gap <= reach)
 
 
 def _windows(lengths: np.ndarray, extent: float) -> float:

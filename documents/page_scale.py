@@ -6,6 +6,7 @@ it was drawn at: when both are there and agree (2 %) the note's exact value is k
 they disagree a warning says so and the dimensions win if three or more strings agree
 (a sheet plotted at another size keeps its note), else the note. "NOT TO SCALE" / "NTS"
 gives no scale from notes and is listed in the evidence (a warning when no scale is left).
+Graphic scale bars (``documents.scale_bar``) come last: see ``_with_bars`` for which wins.
 
 When the dimension strings fall into two groups at different scales in separate parts of
 the sheet (a plan and a detail), ``regions`` lists each group's box and scale; the page's
@@ -19,12 +20,14 @@ from typing import Any
 from documents.dimensions import Box, DimText, TextLine, dimension_strings
 from documents.dimlines import Consensus, consensus, page_lines, pairs_for, within
 from documents.scale import KEYWORD, MAX_RATIO, NOT_TO_SCALE, POINT_M, scale_from_text
+from documents.scale_bar import Bar, scale_bars
 
 AGREE = 0.02  # a note and the dimensions agree within 2 %
 STRONG = 3  # agreeing strings that outweigh a disagreeing note
 MIN_REGION = 3  # strings a second region needs
 EVIDENCE = 8  # dimension pairs listed, longest lines first
 NOTE_CONFIDENCE = {True: 0.9, False: 0.6}  # a note with a "scale" word, a bare ratio
+BESIDE = 0.1  # a bar this close to a note (of the page's shorter side) labels the same view
 
 
 def _rounded(box: Box) -> list[float]:
@@ -178,14 +181,123 @@ def page_scale(
                 }
             else:
                 scale["evidence"] = note_evidence + scale["evidence"]
+    bars = scale_bars(page, lines) if vector else []
+    if bars:
+        side = min(page.rect.width, page.rect.height)
+        scale = _with_bars(scale, bars, note_evidence, side, warnings)
     if nts:
         if scale is None:
             warnings.append("marked not to scale: no scale from its notes")
         else:
             scale["evidence"] = nts + scale["evidence"]
             scale["confidence"] = round(scale["confidence"] / 2, 3)
-            warnings.append("marked not to scale: the scale comes from its dimensions only")
+            what = "its scale bar" if scale["source"] == "scale_bar" else "its dimensions"
+            warnings.append(f"marked not to scale: the scale comes from {what} only")
     return scale, warnings
+
+
+def _bar_scale(bar: Bar) -> dict[str, Any]:
+    return {
+        "metres_per_unit": bar.metres_per_unit,
+        "source": "scale_bar",
+        "confidence": bar.confidence,
+        "evidence": [bar.evidence()],
+    }
+
+
+def _gap(a: list[float] | Box, b: list[float] | Box) -> float:
+    """The distance between two boxes (0 when they touch or overlap)."""
+    dx = max(a[0] - b[2], b[0] - a[2], 0.0)
+    dy = max(a[1] - b[3], b[1] - a[3], 0.0)
+    return float((dx * dx + dy * dy) ** 0.5)
+
+
+def _with_bars(
+    scale: dict[str, Any] | None,
+    bars: list[Bar],
+    note_evidence: list[dict[str, Any]],
+    side: float,
+    warnings: list[str],
+) -> dict[str, Any]:
+    """The page's scale given its scale bars (the longest first). A bar is drawn at the
+    scale it states and shrinks with the print, as dimensions do, so:
+
+    - no other scale: the bar's (``scale_bar``);
+    - it agrees (2 %) with the note or the dimensions: the note's exact ratio stays, or the
+      bar's value replaces the dimensions' consensus (a drawn bar is exact);
+    - it disagrees with the dimensions: three or more agreeing strings win, else the bar;
+    - it disagrees with a note beside it (the same view's label): the bar wins, the sheet
+      was printed at another size; with a note elsewhere on the sheet, the note stays the
+      page's scale and the bar's view is a region of its own (two views, two scales).
+
+    Every disagreement is a warning; bars at other scales are listed in ``regions``."""
+    bar = bars[0]
+    evidence = [b.evidence() for b in bars]
+    if scale is None:
+        chosen = _bar_scale(bar)
+        chosen["evidence"] = evidence
+    elif abs(scale["metres_per_unit"] / bar.metres_per_unit - 1) <= AGREE:
+        chosen = scale | {"confidence": max(scale["confidence"], bar.confidence)}
+        if scale["source"] == "dimensions":
+            chosen |= {"metres_per_unit": bar.metres_per_unit, "source": "scale_bar"}
+        chosen["evidence"] = evidence + scale["evidence"]
+    else:
+        differ = abs(scale["metres_per_unit"] / bar.metres_per_unit - 1)
+        said = f"the scale bar ({_ratio(bar.metres_per_unit)}, '{bar.text}')"
+        if scale["source"] == "dimensions":
+            agreeing = scale.get("dimensions", {}).get("agreeing", 0)
+            strong = agreeing >= STRONG
+            winner = "the dimensions" if strong else "the bar"
+            warnings.append(
+                f"{said} and the dimensions ({_ratio(scale['metres_per_unit'])}, {agreeing} "
+                f"strings agree) differ by {differ:.0%}; {winner} win"
+            )
+            chosen = scale if strong else _bar_scale(bar) | {"confidence": bar.confidence / 2}
+            chosen["evidence"] = (
+                (evidence + scale["evidence"]) if not strong else (scale["evidence"] + evidence)
+            )
+        else:
+            beside = any(_gap(e["bbox"], bar.box) <= BESIDE * side for e in note_evidence)
+            if beside:
+                warnings.append(
+                    f"{said} and the scale note beside it ({_ratio(scale['metres_per_unit'])}) "
+                    f"differ by {differ:.0%}: the sheet is printed at another size; the bar wins"
+                )
+                chosen = _bar_scale(bar)
+                chosen["evidence"] = evidence + scale["evidence"]
+            else:
+                warnings.append(
+                    f"{said} and the scale note ({_ratio(scale['metres_per_unit'])}) are in "
+                    "separate parts of the sheet at different scales (see scale.regions); "
+                    "scale is the note's"
+                )
+                chosen = scale | {"evidence": scale["evidence"] + evidence}
+                note_box = note_evidence[0]["bbox"] if note_evidence else None
+                chosen.setdefault("regions", [])
+                if note_box is not None and not any(
+                    r.get("source") == "note" for r in chosen["regions"]
+                ):
+                    chosen["regions"].append(
+                        {
+                            "bbox": note_box,
+                            "metres_per_unit": scale["metres_per_unit"],
+                            "confidence": scale["confidence"],
+                            "source": "note",
+                        }
+                    )
+    others = [b for b in bars if abs(b.metres_per_unit / chosen["metres_per_unit"] - 1) > AGREE]
+    if others:
+        regions = chosen.setdefault("regions", [])
+        regions += [
+            {
+                "bbox": _rounded(b.box),
+                "metres_per_unit": b.metres_per_unit,
+                "confidence": b.confidence,
+                "source": "scale_bar",
+            }
+            for b in others
+        ]
+    return chosen
 
 
 def given_scale(mpu: float) -> dict[str, Any]:

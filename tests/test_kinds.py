@@ -10,10 +10,11 @@ from pathlib import Path
 from typing import Any
 
 import msgspec
+import numpy as np
 import pytest
 
 from documents.bom import BomInput, BomInputError, Page, bill_of_materials
-from documents.kinds import KINDS, page_kind
+from documents.kinds import APEX_FRAC, KINDS, ROOF_FRAC, page_kind, roof_pairs
 from documents.model import Wall
 from tests.kind_pages import FIXTURES, fixture_pdf
 from tests.test_ingest_vector import ingest, sample
@@ -82,6 +83,69 @@ def test_kind_step_is_cheap_on_a_busy_page() -> None:
     assert time.perf_counter() - start < 0.25
 
 
+def _slanted_families(count: int) -> list[Wall]:
+    """``count`` long slanted walls: half rising at 30 degrees on the left, half falling at
+    150 degrees on the right (mirrored angles, as a roof's), no end of one near the other."""
+    half = count // 2
+    left = [Wall(0, 1000 + k, 866, 500 + k, 1.0) for k in range(half)]
+    right = [Wall(3000, 500 + k, 3866, 1000 + k, 1.0) for k in range(half)]
+    return left + right
+
+
+def _rows(walls: list[Wall]) -> tuple[np.ndarray, float]:
+    rows = np.array([(w.x1, w.y1, w.x2, w.y2, w.thickness) for w in walls], dtype=float)
+    extent = max(float(np.ptp(rows[:, [0, 2]])), float(np.ptp(rows[:, [1, 3]])))
+    return rows, extent
+
+
+def test_roof_test_compares_only_walls_that_could_meet_at_a_ridge() -> None:
+    """4,000 long slanted walls of mirrored angles whose ends are far apart: no pair is
+    compared (a pass over all pairs compares 8 million); with one ridge among them the
+    roof is found after a few comparisons, and the page is a section."""
+    walls = _slanted_families(4000)
+    found, compared = roof_pairs(*_rows(walls))
+    assert (found, compared) == (False, 0)
+    ridge = [Wall(1000, 2400, 1933, 1861, 1.0), Wall(1933, 1861, 2866, 2400, 1.0)]
+    found, compared = roof_pairs(*_rows(walls + ridge))
+    assert found and compared <= 4
+    assert page_kind(4000, 2600, [], walls + ridge)["kind"] == "section"
+
+
+def _roof_by_all_pairs(rows: np.ndarray, extent: float) -> bool:
+    """The roof test as a pass over every pair of long slanted walls (the reference)."""
+    angle = np.degrees(np.arctan2(rows[:, 3] - rows[:, 1], rows[:, 2] - rows[:, 0])) % 180
+    long = np.hypot(rows[:, 2] - rows[:, 0], rows[:, 3] - rows[:, 1]) >= ROOF_FRAC * extent
+    ks = np.flatnonzero(long & (np.abs((angle + 90) % 90 - 45) < 40))
+    for n, i in enumerate(ks):
+        for j in ks[n + 1 :]:
+            mirrored = abs((angle[i] + angle[j] + 90) % 180 - 90) < 3
+            ends = rows[i, :4].reshape(2, 1, 2) - rows[j, :4].reshape(1, 2, 2)
+            near = np.hypot(ends[..., 0], ends[..., 1]).min() <= APEX_FRAC * extent
+            if mirrored and abs(angle[i] - angle[j]) > 10 and near:
+                return True
+    return False
+
+
+def test_roof_test_agrees_with_a_pass_over_all_pairs() -> None:
+    """On 400 random sets of walls at roof-like angles (near mirrored, near meeting), the
+    indexed test finds a roof exactly when some pair of walls makes one."""
+    rng = np.random.default_rng(3)
+    roofs = 0
+    for _ in range(400):
+        n = int(rng.integers(2, 40))
+        start = rng.uniform(0, 100, (n, 2))
+        angle = np.radians(rng.choice([30, 150, 149, 31, 45, 135, 60, 120, 0, 90], n))
+        angle += np.radians(rng.normal(0, 1.5, n))
+        length = rng.uniform(10, 80, n)
+        end = start + np.stack([length * np.cos(angle), length * np.sin(angle)], 1)
+        rows = np.concatenate([start, end, np.ones((n, 1))], 1)
+        extent = max(float(np.ptp(rows[:, [0, 2]])), float(np.ptp(rows[:, [1, 3]])))
+        expected = _roof_by_all_pairs(rows, extent)
+        assert roof_pairs(rows, extent)[0] == expected
+        roofs += expected
+    assert 50 <= roofs <= 350  # both answers are tried often
+
+
 # bom's page selection
 
 
@@ -92,27 +156,33 @@ def _bom(pages: list[dict[str, Any]], **extra: Any) -> Any:
 
 def test_bom_counts_plan_pages_only_and_says_which() -> None:
     pages = ingest(sample("boptest_Detached_house_plan_and_section.pdf"))["pages"]
+    section = len(pages[1]["walls"])  # its slabs and walls cut through
+    assert section > 0
     result = _bom(pages)
-    assert result.totals.walls == len(pages[0]["walls"])  # not the section's 38 walls
+    assert result.totals.walls == len(pages[0]["walls"])  # not the section's walls
     assert [(p.index, p.kind) for p in result.pages_used] == [(0, "plan")]
     (skipped,) = result.pages_skipped
-    assert (skipped.index, skipped.kind, skipped.walls) == (1, "section", 38)
+    assert (skipped.index, skipped.kind, skipped.walls) == (1, "section", section)
     assert skipped.reason is not None and "section" in skipped.reason
     both = _bom(pages, use_pages=[0, 1])  # told which pages: any kind
-    assert both.totals.walls == len(pages[0]["walls"]) + 38
+    assert both.totals.walls == len(pages[0]["walls"]) + section
     assert both.pages_skipped == []
     only_section = _bom(pages, use_pages=[1])
-    assert only_section.totals.walls == 38
+    assert only_section.totals.walls == section
     assert only_section.pages_skipped[0].reason == "not in use_pages"
 
 
 def test_bom_skips_schedule_and_text_pages_and_fails_clearly_without_a_plan() -> None:
     schedule = ingest(fixture_pdf("schedule_plain"))["pages"][0]
-    assert schedule["kind"] == "schedule" and schedule["walls"]  # its rules give walls
+    # Its rules look like walls; on a schedule page they are not kept, and it says so.
+    assert schedule["kind"] == "schedule" and schedule["walls"] == []
+    assert schedule["openings"] == [] and schedule["rooms"] == []
+    assert any("not walls" in warning for warning in schedule["warnings"])
+    ruled = schedule | {"walls": [{"x1": 0, "y1": 0, "x2": 100, "y2": 0, "thickness": 5}]}
     with pytest.raises(BomInputError, match=r"kind schedule .*use_pages.*\[0\]"):
-        BomInput(pages=msgspec.convert([schedule], list[Page]), metres_per_unit=SCALE_1_100)
+        BomInput(pages=msgspec.convert([ruled], list[Page]), metres_per_unit=SCALE_1_100)
     with pytest.raises(msgspec.ValidationError, match="no page used has walls"):
-        _bom([schedule])
+        _bom([ruled])
     plan = ingest(fixture_pdf("plan_rooms"))["pages"][0] | {"index": 1}
     text = ingest(fixture_pdf("text_page"))["pages"][0] | {"index": 2}
     result = _bom([schedule, plan, text])
