@@ -9,6 +9,7 @@ quads, with ``type`` "f" (fill), "s" (stroke) or "fs", ``color``, ``fill``, ``wi
 
 from __future__ import annotations
 
+import functools
 import math
 from typing import Any
 
@@ -65,6 +66,26 @@ def to_display(points: Any, page: Any) -> Array:
     )
 
 
+@functools.lru_cache(maxsize=1)
+def page_drawings(page: Any) -> list[dict[str, Any]]:
+    """``page.get_drawings()``, read once for the page that ingest is on: walls, openings
+    and lettering all look at the same paths (``forget_page`` lets it go)."""
+    return list(page.get_drawings())
+
+
+@functools.lru_cache(maxsize=1)
+def page_cdrawings(page: Any) -> list[dict[str, Any]]:
+    """``page.get_cdrawings()`` (raw tuples, faster), read once for the page."""
+    return list(page.get_cdrawings())
+
+
+def forget_page() -> None:
+    """Drop what was read of the last page (and with it its document)."""
+    for cached in (page_drawings, page_cdrawings, page_segments):
+        cached.cache_clear()
+
+
+@functools.lru_cache(maxsize=1)
 def page_segments(page: Any) -> tuple[Array, Array]:
     """Visible straight edges (x1, y1, x2, y2, stroke width) and marks (x, y, size, angle).
 
@@ -75,7 +96,7 @@ def page_segments(page: Any) -> tuple[Array, Array]:
     s = max(page.rect.width, page.rect.height)
     edges: list[tuple[float, float, float, float, float, bool]] = []
     boxes: list[tuple[float, float, float, float]] = []
-    for path in page.get_drawings():
+    for path in page_drawings(page):
         if path.get("dashes") not in (None, "[] 0", "[] 0.0"):
             continue
         stroke = "s" in path["type"] and path.get("color") is not None

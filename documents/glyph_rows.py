@@ -14,7 +14,7 @@ from typing import Any
 import numpy as np
 from numpy.typing import NDArray
 
-from documents.drawings import Array, to_display, white
+from documents.drawings import Array, page_cdrawings, to_display, white
 
 GLYPH_FRAC = 0.06  # letters up to 71 pt on A3 (a 2.5 m high title at 1:100)
 GLYPH_ASPECT = 1.6  # a letter is at most this many times wider than high (M, W)
@@ -59,7 +59,7 @@ def glyph_boxes(page: Any) -> Array:
     """Boxes (x0, y0, x1, y1, displayed) of filled paths that are letters in a row."""
     limit = GLYPH_FRAC * max(page.rect.width, page.rect.height)
     found = []
-    for path in page.get_cdrawings():
+    for path in page_cdrawings(page):
         fill = path.get("fill")
         if fill is None or white(fill):
             continue

@@ -20,6 +20,8 @@ from typing import Any
 
 import pymupdf
 
+from documents.drawings import page_drawings
+
 _pymupdf: Any = pymupdf  # untyped: its calls are Any
 
 Word = tuple[float, float, float, float, str, int, int, int]  # as page.get_text("words")
@@ -57,7 +59,7 @@ def _glyph_paths(page: Any) -> list[dict[str, Any]]:
     limit = GLYPH_FRAC * max(page.rect.width, page.rect.height)
     return [
         path
-        for path in page.get_drawings()
+        for path in page_drawings(page)
         if path.get("fill") is not None
         and path["type"] in ("f", "fs")
         and max(path["rect"].width, path["rect"].height) <= limit

@@ -28,6 +28,7 @@ import pymupdf
 from msgspec import Meta
 
 from documents.dimensions import TextLine, text_lines
+from documents.drawings import forget_page, page_cdrawings
 from documents.errors import DocumentError, NotADocumentError, page_numbers
 from documents.glyphs import Word, has_outlined_text, ocr_available, outlined_words
 from documents.kinds import page_kind
@@ -46,6 +47,8 @@ MIN_DPI, MAX_DPI = 36, 600
 SCAN_COVER = 0.5  # images covering this share of a page make it a scan
 Box = tuple[int, int, int, int]  # left, top, right, bottom (pixels, right/bottom excluded)
 VECTOR_MIN_PATHS = 20  # a page with images and fewer drawing paths is a raster plan too
+# Pages of these kinds have no walls: what looks like one is a table's rules or text.
+NO_WALLS = ("schedule", "text")
 # With a known scale the raster path only looks for walls this thick (metres).
 WALL_M = (0.04, 1.0)
 
@@ -108,7 +111,10 @@ def _ingest_pdf(
         pages = []
         for done, number in enumerate(numbers):
             with pdf_errors(f"page {number} of {count} (numbered from 1) cannot be read"):
-                pages.append(_pdf_page(document[number - 1], params, limits))
+                try:
+                    pages.append(_pdf_page(document[number - 1], params, limits))
+                finally:
+                    forget_page()
             progress(100 * (done + 1) / len(numbers), f"page {number} of {count}")
         info = {"type": "pdf", "pages": count, "repaired": bool(document.is_repaired)}
         return {"pages": pages, "document": info}
@@ -141,11 +147,20 @@ def _pdf_page(page: Any, params: IngestOptions, limits: DocumentLimits) -> dict[
         openings = gap_openings(walls, max(width, height))
     else:
         walls, kind = vector_walls(page), "vector"
+        openings = []
+    shows = page_kind(width, height, text, walls)  # what the page shows
+    if shows["kind"] in NO_WALLS and walls:
+        source["warnings"].append(
+            f"{len(walls)} wall-like line(s) on a {shows['kind']} page are not walls"
+            " (table rules, text): none kept"
+        )
+        walls, openings = [], []
+    elif kind == "vector":
         openings = vector_openings(page, walls)
     layer = page.get_text("words") if words is None else words
     graph = spatial_graph(walls, openings, display_words(page, layer), (width, height), mpu)
     page_out = _page(page.number, "pt", (width, height), kind, source, graph, text) | extra
-    return page_out | page_kind(width, height, text, walls)  # what the page shows
+    return page_out | shows
 
 
 def _ingest_image(
@@ -174,7 +189,7 @@ def _is_scan(page: Any) -> bool:
     covered = sum(abs(pymupdf.Rect(info["bbox"]) & area) for info in infos)
     if covered >= SCAN_COVER * abs(area):
         return True
-    return len(page.get_cdrawings()) < VECTOR_MIN_PATHS
+    return len(page_cdrawings(page)) < VECTOR_MIN_PATHS
 
 
 def _word_boxes(page: Any, px_per_pt: float, shape: tuple[int, ...]) -> list[Box]:

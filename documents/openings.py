@@ -17,7 +17,7 @@ from typing import Any
 
 import numpy as np
 
-from documents.drawings import Array, page_segments, to_display
+from documents.drawings import Array, page_drawings, page_segments, to_display
 from documents.model import Opening, Wall
 
 ALIGN = 0.3  # centre lines this far apart (of the thicker wall's thickness) are one line
@@ -120,7 +120,7 @@ def _extent(walls: list[Wall]) -> float:
 def _curves(page: Any) -> Array:
     """Bézier curves of the page as rows (start x, y, end x, y, box x0, y0, x1, y1), displayed."""
     rows = []
-    for path in page.get_drawings():
+    for path in page_drawings(page):
         for item in path["items"]:
             if item[0] == "c":
                 points = [(p.x, p.y) for p in item[1:5]]
