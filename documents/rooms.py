@@ -101,7 +101,14 @@ def find_rooms(
     footprint = shapely.union_all(
         [shapely.difference(Polygon(p.exterior), shapely.union_all(outside)) for p in parts]
     )
-    exterior = _exterior(walls, widths, parts, building, footprint, sizes)
+    # Where a wall piece was missed the outside leaks into a room, and the walls around it
+    # would be called exterior: the envelope is also sealed across gaps up to two doors
+    # wide (windows, missed openings) and filled (see _exterior).
+    sealed = solid.buffer(sizes.door, join_style="mitre").buffer(-sizes.door, join_style="mitre")
+    envelope = shapely.union_all(
+        [Polygon(p.exterior) for p in shapely.get_parts(sealed) if isinstance(p, Polygon)]
+    )
+    exterior = _exterior(walls, widths, parts, building, (footprint, envelope), sizes)
     spaces.sort(key=lambda s: (round(s.bounds[1], 3), s.bounds[0]))  # top to bottom
     rooms = _rooms(spaces, words, sizes)
     linked = adjacency(rooms, spaces, walls, widths, openings, sizes.thickness)
@@ -229,21 +236,33 @@ def _exterior(
     widths: NDArray[np.float64],
     parts: list[Polygon],
     building: set[int],
-    footprint: BaseGeometry,
+    shapes: tuple[BaseGeometry, BaseGeometry],
     sizes: Sizes,
 ) -> list[bool | None]:
-    """Exterior when a face point lies outside the footprint; None away from any room."""
+    """Exterior when a face point lies outside the footprint (the rooms and walls) and
+    either outside the sealed envelope or within half a door of its edge (a porch, a
+    recess); None for walls away from any room."""
+    footprint, envelope = shapes
     tree = shapely.STRtree(parts)
     middles = shapely.points([((w.x1 + w.x2) / 2, (w.y1 + w.y2) / 2) for w in walls])
     point_index, part_index = tree.query(middles, predicate="intersects")
     in_building = np.zeros(len(walls), dtype=bool)
     in_building[point_index[np.isin(part_index, list(building))]] = True
+    # A wall in a part of its own (its corners missed) still belongs to the building
+    # when it lies along the footprint.
+    in_building |= shapely.distance(middles, footprint) <= widths / 2 + sizes.thickness
     owner, left, right = face_points(walls, widths, sizes.thickness)
     shapely.prepare(footprint)
-    out_left = ~shapely.contains_xy(footprint, left[:, 0], left[:, 1])
-    out_right = ~shapely.contains_xy(footprint, right[:, 0], right[:, 1])
+    shapely.prepare(envelope)
+    edge = envelope.boundary
     outside = np.zeros(len(walls), dtype=bool)
-    np.logical_or.at(outside, owner, out_left | out_right)
+    for side in (left, right):
+        points = shapely.points(side)
+        out = ~shapely.contains_xy(footprint, side[:, 0], side[:, 1]) & (
+            ~shapely.contains_xy(envelope, side[:, 0], side[:, 1])
+            | (shapely.distance(points, edge) <= sizes.door / 2)
+        )
+        np.logical_or.at(outside, owner, out)
     return [bool(o) if b else None for o, b in zip(outside, in_building, strict=True)]
 
 
