@@ -1,4 +1,4 @@
-"""``ingest``: a PDF, PNG or JPEG in; per page its size, text, walls and drawing scale.
+"""``ingest``: a PDF, PNG or JPEG in; per page its size, text, walls, rooms and scale.
 
 The input type comes from the magic bytes, never a name. A PDF page takes the vector path
 (``documents.vector``) unless it is a scan: an image covers half the page or more, or it
@@ -8,8 +8,17 @@ checking the pixel count, before allocating) and OpenCV finds the walls
 and stay in pixels. Every refusal is a ``documents.errors`` type, raised at once.
 
 Result (``CONTRACT.md``): ``{"pages": [{"index", "page", "unit", "width", "height",
-"source", "scale", "warnings", "walls": [{"x1", "y1", "x2", "y2", "thickness", "length_m"?}],
-"text": [{"text", "bbox"}], "dpi"?}], "document": {"type", "pages", "repaired"}}``.
+"source", "kind", "kind_reason", "scale", "warnings", "walls": [{"x1", "y1", "x2", "y2",
+"thickness", "exterior", "length_m"?}], "openings": [{"kind", "wall", "x1", "y1", "x2",
+"y2", "width", "width_m"?}], "rooms": [{"id", "name", "number", "polygon", "area",
+"area_m2", "openings", "adjacent": [{"room", "via", "wall", "opening"}]}], "text":
+[{"text", "bbox"}], "dpi"?}], "document": {"type", "pages", "repaired"}}``. ``scale`` is
+null or ``{"metres_per_unit", "source", "confidence", "evidence", ...}``
+(``documents.page_scale``); ``kind`` comes from ``documents.kinds`` (a schedule or text
+page keeps no walls, with a warning), ``openings`` from ``documents.openings``, ``rooms``
+and each wall's ``exterior`` from ``documents.rooms``. Lettering drawn as outlines is read
+by OCR (``documents.glyphs``), with a warning.
+
 Coordinates are the page as displayed (its /Rotate applied, like ``page.rect`` and
 rendered images), origin top-left, in ``unit``: ``"pt"`` (PDF points, scanned pages too)
 or ``"px"`` (an image's pixels). Pages are numbered from 1 (``first_page``, ``last_page``,
