@@ -43,14 +43,17 @@ def label(words: list[Word]) -> tuple[str | None, str | None]:
     (stacked, overlapping, less than a line apart). A number right after a name word on its
     line belongs to the name ("Bedroom 2"); the first other number is the room's number.
     Several labels (an open plan's "Kitchen", "Living Room") are joined with " / ";
-    one-letter labels (grid and instrument marks) only count when there is nothing else.
+    one-letter labels and lines (grid and instrument marks) only count when there is
+    nothing else.
     """
     kept = [(text.strip(), box) for text, box in words if word_role(text) is not None]
     names: list[str] = []
     numbers: list[str] = []
     for block in _labels(_lines(kept)):
         parts: list[str] = []
-        for line in block:
+        # A one-letter line stacked on a label is a mark beside it ("C" over "Bedroom 2").
+        marks = [line for line in block if len(line) == 1 and len(line[0][0]) == 1]
+        for line in [line for line in block if line not in marks] or block:
             previous: str | None = None
             for text, _ in line:
                 role = word_role(text)

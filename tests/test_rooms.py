@@ -270,3 +270,11 @@ def test_labels_join_lines_and_keep_numbers_that_belong_to_the_name() -> None:
         None,
     )
     assert label([word("C", 0, 0)]) == ("C", None)
+
+
+def test_a_one_letter_mark_stacked_on_a_label_is_not_part_of_the_name() -> None:
+    # The CFAST ranch plan prints instrument marks ("C") just above room names.
+    words = [("C", (850.0, 60.0, 856.0, 68.0)), ("Bedroom", (830.0, 72.0, 870.0, 80.0))]
+    words.append(("2", (872.0, 72.0, 876.0, 80.0)))
+    assert label(words) == ("Bedroom 2", None)
+    assert label([("C", (850.0, 60.0, 856.0, 68.0))]) == ("C", None)
