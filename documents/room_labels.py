@@ -15,10 +15,11 @@ Word = tuple[str, Box]
 
 # Letters then digits ("B-12", "G01", "R.101") or digits with one trailing letter ("1A").
 _NUMBER = re.compile(r"(?:[A-Z]{1,3}[-.]?)?\d{1,4}[A-Z]?", re.IGNORECASE)
-# Measurements: digits with . , / ' " marks (3.96, 12'-6", 1/2"), a number with a unit
+# Measurements: digits with . , / ' " marks (3.96, 12'-6", 1/2"; one character class after
+# the first mark, so a long run of marks cannot make matching exponential), a number with a unit
 # (3.96m, 450mm, 12.5m², 120sf), or a unit on its own (the "m" after "3.96").
 _MEASURE = re.compile(
-    r"[(\[]?[+±-]?(?:\d+(?:[.,/'’′\"”″ -]+\d*)+['’′\"”″]?|\d+['’′\"”″])[)\]]?"
+    r"[(\[]?[+±-]?(?:\d+[.,/'’′\"”″ -][\d.,/'’′\"”″ -]*|\d+['’′\"”″])[)\]]?"
     r"|[(\[]?\d+(?:[.,]\d+)?\s?(?:mm|cm|m|m2|m²|sq\.?\s?m|ft|ft2|ft²|sf|sq\.?\s?ft)[)\]]?"
     r"|(?:mm|cm|m|m2|m²|ft|ft2|ft²|sf|sq|sq\.|sq\.ft|sqft)",
     re.IGNORECASE,

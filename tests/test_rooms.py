@@ -278,3 +278,9 @@ def test_a_one_letter_mark_stacked_on_a_label_is_not_part_of_the_name() -> None:
     words.append(("2", (872.0, 72.0, 876.0, 80.0)))
     assert label(words) == ("Bedroom 2", None)
     assert label([("C", (850.0, 60.0, 856.0, 68.0))]) == ("C", None)
+
+
+def test_a_long_run_of_dots_is_read_at_once() -> None:
+    # Dot leaders ("1......x") once made the measurement pattern backtrack exponentially.
+    assert word_role("1" + "." * 60 + "x") == "name"
+    assert word_role("12" + "-" * 60) is None
