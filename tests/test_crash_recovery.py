@@ -312,9 +312,15 @@ async def test_a_killed_consumer_is_forgotten_once_its_job_is_reclaimed(
     keys = keys_for(namespace, "work")
     effect = tmp_path / "effect"
     live = start_consumer("work", concurrency=1, FORGET_CONSUMERS_AFTER="1")
-    busy = await sluice.submit("work", {"seconds": 2, "effect_path": str(effect)})
+    busy = await sluice.submit("work", {"seconds": 5, "effect_path": str(effect)})
     await wait_for_lines(effect, "start", 1)
     doomed = start_consumer("work", concurrency=1, FORGET_CONSUMERS_AFTER="1")
+    # The next job must go to `doomed`: submit it once doomed reads the stream, while
+    # `live` is still busy (on a loaded machine a consumer takes seconds to start).
+    deadline = time.monotonic() + 30
+    while not any(n.endswith(b"-%d" % doomed.pid) for n in _consumer_names(sync_redis, keys)):
+        assert time.monotonic() < deadline, doomed.log()
+        await asyncio.sleep(0.05)
     job_id = (await sluice.submit("work", {"seconds": 1, "effect_path": str(effect)})).job_id
     await wait_for_lines(effect, "start", 2)
     owner = sync_redis.hget(keys.job(job_id), "consumer")
