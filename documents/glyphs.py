@@ -15,7 +15,9 @@ says which, so ingest can warn.
 from __future__ import annotations
 
 import functools
+import math
 import re
+from pathlib import Path
 from typing import Any
 
 import pymupdf
@@ -29,8 +31,10 @@ Word = tuple[float, float, float, float, str, int, int, int]  # as page.get_text
 GLYPH_FRAC = 0.03  # a glyph's box is at most this share of the page's longer side
 MIN_GLYPHS = 40  # fewer small filled paths than this: symbols, not lettering
 MAX_TEXT_WORDS = 5  # a page with more words in its text layer has real text
-OCR_DPI = 250  # 7 pt digits come out ~24 px tall, which Tesseract reads reliably
-TURNS = (0, 270, 90)  # upright, then vertical text read bottom-up and top-down
+OCR_DPI = 200  # 7 pt digits come out ~19 px tall, which Tesseract reads reliably
+OCR_PIXELS = 40_000_000  # ~120 MB per rendering (RGB), whatever the sheet's size
+CROP_MARGIN = 5.0  # points of white around the lettering
+ENOUGH_DECIMALS = 2  # a quarter turn reading this many decimal numbers reads the right way
 # A token worth keeping: a number (with decimals, feet-inches, m2), a room number ("B-12"),
 # or a word in one case ("HALL", "Hall", "hall"; two letters only in capitals: "WC").
 TOKEN = re.compile(
@@ -45,9 +49,15 @@ DECIMAL = re.compile(r"^\d+[.,]\d{1,3}")
 @functools.cache
 def _tessdata() -> str | None:
     try:
-        return str(_pymupdf.get_tessdata())
+        folder = str(_pymupdf.get_tessdata())
     except RuntimeError:
         return None
+    # A TESSDATA_PREFIX pointing at the wrong folder is as good as no Tesseract.
+    return folder if (Path(folder) / "eng.traineddata").is_file() else None
+
+
+class OcrError(Exception):
+    """Tesseract was found but failed (broken language data, out of memory)."""
 
 
 def ocr_available() -> bool:
@@ -73,22 +83,31 @@ def has_outlined_text(page: Any) -> bool:
     return len(_glyph_paths(page)) >= MIN_GLYPHS
 
 
-def _lettering(page: Any) -> Any:
-    """A blank page of the same (unrotated) size with only the glyph paths, in black."""
+def _lettering(page: Any) -> tuple[Any, tuple[float, float]]:
+    """A blank page holding only the glyph paths, in black, cropped to them (Tesseract's
+    time and memory grow with the pixels), and where its origin lies on ``page``
+    (unrotated coordinates)."""
+    paths = _glyph_paths(page)
+    x0 = min(path["rect"].x0 for path in paths) - CROP_MARGIN
+    y0 = min(path["rect"].y0 for path in paths) - CROP_MARGIN
+    x1 = max(path["rect"].x1 for path in paths) + CROP_MARGIN
+    y1 = max(path["rect"].y1 for path in paths) + CROP_MARGIN
+    shift = _pymupdf.Matrix(1, 0, 0, 1, -x0, -y0)
     document: Any = _pymupdf.open()
-    mediabox = page.mediabox
-    letters: Any = document.new_page(width=mediabox.width, height=mediabox.height)
+    letters: Any = document.new_page(width=x1 - x0, height=y1 - y0)
     shape = letters.new_shape()
-    for path in _glyph_paths(page):
+    for path in paths:
         for item in path["items"]:
+            # Points, a rect or a quad (a rect's item also carries its orientation).
+            points = [x if isinstance(x, int | float) else x * shift for x in item[1:]]
             if item[0] == "l":
-                shape.draw_line(item[1], item[2])
+                shape.draw_line(*points)
             elif item[0] == "c":
-                shape.draw_bezier(item[1], item[2], item[3], item[4])
+                shape.draw_bezier(*points)
             elif item[0] == "re":
-                shape.draw_rect(item[1])
+                shape.draw_rect(points[0])
             elif item[0] == "qu":
-                shape.draw_quad(item[1])
+                shape.draw_quad(points[0])
         shape.finish(
             fill=(0, 0, 0),
             color=None,
@@ -96,7 +115,7 @@ def _lettering(page: Any) -> Any:
             even_odd=bool(path.get("even_odd", False)),
         )
     shape.commit()
-    return letters
+    return letters, (x0, y0)
 
 
 def _overlap(a: Word, b: Word) -> float:
@@ -111,41 +130,48 @@ def _overlap(a: Word, b: Word) -> float:
 
 def outlined_words(page: Any) -> list[Word]:
     """The words of a page's outlined lettering, in unrotated page coordinates as
-    ``page.get_text("words")`` gives them ([] without Tesseract)."""
+    ``page.get_text("words")`` gives them ([] without Tesseract; OcrError if it fails)."""
     tessdata = _tessdata()
     if tessdata is None:
         return []
-    letters = _lettering(page)
-    passes: list[list[Word]] = []
-    for turn, rotation in enumerate(TURNS):
-        letters.set_rotation(rotation)
-        textpage = letters.get_textpage_ocr(dpi=OCR_DPI, full=True, tessdata=tessdata)
-        readings = []
-        for x0, y0, x1, y1, text, block, line, number in letters.get_text(
-            "words", textpage=textpage
-        ):
-            token = text.strip(".,;:|()[]{}")
-            # Upright text reads in the upright pass, vertical text in a turned one: a
-            # reading whose box runs the other way is lettering read sideways (garbage).
-            # One character alone is more often a dot or an arrowhead read as a letter,
-            # but for the unit of "12.2 m".
-            upright = x1 - x0 >= y1 - y0
-            if token == "m" or (
-                len(token) > 1 and TOKEN.match(token) and upright == (rotation == 0)
-            ):
-                readings.append((x0, y0, x1, y1, token, block + 1000 * turn, line, number))
-        passes.append(readings)
-    # Vertical text read upside down still gives letters ("GNNOYD"), but its decimal
-    # points move up ("1.63" reads "€9'b"): the quarter turn that finds more decimal
-    # numbers is the one the sheet's vertical text is written in.
-    turned = max(passes[1:], key=lambda words: (_decimals(words), _letters(words)))
+    letters, (dx, dy) = _lettering(page)
+    # At most OCR_PIXELS whatever the sheet's size (an A0 sheet is read at about 150 dpi).
+    area = letters.rect.width * letters.rect.height
+    dpi = max(1, min(OCR_DPI, int(72 * math.sqrt(OCR_PIXELS / max(area, 1.0)))))
+    try:
+        upright, turned = _read(letters, 0, dpi, tessdata), _read(letters, 270, dpi, tessdata)
+        # Vertical text read upside down still gives letters ("GNNOYD"), but its decimal
+        # points move up ("1.63" reads "€9'b"): when the first quarter turn finds hardly
+        # any decimal numbers, the sheet's vertical text may run the other way.
+        if _decimals(turned) < ENOUGH_DECIMALS:
+            other = _read(letters, 90, dpi, tessdata)
+            turned = max(turned, other, key=lambda words: (_decimals(words), _letters(words)))
+    except (RuntimeError, _pymupdf.mupdf.FzErrorBase) as exc:
+        raise OcrError(f"OCR failed: {exc}") from None
     # Where readings overlap, the longest wins: a stray reading of part of a word must not
     # hide the word.
     kept: list[Word] = []
-    for word in sorted(passes[0] + turned, key=lambda w: -len(w[4])):
-        if not any(_overlap(word, other) > 0.3 for other in kept):
+    for word in sorted(upright + turned, key=lambda w: -len(w[4])):
+        if not any(_overlap(word, seen) > 0.3 for seen in kept):
             kept.append(word)
-    return kept
+    return [(w[0] + dx, w[1] + dy, w[2] + dx, w[3] + dy, w[4], w[5], w[6], w[7]) for w in kept]
+
+
+def _read(letters: Any, rotation: int, dpi: int, tessdata: str) -> list[Word]:
+    """The tokens Tesseract reads on the lettering page turned by ``rotation`` degrees."""
+    letters.set_rotation(rotation)
+    textpage = letters.get_textpage_ocr(dpi=dpi, full=True, tessdata=tessdata)
+    readings = []
+    for x0, y0, x1, y1, text, block, line, number in letters.get_text("words", textpage=textpage):
+        token = text.strip(".,;:|()[]{}")
+        # Upright text reads in the upright pass, vertical text in a turned one: a reading
+        # whose box runs the other way is lettering read sideways (garbage). One character
+        # alone is more often a dot or an arrowhead read as a letter, but for the unit of
+        # "12.2 m".
+        upright = x1 - x0 >= y1 - y0
+        if token == "m" or (len(token) > 1 and TOKEN.match(token) and upright == (rotation == 0)):
+            readings.append((x0, y0, x1, y1, token, block + 1000 * rotation, line, number))
+    return readings
 
 
 def _decimals(words: list[Word]) -> int:

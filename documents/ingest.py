@@ -39,7 +39,7 @@ from msgspec import Meta
 from documents.dimensions import TextLine, text_lines
 from documents.drawings import forget_page, page_cdrawings
 from documents.errors import DocumentError, NotADocumentError, page_numbers
-from documents.glyphs import Word, has_outlined_text, ocr_available, outlined_words
+from documents.glyphs import OcrError, Word, has_outlined_text, ocr_available, outlined_words
 from documents.kinds import page_kind
 from documents.model import DocumentLimits, Wall, at_field
 from documents.openings import gap_openings, vector_openings
@@ -239,7 +239,11 @@ def _words(page: Any) -> tuple[list[Word] | None, list[str]]:
             "the lettering is drawn as outlines and Tesseract is not installed to read it:"
             " no text, no scale from dimensions"
         ]
-    return outlined_words(page), ["the lettering is drawn as outlines: read by OCR"]
+    try:
+        words = outlined_words(page)
+    except OcrError as exc:  # the machine's Tesseract, not the document
+        return [], [f"the lettering is drawn as outlines and could not be read: {exc}"]
+    return words, ["the lettering is drawn as outlines: read by OCR"]
 
 
 def _rounded(box: tuple[float, float, float, float]) -> list[float]:

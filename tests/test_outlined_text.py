@@ -7,6 +7,7 @@ written against; ``python -m bench.outlined`` measures held-out ones.
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -15,6 +16,7 @@ import pytest
 
 from bench.outlined import outlined
 from bench.scale_pages import scale_page
+from documents import glyphs
 from documents.glyphs import has_outlined_text, ocr_available, outlined_words
 from documents.ingest import IngestOptions, Limits, ingest_document
 
@@ -57,3 +59,35 @@ def test_the_real_outlined_plan_gives_its_room_names_and_dimensions() -> None:
     words = {word[4] for word in outlined_words(page)}
     # Overall dimensions, chain pieces written vertically, and room names.
     assert {"8.70", "14.90", "4.07", "GARAGE", "SEJOUR", "SALON", "HALL"} <= words
+
+
+@pytest.fixture
+def tessdata_at(monkeypatch: pytest.MonkeyPatch) -> Iterator[Callable[[Path], None]]:
+    """Point Tesseract at another folder (TESSDATA_PREFIX, as an operator would)."""
+
+    def point(folder: Path) -> None:
+        monkeypatch.setenv("TESSDATA_PREFIX", str(folder))
+        glyphs._tessdata.cache_clear()
+
+    yield point
+    glyphs._tessdata.cache_clear()
+
+
+def test_without_tesseract_the_page_warns_and_keeps_no_text(
+    tessdata_at: Callable[[Path], None], tmp_path: Path
+) -> None:
+    tessdata_at(tmp_path / "nowhere")
+    assert not ocr_available()
+    page = ingest(outlined(scale_page(0).pdf))["pages"][0]
+    assert page["text"] == [] and page["scale"] is None
+    assert any("Tesseract is not installed" in warning for warning in page["warnings"])
+
+
+def test_broken_language_data_is_a_warning_not_a_corrupt_document(
+    tessdata_at: Callable[[Path], None], tmp_path: Path
+) -> None:
+    (tmp_path / "eng.traineddata").write_bytes(b"not a model")
+    tessdata_at(tmp_path)
+    page = ingest(outlined(scale_page(0).pdf))["pages"][0]
+    assert page["text"] == [] and page["scale"] is None
+    assert any("could not be read: OCR failed" in warning for warning in page["warnings"])
