@@ -147,6 +147,7 @@ def page_scale(
                     "bbox": _rounded(_span(g, dims)),
                     "metres_per_unit": g.mpu,
                     "confidence": g.confidence,
+                    "source": "dimensions",
                     "agreeing": len(g.agreeing),
                 }
                 for g in groups
@@ -227,8 +228,10 @@ def _with_bars(
       bar's value replaces the dimensions' consensus (a drawn bar is exact);
     - it disagrees with the dimensions: three or more agreeing strings win, else the bar;
     - it disagrees with a note beside it (the same view's label): the bar wins, the sheet
-      was printed at another size; with a note elsewhere on the sheet, the note stays the
-      page's scale and the bar's view is a region of its own (two views, two scales).
+      was printed at another size, unless three or more dimension strings agree with the
+      note (then the sheet was not reprinted: the note stays, the bar is a region);
+      with a note elsewhere on the sheet, the note stays the page's scale and the bar's
+      view is a region of its own (two views, two scales).
 
     Every disagreement is a warning; bars at other scales are listed in ``regions``."""
     bar = bars[0]
@@ -258,7 +261,17 @@ def _with_bars(
             )
         else:
             beside = any(_gap(e["bbox"], bar.box) <= BESIDE * side for e in note_evidence)
-            if beside:
+            # Dimensions that agree with the note measure the print: it is at the note's
+            # scale, so the bar (misread, or another view's) cannot mean a reprint.
+            confirmed = scale.get("dimensions", {}).get("agreeing", 0)
+            if beside and confirmed >= STRONG:
+                warnings.append(
+                    f"{said} and the scale note beside it ({_ratio(scale['metres_per_unit'])}) "
+                    f"differ by {differ:.0%}, but {confirmed} dimension strings agree with the "
+                    "note: the sheet is at the note's scale, the bar is listed in scale.regions"
+                )
+                chosen = scale | {"evidence": scale["evidence"] + evidence}
+            elif beside:
                 warnings.append(
                     f"{said} and the scale note beside it ({_ratio(scale['metres_per_unit'])}) "
                     f"differ by {differ:.0%}: the sheet is printed at another size; the bar wins"
