@@ -10,12 +10,15 @@ The rules (``documents.bom_measure``), each stated in the result's ``assumptions
 
 - Every wall is one stud partition from floor to ceiling, measured along its centre line.
 - Faces: interior walls boarded on ``interior_sides`` (2), exterior walls (``exterior``
-  true) on ``exterior_sides`` (1, the inside face); ``exterior`` null counts as interior.
+  true) on ``exterior_sides`` (1, the inside face); ``exterior`` null counts as interior,
+  counted apart (``page_totals[].unflagged_walls``), with a warning among the assumptions
+  for a page none of whose walls has the flag.
 - Openings: one whose midpoint lies within its wall's length is deducted from that wall's
   faces, width x height (doors and plain openings ``door_height_mm`` 2100, windows
   ``window_height_mm`` 1200 on a ``window_sill_mm`` 900 sill); one in a gap between walls
   (as CAD plans draw them) or with no wall adds the board above it (and below a window),
-  width x (ceiling - height). ``deduct_openings`` false ignores openings.
+  width x (ceiling - height); plain openings include open passages between spaces.
+  ``deduct_openings`` false ignores openings.
 - Units (``documents.bom_units``): ``unit_system``, else imperial when ``units`` is in, ft
   or imperial: ft, ft², lb, US gal; otherwise m, m², kg, l.
 - Sheets: ``sheet_height_mm`` null picks the shortest standard length that spans the
@@ -43,7 +46,9 @@ Every number is bounded (``documents.model.Coordinate`` for the geometry, the sc
 ``Annotated`` types for the rest), so no input the schema accepts can overflow a float or
 divide by zero: a wall is under 3e13 m (2.9e12 units x 10 m per unit), so even 1e12 walls
 give fewer than 1e32 sheets, far below float's 1.8e308; the sizes that divide have positive
-lower bounds. Refusals name the field ("... - at `$.walls[0].x2`").
+lower bounds (the ceiling 500 mm, a sheet side and the stud spacing 50 mm), and no count
+divides by a rounded size. Doors are at least 600 mm tall, windows 100 mm: nothing smaller
+is a real one. Refusals name the field ("... - at `$.walls[0].x2`").
 """
 
 from __future__ import annotations
@@ -111,6 +116,7 @@ def _page_totals(page: MeasuredPage, board: Board, sizes: Sizes) -> PageTotals:
         scale=page.scale,
         walls=len(walls),
         exterior_walls=board.exterior_walls,
+        unflagged_walls=board.unflagged_walls,
         wall_length=round(length(sum(walls), system), 3),
         wall_area=round(area(board.interior_face_m2 + board.exterior_face_m2, system), 3),
         openings_deducted=board.openings_deducted,

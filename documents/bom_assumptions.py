@@ -26,6 +26,23 @@ def _scale(params: BomInput, pages: list[MeasuredPage]) -> str:
     )
 
 
+def _unflagged_pages(params: BomInput, pages: list[MeasuredPage]) -> list[str]:
+    """A warning per ingest page whose walls all lack an exterior flag (no room closed
+    there, so ingest could not tell the outside): every one of them was boarded as interior."""
+    if params.pages is None:
+        return []
+    sentences = []
+    for page in pages:
+        if page.walls and not any(wall.flagged for wall in page.walls):
+            sentences.append(
+                f"Warning: page {page.index}: none of its {plural(len(page.walls), 'wall')}"
+                " has an exterior flag (no closed outline was found), so all were boarded as"
+                f" interior walls on {plural(params.interior_sides, 'face')}; the exterior"
+                " ones are likely over-counted (set exterior on the walls to correct it)."
+            )
+    return sentences
+
+
 def _openings(params: BomInput, board: Board, sizes: Sizes) -> list[str]:
     if not params.deduct_openings:
         return ["deduct_openings is false: openings are neither deducted nor added."]
@@ -42,6 +59,9 @@ def _openings(params: BomInput, board: Board, sizes: Sizes) -> list[str]:
         f" {parameter_text(params.window_height_mm, system)} on a"
         f" {parameter_text(params.window_sill_mm, system)} sill. No headers or jamb studs"
         " are counted.",
+        'Plain openings (kind "opening") include open passages between spaces, a doorway'
+        " without a door: in a gap between walls, the board above one is added at the door"
+        " height (door_height_mm), as above a door.",
         f"{board.openings_deducted} opening(s) deducted, {board.openings_added} added above"
         " and below.",
     ]
@@ -60,6 +80,11 @@ def assumptions(
     units = ", ".join((system.length, system.area, system.mass, system.volume))
     walls = len(board.lengths)
     interior = walls - board.exterior_walls
+    guessed = (
+        f" ({board.unflagged_walls} of them with no exterior flag, boarded as interior)"
+        if board.unflagged_walls
+        else ""
+    )
     sentences = [
         f"Quantities in {system.name} units ({units}), from {why_system}.",
         _scale(params, pages),
@@ -72,7 +97,8 @@ def assumptions(
         f" {plural(params.exterior_sides, 'face')} (exterior_sides"
         f"{', the inside one' if params.exterior_sides == 1 else ''}); a wall whose exterior"
         f" is not known (null, as in a hand-written list) counts as interior: here"
-        f" {board.exterior_walls} exterior, {interior} interior.",
+        f" {board.exterior_walls} exterior, {interior} interior{guessed}.",
+        *_unflagged_pages(params, pages),
         *_openings(params, board, sizes),
         sizes.sheet.reason,
         f"Studs at {spacing_text(sizes.stud_spacing_mm, system)} centres"

@@ -19,13 +19,21 @@ from documents.model import Opening, Wall, at_field
 from documents.scale import MAX_METRES_PER_UNIT
 
 MAX_CEILING_MM = 100_000  # 100 m: any storey, any hall
+# Lower bounds: a ceiling divides (a sheet covers at most its height), and below these no
+# room, door or window is real: a 0.4 mm ceiling is a typo, not a 5000-sheet bill.
+MIN_CEILING_MM = 500  # a knee wall under a roof slope
+MIN_DOOR_MM = 600  # a cupboard door or an access hatch (plain openings use it too)
+MIN_WINDOW_MM = 100  # a slit or clerestory window
 # Stud spacing and sheet sides divide: their lower bound keeps every count finite (no real
 # stud or sheet is this small), the upper one any sensible input.
 MIN_SIZE_MM, MAX_SIZE_MM = 50, 10_000
 MAX_OVERHEAD_PERCENT = 1000
 MAX_LAYERS = 10
 Size = Annotated[float, Meta(ge=MIN_SIZE_MM, le=MAX_SIZE_MM)]
-Height = Annotated[float, Meta(gt=0, le=MAX_CEILING_MM)]
+Ceiling = Annotated[float, Meta(ge=MIN_CEILING_MM, le=MAX_CEILING_MM)]
+DoorHeight = Annotated[float, Meta(ge=MIN_DOOR_MM, le=MAX_CEILING_MM)]
+WindowHeight = Annotated[float, Meta(ge=MIN_WINDOW_MM, le=MAX_CEILING_MM)]
+Sill = Annotated[float, Meta(ge=0, le=MAX_CEILING_MM)]
 Units = Literal["m", "cm", "mm", "in", "ft", "pt", "metric", "imperial"]
 
 
@@ -54,7 +62,7 @@ class BomInput(msgspec.Struct, frozen=True, forbid_unknown_fields=False):
     metres_per_unit: Annotated[
         MetresPerUnit | None, Meta(description="overrides units and every page's scale")
     ] = None
-    ceiling_height_mm: Height = 3048
+    ceiling_height_mm: Ceiling = 3048
     interior_sides: Annotated[
         int, Meta(ge=0, le=2, description="boarded faces of an interior wall (or not known)")
     ] = 2
@@ -64,9 +72,11 @@ class BomInput(msgspec.Struct, frozen=True, forbid_unknown_fields=False):
     deduct_openings: Annotated[
         bool, Meta(description="false: openings neither deducted nor added")
     ] = True
-    door_height_mm: Annotated[Height, Meta(description="doors and plain openings")] = 2100
-    window_height_mm: Height = 1200
-    window_sill_mm: Annotated[float, Meta(ge=0, le=MAX_CEILING_MM)] = 900
+    door_height_mm: Annotated[
+        DoorHeight, Meta(description="doors and plain openings (open passages too)")
+    ] = 2100
+    window_height_mm: WindowHeight = 1200
+    window_sill_mm: Sill = 900
     overhead_percent: Annotated[float, Meta(ge=0, le=MAX_OVERHEAD_PERCENT)] = 10
     stud_spacing_mm: Annotated[
         Size | None, Meta(description="null: 400 mm metric, 16 in imperial")
@@ -85,9 +95,13 @@ class BomInput(msgspec.Struct, frozen=True, forbid_unknown_fields=False):
     def __post_init__(self) -> None:
         # Meta constraints hold when decoding; check them for direct construction too.
         most = MAX_CEILING_MM
-        for name in ("ceiling_height_mm", "door_height_mm", "window_height_mm"):
-            _check(0 < getattr(self, name) <= most, name, f"> 0, <= {most}")
-        _check(0 <= self.window_sill_mm <= most, "window_sill_mm", f"0..{most}")
+        for name, least in (
+            ("ceiling_height_mm", MIN_CEILING_MM),
+            ("door_height_mm", MIN_DOOR_MM),
+            ("window_height_mm", MIN_WINDOW_MM),
+            ("window_sill_mm", 0),
+        ):
+            _check(least <= getattr(self, name) <= most, name, f"{least}..{most}")
         for name in ("stud_spacing_mm", "sheet_width_mm", "sheet_height_mm"):
             size = getattr(self, name)
             ok = size is None or MIN_SIZE_MM <= size <= MAX_SIZE_MM

@@ -22,6 +22,7 @@ class Board(NamedTuple):
 
     lengths: list[float]
     exterior_walls: int
+    unflagged_walls: int  # ``exterior`` null: boarded as interior walls
     interior_face_m2: float  # ΣL x H over walls that are not exterior, one face
     exterior_face_m2: float
     deducted_m2: float  # faces x openings within walls
@@ -43,6 +44,7 @@ def board_of(pages: list[MeasuredPage], ceiling_m: float, interior: int, exterio
     return Board(
         lengths=[wall.length_m for wall in walls],
         exterior_walls=sum(wall.exterior for wall in walls),
+        unflagged_walls=sum(not wall.flagged for wall in walls),
         interior_face_m2=inner,
         exterior_face_m2=outer,
         deducted_m2=deducted,
@@ -76,8 +78,10 @@ def length(metres: float, system: UnitSystem) -> float:
 def sheet_count(board_m2: float, sizes: Sizes) -> tuple[int, str]:
     """Sheets for ``board_m2`` of board (all layers), and the formula."""
     system, sheet = sizes.system, sizes.sheet
-    width = round(sheet.width_mm / system.mm_per_length, 6)
-    covered = round(sheet.covered_mm / system.mm_per_length, 6)
+    # Divide by the sizes themselves: rounded, a small one could become 0 (the formula
+    # shows them rounded, as every number in it).
+    width = sheet.width_mm / system.mm_per_length
+    covered = sheet.covered_mm / system.mm_per_length
     board = area(board_m2, system)
     formula = (
         f"ceil({fmt(board)} {system.area} board / ({fmt(width)} {system.length} x"
@@ -89,7 +93,7 @@ def sheet_count(board_m2: float, sizes: Sizes) -> tuple[int, str]:
 def stud_count(lengths_m: list[float], sizes: Sizes) -> tuple[int, str]:
     """Studs, per wall ceil(length / spacing) + 1, and the formula."""
     system = sizes.system
-    spacing = round(sizes.stud_spacing_mm / system.mm_per_spacing, 6)
+    spacing = sizes.stud_spacing_mm / system.mm_per_spacing  # not rounded: it divides
     lengths = [length(metres, system) for metres in lengths_m]
     per = system.spacing_per_length
     scaled = "" if per == 1 else f" x {fmt(per)}"

@@ -4,7 +4,9 @@ A wall list is one page at its ``units`` (or ``metres_per_unit``); an ingest res
 plan pages (``documents.bom_pages``) each at their own scale, or ``metres_per_unit``.
 
 Faces: a wall with ``exterior`` true is boarded on ``exterior_sides`` faces (the inside
-one, by default), any other wall, ``exterior`` false or not known, on ``interior_sides``.
+one, by default), any other wall, ``exterior`` false or not known, on ``interior_sides``;
+a wall whose ``exterior`` is null (ingest leaves it so on a page where no room closes, a
+hand-written list may) is counted as such, so the bill can say how many were guessed.
 
 Openings (with ``deduct_openings``): an opening whose midpoint lies within its wall's
 length (the wall's centre line runs through it, as in a hand-made list) is deducted from
@@ -55,6 +57,7 @@ class Heights(NamedTuple):
 class MeasuredWall(NamedTuple):
     length_m: float
     exterior: bool
+    flagged: bool  # ``exterior`` was given (true or false); not: boarded as interior
     faces: int
     deducted_m2: float  # per face: openings inside it, at most length x ceiling
 
@@ -235,6 +238,7 @@ def _measure_page(page: _Page, path: str, params: BomInput) -> MeasuredPage:
         MeasuredWall(
             length,
             wall.exterior is True,
+            wall.exterior is not None,
             sides[wall.exterior is True],
             min(deducted[i], length * heights.ceiling),
         )

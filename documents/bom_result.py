@@ -62,6 +62,7 @@ class PageTotals(msgspec.Struct, frozen=True):
     board_area: float
     sheets: int
     studs: int
+    unflagged_walls: int = 0  # ``exterior`` null: boarded as interior walls
 
 
 class RoomTotals(msgspec.Struct, frozen=True):

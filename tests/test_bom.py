@@ -305,7 +305,7 @@ def test_walls_or_pages_exactly_one() -> None:
 @pytest.mark.parametrize(
     ("field", "value", "expected"),
     [
-        ("ceiling_height_mm", -3048, "Expected `float` > 0.0 - at `$.ceiling_height_mm`"),
+        ("ceiling_height_mm", -3048, "Expected `float` >= 500.0 - at `$.ceiling_height_mm`"),
         ("ceiling_height_mm", 0, "at `$.ceiling_height_mm`"),
         ("stud_spacing_mm", 0, "at `$.stud_spacing_mm`"),
         ("sheet_width_mm", -1, "at `$.sheet_width_mm`"),
@@ -323,7 +323,7 @@ def test_bad_params_are_rejected_by_msgspec(field: str, value: object, expected:
 
 
 def test_bad_params_are_rejected_when_constructed_directly() -> None:
-    with pytest.raises(BomInputError, match="must be > 0"):
+    with pytest.raises(BomInputError, match=r"must be 500\.\.100000"):
         BomInput(walls=[], ceiling_height_mm=-3048)
     with pytest.raises(BomInputError, match="layers_per_side"):
         BomInput(walls=[], layers_per_side=0)
@@ -441,5 +441,5 @@ def test_result_and_schema_encode_to_json() -> None:
     assert plain["lines"][0]["quantity"] == 14 and isinstance(plain["lines"][0]["quantity"], int)
     schema = msgspec.json.schema(BomInput)
     properties = schema["$defs"]["BomInput"]["properties"]
-    assert properties["ceiling_height_mm"]["exclusiveMinimum"] == 0
+    assert properties["ceiling_height_mm"]["minimum"] == 500
     assert properties["ceiling_height_mm"]["default"] == 3048

@@ -79,6 +79,30 @@ def test_a_wall_whose_exterior_is_not_known_counts_as_interior() -> None:
     assert said(result, "not known", "counts as interior")
 
 
+def test_walls_without_an_exterior_flag_are_counted_apart() -> None:
+    flagged = [wall(0, 0, 10, 0, exterior=True), wall(0, 5, 10, 5, exterior=False)]
+    result = bill(walls=[*flagged, wall(0, 9, 10, 9)], ceiling_height_mm=2400)
+    assert said(result, "1 exterior, 2 interior (1 of them with no exterior flag, boarded as")
+    known = bill(walls=flagged, ceiling_height_mm=2400)
+    assert said(known, "1 exterior, 1 interior.")
+    assert not said(known, "no exterior flag")
+    # A page where no room closed: ingest leaves every wall's exterior null. It gets a
+    # warning of its own; the page whose walls are flagged does not.
+    unknown = [{**w, "exterior": None} for w in page()["walls"]]
+    pages = [page(), page(index=1, walls=unknown, rooms=[])]
+    from_pages = bill(pages=pages, ceiling_height_mm=2400)
+    assert from_pages.page_totals is not None
+    assert [p.unflagged_walls for p in from_pages.page_totals] == [0, 5]
+    assert [p.exterior_walls for p in from_pages.page_totals] == [5, 0]
+    warnings = [s for s in from_pages.assumptions if s.startswith("Warning")]
+    assert warnings == [
+        "Warning: page 1: none of its 5 walls has an exterior flag (no closed outline was"
+        " found), so all were boarded as interior walls on 2 faces; the exterior ones are"
+        " likely over-counted (set exterior on the walls to correct it)."
+    ]
+    assert said(from_pages, "5 exterior, 5 interior (5 of them with no exterior flag")
+
+
 # Openings
 
 
@@ -121,6 +145,8 @@ def test_an_opening_in_a_gap_between_walls_adds_the_board_above_and_below_it() -
     # An opening with no wall takes an interior wall's faces; a plain one is door height.
     loose = bill(walls=walls, openings=[opening("opening", None, 4, 5)], ceiling_height_mm=2400)
     assert loose.totals.board_area_m2 == pytest.approx(43.8)
+    assert said(loose, 'Plain openings (kind "opening") include open passages between spaces')
+    assert said(loose, "open passages", "board above one is added at the door height")
 
 
 def test_deduction_can_be_turned_off() -> None:

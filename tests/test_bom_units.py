@@ -100,12 +100,27 @@ def test_a_given_sheet_shorter_than_the_ceiling_says_so() -> None:
 # Refusals
 
 
+def test_the_lowest_ceiling_accepted_gives_a_finite_bill() -> None:
+    """500 mm (a knee wall): a 10 m interior wall, 2 faces x 10 x 0.5 = 10 m²; a 2400 mm
+    sheet covers 1.2 x 0.5 m of it, so 10 / 0.6 = 16.7 -> 17 sheets."""
+    result = bill(walls=[wall(0, 0, 10, 0)], ceiling_height_mm=500)
+    assert result.totals.board_area_m2 == 10
+    assert quantities(result)["sheets"] == 17
+    sheets = next(line for line in result.lines if line.key == "sheets")
+    assert sheets.formula == "ceil(10 m² board / (1.2 m x 0.5 m covered per sheet))"
+
+
 @pytest.mark.parametrize(
     ("body", "field"),
     [
         ({"walls": [], "interior_sides": 3}, "$.interior_sides"),
         ({"walls": [], "exterior_sides": 0}, "$.exterior_sides"),
+        ({"walls": [wall(0, 0, 10, 0)], "ceiling_height_mm": 0.0001}, "$.ceiling_height_mm"),
+        ({"walls": [wall(0, 0, 10, 0)], "ceiling_height_mm": 0.4}, "$.ceiling_height_mm"),
+        ({"walls": [], "ceiling_height_mm": 499}, "$.ceiling_height_mm"),
         ({"walls": [], "door_height_mm": 0}, "$.door_height_mm"),
+        ({"walls": [], "door_height_mm": 599}, "$.door_height_mm"),
+        ({"walls": [], "window_height_mm": 99}, "$.window_height_mm"),
         ({"walls": [], "window_height_mm": -1}, "$.window_height_mm"),
         ({"walls": [], "window_sill_mm": -1}, "$.window_sill_mm"),
         ({"walls": [], "deduct_openings": "maybe"}, "$.deduct_openings"),
@@ -140,8 +155,18 @@ def test_a_page_with_rooms_but_no_scale_names_what_it_has() -> None:
 def test_direct_construction_checks_the_new_fields_too() -> None:
     with pytest.raises(BomInputError, match="interior_sides must be 0, 1 or 2"):
         BomInput(walls=[], interior_sides=5)
-    with pytest.raises(BomInputError, match=r"door_height_mm must be > 0"):
+    with pytest.raises(BomInputError, match=r"door_height_mm must be 600\.\.100000"):
         BomInput(walls=[], door_height_mm=-1)
+    for name, value, bounds in [
+        ("ceiling_height_mm", 0.0001, "500..100000"),
+        ("ceiling_height_mm", float("nan"), "500..100000"),
+        ("window_height_mm", 50, "100..100000"),
+        ("window_sill_mm", -1, "0..100000"),
+    ]:
+        refusal = f"{name} must be {bounds} - at `$.{name}`"
+        given: dict[str, Any] = {name: value}
+        with pytest.raises(BomInputError, match=re.escape(refusal)):
+            BomInput(walls=[], **given)
     infinite = Opening(kind="door", wall=0, x1=0, y1=0, x2=1, y2=0, width=float("inf"))
     with pytest.raises(BomInputError, match=re.escape("- at `$.openings[0].width`")):
         BomInput(walls=[Wall(x1=0, y1=0, x2=5, y2=0, thickness=0.1)], openings=[infinite])
@@ -173,7 +198,12 @@ def test_chain_parameters_are_checked_field_by_field() -> None:
         "interior_sides": 1,
         "sheet_height_mm": 2700.0,
     }
-    for name, value in [("exterior_sides", "0"), ("unit_system", "si"), ("door_height_mm", "0")]:
+    for name, value in [
+        ("exterior_sides", "0"),
+        ("unit_system", "si"),
+        ("door_height_mm", "0"),
+        ("ceiling_height_mm", "0.0001"),
+    ]:
         with pytest.raises(InvalidInputError) as refused:
             check_chain([{"function": "bom", "params": {name: value}}], lookup)
         assert refused.value.details["field"] == f"$.then[0].params.{name}", refused.value

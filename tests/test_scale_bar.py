@@ -114,3 +114,38 @@ def test_a_bar_that_the_dimensions_confirm(seed: int) -> None:
     assert scale["metres_per_unit"] == pytest.approx(sample.truth, rel=0.02)
     assert scale["source"] in ("scale_bar", "dimensions")
     assert "scale_bar" in {e["kind"] for e in scale["evidence"]}
+
+
+def dimension(page: pymupdf.Page, x: float, y: float, metres: float, mpu: float) -> None:
+    """A dimension line from (x, y) along x, ticks at its ends, its length written above."""
+    end = x + metres / mpu
+    page.draw_line((x, y), (end, y), width=0.3)
+    for s in (x, end):
+        page.draw_line((s, y - 6), (s, y + 12), width=0.25)  # extension line
+        page.draw_line((s - 2.5, y + 2.5), (s + 2.5, y - 2.5), width=0.6)  # tick
+    text = f"{metres:.2f}"
+    width = pymupdf.get_text_length(text, fontsize=8)
+    page.insert_text(((x + end) / 2 - width / 2, y - 2), text, fontsize=8)
+
+
+def test_a_bar_beside_a_note_that_the_dimensions_confirm_is_only_a_region() -> None:
+    """Note 1:100, three dimension strings at 1:100, a 1:50 bar beside the note: the
+    dimensions measure the print, so it was not reprinted and the note stays."""
+    doc = pymupdf.open()
+    page = doc.new_page(width=842, height=595)
+    mpu = 100 * POINT_M
+    for k, metres in enumerate((6.0, 4.5, 8.4)):
+        dimension(page, 80, 80 + 60 * k, metres, mpu)
+        page.draw_rect(pymupdf.Rect(80, 92 + 60 * k, 80 + metres / mpu, 100 + 60 * k))
+    page.insert_text((84, 560), "SCALE 1:100", fontsize=9)
+    draw_bar(page, 84, 530, 50 * POINT_M, random.Random(3), False, "blocks", "after")
+    scale, warnings = scale_of(doc.tobytes())
+    assert scale is not None and scale["source"] == "note"
+    assert scale["metres_per_unit"] == pytest.approx(mpu, rel=1e-9)
+    assert scale["dimensions"]["agreeing"] == 3
+    [region] = scale["regions"]
+    assert region["source"] == "scale_bar"
+    assert region["metres_per_unit"] == pytest.approx(50 * POINT_M, rel=0.02)
+    assert len(warnings) == 1 and "the scale bar (1:50" in warnings[0]
+    assert "3 dimension strings agree with the note" in warnings[0]
+    assert "scale.regions" in warnings[0]
