@@ -65,4 +65,12 @@ def choose_pages(
             f' {{"use_pages": [{walled[0].index}]}}}}])'
         )
         raise BomInputError(at_field(message, "$.use_pages"))
+    if not any(page.walls or page.rooms for page in pages):
+        # A bill of zeros would read as "nothing to build"; the document has no walls.
+        listed = ", ".join(f"{page_index(k, p)} ({p.kind or 'plan'})" for k, p in enumerate(pages))
+        message = (
+            f"no page has walls (pages by index and kind: {listed or 'none'}): nothing to"
+            " bill; give a floor plan, or the walls themselves as 'walls'"
+        )
+        raise BomInputError(at_field(message, "$.pages"))
     return used, skipped

@@ -266,3 +266,12 @@ def test_every_bill_lists_its_assumptions() -> None:
         assert said(result, *words), (words, result.assumptions)
     encoded = msgspec.to_builtins(result)
     assert isinstance(encoded["assumptions"][0], str)
+
+
+def test_pages_without_any_wall_are_refused_not_billed_as_zero() -> None:
+    pages = [{"index": 0, "kind": "schedule", "walls": []}, {"index": 1, "walls": []}]
+    with pytest.raises(
+        msgspec.ValidationError, match=r"no page has walls .*0 \(schedule\), 1 \(plan\)"
+    ) as caught:
+        msgspec.convert({"pages": pages, "metres_per_unit": 0.01}, BomInput)
+    assert "$.pages" in str(caught.value)
