@@ -13,9 +13,11 @@ may be unknown. Coordinates are as displayed, like the walls'.
 from __future__ import annotations
 
 import math
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
+import shapely
 
 from documents.drawings import Array, page_drawings, page_segments, to_display
 from documents.model import Opening, Wall
@@ -29,6 +31,8 @@ MAX_GAP_FRAC = 0.15  # and narrower than 180 pt on A3 (6.3 m at 1:100)
 PARALLEL_SIN = 0.03  # walls within 1.7 degrees are parallel
 GLAZING_MIN = 2  # straight lines spanning a gap that make it a window
 SPAN_SHARE = 0.8  # of the gap a glazing line spans
+ANGLE_BIN = 2.0  # degrees: walls parallel within PARALLEL_SIN (1.7 degrees) share a bin or are next
+ANGLE_BINS = 90  # bins in 180 degrees
 
 
 def _axis(w: Wall) -> tuple[float, float, float]:
@@ -37,31 +41,108 @@ def _axis(w: Wall) -> tuple[float, float, float]:
     return (w.x2 - w.x1) / length, (w.y2 - w.y1) / length, length
 
 
-def _gaps(walls: list[Wall], s: float) -> list[tuple[int, int, tuple[float, float, float, float]]]:
-    """Facing ends of collinear walls with a door-to-window-wide gap: (i, j, span)."""
+Span = tuple[float, float, float, float]
+Gap = tuple[int, int, Span]  # the two walls (lower index first) and the gap's span
+
+
+@dataclass
+class GapWork:
+    """What ``wall_gaps`` compared: pairs of walls tested as the two sides of a gap, and
+    walls tested as crossing a gap. Both grow with the walls near each end, not all walls."""
+
+    pairs: int = 0
+    crossings: int = 0
+
+
+def _reach(thickness: float, s: float) -> float:
+    """How far from a wall's end the near end of the wall across its gap can lie: the gap's
+    widest along, the line's tolerance across, for the thickest wall alike to this one."""
+    thick = max(thickness + 1.0, thickness / (1 - ALIKE), 0.0)
+    along = min(MAX_GAP_T * thick, MAX_GAP_FRAC * s)
+    return math.hypot(along, max(1.0, ALIGN * thick)) * 1.001 + 1e-6  # rounding slack
+
+
+def _angle_bin(w: Wall) -> int:
+    """The wall's direction in ANGLE_BIN-degree bins (0 to 180); -1 for a point, which
+    the parallel test takes as parallel to every wall."""
+    if w.x1 == w.x2 and w.y1 == w.y2:
+        return -1
+    angle = math.degrees(math.atan2(w.y2 - w.y1, w.x2 - w.x1)) % 180
+    return int(angle // ANGLE_BIN) % ANGLE_BINS
+
+
+class _Ends:
+    """Walls by their ends' grid cell and direction bin: the walls that may be across a
+    gap from a wall's end are those parallel to it (its bin or the next) with an end
+    within ``_reach``, found without a pass over every wall."""
+
+    def __init__(self, walls: list[Wall], s: float) -> None:
+        self.reach = [_reach(w.thickness, s) for w in walls]
+        self.cell = float(np.median(self.reach)) if walls else 1.0
+        self.bins = [_angle_bin(w) for w in walls]
+        self.cells: dict[tuple[int, int, int], list[int]] = {}
+        for j, w in enumerate(walls):
+            for x, y in {(w.x1, w.y1), (w.x2, w.y2)}:
+                key = (self.bins[j], math.floor(x / self.cell), math.floor(y / self.cell))
+                self.cells.setdefault(key, []).append(j)
+
+    def near(self, i: int, x: float, y: float) -> list[int]:
+        """Walls (ascending, without ``i``) that may be across a gap at wall ``i``'s end
+        (x, y)."""
+        r, c, b = self.reach[i], self.cell, self.bins[i]
+        bins = {-1, b} if b < 0 else {-1, b, (b - 1) % ANGLE_BINS, (b + 1) % ANGLE_BINS}
+        found: set[int] = set()
+        for cx in range(math.floor((x - r) / c), math.floor((x + r) / c) + 1):
+            for cy in range(math.floor((y - r) / c), math.floor((y + r) / c) + 1):
+                for k in bins:
+                    found.update(self.cells.get((k, cx, cy), ()))
+        found.discard(i)
+        return sorted(found)
+
+
+def wall_gaps(walls: list[Wall], s: float) -> tuple[list[Gap], GapWork]:
+    """Facing ends of collinear walls with a door-to-window-wide gap, each pair once and
+    uncrossed, and the work done to find them. ``s`` is the page's longer side."""
+    work = GapWork()
+    if not walls:
+        return [], work
+    ends = _Ends(walls, s)
+    tree = shapely.STRtree(
+        shapely.box(
+            [min(w.x1, w.x2) for w in walls],
+            [min(w.y1, w.y2) for w in walls],
+            [max(w.x1, w.x2) for w in walls],
+            [max(w.y1, w.y2) for w in walls],
+        )
+    )
     found = []
     seen: set[tuple[int, int]] = set()
     forward = list(enumerate(walls))
     backward = [(i, Wall(w.x2, w.y2, w.x1, w.y1, w.thickness)) for i, w in forward]
     for i, a in forward + backward:  # looking past either end of each wall
         ux, uy, la = _axis(a)
-        best: tuple[float, int, tuple[float, float, float, float]] | None = None
-        for j, b in enumerate(walls):
+        if ux == 0 and uy == 0:
+            continue  # a point has no end to look past
+        best: tuple[float, int, Span] | None = None
+        for j in ends.near(i, a.x1 + ux * la, a.y1 + uy * la):
+            work.pairs += 1
+            b = walls[j]
             vx, vy, _ = _axis(b)
             thick = max(a.thickness, b.thickness)
-            if j == i or abs(ux * vy - uy * vx) > PARALLEL_SIN:
+            if abs(ux * vy - uy * vx) > PARALLEL_SIN:
                 continue
             if abs(a.thickness - b.thickness) > max(1.0, ALIKE * thick):
                 continue
-            ends = [
+            ends_b = [
                 ((x - a.x1) * ux + (y - a.y1) * uy, x, y) for x, y in ((b.x1, b.y1), (b.x2, b.y2))
             ]
             if any(
-                abs((x - a.x1) * uy - (y - a.y1) * ux) > max(1.0, ALIGN * thick) for _, x, y in ends
+                abs((x - a.x1) * uy - (y - a.y1) * ux) > max(1.0, ALIGN * thick)
+                for _, x, y in ends_b
             ):
                 continue
-            t_near, x, y = min(ends)
-            if min(t for t, _, _ in ends) < la:  # b is not beyond a's end (the gap is b's)
+            t_near, x, y = min(ends_b)
+            if min(t for t, _, _ in ends_b) < la:  # b is not beyond a's end (the gap is b's)
                 continue
             gap = t_near - la
             lo = max(MIN_GAP_T * thick, MIN_GAP_FRAC * s)
@@ -73,19 +154,26 @@ def _gaps(walls: list[Wall], s: float) -> list[tuple[int, int, tuple[float, floa
         if best is None or (min(i, best[1]), max(i, best[1])) in seen:
             continue
         seen.add((min(i, best[1]), max(i, best[1])))
-        if not _crossed(walls, best[2], (i, best[1])):
+        if not _crossed(walls, tree, best[2], (i, best[1]), work):
             found.append((min(i, best[1]), max(i, best[1]), best[2]))
-    return found
+    return found, work
 
 
 def _crossed(
-    walls: list[Wall], span: tuple[float, float, float, float], pair: tuple[int, int]
+    walls: list[Wall], tree: shapely.STRtree, span: Span, pair: tuple[int, int], work: GapWork
 ) -> bool:
-    """Whether another wall's centre line crosses the gap's span (a corridor, a junction)."""
+    """Whether another wall's centre line crosses the gap's span (a corridor, a junction).
+    Only walls whose box meets the span's (grown by a rounding slack) can cross it."""
     x1, y1, x2, y2 = span
-    for k, w in enumerate(walls):
+    slack = 1e-6 * (1.0 + max(abs(x1), abs(y1), abs(x2), abs(y2)))
+    box = shapely.box(
+        min(x1, x2) - slack, min(y1, y2) - slack, max(x1, x2) + slack, max(y1, y2) + slack
+    )
+    for k in sorted(int(k) for k in tree.query(box)):
         if k in pair:
             continue
+        work.crossings += 1
+        w = walls[k]
         d1 = (x2 - x1) * (w.y1 - y1) - (y2 - y1) * (w.x1 - x1)
         d2 = (x2 - x1) * (w.y2 - y1) - (y2 - y1) * (w.x2 - x1)
         d3 = (w.x2 - w.x1) * (y1 - w.y1) - (w.y2 - w.y1) * (x1 - w.x1)
@@ -108,7 +196,7 @@ def gap_openings(walls: list[Wall], page_size: float | None = None) -> list[Open
     extent), for the page-relative bounds on a gap's width.
     """
     s = page_size if page_size is not None else _extent(walls)
-    return [_opening("opening", i, span) for i, _, span in _gaps(walls, s)]
+    return [_opening("opening", i, span) for i, _, span in wall_gaps(walls, s)[0]]
 
 
 def _extent(walls: list[Wall]) -> float:
@@ -171,7 +259,7 @@ def vector_openings(page: Any, walls: list[Wall]) -> list[Opening]:
     segs, _ = page_segments(page)
     curves = _curves(page)
     found = []
-    for i, j, span in _gaps(walls, s):
+    for i, j, span in wall_gaps(walls, s)[0]:
         thick = max(walls[i].thickness, walls[j].thickness)
         if _door(curves, span, thick):
             kind = "door"

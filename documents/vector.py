@@ -300,27 +300,53 @@ def vector_walls(page: Any) -> list[Wall]:
 
 def _glazing(walls: list[Wall]) -> list[Wall]:
     """Drop thin walls bridging the gap between two collinear thicker walls, end to end:
-    the glazing lines of a window pair up like a thin wall."""
+    the glazing lines of a window pair up like a thin wall.
+
+    An end touches a thicker wall within reach of that wall's own end, so the walls' ends
+    are filed in grid cells as wide as the longest reach and each end is compared only with
+    the walls in its cell and the eight around it (a point-like wall, whose direction is
+    undefined, with every end), not with every wall."""
     rows = np.array([(w.x1, w.y1, w.x2, w.y2, w.thickness) for w in walls]).reshape(-1, 5)
+    if not len(rows):
+        return []
     ax, ay = rows[:, 2] - rows[:, 0], rows[:, 3] - rows[:, 1]
     length = np.maximum(np.hypot(ax, ay), 1e-9)
     ux, uy = ax / length, ay / length
-    kept = []
-    for k, w in enumerate(walls):
-        thicker = (rows[:, 4] >= GLAZING_RATIO * w.thickness) & (
-            np.abs(ux * uy[k] - uy * ux[k]) < 0.03
+    slack = np.maximum(1.0, 0.5 * rows[:, 4])
+    point = np.hypot(ax, ay) < 1e-9
+    margin = 1e-6 * (1.0 + float(np.abs(rows[:, :4]).max()))  # rounding slack
+    cell = float(np.hypot(slack, GLAZING_OFFSET * np.abs(rows[:, 4])).max()) * 1.001 + margin
+    ends = rows[:, :4].reshape(-1, 2)  # wall k's ends are rows 2k and 2k + 1
+    grid = np.floor(ends / cell).astype(np.int64)
+    code = (grid[:, 0] << 32) + grid[:, 1]
+    order = np.argsort(code, kind="stable")
+    code = code[order]
+    pairs = [
+        (
+            np.repeat(np.arange(len(ends)), int(point.sum())),
+            np.tile(np.flatnonzero(point), len(ends)),
         )
-        sides = 0
-        for x, y in ((w.x1, w.y1), (w.x2, w.y2)):
-            along = (x - rows[:, 0]) * ux + (y - rows[:, 1]) * uy
-            across = np.abs((x - rows[:, 0]) * uy - (y - rows[:, 1]) * ux)
-            slack = np.maximum(1.0, 0.5 * rows[:, 4])
-            at_end = (np.abs(along) <= slack) | (np.abs(along - length) <= slack)
-            # Glazing sits mid-wall; a thinner wall off-centre is a jog in the outline.
-            sides += bool(np.any(thicker & at_end & (across <= GLAZING_OFFSET * rows[:, 4])))
-        if sides < 2:
-            kept.append(w)
-    return kept
+    ]
+    for dx in (-1, 0, 1):
+        for dy in (-1, 0, 1):
+            want = ((grid[:, 0] + dx) << 32) + grid[:, 1] + dy
+            lo, hi = np.searchsorted(code, want, "left"), np.searchsorted(code, want, "right")
+            count = hi - lo
+            at = np.repeat(lo - np.cumsum(count) + count, count) + np.arange(int(count.sum()))
+            pairs.append((np.repeat(np.arange(len(ends)), count), order[at] // 2))
+    end, r = np.concatenate([p[0] for p in pairs]), np.concatenate([p[1] for p in pairs])
+    k, x, y = end // 2, ends[end, 0], ends[end, 1]
+    thicker = (rows[r, 4] >= GLAZING_RATIO * rows[k, 4]) & (
+        np.abs(ux[r] * uy[k] - uy[r] * ux[k]) < 0.03
+    )
+    along = (x - rows[r, 0]) * ux[r] + (y - rows[r, 1]) * uy[r]
+    across = np.abs((x - rows[r, 0]) * uy[r] - (y - rows[r, 1]) * ux[r])
+    at_end = (np.abs(along) <= slack[r]) | (np.abs(along - length[r]) <= slack[r])
+    # Glazing sits mid-wall; a thinner wall off-centre is a jog in the outline.
+    touched = np.zeros(len(ends), dtype=bool)
+    touched[end[thicker & at_end & (across <= GLAZING_OFFSET * rows[r, 4])]] = True
+    sides = touched.reshape(-1, 2).sum(axis=1)
+    return [w for w, n in zip(walls, sides, strict=True) if n < 2]
 
 
 def _frame(w: Wall, width: float, height: float) -> bool:
