@@ -20,6 +20,7 @@ import numpy.typing as npt
 from documents.errors import CorruptDocumentError, DocumentTooLargeError, NotADocumentError
 from documents.model import Wall
 from documents.raster_clutter import family_members, without_clutter
+from documents.raster_hollow import fixture_faces, open_gaps
 
 PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
 JPEG_MAGIC = b"\xff\xd8\xff"
@@ -146,9 +147,9 @@ def raster_walls(
     if gray.ndim != 2 or min(gray.shape) < 8:
         return []
     factor = max(1, math.ceil(max(gray.shape) / _WORK_SIDE))
-    ink, solid = _ink_masks(gray, factor)
+    ink, solid, threshold = _ink_masks(gray, factor)
     side, min_len = max(ink.shape), max(6.0, 0.004 * max(ink.shape))
-    ink = _drop_small(ink, min_len)
+    every_mark, ink = ink, _drop_small(ink, min_len)
     solid &= ink
     runs = [_runs(m)[1:] for m in (ink, np.ascontiguousarray(ink.T))]  # line width: the
     widths = np.concatenate([lengths[values == 1] for lengths, values in runs])  # commonest
@@ -176,19 +177,25 @@ def raster_walls(
         for x1, y1, x2, y2, t in ends:
             (a, b), (c, d) = (back @ np.array([[x1, x2], [y1, y2], [1.0, 1.0]])).T * factor
             found.append(Wall(float(a), float(b), float(c), float(d), t * factor))
-    return without_clutter(found, typical * factor)
+    paper = float(np.median(gray[::16, ::16]))  # any mark, even light gray, closes a gap
+    gaps = open_gaps(found, gray, paper - max(8.0, (paper - threshold) / 4), typical * factor)
+    gaps |= fixture_faces(found, every_mark, factor, typical * factor)
+    return without_clutter(
+        [w for w, gap in zip(found, gaps, strict=True) if not gap], typical * factor
+    )
 
 
-def _ink_masks(gray: U8, factor: int) -> tuple[U8, U8]:
+def _ink_masks(gray: U8, factor: int) -> tuple[U8, U8, float]:
     """0/1 masks of dark pixels (Otsu threshold), reduced by ``factor``: ``ink`` where any
-    pixel of a block is dark (thin lines survive), ``solid`` where at least half are."""
-    _, full = cv2.threshold(gray, 0, 255, cv2.THRESH_BINARY_INV + cv2.THRESH_OTSU)
+    pixel of a block is dark (thin lines survive), ``solid`` where at least half are; and
+    the threshold (gray levels at or under it are ink)."""
+    threshold, full = cv2.threshold(gray, 0, 255, cv2.THRESH_BINARY_INV + cv2.THRESH_OTSU)
     size = (gray.shape[1] // factor, gray.shape[0] // factor)
     # One block average gives both (a single dark pixel of up to 15 x 15 still rounds up).
     share = cv2.resize(
         full[: size[1] * factor, : size[0] * factor], size, interpolation=cv2.INTER_AREA
     )
-    return (share > 0).view(np.uint8), (share >= 128).view(np.uint8)
+    return (share > 0).view(np.uint8), (share >= 128).view(np.uint8), float(threshold)
 
 
 def _drop_small(ink: U8, min_len: float) -> U8:

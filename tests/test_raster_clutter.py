@@ -18,6 +18,7 @@ from bench.walls_recall import MIN_COVER, coverage, length
 from documents.model import Wall
 from documents.raster import raster_walls
 from documents.raster_clutter import without_clutter
+from documents.raster_hollow import fixture_faces
 from tests.test_raster import assert_plan_walls, draw_plan
 
 TYPICAL = 20.0  # px: the walls' thickness in the hand-built lists
@@ -77,3 +78,15 @@ def test_held_out_synthetic_plans_meet_the_goals(seed: int) -> None:
     ratio = sum(map(length, walls)) / sum(map(length, truth))
     assert ratio <= 1.3, ratio
     assert math.isfinite(ratio) and np.isfinite([w.thickness for w in walls]).all()
+
+
+def test_the_gap_between_a_wardrobe_and_a_wall_line_is_not_a_wall() -> None:
+    # a 12 px gap between a line and a closed box standing along it, and a partition
+    # drawn as two lines with end caps, as thin as the gap
+    image = np.full((400, 400), 255, np.uint8)
+    cv2.rectangle(image, (50, 50), (62, 350), 0, 1)  # partition, capped at both ends
+    cv2.line(image, (200, 20), (200, 380), 0, 1)  # a wall's face line
+    cv2.rectangle(image, (212, 100), (300, 300), 0, 1)  # wardrobe 11 px off it
+    ink = (image < 128).astype(np.uint8)
+    partition, gap = Wall(56, 50, 56, 350, 12.0), Wall(206, 100, 206, 300, 12.0)
+    assert fixture_faces([partition, gap], ink, 1, 30.0).tolist() == [False, True]
