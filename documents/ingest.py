@@ -153,9 +153,9 @@ def _pdf_page(page: Any, params: IngestOptions, limits: DocumentLimits) -> dict[
         found = raster_walls(gray, **_bounds(mpu, pt_per_px))
         walls = [_scaled(w, pt_per_px) for w in found]
         kind, extra = "raster", {"dpi": params.dpi}
-        openings = gap_openings(walls, max(width, height))
+        openings = gap_openings(walls, max(width, height), mpu)
     else:
-        walls, kind = vector_walls(page), "vector"
+        walls, kind = vector_walls(page, mpu), "vector"
         openings = []
     shows = page_kind(width, height, text, walls)  # what the page shows
     if shows["kind"] in NO_WALLS and walls:
@@ -165,7 +165,7 @@ def _pdf_page(page: Any, params: IngestOptions, limits: DocumentLimits) -> dict[
         )
         walls, openings = [], []
     elif kind == "vector":
-        openings = vector_openings(page, walls)
+        openings = vector_openings(page, walls, mpu)
     layer = page.get_text("words") if words is None else words
     graph = spatial_graph(walls, openings, display_words(page, layer), (width, height), mpu)
     page_out = _page(page.number, "pt", (width, height), kind, source, graph, text) | extra
@@ -182,7 +182,7 @@ def _ingest_image(
     mpu, source = _scale(params, None, image=True)
     walls = raster_walls(gray, **_bounds(mpu, 1.0))
     size = (float(gray.shape[1]), float(gray.shape[0]))
-    graph = spatial_graph(walls, gap_openings(walls, max(size)), [], size, mpu)
+    graph = spatial_graph(walls, gap_openings(walls, max(size), mpu), [], size, mpu)
     page = _page(0, "px", size, "raster", source, graph, []) | page_kind(*size, [], walls)
     progress(100, "page 1 of 1")
     kind = "png" if data.startswith(b"\x89PNG") else "jpeg"

@@ -6,8 +6,9 @@ thicknesses and ``MIN_GAP_FRAC`` of the page wide, at most ``MAX_GAP_T`` thickne
 ``MAX_GAP_FRAC`` of the page, with no other wall crossing it. On a vector page a gap with a
 curve (a door swing, Bézier ``c`` items) starting at it is a door; one spanned by at least
 two straight lines along the wall inside its band (glazing) is a window; otherwise it is a
-plain "opening". Thresholds are relative to the wall thickness and the page, as the scale
-may be unknown. Coordinates are as displayed, like the walls'.
+plain "opening". Thresholds are relative to the wall thickness and to the page, or to
+metres when the scale is known (the fractions are those of an A3 sheet at 1:100).
+Coordinates are as displayed, like the walls'.
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ import shapely
 
 from documents.drawings import Array, page_drawings, page_segments, to_display
 from documents.model import Opening, Wall
+from documents.wall_sizes import reference_side
 
 ALIGN = 0.3  # centre lines this far apart (of the thicker wall's thickness) are one line
 ALIKE = 0.35  # thicknesses within 35 % of each other
@@ -189,13 +191,16 @@ def _opening(kind: str, wall: int, span: tuple[float, float, float, float]) -> O
     return Opening(kind, wall, x1, y1, x2, y2, width)  # type: ignore[arg-type]
 
 
-def gap_openings(walls: list[Wall], page_size: float | None = None) -> list[Opening]:
+def gap_openings(
+    walls: list[Wall], page_size: float | None = None, metres_per_unit: float | None = None
+) -> list[Opening]:
     """Plain openings (kind "opening") at the gaps between collinear walls; for raster walls.
 
     ``page_size`` is the drawing's longer side in the walls' units (default: the walls'
-    extent), for the page-relative bounds on a gap's width.
+    extent), for the page-relative bounds on a gap's width; with ``metres_per_unit`` the
+    bounds are metres (``documents.wall_sizes.reference_side``).
     """
-    s = page_size if page_size is not None else _extent(walls)
+    s = reference_side(page_size if page_size is not None else _extent(walls), metres_per_unit)
     return [_opening("opening", i, span) for i, _, span in wall_gaps(walls, s)[0]]
 
 
@@ -253,9 +258,12 @@ def _window(segs: Array, span: tuple[float, float, float, float], thick: float) 
     return len(offsets) >= GLAZING_MIN
 
 
-def vector_openings(page: Any, walls: list[Wall]) -> list[Opening]:
-    """Doors, windows and plain openings in the gaps between ``walls`` (see the docstring)."""
-    s = max(page.rect.width, page.rect.height)
+def vector_openings(
+    page: Any, walls: list[Wall], metres_per_unit: float | None = None
+) -> list[Opening]:
+    """Doors, windows and plain openings in the gaps between ``walls`` (see the docstring);
+    with the page's scale the bounds on a gap's width are metres."""
+    s = reference_side(max(page.rect.width, page.rect.height), metres_per_unit)
     segs, _ = page_segments(page)
     curves = _curves(page)
     found = []

@@ -15,9 +15,10 @@ vertical, or any angle for lines long enough), collinear pieces are joined, then
   outline), squat ones (columns), ones along the page edge (the sheet frame) and short
   ones touching no other wall (furniture, legends, symbols) are dropped.
 
-Thresholds are fractions of the page's longer side ``s`` (A3: 1191 pt) as the scale is not
-known yet; plans at 1:50 to 1:200 draw walls 1.5-35 pt thick. Curves (door swings) and
-dashed lines are never faces. Output is in points, as displayed (rotation applied).
+Size bounds (thinnest and thickest wall, shortest, ...) are metres when the page's scale
+is known, else fractions of the page's longer side ``s`` (``documents.wall_sizes``); marks
+and joins stay in points. Curves (door swings) and dashed lines are never faces. Output
+is in points, as displayed (rotation applied).
 """
 
 from __future__ import annotations
@@ -32,18 +33,12 @@ from numpy.typing import NDArray
 from documents.drawings import Array, page_segments, to_display
 from documents.glyph_rows import glyph_boxes, in_glyphs
 from documents.model import Wall
+from documents.wall_sizes import WallSizes
 
 AXIS_SNAP_DEG = 2.0  # lines this close to horizontal/vertical are taken as exactly so
 ANGLE_GROUP_DEG = 0.5  # other lines are parallel when their angles differ by less
-MIN_GAP_FRAC = 0.001  # thinnest wall: 1.2 pt on A3 (0.04 m at 1:100)
-MAX_GAP_FRAC = 0.05  # thickest wall: 60 pt on A3 (2.1 m at 1:100, 0.8 m at 1:40)
-MIN_WALL_FRAC = 0.008  # shortest wall: 9.5 pt on A3 (0.34 m at 1:100)
-MIN_DIAGONAL_FRAC = 0.03  # non-axis lines shorter than this are hatching, not faces
 MIN_ASPECT = 1.5  # a paired piece is at least this many times longer than thick
 MIN_WALL_ASPECT = 2.5  # and a whole wall this many: squarer things are columns, symbols
-ISOLATED_FRAC = 0.5  # a wall shorter than this touching no other wall is no wall
-THICK_STROKE_PT = 2.0  # a stroke at least this wide (and THICK_STROKE_FRAC * s) is a wall
-THICK_STROKE_FRAC = 0.0018
 DIM_PERP_FRAC = 0.0015  # a mark this close to a line's axis, at its end, makes it a dimension
 TEXT_ASPECT = 4.0  # a pair shorter than this many gaps with text between is no wall
 JOIN_PT = 0.5  # collinear pieces of one line closer than this are one line
@@ -63,7 +58,7 @@ class _Line:
     width: float
 
 
-def _group(segs: Array, s: float) -> list[tuple[float, NDArray[np.intp]]]:
+def _group(segs: Array, sizes: WallSizes) -> list[tuple[float, NDArray[np.intp]]]:
     """Split segments into groups of one direction (angle in degrees, [0, 180))."""
     dx, dy = segs[:, 2] - segs[:, 0], segs[:, 3] - segs[:, 1]
     length = np.hypot(dx, dy)
@@ -71,7 +66,7 @@ def _group(segs: Array, s: float) -> list[tuple[float, NDArray[np.intp]]]:
     angle[(angle < AXIS_SNAP_DEG) | (angle > 180 - AXIS_SNAP_DEG)] = 0.0
     angle[np.abs(angle - 90.0) < AXIS_SNAP_DEG] = 90.0
     axis = (angle == 0.0) | (angle == 90.0)
-    idx = np.flatnonzero((length > 1e-6) & (axis | (length >= MIN_DIAGONAL_FRAC * s)))
+    idx = np.flatnonzero((length > 1e-6) & (axis | (length >= sizes.min_diagonal)))
     idx = idx[np.argsort(angle[idx], kind="stable")]
     groups: list[tuple[float, NDArray[np.intp]]] = []
     start = 0
@@ -151,13 +146,13 @@ def _dimensions(lines: list[_Line], marks: Array, u: Array, s: float) -> list[bo
     return flags
 
 
-def _pair(lines: list[_Line], s: float, words: Array, u: Array) -> list[_Line]:
+def _pair(lines: list[_Line], sizes: WallSizes, words: Array, u: Array) -> list[_Line]:
     """Pair thin parallel face lines, nearest first; returns walls (width = thickness).
 
     A pair with two more lines beside it at the same spacing is a regular family of
     strokes (hatching, stair treads, symbols), not a wall.
     """
-    min_gap, max_gap, min_len = MIN_GAP_FRAC * s, MAX_GAP_FRAC * s, MIN_WALL_FRAC * s
+    min_gap, max_gap, min_len = sizes.min_gap, sizes.max_gap, sizes.min_wall
     d = np.array([line.d for line in lines])
     t0 = np.array([line.t0 for line in lines])
     t1 = np.array([line.t1 for line in lines])
@@ -199,7 +194,7 @@ def _pair(lines: list[_Line], s: float, words: Array, u: Array) -> list[_Line]:
     return walls
 
 
-def _merge(walls: list[_Line], s: float) -> list[_Line]:
+def _merge(walls: list[_Line], sizes: WallSizes) -> list[_Line]:
     """Join collinear wall pieces of a similar thickness (split by junctions or seams)."""
     bands: list[list[_Line]] = []  # runs of walls at about the same offset
     for w in sorted(walls, key=lambda w: w.d):
@@ -216,7 +211,7 @@ def _merge(walls: list[_Line], s: float) -> list[_Line]:
                 if (
                     abs(w.d - m.d) <= max(1.0, 0.3 * thick)
                     and abs(w.width - m.width) <= max(1.0, 0.35 * thick)
-                    and w.t0 <= m.t1 + max(1.5 * thick, 0.005 * s)
+                    and w.t0 <= m.t1 + max(1.5 * thick, sizes.merge_gap)
                 ):
                     total = (m.t1 - m.t0) + (w.t1 - w.t0)
                     m.d = (m.d * (m.t1 - m.t0) + w.d * (w.t1 - w.t0)) / total
@@ -238,7 +233,7 @@ def _near(x: float, y: float, walls: Array, slack: float | Array) -> NDArray[np.
     return (along >= -slack) & (along <= length + slack) & (across <= walls[:, 4] / 2 + slack)
 
 
-def _clean(walls: list[Wall], width: float, height: float, s: float) -> list[Wall]:
+def _clean(walls: list[Wall], width: float, height: float, sizes: WallSizes) -> list[Wall]:
     """Drop the sheet frame, walls inside a thicker one (or an equal one listed first:
     hatching, duplicates) and short walls whose ends touch no other wall."""
     walls = [w for w in walls if not _frame(w, width, height)]
@@ -258,13 +253,14 @@ def _clean(walls: list[Wall], width: float, height: float, s: float) -> list[Wal
     for k, w in enumerate(walls):
         slack = np.maximum(rows[:, 4], w.thickness) / 2 + 1.0  # corners, T junctions
         touches = (_near(w.x1, w.y1, rows, slack) | _near(w.x2, w.y2, rows, slack)) & (index != k)
-        if math.hypot(w.x2 - w.x1, w.y2 - w.y1) >= ISOLATED_FRAC * s or touches.any():
+        if math.hypot(w.x2 - w.x1, w.y2 - w.y1) >= sizes.isolated or touches.any():
             kept.append(w)
     return kept
 
 
-def vector_walls(page: Any) -> list[Wall]:
-    """Walls of a PDF page from its vector drawings, in points (see the module docstring)."""
+def vector_walls(page: Any, metres_per_unit: float | None = None) -> list[Wall]:
+    """Walls of a PDF page from its vector drawings, in points (see the module docstring);
+    with the page's scale, its size bounds are metres (``documents.wall_sizes``)."""
     width, height = page.rect.width, page.rect.height
     s = max(width, height)
     segs, marks = page_segments(page)
@@ -273,23 +269,23 @@ def vector_walls(page: Any) -> list[Wall]:
     words = to_display(
         [((w[0] + w[2]) / 2, (w[1] + w[3]) / 2) for w in page.get_text("words")], page
     )
-    thick_min = max(THICK_STROKE_PT, THICK_STROKE_FRAC * s)
+    sizes = WallSizes.of(s, metres_per_unit)
     walls: list[Wall] = []
-    for theta, members in _group(segs, s):
+    for theta, members in _group(segs, sizes):
         u = np.array([math.cos(math.radians(theta)), math.sin(math.radians(theta))])
         n = np.array([-u[1], u[0]])
         group = segs[members]
-        thick, tol = group[:, 4] >= thick_min, MIN_GAP_FRAC * s / 2
+        thick, tol = group[:, 4] >= sizes.thick_stroke, sizes.min_gap / 2
         lines = _lines(group[~thick], theta, tol)
         dims = _dimensions(lines, marks, u, s)
-        found = _pair([x for x, dim in zip(lines, dims, strict=True) if not dim], s, words, u)
+        found = _pair([x for x, dim in zip(lines, dims, strict=True) if not dim], sizes, words, u)
         found += _lines(group[thick], theta, tol)  # a thick stroke: width = thickness
-        for w in _merge(found, s):
-            if w.t1 - w.t0 < max(MIN_WALL_FRAC * s, MIN_WALL_ASPECT * w.width):
+        for w in _merge(found, sizes):
+            if w.t1 - w.t0 < max(sizes.min_wall, MIN_WALL_ASPECT * w.width):
                 continue
             p, q = w.t0 * u + w.d * n, w.t1 * u + w.d * n
             walls.append(Wall(float(p[0]), float(p[1]), float(q[0]), float(q[1]), float(w.width)))
-    walls = _clean(walls, width, height, s)
+    walls = _clean(walls, width, height, sizes)
     boxes = glyph_boxes(page)
     if len(boxes) and walls:
         ends = np.array([(w.x1, w.y1, w.x2, w.y2) for w in walls])
