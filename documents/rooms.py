@@ -35,9 +35,13 @@ ROOM_SIDE_T = 4.0  # ...and a room's area at least a square this many of them on
 # With a scale: a door or passage the missing-opening rule closes (double doors are 1.8 m,
 # a corridor left open 2 m), the smallest room (a shower, a closet), a typical wall.
 DOOR_M, ROOM_M2, WALL_M = 1.6, 0.5, 0.15
+# A wall broken by a window or a wide opening goes on along the same line: gaps up to
+# this wide between the pieces of one line are closed too (the widest windows, 3.5 m).
+WINDOW_M, WINDOW_T = 3.5, 20.0
 # Rooms that are all their walls enclose, together smaller than this, are no building: the
 # counters of outlined letters (an "O" in a title is a 1 m2 "room" at 1:100).
 BUILDING_M2, BUILDING_T = 4.0, 10.0
+PARALLEL_SIN = 0.03  # walls within 1.7 degrees are parallel
 THIN_FRACTION = 0.5  # a wall is drawn at least this share of the typical thickness
 OUTSIDE_SHARE = 0.1  # a hole around another body this big (of its area) is outside
 OUTSIDE_PAGE = 0.5  # so is a hole covering half the page
@@ -48,7 +52,8 @@ class Sizes:
     """Page-unit sizes the rules use, from the walls and the scale when it is known."""
 
     thickness: float  # typical wall thickness
-    door: float  # widest gap a wall end is extended across
+    door: float  # widest gap a wall end is extended across to any wall
+    window: float  # widest gap it is extended across to the wall continuing its line
     min_area: float
     min_width: float
     min_building: float  # the rooms of one body of walls together
@@ -64,9 +69,23 @@ class Sizes:
             typical = math.hypot(*page_size) / 500
         width = ROOM_T * typical
         if mpu:
-            return cls(typical, DOOR_M / mpu, ROOM_M2 / mpu**2, width, BUILDING_M2 / mpu**2)
+            return cls(
+                typical,
+                DOOR_M / mpu,
+                WINDOW_M / mpu,
+                ROOM_M2 / mpu**2,
+                width,
+                BUILDING_M2 / mpu**2,
+            )
         least = (ROOM_SIDE_T * typical) ** 2
-        return cls(typical, DOOR_T * typical, least, width, (BUILDING_T * typical) ** 2)
+        return cls(
+            typical,
+            DOOR_T * typical,
+            WINDOW_T * typical,
+            least,
+            width,
+            (BUILDING_T * typical) ** 2,
+        )
 
 
 def find_rooms(
@@ -147,7 +166,8 @@ def _opening_bodies(
 def _bridges(
     walls: list[Wall], widths: NDArray[np.float64], bodies: Geometries, sizes: Sizes
 ) -> list[BaseGeometry]:
-    """Wall ends carried across a gap up to a door wide to the first wall on their line."""
+    """Wall ends carried across a gap to the first wall on their line: any wall up to a
+    door's width away, the wall continuing the same line up to a window's."""
     ends = np.array([[(w.x1, w.y1), (w.x2, w.y2)] for w in walls], dtype=float)
     along = ends[:, 1] - ends[:, 0]
     length = np.hypot(along[:, 0], along[:, 1])
@@ -167,13 +187,25 @@ def _bridges(
     if not len(owners):
         return []
     rays: Geometries = np.asarray(
-        shapely.linestrings(np.stack([starts, starts + outward * sizes.door], axis=1))
+        shapely.linestrings(np.stack([starts, starts + outward * sizes.window], axis=1))
     )
     ray_index, body_index = tree.query(rays, predicate="intersects")
     keep = owners[ray_index] != body_index
     ray_index, body_index = ray_index[keep], body_index[keep]
     hits = shapely.intersection(rays[ray_index], bodies[body_index])
     reach = shapely.distance(shapely.points(starts[ray_index]), hits)
+    # Past a door's width only the wall on the same line counts: parallel, its centre
+    # line within half the thicker wall of the ray.
+    other = ends[body_index]
+    direction = other[:, 1] - other[:, 0]
+    span = np.hypot(direction[:, 0], direction[:, 1])
+    ray_unit = outward[ray_index]
+    cross = np.abs(ray_unit[:, 0] * direction[:, 1] - ray_unit[:, 1] * direction[:, 0])
+    parallel = cross <= PARALLEL_SIN * np.maximum(span, 1e-9)
+    offset = other[:, 0] - starts[ray_index]
+    off_line = np.abs(ray_unit[:, 0] * offset[:, 1] - ray_unit[:, 1] * offset[:, 0])
+    in_line = parallel & (off_line <= np.maximum(widths[owners[ray_index]], widths[body_index]) / 2)
+    reach = np.where((reach <= sizes.door) | in_line, reach, np.inf)
     nearest = np.full(len(rays), np.inf)
     np.minimum.at(nearest, ray_index, np.where(reach > 0, reach, np.inf))
     bridged = np.flatnonzero(np.isfinite(nearest))

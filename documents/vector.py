@@ -223,6 +223,18 @@ def _merge(walls: list[_Line], sizes: WallSizes) -> list[_Line]:
     return merged
 
 
+def _in_line(w: _Line, walls: list[_Line], sizes: WallSizes) -> bool:
+    """Whether another wall as thick continues ``w``'s line within a window's width: then a
+    short piece is a wall's stub between a window and a corner, not a column."""
+    for m in walls:
+        if m is w or abs(m.width - w.width) > max(1.0, 0.35 * max(m.width, w.width)):
+            continue
+        gap = max(m.t0 - w.t1, w.t0 - m.t1)
+        if abs(m.d - w.d) <= max(1.0, 0.3 * w.width) and 0 < gap <= sizes.window:
+            return True
+    return False
+
+
 def _near(x: float, y: float, walls: Array, slack: float | Array) -> NDArray[np.bool_]:
     """Which walls' rectangles (rows x1, y1, x2, y2, thickness), grown by ``slack`` on
     every side, hold the point."""
@@ -280,9 +292,12 @@ def vector_walls(page: Any, metres_per_unit: float | None = None) -> list[Wall]:
         dims = _dimensions(lines, marks, u, s)
         found = _pair([x for x, dim in zip(lines, dims, strict=True) if not dim], sizes, words, u)
         found += _lines(group[thick], theta, tol)  # a thick stroke: width = thickness
-        for w in _merge(found, sizes):
-            if w.t1 - w.t0 < max(sizes.min_wall, MIN_WALL_ASPECT * w.width):
+        merged = _merge(found, sizes)
+        for w in merged:
+            if w.t1 - w.t0 < sizes.min_wall:
                 continue
+            if w.t1 - w.t0 < MIN_WALL_ASPECT * w.width and not _in_line(w, merged, sizes):
+                continue  # squat and alone: a column, a symbol
             p, q = w.t0 * u + w.d * n, w.t1 * u + w.d * n
             walls.append(Wall(float(p[0]), float(p[1]), float(q[0]), float(q[1]), float(w.width)))
     walls = _clean(walls, width, height, sizes)

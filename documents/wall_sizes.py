@@ -20,6 +20,7 @@ ISOLATED_FRAC = 0.5  # a wall shorter than this touching no other wall is no wal
 THICK_STROKE_PT = 2.0  # a stroke at least this wide (and THICK_STROKE_FRAC * s) is a wall
 THICK_STROKE_FRAC = 0.0018
 MERGE_FRAC = 0.005  # collinear wall pieces this far apart (or 1.5 thicknesses) are one
+WINDOW_FRAC = 0.08  # the widest window or opening in a wall: 95 pt (3.4 m)
 
 # With a scale: metres, and floors in points below which print cannot tell lines apart.
 WALL_M = (0.04, 1.0)  # thinnest and thickest wall (the raster path's bounds too)
@@ -28,6 +29,7 @@ DIAGONAL_M = 1.0
 ISOLATED_M = 15.0  # a free-standing wall this long is a wall; shorter: a table, a title
 STROKE_M = 0.05  # a stroke this wide at scale is a wall drawn as one thick line
 MERGE_M = 0.2
+WINDOW_M = 3.5
 MIN_GAP_PT = 0.5  # face lines closer than this are one line drawn twice
 MIN_STROKE_PT = 1.0  # drawing lines (0.25-0.7 pt) are never walls by their width alone
 
@@ -43,6 +45,7 @@ class WallSizes:
     isolated: float  # shorter walls touching no other wall are dropped
     thick_stroke: float  # a stroke at least this wide is a wall by itself
     merge_gap: float  # collinear pieces of a wall this far apart are joined
+    window: float  # widest opening between two pieces of one wall
 
     @classmethod
     def of(cls, longest_side: float, metres_per_unit: float | None) -> WallSizes:
@@ -55,6 +58,7 @@ class WallSizes:
             ISOLATED_FRAC * s,
             max(THICK_STROKE_PT, THICK_STROKE_FRAC * s),
             MERGE_FRAC * s,
+            WINDOW_FRAC * s,
         )
         if metres_per_unit is None or metres_per_unit <= 0:
             return page
@@ -69,7 +73,9 @@ class WallSizes:
             min(page.isolated, ISOLATED_M * per_m),
             min(page.thick_stroke, max(MIN_STROKE_PT, STROKE_M * per_m)),
             min(page.merge_gap, MERGE_M * per_m),
+            max(page.window, WINDOW_M * per_m),
         )
+
 
 # An A3 sheet's longer side at 1:100, in metres: page-relative fractions tuned on such
 # sheets become metres on any sheet once the scale is known.
