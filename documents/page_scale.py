@@ -103,6 +103,13 @@ def _consistent(found: Consensus, dims: list[DimText], note: float) -> bool:
     return abs(found.mpu / note - 1) <= AGREE or 2 * agree >= len(found.agreeing)
 
 
+def _other_unit(found: Consensus, dims: list[DimText], note: float) -> bool:
+    """The dimensions are bare numbers ("13800") and agree with the note read in another
+    unit (millimetres, not centimetres): the note settles which."""
+    bare = not any(dims[p.dim].unit for p in found.agreeing)
+    return bare and any(abs(found.mpu * k / note - 1) <= AGREE for k in (0.1, 10.0))
+
+
 def _notes(lines: list[TextLine]) -> tuple[float | None, list[dict[str, Any]], bool]:
     """The notes' scale (``scale_from_text``), the lines saying it, and whether one has a
     "scale" word (more trusted than a bare ratio)."""
@@ -161,7 +168,7 @@ def page_scale(
         if scale is None:
             scale = {"metres_per_unit": note, "source": "note", "evidence": note_evidence}
             scale["confidence"] = NOTE_CONFIDENCE[keyword]
-        elif _consistent(groups[0], dims, note):
+        elif _consistent(groups[0], dims, note) or _other_unit(groups[0], dims, note):
             confidence = max(scale["confidence"], NOTE_CONFIDENCE[keyword])
             evidence = note_evidence + scale["evidence"]
             scale |= {"metres_per_unit": note, "source": "note", "confidence": confidence}

@@ -18,6 +18,7 @@ import pytest
 
 from bench.scale_pages import POINT_M, scale_page
 from bench.scales import big_sheet
+from bench.vector_plans import vector_plan
 from documents.dimensions import dimension_strings, text_lines
 from documents.dimlines import consensus, page_lines, pairs_for
 from documents.ingest import IngestOptions, Limits, ingest_document
@@ -194,3 +195,12 @@ def test_a_line_in_thousands_of_pieces_is_joined_once_for_all_its_strings() -> N
     assert lines.pieces_joined <= 3 * pieces
     found = consensus(pairs, dims, (POINT_M, 10_000 * POINT_M))
     assert found is not None and found.mpu == pytest.approx(0.05, rel=1e-6)
+
+
+def test_a_note_settles_the_unit_of_bare_dimension_numbers() -> None:
+    # bench.vector_plans seed 3: "13800" etc. at 1:100 with a "SCALE 1:100" note; read as
+    # centimetres the strings agree among themselves at 1:1000.
+    plan = vector_plan(3)
+    page = ingest(plan.pdf)["pages"][0]
+    assert page["scale"]["source"] == "note" and page["warnings"] == []
+    assert close(page["scale"]["metres_per_unit"], plan.metres_per_pt)
