@@ -37,7 +37,7 @@ from documents.wall_sizes import WallSizes
 
 AXIS_SNAP_DEG = 2.0  # lines this close to horizontal/vertical are taken as exactly so
 ANGLE_GROUP_DEG = 0.5  # other lines are parallel when their angles differ by less
-MIN_ASPECT = 1.5  # a paired piece is at least this many times longer than thick
+MIN_ASPECT = 1.0  # a paired piece is at least this many times longer than thick
 MIN_WALL_ASPECT = 2.5  # and a whole wall this many: squarer things are columns, symbols
 DIM_PERP_FRAC = 0.0015  # a mark this close to a line's axis, at its end, makes it a dimension
 TEXT_ASPECT = 4.0  # a pair shorter than this many gaps with text between is no wall
