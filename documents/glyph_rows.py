@@ -120,7 +120,7 @@ def glyph_boxes(page: Any) -> Array:
         if fill is None or white(fill):
             continue
         x0, y0, x1, y1 = path["rect"]
-        if 0 < max(x1 - x0, y1 - y0) <= limit:
+        if 0 < max(x1 - x0, y1 - y0) <= limit and not _rectangle(path["items"]):
             found.append((x0, y0, x1, y1))
     # One shape drawn twice (fill, then stroke) is one glyph, not two.
     raw = np.unique(np.array(found, dtype=float).reshape(-1, 4).round(2), axis=0)
@@ -128,6 +128,19 @@ def glyph_boxes(page: Any) -> Array:
     boxes = np.concatenate([np.minimum(a, b), np.maximum(a, b)], axis=1)
     across = boxes[:, [1, 0, 3, 2]]  # vertical rows: swap x and y
     return boxes[_rows(boxes) | _rows(across)]
+
+
+def _rectangle(items: list[Any]) -> bool:
+    """A filled upright rectangle: a piece of a wall drawn as poche (a row of them along a
+    wall broken by windows looks like letters), not a letter worth the name."""
+    if len(items) == 1 and items[0][0] == "re":
+        return True
+    if not items or any(item[0] != "l" for item in items) or len(items) > 5:
+        return False
+    points = [point for item in items for point in item[1:]]
+    xs = {round(float(p[0]), 2) for p in points}
+    ys = {round(float(p[1]), 2) for p in points}
+    return len(xs) == 2 and len(ys) == 2
 
 
 def in_glyphs(points: Array, boxes: Array, slack: float = 1.0) -> NDArray[np.bool_]:
