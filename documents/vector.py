@@ -265,9 +265,29 @@ def _clean(walls: list[Wall], width: float, height: float, sizes: WallSizes) -> 
     for k, w in enumerate(walls):
         slack = np.maximum(rows[:, 4], w.thickness) / 2 + 1.0  # corners, T junctions
         touches = (_near(w.x1, w.y1, rows, slack) | _near(w.x2, w.y2, rows, slack)) & (index != k)
-        if math.hypot(w.x2 - w.x1, w.y2 - w.y1) >= sizes.isolated or touches.any():
+        long = math.hypot(w.x2 - w.x1, w.y2 - w.y1) >= sizes.isolated
+        if long or touches.any() or _continued(w, rows, index != k, sizes.window):
             kept.append(w)
     return kept
+
+
+def _continued(w: Wall, rows: Array, others: NDArray[np.bool_], reach: float) -> bool:
+    """Whether a wall as thick goes on along ``w``'s line within ``reach`` (past a door or
+    a window): a wall between two openings touches nothing but is no furniture."""
+    length = math.hypot(w.x2 - w.x1, w.y2 - w.y1)
+    if length == 0:
+        return False
+    ux, uy = (w.x2 - w.x1) / length, (w.y2 - w.y1) / length
+    alike = np.abs(rows[:, 4] - w.thickness) <= np.maximum(1.0, 0.35 * rows[:, 4])
+    ends = [rows[:, 0:2], rows[:, 2:4]]
+    along = [(e[:, 0] - w.x1) * ux + (e[:, 1] - w.y1) * uy for e in ends]
+    across = [np.abs((e[:, 1] - w.y1) * ux - (e[:, 0] - w.x1) * uy) for e in ends]
+    on_line = (across[0] <= max(1.0, 0.3 * w.thickness)) & (
+        across[1] <= max(1.0, 0.3 * w.thickness)
+    )
+    lo, hi = np.minimum(along[0], along[1]), np.maximum(along[0], along[1])
+    gap = np.maximum(lo - length, -hi)
+    return bool(np.any(others & alike & on_line & (gap > 0) & (gap <= reach)))
 
 
 def vector_walls(page: Any, metres_per_unit: float | None = None) -> list[Wall]:
