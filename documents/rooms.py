@@ -123,7 +123,8 @@ def find_rooms(
     # Where a wall piece was missed the outside leaks into a room, and the walls around it
     # would be called exterior: the envelope is also sealed across gaps up to two doors
     # wide (windows, missed openings) and filled (see _exterior).
-    sealed = solid.buffer(sizes.door, join_style="mitre").buffer(-sizes.door, join_style="mitre")
+    seal = sizes.door / 2
+    sealed = solid.buffer(seal, join_style="mitre").buffer(-seal, join_style="mitre")
     envelope = shapely.union_all(
         [Polygon(p.exterior) for p in shapely.get_parts(sealed) if isinstance(p, Polygon)]
     )
