@@ -23,7 +23,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from documents.dimensions import Box, DimText
-from documents.drawings import page_cdrawings, to_display, white
+from documents.drawings import page_cdrawings, straight_edges, to_display, white
 
 Array = NDArray[np.float64]
 AXIS_SIN = 0.02  # a segment this close to horizontal or vertical lies on that axis
@@ -119,12 +119,7 @@ def page_lines(page: Any) -> Lines:
             continue
         if path.get("color") is None or white(path["color"]):
             continue
-        for item in path["items"]:
-            if item[0] == "l":
-                rows.append((*item[1], *item[2]))
-            elif item[0] == "re":
-                x0, y0, x1, y1 = item[1]
-                rows += [(x0, y0, x1, y0), (x1, y0, x1, y1), (x1, y1, x0, y1), (x0, y1, x0, y0)]
+        rows += straight_edges(path["items"], quads=False)
     raw = np.array(rows, dtype=float).reshape(-1, 4)
     segs = np.concatenate([to_display(raw[:, :2], page), to_display(raw[:, 2:], page)], 1)
     dx, dy = segs[:, 2] - segs[:, 0], segs[:, 3] - segs[:, 1]

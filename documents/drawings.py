@@ -66,6 +66,23 @@ def to_display(points: Any, page: Any) -> Array:
     )
 
 
+def straight_edges(items: list[Any], quads: bool = True) -> list[tuple[float, float, float, float]]:
+    """The straight edges (x1, y1, x2, y2, unrotated) of a path's items from
+    ``get_cdrawings``: lines, rectangles' four sides and, if ``quads``, quads' sides."""
+    rows: list[tuple[float, float, float, float]] = []
+    for item in items:
+        if item[0] == "l":
+            rows.append((*item[1], *item[2]))
+        elif item[0] == "re":
+            x0, y0, x1, y1 = item[1]
+            rows += [(x0, y0, x1, y0), (x1, y0, x1, y1), (x1, y1, x0, y1), (x0, y1, x0, y0)]
+        elif item[0] == "qu" and quads:
+            q = [tuple(p) for p in item[1]]  # ul, ur, ll, lr
+            for a, b in ((0, 1), (1, 3), (3, 2), (2, 0)):
+                rows.append((*q[a], *q[b]))
+    return rows
+
+
 @functools.lru_cache(maxsize=1)
 def page_drawings(page: Any) -> list[dict[str, Any]]:
     """``page.get_drawings()``, read once for the page that ingest is on: walls, openings

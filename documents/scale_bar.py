@@ -28,7 +28,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from documents.dimensions import Box, TextLine
-from documents.drawings import page_cdrawings, to_display, white
+from documents.drawings import page_cdrawings, straight_edges, to_display, white
 from documents.scale import MAX_RATIO, POINT_M
 
 Array = NDArray[np.float64]
@@ -156,16 +156,7 @@ def _strokes(page: Any) -> _Strokes:
         fill, color = path.get("fill"), path.get("color")
         if (fill is None or white(fill)) and (color is None or white(color)):
             continue
-        for item in path["items"]:
-            if item[0] == "l":
-                rows.append((*item[1], *item[2]))
-            elif item[0] == "re":
-                x0, y0, x1, y1 = item[1]
-                rows += [(x0, y0, x1, y0), (x1, y0, x1, y1), (x1, y1, x0, y1), (x0, y1, x0, y0)]
-            elif item[0] == "qu":
-                q = [tuple(p) for p in item[1]]  # ul, ur, ll, lr
-                for a, b in ((0, 1), (1, 3), (3, 2), (2, 0)):
-                    rows.append((*q[a], *q[b]))
+        rows += straight_edges(path["items"])
     raw = np.array(rows, dtype=float).reshape(-1, 4)
     segs = np.concatenate([to_display(raw[:, :2], page), to_display(raw[:, 2:], page)], 1)
     dx, dy = np.abs(segs[:, 2] - segs[:, 0]), np.abs(segs[:, 3] - segs[:, 1])
