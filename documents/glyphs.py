@@ -3,13 +3,14 @@
 Many CAD plots export text as outlines: the page shows dimensions, room names and the title,
 but its text layer is empty, so neither the scale nor a room's name could be read. For such
 a page (almost no words, many small filled paths) the small filled paths alone are redrawn
-on a blank page, which Tesseract reads (through PyMuPDF) upright and turned a quarter each
-way, as CAD sheets write vertical dimensions either way. Only tokens that look like words
-or numbers are kept, so the dots and arrowheads redrawn with the letters do not turn into
-text.
+on a blank page cropped to them, which Tesseract reads (through PyMuPDF) upright and turned
+a quarter, and the other way too when that finds hardly any decimals (CAD sheets write
+vertical dimensions either way). Only tokens that look like words or numbers are kept, so
+the dots and arrowheads redrawn with the letters do not turn into text.
 
-Without Tesseract (its ``tessdata`` not found) such pages have no words; ``ocr_available``
-says which, so ingest can warn.
+Without Tesseract (its ``tessdata`` with ``eng.traineddata`` not found) such pages have no
+words; ``ocr_available`` says which, so ingest can warn; a Tesseract that fails raises
+``OcrError``, which ingest turns into a warning too.
 """
 
 from __future__ import annotations
