@@ -137,7 +137,7 @@ def _pdf_page(page: Any, params: IngestOptions, limits: DocumentLimits) -> dict[
         text = _text(page)
     else:  # outlined lettering: its OCR'd lines are the page's text
         text = [{"text": line.text, "bbox": _rounded(line.bbox)} for line in lines]
-    mpu, source = _scale(params, page, lines)
+    mpu, sizing, source = _scale(params, page, lines)
     source["warnings"] += notes
     extra: dict[str, Any] = {}
     if _is_scan(page):
@@ -150,12 +150,12 @@ def _pdf_page(page: Any, params: IngestOptions, limits: DocumentLimits) -> dict[
         pt_per_px = 72 / params.dpi
         # Print that the text layer marks is not walls (book scans: 238 false walls -> 89).
         gray = without_print(gray, _word_boxes(page, 1 / pt_per_px, gray.shape))
-        found = raster_walls(gray, **_bounds(mpu, pt_per_px))
+        found = raster_walls(gray, **_bounds(sizing, pt_per_px))
         walls = [_scaled(w, pt_per_px) for w in found]
         kind, extra = "raster", {"dpi": params.dpi}
-        openings = gap_openings(walls, max(width, height), mpu)
+        openings = gap_openings(walls, max(width, height), sizing)
     else:
-        walls, kind = vector_walls(page, mpu), "vector"
+        walls, kind = vector_walls(page, sizing), "vector"
         openings = []
     shows = page_kind(width, height, text, walls)  # what the page shows
     if shows["kind"] in NO_WALLS and walls:
@@ -165,7 +165,7 @@ def _pdf_page(page: Any, params: IngestOptions, limits: DocumentLimits) -> dict[
         )
         walls, openings = [], []
     elif kind == "vector":
-        openings = vector_openings(page, walls, mpu)
+        openings = vector_openings(page, walls, sizing)
     layer = page.get_text("words") if words is None else words
     graph = spatial_graph(walls, openings, display_words(page, layer), (width, height), mpu)
     page_out = _page(page.number, "pt", (width, height), kind, source, graph, text) | extra
@@ -179,8 +179,14 @@ def _ingest_image(
 
     page_numbers(params.first_page, params.last_page, 1, "an image")
     gray = load_image(data, limits.max_pixels)
-    mpu, source = _scale(params, None, image=True)
+    mpu, _, source = _scale(params, None, image=True)
     walls = raster_walls(gray, **_bounds(mpu, 1.0))
+    if mpu is not None and not walls and raster_walls(gray):
+        low, high = WALL_M
+        source["warnings"].append(
+            f"no walls {low:g}-{high:g} m thick at the given scale ({mpu:.6g} m per pixel),"
+            " though the image has wall-like strokes: is the scale (or dpi) right?"
+        )
     size = (float(gray.shape[1]), float(gray.shape[0]))
     graph = spatial_graph(walls, gap_openings(walls, max(size), mpu), [], size, mpu)
     page = _page(0, "px", size, "raster", source, graph, []) | page_kind(*size, [], walls)
@@ -252,21 +258,25 @@ def _rounded(box: tuple[float, float, float, float]) -> list[float]:
 
 def _scale(
     params: IngestOptions, page: Any, lines: list[TextLine] | None = None, image: bool = False
-) -> tuple[float | None, dict[str, Any]]:
-    """Metres per page unit, and the page's ``scale`` and ``warnings``: from the parameter,
-    else from the drawing (``documents.page_scale``; a PDF page), else unknown."""
+) -> tuple[float | None, float | None, dict[str, Any]]:
+    """Metres per page unit for lengths (the parameter, else the drawing's), for finding
+    walls (the drawing's own when it has one: a mistyped parameter must not change which
+    walls are found), and the page's ``scale`` and ``warnings``."""
+    drawn: dict[str, Any] | None = None
+    found: dict[str, Any] = {"scale": None, "warnings": []}
+    if page is not None:  # a PDF page (``documents.page_scale``)
+        lines = text_lines(page) if lines is None else lines
+        drawn, warnings = page_scale(page, lines, vector=not _is_scan(page))
+        found = {"scale": drawn, "warnings": warnings}
+    own = drawn["metres_per_unit"] if drawn else None
     if isinstance(params.scale, int | float):
-        return float(params.scale), given_scale(float(params.scale))
-    if isinstance(params.scale, str):
-        per_point = parse_scale(params.scale)
+        given = float(params.scale)
+    elif isinstance(params.scale, str):
         # An image's unit is a pixel: at ``dpi`` pixels per inch, 72/dpi points each.
-        mpu = per_point * 72 / params.dpi if image else per_point
-        return mpu, given_scale(mpu)
-    if page is None:
-        return None, {"scale": None, "warnings": []}
-    lines = text_lines(page) if lines is None else lines
-    scale, warnings = page_scale(page, lines, vector=not _is_scan(page))
-    return (scale["metres_per_unit"] if scale else None), {"scale": scale, "warnings": warnings}
+        given = parse_scale(params.scale) * (72 / params.dpi if image else 1)
+    else:
+        return own, own, found
+    return given, (own if own is not None else given), given_scale(given, drawn)
 
 
 def _bounds(mpu: float | None, units_per_px: float) -> dict[str, float]:

@@ -320,7 +320,17 @@ def _with_bars(
     return chosen
 
 
-def given_scale(mpu: float) -> dict[str, Any]:
-    """The page's ``scale`` and ``warnings`` for a scale given as a parameter."""
+def given_scale(mpu: float, drawn: dict[str, Any] | None = None) -> dict[str, Any]:
+    """The page's ``scale`` and ``warnings`` for a scale given as a parameter; ``drawn`` is
+    the scale the page itself gives, if any, named in a warning when the two differ."""
     scale = {"metres_per_unit": mpu, "source": "parameter", "confidence": 1.0, "evidence": []}
-    return {"scale": scale, "warnings": []}
+    warnings = []
+    own = drawn["metres_per_unit"] if drawn is not None else mpu
+    if abs(mpu / own - 1) > AGREE:
+        assert drawn is not None
+        warnings.append(
+            f"the scale given ({_ratio(mpu)}) and the page's own ({_ratio(own)}, from its"
+            f" {drawn['source'].replace('_', ' ')}) differ by {abs(mpu / own - 1):.0%}:"
+            " lengths use the given scale, walls are looked for at the page's"
+        )
+    return {"scale": scale, "warnings": warnings}
