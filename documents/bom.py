@@ -32,8 +32,8 @@ B = layers_per_side x F), in the bill's units:
 - sheets   = ceil(B / (sheet width x min(sheet length, H)))
 - studs    = Σ over walls of (ceil(L / stud spacing) + 1), each of length H
 - track    = 2 x ΣL (top and bottom)
-- screws   = sheets x SCREWS_PER_SHEET
-- tape     = sheets x tape per sheet (3.6 m, 11.81 ft; every layer is taped)
+- screws   = ceil(board area x SCREWS_PER_M2) (11 per m², 1 per ft²)
+- tape     = board area x TAPE_M_PER_M2 (1.2 m per m², 0.37 ft per ft²; every layer taped)
 - compound = B x 0.5 kg/m² (0.1024 lb/ft²; every layer's joints are filled)
 - paint    = F x PAINT_COATS / 10 m² per l (407.5 ft² per US gal) per coat
 
@@ -76,8 +76,8 @@ from documents.bom_units import (
     COMPOUND_KG_PER_M2,
     PAINT_COATS,
     PAINT_L_PER_M2_PER_COAT,
-    SCREWS_PER_SHEET,
-    TAPE_M_PER_SHEET,
+    SCREWS_PER_M2,
+    TAPE_M_PER_M2,
     UNIT_METRES,
     choose_sheet,
     choose_system,
@@ -87,8 +87,8 @@ __all__ = [
     "COMPOUND_KG_PER_M2",
     "PAINT_COATS",
     "PAINT_L_PER_M2_PER_COAT",
-    "SCREWS_PER_SHEET",
-    "TAPE_M_PER_SHEET",
+    "SCREWS_PER_M2",
+    "TAPE_M_PER_M2",
     "UNIT_METRES",
     "BomInput",
     "BomInputError",

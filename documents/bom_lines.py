@@ -12,7 +12,7 @@ from typing import NamedTuple
 from documents.bom_measure import MeasuredPage
 from documents.bom_numbers import fmt, plural, up
 from documents.bom_result import BomLine
-from documents.bom_units import PAINT_COATS, SCREWS_PER_SHEET, SheetChoice, UnitSystem
+from documents.bom_units import PAINT_COATS, SheetChoice, UnitSystem
 
 STUD_FORMULA_WALLS = 10  # the studs formula lists this many walls, then summarises
 
@@ -154,7 +154,8 @@ def bill_lines(board: Board, sizes: Sizes, overhead_percent: float) -> list[BomL
     studs, studs_formula = stud_count(board.lengths, sizes)
     size = system.mm_per_size
     sheet_item = f"Drywall sheet {fmt(sheet.width_mm / size)} x {fmt(sheet.height_mm / size)}"
-    tape, compound = system.tape_per_sheet, system.compound_per_area
+    screws, tape = system.screws_per_area, system.tape_per_area
+    compound = system.compound_per_area
     coverage = system.paint_area_per_volume
     rows: list[tuple[str, str, float, str, str]] = [
         ("sheets", f"{sheet_item} {system.size}", sheets, "sheets", sheets_formula),
@@ -162,10 +163,10 @@ def bill_lines(board: Board, sizes: Sizes, overhead_percent: float) -> list[BomL
          studs_formula),
         ("track", "Track, top and bottom", 2 * run, system.length,
          f"2 (top + bottom) x {fmt(run)} {system.length} wall length"),
-        ("screws", "Drywall screws", sheets * SCREWS_PER_SHEET, "pcs",
-         f"{sheets} sheets x {SCREWS_PER_SHEET} screws per sheet"),
-        ("tape", "Joint tape", sheets * tape, system.length,
-         f"{sheets} sheets x {tape:g} {system.length} per sheet"),
+        ("screws", "Drywall screws", up(board_area * screws), "pcs",
+         f"ceil({fmt(board_area)} {system.area} board x {screws:g} screws per {system.area})"),
+        ("tape", "Joint tape", board_area * tape, system.length,
+         f"{fmt(board_area)} {system.area} board x {tape:g} {system.length} per {system.area}"),
         ("compound", "Joint compound", board_area * compound, system.mass,
          f"{fmt(board_area)} {system.area} board x {compound:g} {system.mass}/{system.area}"),
         ("paint", "Paint", painted * PAINT_COATS / coverage, system.volume,

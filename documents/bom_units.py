@@ -28,8 +28,10 @@ UNIT_METRES: dict[str, float] = {
 }
 IMPERIAL_UNITS = ("in", "ft", "imperial")
 
-SCREWS_PER_SHEET = 32  # rule of thumb for walls: about one per ft², 32 on a 4 x 8 ft sheet
-TAPE_M_PER_SHEET = 3.6  # about 1.2 m of joint per m² of board (≈ 370 ft per 1000 ft²)
+# Per area of board, so longer or narrower sheets need no other rule: about one screw per
+# ft² on walls (32 on a 4 x 8 ft sheet), 1.2 m of joint per m² (≈ 370 ft per 1000 ft²).
+SCREWS_PER_M2 = 11
+TAPE_M_PER_M2 = 1.2
 COMPOUND_KG_PER_M2 = 0.5  # ready-mixed compound: taping coat plus two finishing coats
 PAINT_L_PER_M2_PER_COAT = 0.1  # 10 m² per litre per coat
 PAINT_COATS = 2
@@ -50,7 +52,8 @@ class UnitSystem(NamedTuple):
     spacing: str  # stud spacing: "m" or "in"
     spacing_per_length: float  # spacing units in one length unit
     mm_per_spacing: float
-    tape_per_sheet: float
+    screws_per_area: float
+    tape_per_area: float
     compound_per_area: float
     paint_area_per_volume: float  # per coat
     sheet_lengths_mm: tuple[float, ...]  # standard lengths, shortest first
@@ -71,7 +74,8 @@ METRIC = UnitSystem(
     spacing="m",
     spacing_per_length=1.0,
     mm_per_spacing=1000.0,
-    tape_per_sheet=TAPE_M_PER_SHEET,
+    screws_per_area=SCREWS_PER_M2,
+    tape_per_area=TAPE_M_PER_M2,
     compound_per_area=COMPOUND_KG_PER_M2,
     paint_area_per_volume=1 / PAINT_L_PER_M2_PER_COAT,
     sheet_lengths_mm=(2400, 2700, 3000, 3600),
@@ -91,7 +95,8 @@ IMPERIAL = UnitSystem(
     spacing="in",
     spacing_per_length=12.0,
     mm_per_spacing=25.4,
-    tape_per_sheet=11.81,  # 3.6 m
+    screws_per_area=1.0,  # one per ft²
+    tape_per_area=0.37,  # 370 ft per 1000 ft²
     compound_per_area=0.1024,  # 0.5 kg/m²
     paint_area_per_volume=407.5,  # 10 m² per litre
     sheet_lengths_mm=tuple(feet * MM_PER_FT for feet in (8, 9, 10, 12)),

@@ -12,8 +12,8 @@ from documents.bom import (
     COMPOUND_KG_PER_M2,
     PAINT_COATS,
     PAINT_L_PER_M2_PER_COAT,
-    SCREWS_PER_SHEET,
-    TAPE_M_PER_SHEET,
+    SCREWS_PER_M2,
+    TAPE_M_PER_M2,
     BomInput,
     BomInputError,
     BomResult,
@@ -64,10 +64,10 @@ def test_two_walls_match_the_hand_calculation() -> None:
         "studs": 23,
         # Top and bottom: 2 x 8 = 16 m.
         "track": 16,
-        # 14 sheets x 32 = 448.
-        "screws": 448,
-        # 14 sheets x 3.6 m = 50.4 m.
-        "tape": 50.4,
+        # Per m² of board, whatever the sheet: 48.768 x 11 = 536.4 -> 537.
+        "screws": 537,
+        # 48.768 m² x 1.2 m = 58.5216 -> 58.522 m.
+        "tape": 58.522,
         # 48.768 m² x 0.5 kg/m² = 24.384 kg.
         "compound": 24.384,
         # 48.768 m² of faces x 2 coats / 10 m² per l = 9.7536 -> 9.754 l.
@@ -77,8 +77,8 @@ def test_two_walls_match_the_hand_calculation() -> None:
         "sheets": 16,  # 14 x 1.1 = 15.4 -> 16
         "studs": 26,  # 23 x 1.1 = 25.3 -> 26
         "track": 17.6,  # 16 x 1.1
-        "screws": 493,  # 448 x 1.1 = 492.8 -> 493
-        "tape": 55.44,  # 50.4 x 1.1
+        "screws": 591,  # 537 x 1.1 = 590.7 -> 591
+        "tape": 64.374,  # 58.522 x 1.1 = 64.3742
         "compound": 26.822,  # 24.384 x 1.1 = 26.8224
         "paint": 10.729,  # 9.754 x 1.1 = 10.7294
     }
@@ -97,8 +97,8 @@ def test_two_walls_match_the_hand_calculation() -> None:
     )
     assert lines["studs"].item == "Stud 3048 mm"
     assert lines["track"].formula == "2 (top + bottom) x 8 m wall length"
-    assert lines["screws"].formula == "14 sheets x 32 screws per sheet"
-    assert lines["tape"].formula == "14 sheets x 3.6 m per sheet"
+    assert lines["screws"].formula == "ceil(48.768 m² board x 11 screws per m²)"
+    assert lines["tape"].formula == "48.768 m² board x 1.2 m per m²"
     assert lines["compound"].formula == "48.768 m² board x 0.5 kg/m²"
     assert lines["paint"].formula == ("48.768 m² of boarded faces x 2 coats / 10 m² per l per coat")
     assert lines["paint"].overhead_formula == "9.754 x 1.1"
@@ -125,7 +125,7 @@ def test_defaults_and_documented_constants() -> None:
         1200,
         900,
     )
-    assert (SCREWS_PER_SHEET, TAPE_M_PER_SHEET, COMPOUND_KG_PER_M2) == (32, 3.6, 0.5)
+    assert (SCREWS_PER_M2, TAPE_M_PER_M2, COMPOUND_KG_PER_M2) == (11, 1.2, 0.5)
     assert (PAINT_COATS, PAINT_L_PER_M2_PER_COAT) == (2, 0.1)
     # No walls: every quantity is zero, nothing breaks.
     result = bill_of_materials(params)
@@ -149,7 +149,7 @@ def test_overhead_rounds_countable_items_up_without_float_noise() -> None:
     # 20 x 1.1 is 22.000000000000004 in floats: still 22, not 23. 11 x 1.1 = 12.1 -> 13.
     assert with_overhead(result)["sheets"] == 22
     assert with_overhead(result)["studs"] == 13
-    assert with_overhead(result)["screws"] == 704  # 640 x 1.1 = 704 exactly
+    assert with_overhead(result)["screws"] == 242  # 20 m² x 11 = 220; 220 x 1.1 = 242
     # 25 %: 20 x 1.25 = 25; 11 x 1.25 = 13.75 -> 14; 2 x 10 m track x 1.25 = 25 m.
     quarter = bill_of_materials(msgspec.structs.replace(params, overhead_percent=25))
     assert with_overhead(quarter)["sheets"] == 25
@@ -177,7 +177,7 @@ def test_layers_per_side_multiply_board_but_not_paint() -> None:
     two = bill_of_materials(BomInput(walls=[horizontal(5), horizontal(3)], layers_per_side=2))
     # Board 2 x 2 x 24.384 = 97.536 m²; 97.536 / 3.6576 = 26.67 -> 27 sheets.
     assert quantities(two)["sheets"] == 27
-    assert quantities(two)["screws"] == 27 * 32
+    assert quantities(two)["screws"] == 1073  # 97.536 m² x 11 = 1072.9 -> 1073
     assert quantities(two)["compound"] == 48.768
     assert quantities(two)["paint"] == quantities(one)["paint"]
     assert quantities(two)["studs"] == quantities(one)["studs"]
@@ -402,8 +402,8 @@ def test_the_largest_accepted_input_still_matches_the_hand_calculation() -> None
         "sheets": 4 * 10**14,
         "studs": 2 * 10**12 + 1,  # 2e13 m / 10 m spacing + 1
         "track": 4e13,
-        "screws": 128 * 10**14,  # 4e14 x 32
-        "tape": pytest.approx(1.44e15),  # 4e14 x 3.6 m
+        "screws": 44 * 10**16,  # 4e16 m² x 11
+        "tape": pytest.approx(4.8e16),  # 4e16 m² x 1.2 m
         "compound": 2e16,  # 4e16 m² x 0.5 kg
         "paint": pytest.approx(8e14),  # 2 sides x 2e15 m² x 2 coats x 0.1 l
     }

@@ -27,8 +27,8 @@ def test_imperial_output_follows_units_ft() -> None:
         "sheets": 5,  # 2 faces x 100 ft² = 200 ft² / 40 ft²
         "studs": 9,  # ceil(10 x 12 / 16) + 1
         "track": 20,  # ft
-        "screws": 160,
-        "tape": 59.05,  # 5 x 11.81 ft
+        "screws": 200,  # 200 ft² x 1 per ft²
+        "tape": 74,  # 200 ft² x 0.37 ft per ft²
         "compound": 20.48,  # 200 ft² x 0.1024 lb/ft²
         "paint": 0.982,  # 200 ft² x 2 coats / 407.5 ft² per US gal
     }
