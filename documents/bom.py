@@ -136,7 +136,7 @@ def _room_totals(pages: list[MeasuredPage], ceiling_m: float, sizes: Sizes) -> l
             paint = area(face, system) * PAINT_COATS / system.paint_area_per_volume
             rooms.append(
                 RoomTotals(
-                    page=page.index if page.index is not None else 0,
+                    index=page.index if page.index is not None else 0,
                     id=room.id,
                     name=room.name,
                     number=room.number,

@@ -206,6 +206,33 @@ def _inside(opening: Opening, wall: Wall) -> bool:
     return 0 < along < 1
 
 
+def _check_opening(opening: Opening, walls: list[Wall], where: str) -> None:
+    """An opening's ``width`` is its span's length, and the span lies on its wall's line,
+    within the wall or in a gap at its end (as ingest gives them; a hand-made list may
+    not)."""
+    span = math.hypot(opening.x2 - opening.x1, opening.y2 - opening.y1)
+    if abs(opening.width - span) > max(0.02 * span, 0.05):
+        message = f"width {opening.width:g} is not the length of the span x1..y2 ({span:.4g})"
+        raise BomInputError(at_field(message, f"{where}.width"))
+    if opening.wall is None:
+        return
+    wall = walls[opening.wall]
+    dx, dy = wall.x2 - wall.x1, wall.y2 - wall.y1
+    length = math.hypot(dx, dy)
+    if length == 0:
+        return
+    mx, my = (opening.x1 + opening.x2) / 2, (opening.y1 + opening.y2) / 2
+    along = ((mx - wall.x1) * dx + (my - wall.y1) * dy) / length
+    off = abs((mx - wall.x1) * dy - (my - wall.y1) * dx) / length
+    beyond = max(-along, along - length, 0.0)
+    if off > max(wall.thickness, 0.05) or beyond > span + max(wall.thickness, 0.05):
+        message = (
+            f"the opening is not on wall {opening.wall}: its middle lies {off:.4g} from the"
+            f" wall's line and {beyond:.4g} past its end"
+        )
+        raise BomInputError(at_field(message, f"{where}.wall"))
+
+
 def _measure_page(page: _Page, path: str, params: BomInput) -> MeasuredPage:
     mpu = page.scale.metres_per_unit if page.scale is not None else 0.0
     heights = heights_of(params)
@@ -223,6 +250,7 @@ def _measure_page(page: _Page, path: str, params: BomInput) -> MeasuredPage:
             have = f"0..{len(page.walls) - 1}" if page.walls else "none: there are no walls"
             message = f"wall {opening.wall} is not an index in walls ({have})"
             raise BomInputError(at_field(message, f"{where}.wall"))
+        _check_opening(opening, page.walls, where)
         if not params.deduct_openings:
             continue
         holder = page.walls[opening.wall] if opening.wall is not None else None

@@ -29,6 +29,12 @@ def choose_pages(
 
     Plans only (a page without ``kind`` counts as one) unless ``use_pages`` names them.
     """
+    if use_pages == []:
+        message = (
+            "use_pages is empty: list the ingest `index` values (from 0) of the pages to"
+            " bill, or leave it out to bill the plan pages"
+        )
+        raise BomInputError(at_field(message, "$.use_pages"))
     wanted = None if use_pages is None else set(use_pages)
     if wanted is not None:
         present = {page_index(position, page) for position, page in enumerate(pages)}

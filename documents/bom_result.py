@@ -66,9 +66,10 @@ class PageTotals(msgspec.Struct, frozen=True):
 
 
 class RoomTotals(msgspec.Struct, frozen=True):
-    """One room's boarded face: its outline x the ceiling, less its openings, x layers."""
+    """One room's boarded face: its outline x the ceiling, less its openings, x layers;
+    ``index`` is its page's ingest ``index`` (from 0), as in ``page_totals``."""
 
-    page: int
+    index: int
     id: int
     name: str | None
     number: str | None

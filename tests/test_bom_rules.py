@@ -233,7 +233,7 @@ def test_per_room_subtotals_in_the_chosen_units() -> None:
     result = bill(pages=[page()], ceiling_height_mm=2400, layers_per_side=2)
     assert result.room_totals is not None
     (room,) = result.room_totals
-    assert (room.page, room.id, room.name, room.number) == (0, 7, "KITCHEN", "101")
+    assert (room.index, room.id, room.name, room.number) == (0, 7, "KITCHEN", "101")
     # Perimeter 14 m x 2.4 = 33.6 m², less the 0.9 x 2.1 m door = 31.71; 2 layers: 63.42.
     assert room.perimeter == pytest.approx(14)
     assert room.openings == 1
@@ -275,3 +275,25 @@ def test_pages_without_any_wall_are_refused_not_billed_as_zero() -> None:
     ) as caught:
         msgspec.convert({"pages": pages, "metres_per_unit": 0.01}, BomInput)
     assert "$.pages" in str(caught.value)
+
+
+def test_an_opening_must_match_its_span_and_lie_on_its_wall() -> None:
+    # A black-box tester's finds: width 50 on a 0.9 m span cleared a whole wall, and a
+    # door 30 m away from its wall added board to it.
+    ten = [wall(0, 0, 10, 0)]
+    wide = opening("door", 0, 4.55, 5.45) | {"width": 50}
+    with pytest.raises(msgspec.ValidationError, match=r"width 50 is not the length") as caught:
+        msgspec.convert({"walls": ten, "openings": [wide]}, BomInput)
+    assert "$.openings[0].width" in str(caught.value)
+    far = opening("door", 0, 40, 40.9, y=30)
+    with pytest.raises(msgspec.ValidationError, match=r"not on wall 0") as caught:
+        msgspec.convert({"walls": ten, "openings": [far]}, BomInput)
+    assert "$.openings[0].wall" in str(caught.value)
+    # In a gap at the wall's end (as ingest gives doors) is fine.
+    gap = opening("door", 0, 10.1, 11.0)
+    assert msgspec.convert({"walls": ten, "openings": [gap]}, BomInput)
+
+
+def test_an_empty_use_pages_is_named_as_such() -> None:
+    with pytest.raises(msgspec.ValidationError, match="use_pages is empty"):
+        msgspec.convert({"pages": [page()], "use_pages": []}, BomInput)
