@@ -18,6 +18,12 @@ def chain_from_query(query: QueryParams) -> list[str | dict[str, Any]]:
     parameter to every follow-up of function F (as text: the schema converts it)."""
     chain: list[str | dict[str, Any]] = []
     for value in query.getlist("then"):
+        if value.lstrip().startswith("{"):
+            raise InvalidInputError(
+                'then is a list: then=[{"function": "bom", "params": {...}}], or names:'
+                " then=bom",
+                field="then",
+            )
         if value.lstrip().startswith("["):
             try:
                 items = msgspec.json.decode(value)

@@ -140,6 +140,7 @@ async def test_a_follow_ups_parameters_are_checked_at_submission(
         ("then=bom&bom.use_pages=[-1]", "$.then[0].params.use_pages"),
         ('then=[{"function": "bom", "params": 3}]', "$.then[0]"),
         ("then=[1]", "then"),
+        ('then={"function": "bom"}', "then"),  # an object, not a list: was a 404
         ('then=[{"function": "bom", "parmas": {"ceiling_height_mm": 2400}}]', "$.then[0]"),
         ('then=[{"function": ["bom"]}]', "$.then[0]"),
     ]
