@@ -93,7 +93,8 @@ def _title(lines: list[tuple[str, float]]) -> tuple[str, str] | None:
     best: tuple[float, str, str] | None = None
     for line, height in lines:
         plain = _plain(line)
-        if len(plain.split()) > TITLE_WORDS or height < 0.95 * usual:
+        # A sentence ("... has not yet been reached.") is a note, not a title.
+        if len(plain.split()) > TITLE_WORDS or height < 0.95 * usual or line.rstrip().endswith("."):
             continue
         for kind, pattern in _PATTERNS.items():
             if pattern.search(plain) and (best is None or height > best[0]):
