@@ -20,8 +20,7 @@ def chain_from_query(query: QueryParams) -> list[str | dict[str, Any]]:
     for value in query.getlist("then"):
         if value.lstrip().startswith("{"):
             raise InvalidInputError(
-                'then is a list: then=[{"function": "bom", "params": {...}}], or names:'
-                " then=bom",
+                'then is a list: then=[{"function": "bom", "params": {...}}], or names: then=bom',
                 field="then",
             )
         if value.lstrip().startswith("["):
