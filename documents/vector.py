@@ -275,8 +275,8 @@ def _continued(w: Wall, rows: Array, others: NDArray[np.bool_], reach: float) ->
     """Whether a wall as thick goes on along ``w``'s line within ``reach`` (past a door or
     a window): a wall between two openings touches nothing but is no furniture."""
     length = math.hypot(w.x2 - w.x1, w.y2 - w.y1)
-    if length == 0:
-        return False
+    if length < MIN_WALL_ASPECT * w.thickness:
+        return False  # squat and touching nothing: a symbol, a table's cell
     ux, uy = (w.x2 - w.x1) / length, (w.y2 - w.y1) / length
     alike = np.abs(rows[:, 4] - w.thickness) <= np.maximum(1.0, 0.35 * rows[:, 4])
     ends = [rows[:, 0:2], rows[:, 2:4]]
