@@ -41,6 +41,7 @@ MIN_ASPECT = 1.0  # a paired piece is at least this many times longer than thick
 MIN_WALL_ASPECT = 2.5  # and a whole wall this many: squarer things are columns, symbols
 DIM_PERP_FRAC = 0.0015  # a mark this close to a line's axis, at its end, makes it a dimension
 TEXT_ASPECT = 4.0  # a pair shorter than this many gaps with text between is no wall
+TICK_PAST_PT = 0.5  # a tick's centre this far past a line's end still marks it
 JOIN_PT = 0.5  # collinear pieces of one line closer than this are one line
 FRAME_FRAC = 0.025  # long walls this close to the page edge are the sheet frame
 GLAZING_RATIO = 2.0  # a wall this many times thinner than the walls it bridges is glazing
@@ -132,6 +133,7 @@ def _dimensions(lines: list[_Line], marks: Array, u: Array, s: float) -> list[bo
     reach = np.maximum(1.0, 0.6 * marks[:, 2])
     order = np.argsort(md)
     mt, md, reach, across = mt[order], md[order], reach[order], across[order]
+    past = np.where(tick[order], TICK_PAST_PT, 1.0)
     widest = float(across.max()) if len(across) else 0.0
     flags = []
     for line in lines:
@@ -140,8 +142,11 @@ def _dimensions(lines: list[_Line], marks: Array, u: Array, s: float) -> list[bo
         )
         on_axis = np.abs(md[k] - line.d) <= across[k]
         # On the line's own side of its end: an arrowhead touching a wall's end is not on it.
-        at_start = (mt[k] >= line.t0 - 1.0) & (mt[k] <= line.t0 + reach[k])
-        at_end = (mt[k] <= line.t1 + 1.0) & (mt[k] >= line.t1 - reach[k])
+        # A tick sits on the line's end; a hatch stroke of the wall across it stops short
+        # of a face that ends at that wall (0.9 pt at 1:200), so past the end only
+        # arrowheads and dots (whose tips reach the end) get the 1 pt.
+        at_start = (mt[k] >= line.t0 - past[k]) & (mt[k] <= line.t0 + reach[k])
+        at_end = (mt[k] <= line.t1 + past[k]) & (mt[k] >= line.t1 - reach[k])
         flags.append(bool(np.any(on_axis & (at_start | at_end))))
     return flags
 
