@@ -30,6 +30,7 @@ MIN_GAP_T = 1.5  # a door is wider than 1.5 wall thicknesses (0.6 m in a 0.4 m w
 MAX_GAP_T = 25.0  # a window is narrower than 25 thicknesses (3 m in a 0.12 m wall)
 MIN_GAP_FRAC = 0.005  # and wider than 6 pt on A3 (0.2 m at 1:100)
 MAX_GAP_FRAC = 0.15  # and narrower than 180 pt on A3 (6.3 m at 1:100)
+PLAIN_MAX_FRAC = 0.06  # a gap with neither door nor glazing wider than 2.5 m is no opening
 PARALLEL_SIN = 0.03  # walls within 1.7 degrees are parallel
 GLAZING_MIN = 2  # straight lines spanning a gap that make it a window
 SPAN_SHARE = 0.8  # of the gap a glazing line spans
@@ -201,7 +202,14 @@ def gap_openings(
     bounds are metres (``documents.wall_sizes.reference_side``).
     """
     s = reference_side(page_size if page_size is not None else _extent(walls), metres_per_unit)
-    return [_opening("opening", i, span) for i, _, span in wall_gaps(walls, s)[0]]
+    # Wider than 2.5 m is a recess's mouth, not an opening; known only with a scale, as a
+    # raster's extent says little about the drawing's size.
+    widest = PLAIN_MAX_FRAC * s if metres_per_unit else math.inf
+    return [
+        _opening("opening", i, span)
+        for i, _, span in wall_gaps(walls, s)[0]
+        if math.hypot(span[2] - span[0], span[3] - span[1]) <= widest
+    ]
 
 
 def _extent(walls: list[Wall]) -> float:
@@ -273,7 +281,9 @@ def vector_openings(
             kind = "door"
         elif _window(segs, span, thick):
             kind = "window"
-        else:
+        elif math.hypot(span[2] - span[0], span[3] - span[1]) <= PLAIN_MAX_FRAC * s:
             kind = "opening"
+        else:
+            continue  # wide, with no door or glazing: the mouth of a recess, not an opening
         found.append(_opening(kind, i, span))
     return found

@@ -262,3 +262,11 @@ def test_glazing_filter_agrees_with_a_pass_over_all_pairs() -> None:
         assert kept == _glazing_by_all_pairs(walls)
         dropped += len(walls) - len(kept)
     assert dropped >= 50
+
+
+def test_a_wide_gap_with_neither_door_nor_glazing_is_no_opening() -> None:
+    # Tuning seed 28 of bench.vector_plans: the 3.6 m mouth of a recess in the outline
+    # was a plain "opening", so rooms closed it and the recess became a room.
+    walls = [Wall(0, 0, 400, 0, 10), Wall(480, 0, 1000, 0, 10)]  # an 80 px gap
+    assert [round(o.width) for o in gap_openings(walls, 1000, metres_per_unit=0.02)] == [80]
+    assert gap_openings(walls, 1000, metres_per_unit=0.05) == []  # 4 m: a recess
