@@ -103,13 +103,14 @@ class _Ends:
         return sorted(found)
 
 
-def wall_gaps(walls: list[Wall], s: float) -> tuple[list[Gap], GapWork]:
+def wall_gaps(walls: list[Wall], s: float | tuple[float, float]) -> tuple[list[Gap], GapWork]:
     """Facing ends of collinear walls with a door-to-window-wide gap, each pair once and
     uncrossed, and the work done to find them. ``s`` is the page's longer side."""
     work = GapWork()
     if not walls:
         return [], work
-    ends = _Ends(walls, s)
+    s_low, s_high = (s, s) if isinstance(s, int | float) else s
+    ends = _Ends(walls, s_high)
     tree = shapely.STRtree(
         shapely.box(
             [min(w.x1, w.x2) for w in walls],
@@ -148,8 +149,8 @@ def wall_gaps(walls: list[Wall], s: float) -> tuple[list[Gap], GapWork]:
             if min(t for t, _, _ in ends_b) < la:  # b is not beyond a's end (the gap is b's)
                 continue
             gap = t_near - la
-            lo = max(MIN_GAP_T * thick, MIN_GAP_FRAC * s)
-            hi = min(MAX_GAP_T * thick, MAX_GAP_FRAC * s)
+            lo = max(MIN_GAP_T * thick, MIN_GAP_FRAC * s_low)
+            hi = min(MAX_GAP_T * thick, MAX_GAP_FRAC * s_high)
             if lo <= gap <= hi and (best is None or gap < best[0]):
                 start = (a.x1 + ux * la, a.y1 + uy * la)
                 end = (a.x1 + ux * t_near, a.y1 + uy * t_near)
@@ -201,15 +202,22 @@ def gap_openings(
     extent), for the page-relative bounds on a gap's width; with ``metres_per_unit`` the
     bounds are metres (``documents.wall_sizes.reference_side``).
     """
-    s = reference_side(page_size if page_size is not None else _extent(walls), metres_per_unit)
-    # Wider than 2.5 m is a recess's mouth, not an opening; known only with a scale, as a
-    # raster's extent says little about the drawing's size.
-    widest = PLAIN_MAX_FRAC * s if metres_per_unit else math.inf
+    side = page_size if page_size is not None else _extent(walls)
+    bounds, widest = _bounds(side, metres_per_unit)
     return [
         _opening("opening", i, span)
-        for i, _, span in wall_gaps(walls, s)[0]
+        for i, _, span in wall_gaps(walls, bounds)[0]
         if math.hypot(span[2] - span[0], span[3] - span[1]) <= widest
     ]
+
+
+def _bounds(side: float, metres_per_unit: float | None) -> tuple[tuple[float, float], float]:
+    """The sides the gap-width fractions apply to, loosest first for the narrowest and last
+    for the widest (a scale misread tenfold must not hide every opening), and the widest
+    plain opening: 2.5 m, known only with a scale (a recess's mouth is wider)."""
+    scaled = reference_side(side, metres_per_unit)
+    widest = PLAIN_MAX_FRAC * scaled if metres_per_unit else math.inf
+    return (min(side, scaled), max(side, scaled)), widest
 
 
 def _extent(walls: list[Wall]) -> float:
@@ -271,17 +279,17 @@ def vector_openings(
 ) -> list[Opening]:
     """Doors, windows and plain openings in the gaps between ``walls`` (see the docstring);
     with the page's scale the bounds on a gap's width are metres."""
-    s = reference_side(max(page.rect.width, page.rect.height), metres_per_unit)
+    bounds, widest = _bounds(max(page.rect.width, page.rect.height), metres_per_unit)
     segs, _ = page_segments(page)
     curves = _curves(page)
     found = []
-    for i, j, span in wall_gaps(walls, s)[0]:
+    for i, j, span in wall_gaps(walls, bounds)[0]:
         thick = max(walls[i].thickness, walls[j].thickness)
         if _door(curves, span, thick):
             kind = "door"
         elif _window(segs, span, thick):
             kind = "window"
-        elif math.hypot(span[2] - span[0], span[3] - span[1]) <= PLAIN_MAX_FRAC * s:
+        elif math.hypot(span[2] - span[0], span[3] - span[1]) <= widest:
             kind = "opening"
         else:
             continue  # wide, with no door or glazing: the mouth of a recess, not an opening

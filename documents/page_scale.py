@@ -169,6 +169,12 @@ def page_scale(
             scale = {"metres_per_unit": note, "source": "note", "evidence": note_evidence}
             scale["confidence"] = NOTE_CONFIDENCE[keyword]
         elif _consistent(groups[0], dims, note) or _other_unit(groups[0], dims, note):
+            if not _consistent(groups[0], dims, note):
+                warnings.append(
+                    f"the dimensions are bare numbers that agree with the scale note"
+                    f" ({_ratio(note)}) read in another unit (read as they stand:"
+                    f" {_ratio(groups[0].mpu)}): the note's scale is used"
+                )
             confidence = max(scale["confidence"], NOTE_CONFIDENCE[keyword])
             evidence = note_evidence + scale["evidence"]
             scale |= {"metres_per_unit": note, "source": "note", "confidence": confidence}

@@ -228,14 +228,43 @@ def _merge(walls: list[_Line], sizes: WallSizes) -> list[_Line]:
     return merged
 
 
-def _in_line(w: _Line, walls: list[_Line], sizes: WallSizes) -> bool:
+def _unpaired(lines: list[_Line], sizes: WallSizes) -> list[_Line]:
+    """Strokes at least ``lone_stroke`` wide (thinner than a thick stroke) with no parallel
+    line as heavy beside them at a wall's spacing along most of their length: a wall drawn
+    as one line at a small scale (0.1 m at 1:200 is 1.4 pt), not one face of a pair."""
+    heavy = [x for x in lines if sizes.lone_stroke <= x.width < sizes.thick_stroke]
+    if not heavy:
+        return []
+    ordered = sorted(lines, key=lambda x: x.d)
+    d = np.array([x.d for x in ordered])
+    out = []
+    for w in heavy:
+        lo = np.searchsorted(d, w.d - sizes.face_gap)
+        hi = np.searchsorted(d, w.d + sizes.face_gap, "right")
+        # A face's partner is drawn with the same pen.
+        paired = any(
+            m is not w
+            and abs(m.d - w.d) >= sizes.min_gap
+            and abs(m.width - w.width) <= 0.35 * w.width
+            and min(m.t1, w.t1) - max(m.t0, w.t0) >= 0.5 * (w.t1 - w.t0)
+            for m in ordered[lo:hi]
+        )
+        if not paired:
+            out.append(_Line(w.d, w.t0, w.t1, w.width))
+    return out
+
+
+def _in_line(w: _Line, walls: list[_Line], offsets: NDArray[np.float64], sizes: WallSizes) -> bool:
     """Whether another wall as thick continues ``w``'s line within a window's width: then a
-    short piece is a wall's stub between a window and a corner, not a column."""
-    for m in walls:
+    short piece is a wall's stub between a window and a corner, not a column. ``walls`` are
+    sorted by offset (``offsets``), so only those at ``w``'s are looked at."""
+    band = max(1.0, 0.3 * w.width)
+    lo, hi = np.searchsorted(offsets, w.d - band), np.searchsorted(offsets, w.d + band, "right")
+    for m in walls[lo:hi]:
         if m is w or abs(m.width - w.width) > max(1.0, 0.35 * max(m.width, w.width)):
             continue
         gap = max(m.t0 - w.t1, w.t0 - m.t1)
-        if abs(m.d - w.d) <= max(1.0, 0.3 * w.width) and 0 < gap <= sizes.window:
+        if 0 < gap <= sizes.window:
             return True
     return False
 
@@ -315,13 +344,17 @@ def vector_walls(page: Any, metres_per_unit: float | None = None) -> list[Wall]:
         thick, tol = group[:, 4] >= sizes.thick_stroke, sizes.min_gap / 2
         lines = _lines(group[~thick], theta, tol)
         dims = _dimensions(lines, marks, u, s)
-        found = _pair([x for x, dim in zip(lines, dims, strict=True) if not dim], sizes, words, u)
+        faces = [x for x, dim in zip(lines, dims, strict=True) if not dim]
+        found = _pair(faces, sizes, words, u)
         found += _lines(group[thick], theta, tol)  # a thick stroke: width = thickness
-        merged = _merge(found, sizes)
+        found += _unpaired(faces, sizes)  # a heavy one no line pairs with, at its scale
+        merged = sorted(_merge(found, sizes), key=lambda w: w.d)
+        offsets = np.array([w.d for w in merged])
         for w in merged:
             if w.t1 - w.t0 < sizes.min_wall:
                 continue
-            if w.t1 - w.t0 < MIN_WALL_ASPECT * w.width and not _in_line(w, merged, sizes):
+            squat = w.t1 - w.t0 < MIN_WALL_ASPECT * w.width
+            if squat and not _in_line(w, merged, offsets, sizes):
                 continue  # squat and alone: a column, a symbol
             p, q = w.t0 * u + w.d * n, w.t1 * u + w.d * n
             walls.append(Wall(float(p[0]), float(p[1]), float(q[0]), float(q[1]), float(w.width)))

@@ -30,8 +30,9 @@ ISOLATED_M = 15.0  # a free-standing wall this long is a wall; shorter: a table,
 STROKE_M = 0.05  # a stroke this wide at scale is a wall drawn as one thick line
 MERGE_M = 0.2
 WINDOW_M = 3.5
-MIN_GAP_PT = 0.5  # face lines closer than this are one line drawn twice
+FACE_GAP_M = 0.6  # a heavy line's partner face is at most this far (walls beside it: more)
 MIN_STROKE_PT = 1.0  # drawing lines (0.25-0.7 pt) are never walls by their width alone
+MIN_GAP_PT = 0.5  # face lines closer than this are one line drawn twice
 
 
 @dataclass(frozen=True)
@@ -44,6 +45,8 @@ class WallSizes:
     min_diagonal: float  # non-axis lines shorter than this are hatching
     isolated: float  # shorter walls touching no other wall are dropped
     thick_stroke: float  # a stroke at least this wide is a wall by itself
+    lone_stroke: float  # ... and one at least this wide when no line pairs with it as a face
+    face_gap: float  # the widest spacing at which two heavy lines are a wall's two faces
     merge_gap: float  # collinear pieces of a wall this far apart are joined
     window: float  # widest opening between two pieces of one wall
 
@@ -57,6 +60,8 @@ class WallSizes:
             MIN_DIAGONAL_FRAC * s,
             ISOLATED_FRAC * s,
             max(THICK_STROKE_PT, THICK_STROKE_FRAC * s),
+            max(THICK_STROKE_PT, THICK_STROKE_FRAC * s),
+            MAX_GAP_FRAC * s,
             MERGE_FRAC * s,
             WINDOW_FRAC * s,
         )
@@ -71,7 +76,11 @@ class WallSizes:
             min(page.min_wall, SHORTEST_M * per_m),
             min(page.min_diagonal, DIAGONAL_M * per_m),
             min(page.isolated, ISOLATED_M * per_m),
+            # Never under 2 pt: heavy pens (0.5-0.7 mm) draw cut walls' face lines, which
+            # must pair as faces, not each be a wall; thinner strokes only when unpaired.
+            max(THICK_STROKE_PT, min(page.thick_stroke, STROKE_M * per_m)),
             min(page.thick_stroke, max(MIN_STROKE_PT, STROKE_M * per_m)),
+            FACE_GAP_M * per_m,
             min(page.merge_gap, MERGE_M * per_m),
             max(page.window, WINDOW_M * per_m),
         )

@@ -332,3 +332,22 @@ def test_huge_image_fails_by_its_header() -> None:
     with pytest.raises(DocumentTooLargeError):
         ingest(png)
     assert time.monotonic() - started < 1
+
+
+def test_heavy_face_lines_pair_as_faces_when_the_scale_is_known() -> None:
+    # A reviewer's find: with a scale, 1.5 pt face lines (a 0.5 mm pen) each became a
+    # wall of their own instead of pairing as the two faces of one 0.2 m wall.
+    document = pymupdf.open()
+    page = document.new_page(width=842, height=595)
+    gap = 0.2 / (0.0254 / 72 * 100)  # 0.2 m at 1:100 in points
+    for x0, y0, x1, y1 in ((100, 100, 500, 100), (100, 400, 500, 400)):
+        for off in (-gap / 2, gap / 2):
+            page.draw_line((x0, y0 + off), (x1, y1 + off), width=1.5)
+    for x in (100, 500):
+        for off in (-gap / 2, gap / 2):
+            page.draw_line((x + off, 100 - gap / 2), (x + off, 400 + gap / 2), width=1.5)
+    page.insert_text((600, 550), "SCALE 1:100", fontsize=10)
+    result = ingest_document(document.tobytes(), IngestOptions(), lambda *_: None, Limits())
+    walls = result["pages"][0]["walls"]
+    assert result["pages"][0]["scale"]["source"] == "note"
+    assert len(walls) == 4 and all(abs(w["thickness"] - gap) < 1 for w in walls), walls

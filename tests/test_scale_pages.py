@@ -205,5 +205,7 @@ def test_a_note_settles_the_unit_of_bare_dimension_numbers() -> None:
     # centimetres the strings agree among themselves at 1:1000.
     plan = vector_plan(3)
     page = ingest(plan.pdf)["pages"][0]
-    assert page["scale"]["source"] == "note" and page["warnings"] == []
+    assert page["scale"]["source"] == "note"
     assert close(page["scale"]["metres_per_unit"], plan.metres_per_pt)
+    (warning,) = page["warnings"]  # said, as a "DETAIL 1:10" note could be the wrong one
+    assert "read in another unit" in warning
