@@ -25,7 +25,8 @@ from documents.openings import (
     vector_openings,
     wall_gaps,
 )
-from documents.vector import GLAZING_OFFSET, GLAZING_RATIO, _glazing, vector_walls
+from documents.vector import vector_walls
+from documents.wall_filters import GLAZING_OFFSET, GLAZING_RATIO, without_glazing
 from tests.plans import STYLES, openings_truth, plan_pdf, truth
 
 
@@ -258,7 +259,7 @@ def test_glazing_filter_agrees_with_a_pass_over_all_pairs() -> None:
             x, y = (float(v) for v in rng.uniform(-50, 500, 2))
             end = (x + length * math.cos(angle), y + length * math.sin(angle))
             walls.append(Wall(x, y, *end, float(rng.choice([0.5, 3, 10, 40]))))
-        kept = _glazing(walls)
+        kept = without_glazing(walls)
         assert kept == _glazing_by_all_pairs(walls)
         dropped += len(walls) - len(kept)
     assert dropped >= 50
