@@ -131,16 +131,17 @@ def _ingest_pdf(
 
 def _pdf_page(page: Any, params: IngestOptions, limits: DocumentLimits) -> dict[str, Any]:
     width, height = float(page.rect.width), float(page.rect.height)
-    words, notes = _words(page)
+    scan = _is_scan(page)
+    words, notes = (None, []) if scan else _words(page)
     lines = text_lines(page, words)
     if words is None:
         text = _text(page)
     else:  # outlined lettering: its OCR'd lines are the page's text
         text = [{"text": line.text, "bbox": _rounded(line.bbox)} for line in lines]
-    mpu, sizing, source = _scale(params, page, lines)
+    mpu, sizing, source = _scale(params, page, lines, scan)
     source["warnings"] += notes
     extra: dict[str, Any] = {}
-    if _is_scan(page):
+    if scan:
         from documents.raster import raster_walls, without_print  # OpenCV: scans only
 
         check_pixels(width, height, params.dpi, limits.max_pixels)
@@ -236,9 +237,9 @@ def _text(page: Any) -> list[dict[str, Any]]:
 
 
 def _words(page: Any) -> tuple[list[Word] | None, list[str]]:
-    """The page's words when its lettering is drawn as outlines (read by OCR; None: use the
-    text layer), and a note for the page's warnings when that happened."""
-    if _is_scan(page) or not has_outlined_text(page):
+    """The words of a vector page whose lettering is drawn as outlines (read by OCR; None:
+    use the text layer), and a note for the page's warnings when that happened."""
+    if not has_outlined_text(page):
         return None, []
     if not ocr_available():
         return [], [
@@ -257,16 +258,19 @@ def _rounded(box: tuple[float, float, float, float]) -> list[float]:
 
 
 def _scale(
-    params: IngestOptions, page: Any, lines: list[TextLine] | None = None, image: bool = False
+    params: IngestOptions,
+    page: Any,
+    lines: list[TextLine] | None = None,
+    scan: bool = False,
+    image: bool = False,
 ) -> tuple[float | None, float | None, dict[str, Any]]:
     """Metres per page unit for lengths (the parameter, else the drawing's), for finding
     walls (the drawing's own when it has one: a mistyped parameter must not change which
     walls are found), and the page's ``scale`` and ``warnings``."""
     drawn: dict[str, Any] | None = None
     found: dict[str, Any] = {"scale": None, "warnings": []}
-    if page is not None:  # a PDF page (``documents.page_scale``)
-        lines = text_lines(page) if lines is None else lines
-        drawn, warnings = page_scale(page, lines, vector=not _is_scan(page))
+    if page is not None and lines is not None:  # a PDF page (``documents.page_scale``)
+        drawn, warnings = page_scale(page, lines, vector=not scan)
         found = {"scale": drawn, "warnings": warnings}
     own = drawn["metres_per_unit"] if drawn else None
     if isinstance(params.scale, int | float):
