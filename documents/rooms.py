@@ -121,8 +121,8 @@ def find_rooms(
         [shapely.difference(Polygon(p.exterior), shapely.union_all(outside)) for p in parts]
     )
     # Where a wall piece was missed the outside leaks into a room, and the walls around it
-    # would be called exterior: the envelope is also sealed across gaps up to two doors
-    # wide (windows, missed openings) and filled (see _exterior).
+    # would be called exterior: the envelope is also sealed across gaps up to a door wide
+    # (missed openings) and filled (see _exterior).
     seal = sizes.door / 2
     sealed = solid.buffer(seal, join_style="mitre").buffer(-seal, join_style="mitre")
     envelope = shapely.union_all(
