@@ -54,7 +54,7 @@ class RunningJob:
     last_beat: float
     task: asyncio.Task[None] | None = None
     # Why the local run was stopped: "lost", "cancelled", "shutdown", "timeout" or
-    # "waited" (taken ahead, given back: see worker.AHEAD_BELOW_SECONDS).
+    # "waited" (taken ahead, given back: see slots.AHEAD_BELOW_SECONDS).
     stop_reason: str | None = None
     # Set once the outcome is being written; the run is not interrupted after that.
     finishing: bool = False
@@ -74,6 +74,10 @@ class RunningJob:
     message: str = ""
     # Files this attempt saved; they expire with the job.
     artifact_keys: list[str] = dataclasses.field(default_factory=list)
+
+    @property
+    def function(self) -> str:
+        return self.spec.name
 
     def final_keys(self) -> list[str]:
         """The keys of the completion script: only those that exist are given an expiry

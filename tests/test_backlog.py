@@ -13,7 +13,8 @@ from pathlib import Path
 
 import redis
 
-from consumers.worker import AHEAD_BELOW_SECONDS, TAKE_COPY_MAX_BYTES
+from consumers.intake import TAKE_COPY_MAX_BYTES
+from consumers.slots import AHEAD_BELOW_SECONDS
 from shared.client import Sluice
 from shared.keys import GROUP, keys_for
 from tests.conftest import VISIBILITY_TIMEOUT, Proc

@@ -14,7 +14,7 @@ from typing import Any
 import httpx
 import redis
 
-from consumers.worker import SHUTDOWN_WRITE_SECONDS
+from consumers.lifecycle import SHUTDOWN_WRITE_SECONDS
 from shared.client import Sluice
 from shared.embedded import RedisServer
 from shared.keys import keys_for
