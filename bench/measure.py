@@ -11,7 +11,7 @@ import asyncio
 import dataclasses
 import os
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -43,7 +43,7 @@ class Result:
     problems: list[str] = dataclasses.field(default_factory=list)
 
 
-def _machine_busy() -> float:
+def machine_busy() -> float:
     """CPU seconds all processes of the machine have used (every field but idle, iowait)."""
     fields = [int(v) for v in Path("/proc/stat").read_text().split("\n", 1)[0].split()[1:9]]
     return (sum(fields) - fields[3] - fields[4]) / _TICKS
@@ -54,40 +54,60 @@ async def quiet_machine(patience: float, threshold: float = 0.3) -> float:
     used less than ``threshold`` cores; return the cores used in the last half second."""
     deadline = time.monotonic() + patience
     while True:
-        before, began = _machine_busy(), time.monotonic()
+        before, began = machine_busy(), time.monotonic()
         await asyncio.sleep(0.5)
-        busy = (_machine_busy() - before) / (time.monotonic() - began)
+        busy = (machine_busy() - before) / (time.monotonic() - began)
         if busy < threshold or time.monotonic() >= deadline:
             return busy
 
 
+_Reading = tuple[float, float, dict[str, float]]  # monotonic time, machine CPU, CPU by role
+
+
 class CpuMeter:
-    """CPU used by each process of the run (and this one) between start() and stop()."""
+    """CPU seconds used by each process role (``bench``: this process) and the cores other
+    processes kept busy, summed over the intervals between resume() and pause().
 
-    def __init__(self, running: Stack) -> None:
-        self.running = running
-        self.wall = 0.0
-        self._before: dict[str, float] = {}
-        self._machine = 0.0
+    ``roles`` reads the CPU seconds used so far by role; by default ``running.cpu``.
+    """
 
-    def _now(self) -> dict[str, float]:
-        return {**self.running.cpu(), "bench": time.process_time()}
+    def __init__(self, running: Stack, roles: Callable[[], dict[str, float]] | None = None) -> None:
+        self._roles = roles or running.cpu
+        self.wall = 0.0  # epoch seconds of the last start()
+        self.used: dict[str, float] = {}
+        self.elapsed = self.machine = 0.0
+        self._start: _Reading = (0.0, 0.0, {})
+
+    def _now(self) -> _Reading:
+        roles = {**self._roles(), "bench": time.process_time()}
+        return time.monotonic(), machine_busy(), roles
+
+    def resume(self) -> None:
+        self._start = self._now()
+
+    def pause(self) -> None:
+        (now, machine, roles), (now0, machine0, roles0) = self._now(), self._start
+        self.elapsed += now - now0
+        self.machine += machine - machine0
+        for role, seconds in roles.items():
+            used = max(0.0, seconds - roles0.get(role, 0.0))
+            self.used[role] = self.used.get(role, 0.0) + used
+
+    def result(self, jobs: int) -> Result:
+        """CPU microseconds per job by role, and the other load, so far."""
+        others = max(0.0, self.machine - sum(self.used.values())) / max(self.elapsed, 1e-3)
+        per_job = {role: seconds * 1e6 / max(jobs, 1) for role, seconds in self.used.items()}
+        return Result({}, per_job, others)
 
     def start(self) -> None:
-        self._before = self._now()
-        self._machine = _machine_busy()
+        """Begin the one interval of a run; ``wall`` is then its start in epoch seconds."""
         self.wall = time.time()
+        self.resume()
 
     def stop(self, jobs: int) -> Result:
-        """A Result holding CPU per job and the machine's other load since start()."""
-        elapsed = time.time() - self.wall
-        machine = _machine_busy() - self._machine
-        used = {
-            role: seconds - self._before.get(role, 0.0) for role, seconds in self._now().items()
-        }
-        others = max(0.0, machine - sum(used.values())) / max(elapsed, 1e-3)
-        per_job = {role: seconds * 1e6 / max(jobs, 1) for role, seconds in used.items()}
-        return Result({}, per_job, others)
+        """End that interval: a Result holding CPU per job and the machine's other load."""
+        self.pause()
+        return self.result(jobs)
 
 
 def payload(index: int) -> dict[str, Any]:
@@ -112,8 +132,11 @@ async def drain(redis: Redis, namespace: str) -> None:
         await asyncio.sleep(POLL_SECONDS)
 
 
-def _time(raw: bytes | None) -> float:
-    return datetime.fromisoformat(raw.decode()).timestamp() if raw else float("nan")
+def epoch(iso: str | bytes | None) -> float:
+    """Epoch seconds of a status hash's ISO time; NaN when it is not set."""
+    if not iso:
+        return float("nan")
+    return datetime.fromisoformat(iso.decode() if isinstance(iso, bytes) else iso).timestamp()
 
 
 @dataclasses.dataclass(frozen=True)
@@ -137,7 +160,7 @@ async def succeeded(
             pipe.hmget(keys.job(job_id), _FIELDS)
         rows.extend(await pipe.execute())
     done = [
-        JobTimes(_time(row[1]), _time(row[2]), _time(row[3]))
+        JobTimes(epoch(row[1]), epoch(row[2]), epoch(row[3]))
         for row in rows
         if row[0] == SUCCEEDED.encode()
     ]

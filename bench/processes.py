@@ -19,7 +19,7 @@ from pathlib import Path
 
 import redis
 
-from shared.embedded import RedisServer, free_port
+from shared.embedded import RedisServer, find_redis_server, free_port
 from shared.keys import GROUP, keys_for
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -37,23 +37,53 @@ def _stat(pid: int) -> list[str] | None:
     return stat[stat.rindex(")") + 2 :].split()
 
 
-def cpu_seconds(roles: dict[int, str]) -> dict[str, float]:
-    """CPU seconds (user + system) used so far by each process of ``roles`` (pid -> role)
-    and its living descendants, summed per role."""
+def process_cpu(pid: int | None) -> float:
+    """CPU seconds (user + system) of one process alone, without its children; 0 once it
+    is gone."""
+    fields = None if pid is None else _stat(pid)
+    return 0.0 if fields is None else (int(fields[11]) + int(fields[12])) / _TICKS
+
+
+def _children() -> dict[int, list[int]]:
+    """Parent pid -> the pids of its living children."""
     children: dict[int, list[int]] = {}
     for entry in Path("/proc").iterdir():
         if entry.name.isdigit() and (fields := _stat(int(entry.name))) is not None:
             children.setdefault(int(fields[1]), []).append(int(entry.name))
+    return children
+
+
+def process_tree(root: int, children: dict[int, list[int]] | None = None) -> list[int]:
+    """``root`` and its living descendants, each parent before its children."""
+    children = _children() if children is None else children
+    found, todo = [], [root]
+    while todo:
+        pid = todo.pop()
+        found.append(pid)
+        todo.extend(children.get(pid, []))
+    return found
+
+
+def cpu_seconds(roles: dict[int, str]) -> dict[str, float]:
+    """CPU seconds (user + system) used so far by each process of ``roles`` (pid -> role)
+    and its living descendants, summed per role."""
+    children = _children()
     used: dict[str, float] = {}
     for root, role in roles.items():
-        todo = [root]
-        while todo:
-            pid = todo.pop()
-            if (fields := _stat(pid)) is not None:
-                ticks = int(fields[11]) + int(fields[12])
-                used[role] = used.get(role, 0.0) + ticks / _TICKS
-            todo.extend(children.get(pid, []))
+        for pid in process_tree(root, children):
+            used[role] = used.get(role, 0.0) + process_cpu(pid)
     return used
+
+
+@contextlib.contextmanager
+def redis_server(workdir: Path) -> Iterator[RedisServer]:
+    """One redis-server for a whole benchmark, its data under ``workdir``/redis."""
+    server = RedisServer(find_redis_server(), workdir / "redis")
+    server.start()
+    try:
+        yield server
+    finally:
+        server.stop()
 
 
 class Proc:
@@ -126,8 +156,11 @@ class Stack:
         self.procs.append(proc)
         return proc
 
-    def start_consumers(self, count: int, concurrency: int) -> list[Proc]:
-        args = ["-m", "consumers", "echo", "--concurrency", str(concurrency)]
+    def start_consumers(
+        self, count: int, concurrency: int, functions: Sequence[str] = ("echo",)
+    ) -> list[Proc]:
+        """``count`` processes of ``python -m consumers FUNCTIONS --concurrency N``."""
+        args = ["-m", "consumers", *functions, "--concurrency", str(concurrency)]
         return [self.start("consumer", args) for _ in range(count)]
 
     def start_gateway(self, uvicorn_args: Sequence[str]) -> int:
@@ -138,9 +171,16 @@ class Stack:
         self.start("gateway", [*args, *uvicorn_args])
         return port
 
-    def wait_ready(self, consumers: int, gateway_port: int | None, timeout: float = 30) -> None:
-        """Until every consumer reads the echo stream and the gateway accepts connections."""
-        stream = keys_for(self.namespace, "echo").stream
+    def wait_ready(
+        self,
+        consumers: int,
+        gateway_port: int | None,
+        timeout: float = 30,
+        functions: Sequence[str] = ("echo",),
+    ) -> None:
+        """Until ``consumers`` consumers read the stream of each of ``functions`` and the
+        gateway accepts connections."""
+        streams = [keys_for(self.namespace, function).stream for function in functions]
         client = redis.Redis.from_url(self.server.url)
         deadline = time.monotonic() + timeout
         try:
@@ -148,7 +188,8 @@ class Stack:
                 for proc in self.procs:
                     if not proc.alive():
                         raise RuntimeError(f"{proc.role} exited:\n{proc.tail()}")
-                if _readers(client, stream) >= consumers and _listening(gateway_port):
+                readers = all(_readers(client, stream) >= consumers for stream in streams)
+                if readers and _listening(gateway_port):
                     return
                 time.sleep(0.05)
         finally:

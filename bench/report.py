@@ -1,4 +1,5 @@
-"""The results table: median, min and max per row, CPU per job by process, and the goals."""
+"""The report: what was measured (machine, code), the results table (median, min and max
+per row, CPU per job by process), and the goals."""
 
 from __future__ import annotations
 
@@ -6,10 +7,16 @@ import dataclasses
 import math
 import os
 import statistics
+import subprocess
+from collections.abc import Container, Iterable
 
 from bench.measure import Result
+from bench.processes import ROOT
+from shared.embedded import find_redis_server
 
 CORES = os.cpu_count() or 1
+# Other processes busier than this (in cores) during the runs make the numbers pessimistic.
+NOISY_CORES = 0.25
 # Process roles in the order their CPU columns are printed.
 ROLES = ("bench", "redis", "consumer", "gateway", "celery")
 
@@ -33,9 +40,14 @@ def _number(value: float) -> str:
     return f"{value:.1f}"
 
 
+def median(values: Iterable[float]) -> float:
+    """The median of the values that are not NaN; NaN if there are none."""
+    clean = [v for v in values if not math.isnan(v)]
+    return statistics.median(clean) if clean else float("nan")
+
+
 def median_of(results: list[Result], metric: str) -> float:
-    values = [r.metrics[metric] for r in results if metric in r.metrics]
-    return statistics.median(values) if values else float("nan")
+    return median(r.metrics[metric] for r in results if metric in r.metrics)
 
 
 # Columns of the table; the numeric ones are right-aligned.
@@ -64,11 +76,17 @@ def table(rows: list[Row], results: dict[str, list[Result]]) -> str:
             _busy(runs) if throughput else "",
             f"{other_load(runs):.2f}",
         ])  # fmt: skip
-    widths = [max(len(line[i]) for line in lines) for i in range(len(HEADER))]
+    return columns(lines, _NUMERIC)
+
+
+def columns(lines: list[list[str]], right: Container[int]) -> str:
+    """Lines of cells as aligned columns, the first line a header underlined with dashes;
+    the columns numbered in ``right`` are right-aligned, the others left-aligned."""
+    widths = [max(len(line[i]) for line in lines) for i in range(len(lines[0]))]
     out = []
     for n, line in enumerate(lines):
         cells = [
-            cell.rjust(width) if i in _NUMERIC else cell.ljust(width)
+            cell.rjust(width) if i in right else cell.ljust(width)
             for i, (cell, width) in enumerate(zip(line, widths, strict=True))
         ]
         out.append("  ".join(cells).rstrip())
@@ -115,3 +133,25 @@ def verdict(label: str, measured: float, goal: float, higher_is_better: bool = T
     met = measured >= goal if higher_is_better else measured <= goal
     share = measured / goal * 100
     return f"{label}: {_number(measured)} ({share:.0f} % of goal) {'MET' if met else 'NOT MET'}"
+
+
+def _output(*command: str) -> str:
+    try:
+        done = subprocess.run(command, capture_output=True, text=True, cwd=ROOT, timeout=10)
+    except (OSError, subprocess.TimeoutExpired):
+        return ""
+    return done.stdout.strip()
+
+
+def redis_version() -> str:
+    """The version of the redis-server the benchmarks start, or ``?``."""
+    version = _output(find_redis_server(), "--version")
+    return next((w[2:] for w in version.split() if w.startswith("v=")), "?")
+
+
+def code_version() -> str:
+    """The commit measured, with a note when tracked files have uncommitted changes."""
+    commit = _output("git", "rev-parse", "--short", "HEAD") or "?"
+    if _output("git", "status", "--porcelain", "--untracked-files=no"):
+        commit += " + uncommitted changes"
+    return commit

@@ -13,7 +13,6 @@ from __future__ import annotations
 import argparse
 import asyncio
 import platform
-import subprocess
 import sys
 import tempfile
 import time
@@ -22,8 +21,7 @@ from pathlib import Path
 from bench import report
 from bench.measure import Result, quiet_machine
 from bench.plan import NAMES, Measurement, plan, summary
-from bench.processes import ROOT
-from shared.embedded import RedisServer, find_redis_server
+from bench.processes import redis_server
 
 
 def parse_args(argv: list[str]) -> argparse.Namespace:
@@ -74,10 +72,8 @@ async def run_all(
     measurements: list[Measurement], runs: int, workdir: Path, settle: float
 ) -> dict[str, list[Result]]:
     """Every measurement ``runs`` times, round-robin so slow drift hits all rows alike."""
-    server = RedisServer(find_redis_server(), workdir / "redis")
-    server.start()
     results: dict[str, list[Result]] = {m.name: [] for m in measurements}
-    try:
+    with redis_server(workdir) as server:
         for run in range(runs):
             for measurement in measurements:
                 if settle:
@@ -89,29 +85,14 @@ async def run_all(
                 took = time.monotonic() - began
                 line = f"  run {run + 1}/{runs} {measurement.name:8} {shown}  ({took:.1f} s)"
                 print(line, file=sys.stderr, flush=True)
-    finally:
-        server.stop()
     return results
-
-
-def _output(*command: str) -> str:
-    try:
-        done = subprocess.run(command, capture_output=True, text=True, cwd=ROOT, timeout=10)
-    except (OSError, subprocess.TimeoutExpired):
-        return ""
-    return done.stdout.strip()
 
 
 def describe(args: argparse.Namespace) -> str:
     """What was measured: the machine, the code (commit, uncommitted changes), the settings."""
-    version = _output(find_redis_server(), "--version")
-    redis_version = next((w[2:] for w in version.split() if w.startswith("v=")), "?")
-    commit = _output("git", "rev-parse", "--short", "HEAD") or "?"
-    if _output("git", "status", "--porcelain", "--untracked-files=no"):
-        commit += " + uncommitted changes"
     return (
         f"machine: {platform.machine()}, {report.CORES} cores; Python {platform.python_version()};"
-        f" redis-server {redis_version}; code {commit}\n"
+        f" redis-server {report.redis_version()}; code {report.code_version()}\n"
         f"runs {args.runs}; {args.jobs:,} jobs per e2e run, {args.submit_jobs:,} per submit run;"
         f" {args.submitters} Python submitters, {args.connections} HTTP connections;"
         f" consumer --concurrency {args.concurrency}; LOG_LEVEL {args.log_level or 'default'};"
