@@ -1,10 +1,10 @@
 """The code that runs inside a warm child process: take a task, run the handler, reply.
 
-Messages on the pipe (tuples, pickled by multiprocessing):
-parent -> child ``(function, job_id, attempt, input_json, memory_mb, document or None)``;
-child -> parent ``("progress", percent, message)`` and ``("artifact", name, type, data)``
-any number of times, then one of ``("ok", result_json)``,
-``("permanent", type, message)`` or ``("error", type, message)``.
+Messages on the pipe are the tagged structs of consumers/execution.py, msgpack-encoded,
+one per frame of multiprocessing's Connection (``send_bytes``/``recv_bytes``):
+consumer -> child one ``Task``; child -> consumer ``Progress`` and ``SavedArtifact`` any
+number of times, then one ``Succeeded`` (the result JSON) or ``Failed`` (type, message and
+whether it is permanent). Then the child waits for its next task.
 """
 
 from __future__ import annotations
@@ -20,11 +20,18 @@ import threading
 import time
 from multiprocessing.connection import Connection
 
-import msgspec
-
-from shared.errors import PermanentError
-from shared.functions import artifact_path, get_function, load_functions
-from shared.jobs import json_encoder
+from consumers.context import Artifact, HandlerJob
+from consumers.execution import (
+    Failed,
+    Outcome,
+    Progress,
+    SavedArtifact,
+    Task,
+    execute,
+    message_encoder,
+    task_decoder,
+)
+from shared.functions import get_function, load_functions
 
 _MB = 1024 * 1024
 # linux/prctl.h: deliver a signal to this process when its parent exits.
@@ -34,35 +41,19 @@ _M_TRIM_THRESHOLD = -1
 _M_MMAP_THRESHOLD = -3
 
 
-class ChildJob:
-    """The job context a synchronous handler sees."""
+class ChildJob(HandlerJob):
+    """A synchronous handler's context: reports and artifacts go back over the pipe."""
 
-    def __init__(self, conn: Connection, job_id: str, attempt: int, document: bytes | None) -> None:
+    def __init__(self, conn: Connection, task: Task) -> None:
+        super().__init__(task.job_id, task.attempt, task.document)
         self._conn = conn
-        self._job_id = job_id
-        self._attempt = attempt
-        self._document = document
 
-    @property
-    def job_id(self) -> str:
-        return self._job_id
+    def _report(self, percent: float, message: str) -> None:
+        self._conn.send_bytes(message_encoder.encode(Progress(percent, message)))
 
-    @property
-    def attempt(self) -> int:
-        return self._attempt
-
-    def progress(self, percent: float, message: str = "") -> None:
-        self._conn.send(("progress", max(0.0, min(100.0, float(percent))), str(message)))
-
-    def document(self) -> bytes:
-        if self._document is None:
-            raise PermanentError("this function takes no document", type="NoDocument")
-        return self._document
-
-    def save_artifact(self, name: str, data: bytes, content_type: str) -> str:
-        path = artifact_path(self._job_id, name)
-        self._conn.send(("artifact", name, content_type, bytes(data)))
-        return path
+    def _keep(self, artifact: Artifact) -> None:
+        saved = SavedArtifact(artifact.name, artifact.content_type, artifact.data)
+        self._conn.send_bytes(message_encoder.encode(saved))
 
 
 def _virtual_memory_bytes() -> int:
@@ -104,29 +95,14 @@ def _limit_memory(limit: int) -> None:
     resource.setrlimit(resource.RLIMIT_AS, (limit, hard))
 
 
-def _run_one(
-    conn: Connection, task: tuple[str, str, int, bytes, int, bytes | None], baseline: int
-) -> None:
-    function, job_id, attempt, payload, memory_mb, document = task
-    spec = get_function(function)
+def _run_one(conn: Connection, task: Task, baseline: int) -> Outcome:
+    spec = get_function(task.function)
     if spec is None:
-        conn.send(("permanent", "UnknownFunction", f"no function {function!r} in this process"))
-        return
-    _limit_memory(baseline + memory_mb * _MB)
+        message = f"no function {task.function!r} in this process"
+        return Failed("UnknownFunction", message, permanent=True)
+    _limit_memory(baseline + task.memory_mb * _MB)
     try:
-        params = spec.decode_input(payload)
-        result = spec.handler(ChildJob(conn, job_id, attempt, document), params)
-        encoded = json_encoder.encode(result)
-    except PermanentError as exc:
-        conn.send(("permanent", exc.type, exc.message))
-    except msgspec.MsgspecError as exc:
-        conn.send(("permanent", "InvalidInput", str(exc)))
-    except MemoryError:
-        conn.send(("error", "MemoryLimitExceeded", f"the handler used over {memory_mb} MB"))
-    except Exception as exc:
-        conn.send(("error", type(exc).__name__, str(exc)))
-    else:
-        conn.send(("ok", encoded))
+        return execute(spec, ChildJob(conn, task), task.payload, task.memory_mb)
     finally:
         _limit_memory(resource.RLIM_INFINITY)
 
@@ -180,7 +156,8 @@ def child_main(conn: Connection, modules: tuple[str, ...], parent_pid: int, slot
     baseline = _virtual_memory_bytes()
     while True:
         try:
-            task = conn.recv()
+            task = task_decoder.decode(conn.recv_bytes())
         except (EOFError, OSError):
             return
-        _run_one(conn, task, baseline)
+        outcome = _run_one(conn, task, baseline)
+        conn.send_bytes(message_encoder.encode(outcome))

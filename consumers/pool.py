@@ -10,17 +10,23 @@ from __future__ import annotations
 import asyncio
 import multiprocessing
 import os
-import pickle
 import socket
 import struct
 from multiprocessing.connection import Connection
 from multiprocessing.context import ForkServerContext
 from multiprocessing.process import BaseProcess
-from typing import Any
 
 from consumers.child import child_main
 from consumers.context import Artifact, Attempt
 from consumers.errors import AttemptFailed
+from consumers.execution import (
+    Progress,
+    SavedArtifact,
+    Task,
+    child_message_decoder,
+    message_encoder,
+    result_of,
+)
 from shared.errors import PermanentError
 from shared.functions import BUILTIN_MODULES, FunctionSpec
 
@@ -32,8 +38,9 @@ class Child:
     """One warm child process and the socket the consumer talks to it through.
 
     The child reads and writes with multiprocessing's Connection (blocking, length-prefixed
-    pickles); this side speaks the same framing over asyncio streams, so neither a large
-    document nor a large reply ever blocks the event loop or needs a thread.
+    frames of msgpack, see consumers/child.py); this side speaks the same framing over
+    asyncio streams, so neither a large document nor a large reply ever blocks the event
+    loop or needs a thread.
     """
 
     def __init__(self, context: ForkServerContext, modules: tuple[str, ...], slots: int) -> None:
@@ -52,9 +59,8 @@ class Child:
             self._streams = await asyncio.open_unix_connection(sock=self.socket, limit=_BUFFER)
         return self._streams
 
-    async def _send(self, message: Any) -> None:
+    async def _send(self, data: bytes) -> None:
         _, writer = await self._open()
-        data = pickle.dumps(message, protocol=pickle.HIGHEST_PROTOCOL)
         if len(data) > 0x7FFFFFFF:
             writer.write(struct.pack("!iQ", -1, len(data)))
         else:
@@ -62,13 +68,13 @@ class Child:
         writer.write(data)
         await writer.drain()
 
-    async def _receive(self) -> Any:
+    async def _receive(self) -> bytes:
         reader, _ = await self._open()
         try:
             (size,) = struct.unpack("!i", await reader.readexactly(4))
             if size == -1:
                 (size,) = struct.unpack("!Q", await reader.readexactly(8))
-            return pickle.loads(await reader.readexactly(size))
+            return await reader.readexactly(size)
         except (asyncio.IncompleteReadError, OSError):
             await asyncio.to_thread(self.process.join, 2)
             code = self.process.exitcode
@@ -76,34 +82,27 @@ class Child:
             raise AttemptFailed("WorkerDied", f"the process running the job died ({how})") from None
 
     async def run(self, spec: FunctionSpec, attempt: Attempt) -> bytes:
+        task = Task(
+            spec.name,
+            attempt.job_id,
+            attempt.attempt,
+            attempt.payload,
+            spec.memory_mb,
+            attempt.document,
+        )
         try:
-            await self._send(
-                (
-                    spec.name,
-                    attempt.job_id,
-                    attempt.attempt,
-                    attempt.payload,
-                    spec.memory_mb,
-                    attempt.document,
-                )
-            )
+            await self._send(message_encoder.encode(task))
         except OSError:
             await self._receive()  # the child is gone: raises WorkerDied with its exit
             raise
         while True:
-            message = await self._receive()
-            kind = message[0]
-            if kind == "progress":
-                attempt.report(message[1], message[2])
-            elif kind == "artifact":
-                attempt.artifacts.append(Artifact(message[1], message[2], message[3]))
-            elif kind == "ok":
-                result: bytes = message[1]
-                return result
-            elif kind == "permanent":
-                raise PermanentError(message[2], type=message[1])
+            message = child_message_decoder.decode(await self._receive())
+            if isinstance(message, Progress):
+                attempt.report(message.percent, message.message)
+            elif isinstance(message, SavedArtifact):
+                attempt.artifacts.append(Artifact(message.name, message.content_type, message.data))
             else:
-                raise AttemptFailed(message[1], message[2])
+                return result_of(message)
 
     def kill(self) -> None:
         if self.process.is_alive():

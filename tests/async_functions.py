@@ -11,7 +11,7 @@ import os
 import time
 
 from shared.functions import JobContext, function
-from tests.functions import Work
+from tests.functions import Ending, Work, end_as
 
 
 def _note(params: Work, job: JobContext, what: str) -> None:
@@ -27,3 +27,9 @@ async def async_block(job: JobContext, params: Work) -> dict[str, object]:
     time.sleep(params.seconds)
     _note(params, job, "effect")
     return {"slept": params.seconds, "attempt": job.attempt}
+
+
+@function("async_ending", input=Ending, timeout=30, max_attempts=2, backoff=0.2)
+async def async_ending(job: JobContext, params: Ending) -> dict[str, object]:
+    """tests/functions.py's ``ending``, run inline."""
+    return end_as(job, params)

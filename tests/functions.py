@@ -13,6 +13,7 @@ import resource
 import signal
 import sys
 import time
+from typing import Literal
 
 import msgspec
 
@@ -184,3 +185,47 @@ def digest(job: JobContext, params: Upload) -> dict[str, object]:
     if job.attempt < params.succeed_on:
         raise RuntimeError(f"attempt {job.attempt} fails on purpose")
     return {"size": len(data), "sha256": hashlib.sha256(data).hexdigest()}
+
+
+class Ending(msgspec.Struct, frozen=True):
+    """How an ``ending`` function (sync here, async in tests/async_functions.py) ends."""
+
+    how: Literal[
+        "succeed",
+        "permanent",
+        "error",
+        "unencodable",
+        "document",
+        "progress",
+        "bad_artifact",
+        "not_utf8",
+    ] = "succeed"
+
+
+def end_as(job: JobContext, params: Ending) -> dict[str, object]:
+    """The body of both ``ending`` functions, so each outcome is the same code sync or async."""
+    if params.how == "permanent":
+        raise PermanentError("refused on purpose", type="Refused")
+    if params.how == "error":
+        raise LookupError(f"attempt {job.attempt} fails on purpose")
+    if params.how == "unencodable":
+        return {"value": object()}
+    if params.how == "document":
+        job.document()
+    if params.how == "progress":
+        job.progress(-5, "below")
+        job.progress(150, "above")
+        job.progress(42.5, "between")
+        job.save_artifact("note.txt", b"hello", "text/plain")
+    if params.how == "bad_artifact":
+        job.save_artifact("../escape", b"hello", "text/plain")
+    if params.how == "not_utf8":
+        name = os.fsdecode(b"plan-\xff.pdf")  # a lone surrogate stands for the byte
+        job.progress(50, f"reading {name}")
+        raise FileNotFoundError(f"no {name}")
+    return {"how": params.how, "attempt": job.attempt, "pid": os.getpid()}
+
+
+@function("ending", input=Ending, timeout=30, max_attempts=2, backoff=0.2)
+def ending(job: JobContext, params: Ending) -> dict[str, object]:
+    return end_as(job, params)
