@@ -1,4 +1,4 @@
-"""``python -m consumers NAME [NAME ...] [--concurrency N]``"""
+"""``python -m consumers NAME [NAME ...] [--concurrency N] [--burst]``"""
 
 from __future__ import annotations
 
@@ -37,6 +37,11 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
     parser.add_argument("functions", nargs="+", metavar="NAME", help="functions to consume")
     parser.add_argument(
         "--concurrency", type=int, default=8, help="jobs run at once by this process (8)"
+    )
+    parser.add_argument(
+        "--burst",
+        action="store_true",
+        help="exit once the functions' streams are empty and nothing runs",
     )
     args = parser.parse_args(argv)
     if args.concurrency < 1:
@@ -85,6 +90,7 @@ def main(argv: list[str] | None = None) -> int:
         [functions[name] for name in dict.fromkeys(args.functions)],
         concurrency=args.concurrency,
         name=consumer_name(),
+        burst=args.burst,
     )
     try:
         run(serve(worker))

@@ -38,11 +38,20 @@ log = structlog.get_logger("consumer")
 
 class Worker:
     def __init__(
-        self, settings: Settings, specs: Sequence[FunctionSpec], *, concurrency: int, name: str
+        self,
+        settings: Settings,
+        specs: Sequence[FunctionSpec],
+        *,
+        concurrency: int,
+        name: str,
+        burst: bool = False,
     ) -> None:
+        """``burst``: return once every stream is empty and nothing runs (tests, one-off
+        runs) instead of at SIGTERM."""
         self.settings = settings
         self.name = name
         self.concurrency = concurrency
+        self.burst = burst
         self.keys = {spec.name: keys_for(settings.namespace, spec.name) for spec in specs}
         self.specs = {self.keys[spec.name].stream.encode(): spec for spec in specs}
         self.slots: Slots[RunningJob] = Slots(concurrency)
@@ -109,6 +118,7 @@ class Worker:
             lifecycle,
             redis,
             scripts,
+            self.burst,
         )
         if any(not spec.is_async for spec in self.specs.values()):
             await self.pool.start(self.concurrency)

@@ -212,12 +212,16 @@ def configuration_error(exc: Exception) -> NoReturn:
 
 
 def create_app(settings: Settings | None = None) -> Starlette:
+    """The gateway; with ``settings`` (tests, an app embedding it) the caller has set up
+    logging, and Redis is the one they name."""
+
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
         try:
             resolved = settings or Settings.from_env()
-            configure_logging(resolved)
-            if settings is None:  # may start the embedded Redis: off the event loop
+            if settings is None:  # the process's app: logging and Redis are its to set up
+                configure_logging(resolved)
+                # may start the embedded Redis: off the event loop
                 resolved = await asyncio.to_thread(with_local_redis, resolved)
             load_functions(resolved.function_modules)
         except (SettingsError, RuntimeError, OSError) as exc:
@@ -253,4 +257,9 @@ def create_app(settings: Settings | None = None) -> Starlette:
     )
 
 
-app = RequestLogMiddleware(CloseOnUnreadBody(create_app()))
+def served(app: Starlette) -> RequestLogMiddleware:
+    """The app as uvicorn serves it: with the request log and unread-body handling."""
+    return RequestLogMiddleware(CloseOnUnreadBody(app))
+
+
+app = served(create_app())

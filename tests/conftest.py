@@ -15,6 +15,7 @@ from pathlib import Path
 import httpx
 import pytest
 import redis
+import structlog
 
 from shared.client import Sluice
 from shared.embedded import (
@@ -26,6 +27,7 @@ from shared.embedded import (
 from shared.functions import load_functions
 from shared.redis import connect
 from shared.settings import Settings
+from tests.inprocess import asgi_client
 
 ROOT = Path(__file__).resolve().parent.parent
 # Short timeouts so fault tests finish quickly; heartbeats still come well inside them.
@@ -269,6 +271,20 @@ async def http(start_gateway: Callable[..., str]) -> AsyncIterator[httpx.AsyncCl
     """An HTTP client on a freshly started gateway."""
     async with httpx.AsyncClient(base_url=start_gateway(), timeout=10) as client:
         yield client
+
+
+@pytest.fixture
+async def gateway_http(settings: Settings) -> AsyncIterator[httpx.AsyncClient]:
+    """An HTTP client on the gateway app in this process (no server, no socket)."""
+    async for client in asgi_client(settings):
+        yield client
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _logs_capturable() -> None:
+    """Loggers bound afresh on each call, so structlog.testing.capture_logs sees the
+    lines of code running in this process (the worker and gateway in tests/inprocess.py)."""
+    structlog.configure(cache_logger_on_first_use=False)
 
 
 @pytest.fixture(scope="session", autouse=True)
