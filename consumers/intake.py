@@ -18,7 +18,7 @@ import structlog
 from redis.asyncio import Redis
 
 from consumers.lifecycle import Lifecycle
-from consumers.outcomes import REDIS_DOWN, RunningJob
+from consumers.outcomes import REDIS_DOWN, RunningJob, release_entries
 from consumers.running import Runner
 from consumers.slots import Slots
 from consumers.streams import Entry, parse_xautoclaim, parse_xreadgroup
@@ -26,7 +26,8 @@ from shared.functions import FunctionSpec
 from shared.jobs import now_iso, now_ms
 from shared.keys import GROUP, FunctionKeys, function_of
 from shared.redis import READ_BLOCK_SECONDS
-from shared.scripts import ScriptCall, Scripts, run_batched, run_command
+from shared.script_calls import start_call, take_call
+from shared.scripts import ScriptCall, run_batched, run_command
 from shared.settings import Settings
 
 log = structlog.get_logger("consumer")
@@ -54,7 +55,6 @@ class Intake:
         runner: Runner,
         lifecycle: Lifecycle,
         redis: Redis,
-        scripts: Scripts,
         burst: bool = False,
     ) -> None:
         self.settings = settings
@@ -65,7 +65,6 @@ class Intake:
         self.runner = runner
         self.lifecycle = lifecycle
         self.redis = redis
-        self.scripts = scripts
         # Entries read and being started, not yet running.
         self._pending_start: asyncio.Future[None] | None = None
         # Streams whose last read gave all it asked for: free slots take their next
@@ -192,11 +191,12 @@ class Intake:
 
     async def _give_back(self, stream: bytes, entries: list[Entry]) -> None:
         """Entries read beyond our free slots: claimable at once, by anyone (us included)."""
+        keys = self.keys[self.specs[stream].name]
+        named = [
+            (entry_id, (job_id or b"").decode(errors="replace")) for entry_id, job_id in entries
+        ]
         try:
-            for entry_id, _ in entries:
-                await self.scripts.release(
-                    [stream], [GROUP, self.name, entry_id, self.settings.visibility_ms]
-                )
+            await release_entries(self.redis, keys, self.name, named, self.settings)
         except REDIS_DOWN as exc:
             # They stay pending to us: claimable after the visibility timeout all the same.
             log.warning("give_back_failed", error=str(exc))
@@ -265,9 +265,7 @@ class Intake:
         calls: list[ScriptCall] = []
         started: list[tuple[bytes, str]] = []
         dropped: list[bytes] = []
-        settings = self.settings
-        common = [now_ms(), now_iso(), settings.visibility_ms, settings.result_ttl]
-        common.append(settings.dead_letter_max)
+        at_ms, at = now_ms(), now_iso()
         # Keys that end with the job on start's rarer paths (skip, cancel, dead-letter):
         # an upload exists only for a document function; a non-document job's artifacts
         # were saved by an attempt that died, and expire by ORPHAN_TTL_SECONDS anyway.
@@ -279,10 +277,17 @@ class Intake:
                 log.warning("entry_dropped", entry_id=entry_id.decode(), job_id=job_id)
                 dropped.append(entry_id)
                 continue
-            job_keys = [keys.stream, keys.job(job_id), keys.dead]
-            job_keys += keys.expiring_with(job_id) if with_upload else []
             calls.append(
-                (self.scripts.start.script, job_keys, [GROUP, self.name, entry_id, *common])
+                start_call(
+                    keys,
+                    job_id=job_id,
+                    entry_id=entry_id,
+                    consumer=self.name,
+                    settings=self.settings,
+                    now_ms=at_ms,
+                    now=at,
+                    with_upload=with_upload,
+                )
             )
             started.append((entry_id, job_id))
         if dropped:  # acknowledged and deleted, so XLEN stays the backlog
@@ -309,10 +314,16 @@ class Intake:
         keys = self.keys[spec.name]
         count = 1 if spec.takes_document else min(free, READ_BATCH)
         copy = [keys.taking(self.name)] if spec.takes_document else []
-        args = [GROUP, self.name, count, now_ms(), now_iso(), self.settings.visibility_ms]
-        args += [self.settings.result_ttl, self.settings.dead_letter_max, spec.name]
-        args += [keys.job(""), keys.upload(""), keys.artifacts(""), TAKE_COPY_MAX_BYTES]
-        call = (self.scripts.take.script, [keys.stream, keys.dead, *copy], args)
+        call = take_call(
+            keys,
+            consumer=self.name,
+            count=count,
+            settings=self.settings,
+            now_ms=now_ms(),
+            now=now_iso(),
+            copy_to=copy[0] if copy else None,
+            copy_max=TAKE_COPY_MAX_BYTES,
+        )
         with self.slots.reserving(count):  # the recovery loop must not start jobs in these
             taken, *copied = await run_batched(self.redis, [call], copy, read="GETDEL")
         if isinstance(taken, Exception):

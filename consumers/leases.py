@@ -26,22 +26,20 @@ from redis.retry import Retry
 
 from consumers.outcomes import REDIS_DOWN, RunningJob
 from consumers.watchdog import LOOP_BLOCKED_SECONDS, PULSE_SECONDS, LoopWatch
-from shared.keys import GROUP
 from shared.redis import POOL_OPTIONS, SOCKET_TIMEOUT_SECONDS
-from shared.scripts import MAX_BATCH, SCRIPTS
+from shared.script_calls import lease_call
+from shared.scripts import Batch, group_calls
 from shared.settings import Settings
 
 log = structlog.get_logger("consumer")
 
 # How often running jobs are looked at (heartbeats are due less often).
 LEASE_TICK_SECONDS = 0.5
-# A job running this long gets its cancel flag checked on every tick (and so does a job
-# taken ahead while it waits for a slot: cancelled, its handler must not begin).
+# A job running this long has its lease looked at on every tick, for a cancel (and so does
+# a job taken ahead while it waits for a slot: cancelled, its handler must not begin).
 CANCEL_CHECK_AFTER_SECONDS = 1.0
 # How long a stopping consumer waits for the thread to finish its round trip.
 THREAD_STOP_SECONDS = 1.0
-
-_HEARTBEAT = SCRIPTS["heartbeat"]
 
 
 class Leases:
@@ -136,61 +134,39 @@ class Leases:
         held: Sequence[RunningJob],
         now: float,
     ) -> None:
-        """One round trip: heartbeats for the jobs due one, cancel flags of the others
-        that have run a while (or wait for a slot)."""
+        """One round trip of lease.lua: the jobs due a heartbeat renew their leases, the
+        others that have run a while (or wait for a slot) only look at them. Either way
+        the reply says whether the lease is still held and whether the job was cancelled."""
         interval = self.settings.heartbeat_interval
         old = now - CANCEL_CHECK_AFTER_SECONDS
-        beats: list[RunningJob] = []
-        checks: list[RunningJob] = []
+        looked: list[tuple[RunningJob, bool]] = []
         for job in held:
             if job.finishing:
                 continue
-            if now - job.last_beat >= interval:
-                beats.append(job)
-            elif job.started <= old or not job.began:
-                checks.append(job)
-        if not beats and not checks:
+            renew = now - job.last_beat >= interval
+            if renew or job.started <= old or not job.began:
+                looked.append((job, renew))
+        if not looked:
             return
-        batches = _batches(beats)
-        pipe = client.pipeline(transaction=False)
-        for batch in batches:
-            pipe.execute_command(*self._heartbeats(batch))  # type: ignore[no-untyped-call]
-        for job in checks:
-            pipe.hget(job.keys.job(job.job_id), "cancel")
-        replies = pipe.execute(raise_on_error=False)
-        beat_replies, check_replies = replies[: len(batches)], replies[len(batches) :]
-        missing = [i for i, r in enumerate(beat_replies) if isinstance(r, NoScriptError)]
-        if missing:  # a restarted Redis: load the script, send those batches again
-            client.script_load(_HEARTBEAT.source)
-            pipe = client.pipeline(transaction=False)
-            for i in missing:
-                pipe.execute_command(*self._heartbeats(batches[i]))  # type: ignore[no-untyped-call]
-            for i, reply in zip(missing, pipe.execute(raise_on_error=False), strict=True):
-                beat_replies[i] = reply
-        for batch, reply in zip(batches, beat_replies, strict=True):
+        calls = [
+            lease_call(
+                job.keys, job_id=job.job_id, entry_id=job.entry_id, consumer=self.name, renew=renew
+            )
+            for job, renew in looked
+        ]
+        batches = group_calls(calls)
+        for batch, reply in zip(batches, _run(client, batches), strict=True):
             if isinstance(reply, Exception):
-                log.warning("heartbeat_refused", error=str(reply), jobs=len(batch))
+                log.warning("heartbeat_refused", error=str(reply), jobs=len(batch.calls))
                 continue
-            for job, one in zip(batch, reply, strict=True):
+            for index, one in zip(batch.indexes, reply, strict=True):
+                job, renew = looked[index]
                 if one == 0:
                     self._hand(loop, job, "lost")
                 elif one == 2:
                     self._hand(loop, job, "cancelled")
-                elif one == 1:
+                elif renew:
                     job.last_beat = now  # only this thread writes it once the job runs
-        for job, reply in zip(checks, check_replies, strict=True):
-            if reply == b"1":
-                self._hand(loop, job, "cancelled")
-
-    def _heartbeats(self, batch: list[RunningJob]) -> list[Any]:
-        """The EVALSHA of heartbeat.lua for ``batch`` (one stream), in the layout of
-        shared/scripts.py's batch loop."""
-        keys: list[Any] = []
-        argv: list[Any] = [len(batch)]
-        for job in batch:
-            keys += (job.keys.stream, job.keys.job(job.job_id))
-            argv += (2, 3, GROUP, self.name, job.entry_id)
-        return ["EVALSHA", _HEARTBEAT.sha, len(keys), *keys, *argv]
 
     def _hand(self, loop: asyncio.AbstractEventLoop, job: RunningJob, reason: str) -> None:
         """Stop the job's run from the event loop, when it next turns."""
@@ -200,15 +176,23 @@ class Leases:
             pass  # the loop has closed: the consumer is exiting
 
 
-def _batches(jobs: list[RunningJob]) -> list[list[RunningJob]]:
-    """Jobs grouped by stream (one hash tag, so one Redis Cluster slot), MAX_BATCH each."""
-    by_stream: dict[str, list[list[RunningJob]]] = {}
-    for job in jobs:
-        groups = by_stream.setdefault(job.keys.stream, [[]])
-        if len(groups[-1]) >= MAX_BATCH:
-            groups.append([])
-        groups[-1].append(job)
-    return [batch for groups in by_stream.values() for batch in groups]
+def _run(client: redis.Redis, batches: Sequence[Batch]) -> list[Any]:
+    """Each batch's reply (or error), in one pipeline; batches that met NOSCRIPT (a
+    restarted Redis) are sent again once their script is loaded."""
+    pipe = client.pipeline(transaction=False)
+    for batch in batches:
+        pipe.execute_command(*batch.evalsha())  # type: ignore[no-untyped-call]
+    replies: list[Any] = pipe.execute(raise_on_error=False)
+    missing = [i for i, reply in enumerate(replies) if isinstance(reply, NoScriptError)]
+    if missing:
+        for script in {batches[i].script.sha: batches[i].script for i in missing}.values():
+            client.script_load(script.source)
+        pipe = client.pipeline(transaction=False)
+        for i in missing:
+            pipe.execute_command(*batches[i].evalsha())  # type: ignore[no-untyped-call]
+        for i, reply in zip(missing, pipe.execute(raise_on_error=False), strict=True):
+            replies[i] = reply
+    return replies
 
 
 def sync_client(url: str) -> redis.Redis:

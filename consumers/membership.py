@@ -17,6 +17,7 @@ from redis.asyncio import Redis
 
 from shared.jobs import now_ms
 from shared.keys import GROUP, FunctionKeys
+from shared.script_calls import forget_call
 from shared.scripts import Scripts
 
 log = structlog.get_logger("consumer")
@@ -60,9 +61,14 @@ class Membership:
             return
         self._forgot_at = time.monotonic()
         for keys in self.keys:
-            forgotten = await self.scripts.forget(
-                [keys.stream, keys.consumers],
-                [GROUP, self.name, now_ms(), int(self.forget_after * 1000), FORGET_AT_ONCE],
+            forgotten = await self.scripts.run(
+                forget_call(
+                    keys,
+                    consumer=self.name,
+                    now_ms=now_ms(),
+                    silence_ms=int(self.forget_after * 1000),
+                    most=FORGET_AT_ONCE,
+                )
             )
             if forgotten:
                 log.info(

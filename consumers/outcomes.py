@@ -10,7 +10,7 @@ from __future__ import annotations
 import asyncio
 import dataclasses
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
 from typing import Any, TypeVar
 
 import redis.exceptions
@@ -23,8 +23,9 @@ from shared.batch import ScriptBatcher
 from shared.errors import SluiceError
 from shared.functions import FunctionSpec
 from shared.jobs import FAILED, encode_error, now_iso, now_ms
-from shared.keys import GROUP, FunctionKeys
-from shared.scripts import ScriptCall, Scripts
+from shared.keys import FunctionKeys, function_of
+from shared.script_calls import complete_call, fail_call, progress_call, release_call
+from shared.scripts import ScriptCall, Scripts, run_batched
 from shared.settings import Settings
 
 log = structlog.get_logger("consumer")
@@ -79,10 +80,10 @@ class RunningJob:
     def function(self) -> str:
         return self.spec.name
 
-    def final_keys(self) -> list[str]:
-        """The keys of the completion script: only those that exist are given an expiry
+    def ending_keys(self) -> list[str]:
+        """The keys that end with the job, those that exist: only they are given an expiry
         (each EXPIRE is a call inside the script, for every job)."""
-        keys = [self.keys.stream, self.keys.job(self.job_id), self.keys.dead, self.keys.chain]
+        keys = []
         if self.spec.takes_document:
             keys.append(self.keys.upload(self.job_id))
         if self.idempotency_key:
@@ -160,8 +161,14 @@ class Outcomes:
         percent, message = job.progress
         job.progress = None
         try:
-            await self.scripts.progress(
-                [job.keys.job(job.job_id)], [self.name, f"{percent:g}", message]
+            await self.scripts.run(
+                progress_call(
+                    job.keys,
+                    job_id=job.job_id,
+                    consumer=self.name,
+                    percent=percent,
+                    message=message,
+                )
             )
         except REDIS_DOWN:
             pass  # progress is advisory; the next report or the final status follows
@@ -190,48 +197,43 @@ class Outcomes:
     # What became of the attempt
 
     async def complete(
-        self,
-        job: RunningJob,
-        status: str,
-        result: bytes,
-        error: bytes,
-        began: float,
-        dead_letter: bool = False,
+        self, job: RunningJob, status: str, result: bytes, error: bytes, began: float
     ) -> None:
-        call: ScriptCall = (
-            self.scripts.complete.script,
-            job.final_keys(),
-            [
-                GROUP,
-                self.name,
-                job.entry_id,
-                status,
-                result,
-                error,
-                now_iso(),
-                self.settings.result_ttl,
-                "1" if dead_letter else "0",
-                job.job_id,
-                job.attempt,
-                job.next_job_id,
-                self.settings.dead_letter_max,
-                job.message,
-                job.began_at,
-            ],
+        """The job's final status: succeeded, failed (a permanent error) or cancelled."""
+        call = complete_call(
+            job.keys,
+            job_id=job.job_id,
+            entry_id=job.entry_id,
+            consumer=self.name,
+            status=status,
+            result=result,
+            error=error,
+            ending=job.ending_keys(),
+            now=now_iso(),
+            result_ttl=self.settings.result_ttl,
+            next_job_id=job.next_job_id,
+            message=job.message,
+            began_at=job.began_at,
         )
+        written = await self._write_outcome(call, follow_up_waits=2)
+        self.finished += 1
+        if not written:
+            log.warning("completion_refused", status=status, reason="no longer the owner")
+        elif status == FAILED:
+            log.warning("job_failed", ms=elapsed_ms(began), error=error.decode(), dead=False)
+        else:
+            log.info("job_" + status, ms=elapsed_ms(began))
+
+    async def _write_outcome(self, call: ScriptCall, follow_up_waits: int) -> Any:
+        """Write an outcome (until Redis answers); the script's reply. The reply
+        ``follow_up_waits`` says a follow-up waits in the outbox: it is relayed at once."""
         try:
             written = await self._batcher.call(call)
         except REDIS_DOWN:
             written = await self.write(lambda: self._batcher.call(call))
-        self.finished += 1
-        if written == 2:
+        if written == follow_up_waits:
             self.spawn(self.relay_follow_ups())
-        if not written:
-            log.warning("completion_refused", status=status, reason="no longer the owner")
-        elif status == FAILED:
-            log.warning("job_failed", ms=elapsed_ms(began), error=error.decode(), dead=dead_letter)
-        else:
-            log.info("job_" + status, ms=elapsed_ms(began))
+        return written
 
     async def relay_follow_ups(self, min_age_ms: int = 0) -> None:
         try:
@@ -240,31 +242,26 @@ class Outcomes:
             log.warning("follow_up_relay_failed", error=str(exc))  # the sweep retries
 
     async def fail_attempt(self, job: RunningJob, type: str, message: str, began: float) -> None:
-        """Retry after the function's backoff, or fail the job after its last attempt."""
-        if job.attempt >= job.max_attempts:
-            text = f"{message} (attempt {job.attempt} of {job.max_attempts}, giving up)"
-            await self.complete(job, FAILED, b"", encode_error(type, text), began, True)
-            return
+        """Retry after the function's backoff, or, after its last attempt, the job ends
+        failed and dead-lettered: fail.lua decides (see dead_letter in prelude.lua)."""
         delay = job.spec.retry_delay(job.attempt)
-        delay_ms = int(delay * 1000)
-        written = await self.write(
-            lambda: self._batcher.call(
-                (
-                    self.scripts.retry.script,
-                    [job.keys.stream, job.keys.job(job.job_id)],
-                    [
-                        GROUP,
-                        self.name,
-                        job.entry_id,
-                        encode_error(type, message),
-                        now_ms() + delay_ms,
-                        max(0, self.settings.visibility_ms - delay_ms),
-                        job.began_at,
-                    ],
-                )
-            )
+        call = fail_call(
+            job.keys,
+            job_id=job.job_id,
+            entry_id=job.entry_id,
+            consumer=self.name,
+            error_type=type,
+            message=message,
+            retry_in_ms=int(delay * 1000),
+            settings=self.settings,
+            ending=job.ending_keys(),
+            now_ms=now_ms(),
+            now=now_iso(),
+            next_job_id=job.next_job_id,
+            began_at=job.began_at,
         )
-        if written:
+        written = await self._write_outcome(call, follow_up_waits=3)
+        if written == 1:
             log.warning(
                 "job_retrying",
                 ms=elapsed_ms(began),
@@ -273,15 +270,49 @@ class Outcomes:
                 retry_in=round(delay, 3),
             )
             asyncio.get_running_loop().call_later(delay + 0.05, self._wake_recovery.set)
+        elif written:
+            self.finished += 1
+            error = encode_error(type, message).decode()
+            log.warning("job_failed", ms=elapsed_ms(began), error=error, dead=True)
         else:
             log.warning("retry_refused", reason="no longer the owner")
 
-    async def release(self, job: RunningJob) -> Any:
-        """Give the job back, claimable at once (shutdown)."""
-        return await self.scripts.release(
-            [job.keys.stream, job.keys.job(job.job_id)],
-            [GROUP, self.name, job.entry_id, self.settings.visibility_ms],
+    async def release(self, job: RunningJob) -> bool:
+        """Give the job back, claimable at once (shutdown, or taken ahead and waited)."""
+        (released,) = await release_entries(
+            self.redis, job.keys, self.name, [(job.entry_id, job.job_id)], self.settings
         )
+        return released
+
+
+async def release_entries(
+    redis: Redis,
+    keys: FunctionKeys,
+    consumer: str,
+    entries: Sequence[tuple[bytes, str]],
+    settings: Settings,
+) -> list[bool]:
+    """The one way entries pending to ``consumer`` go back to the group, claimable at once
+    (by anyone, ``consumer`` included), in one round trip: ``entries`` are (entry id, the
+    job id it names, "" if none). A job whose attempt began here and never ran to an
+    outcome is queued again, that attempt not counted (release.lua). Whether each was
+    released (not if it was no longer ours); raises the first error a call met."""
+    calls = [
+        release_call(
+            keys,
+            entry_id=entry_id,
+            consumer=consumer,
+            # Only a job of this function: its hash is in the stream's slot.
+            job_id=job_id if function_of(job_id) == keys.function else "",
+            visibility_ms=settings.visibility_ms,
+        )
+        for entry_id, job_id in entries
+    ]
+    replies = await run_batched(redis, calls) if calls else []
+    for reply in replies:
+        if isinstance(reply, Exception):
+            raise reply
+    return [reply == 1 for reply in replies]
 
 
 def elapsed_ms(began: float) -> float:

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Sequence
-from typing import Any
+from typing import Any, cast
 
 import structlog
 from redis.asyncio import Redis
@@ -21,7 +21,7 @@ from consumers.intake import Intake
 from consumers.leases import Leases
 from consumers.lifecycle import Lifecycle, cancel_until_done
 from consumers.membership import Membership
-from consumers.outcomes import REDIS_DOWN, Outcomes, RunningJob
+from consumers.outcomes import REDIS_DOWN, Outcomes, RunningJob, release_entries
 from consumers.pool import ProcessPool
 from consumers.recovery import recovery_loop
 from consumers.running import Runner
@@ -117,7 +117,6 @@ class Worker:
             runner,
             lifecycle,
             redis,
-            scripts,
             self.burst,
         )
         if any(not spec.is_async for spec in self.specs.values()):
@@ -156,11 +155,9 @@ class Worker:
         await asyncio.gather(intake.await_start(), return_exceptions=True)
         await runner.drain(settings.shutdown_grace)
         await cancel_until_done(loops[2:])
-        await self._release_unstarted(redis, scripts, membership)
+        await self._release_unstarted(redis, membership)
 
-    async def _release_unstarted(
-        self, redis: Redis, scripts: Scripts, membership: Membership
-    ) -> None:
+    async def _release_unstarted(self, redis: Redis, membership: Membership) -> None:
         """Entries delivered to us that we never started go back to the group."""
         for stream, spec in self.specs.items():
             try:
@@ -170,14 +167,12 @@ class Worker:
                 keys: FunctionKeys = self.keys[spec.name]
                 # Made claimable at once; an attempt start.lua began here and nobody ran
                 # (a read cut short by the shutdown) is given back too.
+                named: list[tuple[bytes, str]] = []
                 for item in pending:
-                    entry_id = item["message_id"]
+                    entry_id = cast(bytes, item["message_id"])
                     entries = await redis.xrange(stream, entry_id, entry_id)
-                    job_id = _job_id_of(entries)
-                    await scripts.release(
-                        [keys.stream, keys.job(job_id)] if job_id else [keys.stream],
-                        [GROUP, self.name, entry_id, self.settings.visibility_ms],
-                    )
+                    named.append((entry_id, _job_id_of(entries)))
+                await release_entries(redis, keys, self.name, named, self.settings)
                 if not pending:
                     await membership.leave(keys)
             except REDIS_DOWN as exc:

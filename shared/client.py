@@ -45,8 +45,9 @@ from shared.jobs import (
     now_iso,
     status_from_hash,
 )
-from shared.keys import GROUP, function_of, keys_for, new_job_id
+from shared.keys import function_of, keys_for, new_job_id
 from shared.redis import connect, redis_errors
+from shared.script_calls import cancel_call, submit_call
 from shared.scripts import Scripts
 from shared.settings import Settings
 from shared.uploads import DOCUMENT_TYPES, sniff, store_upload
@@ -197,39 +198,27 @@ class Sluice:
                 await claim_for_function(
                     self.redis, self.settings.namespace, function, idempotency_key, idempotency_ttl
                 )
-        script_keys = [
-            keys.stream,
-            keys.job(job_id),
-            keys.idempotency(idempotency_key or ""),
-            keys.upload(job_id),
-        ]
         # A follow-up too: its function's backlog stays within the bound (the relay ends a
         # follow-up it cannot queue, see shared/follow_ups.py).
         bound = backlog = spec.max_backlog or self.settings.max_backlog
+        call = submit_call(
+            keys,
+            job_id=job_id,
+            payload=payload,
+            max_attempts=spec.max_attempts,
+            created_at=created_at,
+            max_backlog=bound,
+            idempotency_key=idempotency_key or "",
+            idempotency_ttl=idempotency_ttl,
+            chain=chain,
+            next_job_id=next_job_id,
+            previous_job_id=previous_job_id,
+            upload_ttl=self.settings.upload_ttl if spec.takes_document else None,
+            fingerprint=request,
+        )
         with redis_errors():
             # Concurrent submissions share one round trip.
-            reply = await self._batcher.call(
-                (
-                    self._scripts.submit.script,
-                    script_keys,
-                    [
-                        job_id,
-                        function,
-                        payload,
-                        spec.max_attempts,
-                        created_at,
-                        bound,
-                        idempotency_key or "",
-                        idempotency_ttl,
-                        chain,
-                        next_job_id,
-                        previous_job_id,
-                        self.settings.upload_ttl if spec.takes_document else "",
-                        request,
-                        keys.job(""),
-                    ],
-                )
-            )
+            reply = await self._batcher.call(call)
         outcome, value = reply[0].decode(), reply[1].decode()
         if outcome == "full":
             raise QueueFullError(
@@ -331,10 +320,14 @@ class Sluice:
             idempotency_key = await self.redis.hget(key, "idempotency_key")
             if isinstance(idempotency_key, bytes):
                 idempotency_key = idempotency_key.decode()
-            script_keys = [keys.stream, key, *keys.expiring_with(job_id, idempotency_key or "")]
-            reply = await self._scripts.cancel(
-                script_keys, [GROUP, now_iso(), self.settings.result_ttl]
+            call = cancel_call(
+                keys,
+                job_id=job_id,
+                idempotency_key=idempotency_key or "",
+                now=now_iso(),
+                result_ttl=self.settings.result_ttl,
             )
+            reply = await self._scripts.run(call)
         outcome = reply[0].decode()
         if outcome == "missing":
             raise JobNotFoundError(f"no job {job_id!r} (unknown or expired)", job_id=job_id)

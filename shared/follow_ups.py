@@ -15,16 +15,16 @@ from typing import TYPE_CHECKING, Any
 
 import msgspec
 
+from shared import error_types
 from shared.errors import QueueFullError
 from shared.jobs import CANCELLED, FAILED, FollowUp, JobError, follow_ups, json_encoder, now_iso
 from shared.keys import function_of, keys_for
 from shared.redis import redis_errors
-from shared.scripts import SCRIPTS, run_batched
+from shared.script_calls import end_follow_up_call
+from shared.scripts import run_batched
 
 if TYPE_CHECKING:
     from shared.client import Sluice
-
-_END = SCRIPTS["end_follow_up"]
 
 
 async def check_room(sluice: Sluice, then: Sequence[FollowUp]) -> None:
@@ -61,7 +61,9 @@ async def queue_follow_up(sluice: Sluice, job_id: str, next_job_id: str) -> bool
         result, then = await sluice.redis.hmget(keys.job(job_id), ["result", "then"])
     if not result:
         # Expired before its follow-up was relayed: the follow-up's id must still end.
-        why = JobError("PreviousJobExpired", f"not run: the job before it, {job_id}, expired")
+        why = JobError(
+            error_types.PREVIOUS_JOB_EXPIRED, f"not run: the job before it, {job_id}, expired"
+        )
         await end_follow_up(sluice, next_job_id, job_id, CANCELLED, why)
         return False
     chain = follow_ups(then)
@@ -79,7 +81,9 @@ async def queue_follow_up(sluice: Sluice, job_id: str, next_job_id: str) -> bool
             payload=with_params(payload, chain[0].params if chain else {}),
         )
     except QueueFullError as exc:
-        await end_follow_up(sluice, next_job_id, job_id, FAILED, JobError("QueueFull", str(exc)))
+        await end_follow_up(
+            sluice, next_job_id, job_id, FAILED, JobError(error_types.QUEUE_FULL, str(exc))
+        )
     return True
 
 
@@ -105,7 +109,11 @@ async def follow_up_not_run(sluice: Sluice, job_id: str, next_job_id: str, outco
             why = f" ({error.type}: {error.message})"
         except msgspec.DecodeError:
             pass
-    kind = "PreviousJobCancelled" if outcome == CANCELLED else "PreviousJobFailed"
+    kind = (
+        error_types.PREVIOUS_JOB_CANCELLED
+        if outcome == CANCELLED
+        else error_types.PREVIOUS_JOB_FAILED
+    )
     message = f"not run: the job before it, {job_id}, ended {outcome}{why}"
     await end_follow_up(sluice, next_job_id, job_id, CANCELLED, JobError(kind, message))
 
@@ -115,10 +123,17 @@ async def end_follow_up(
 ) -> None:
     function = function_of(next_job_id) or ""
     spec = sluice.function(function)
-    key = keys_for(sluice.settings.namespace, function).job(next_job_id)
-    args: list[Any] = [next_job_id, function, status, json_encoder.encode(error), now_iso()]
-    args += [spec.max_attempts, job_id, sluice.settings.result_ttl]
+    call = end_follow_up_call(
+        keys_for(sluice.settings.namespace, function),
+        job_id=next_job_id,
+        status=status,
+        error=json_encoder.encode(error),
+        now=now_iso(),
+        max_attempts=spec.max_attempts,
+        previous_job_id=job_id,
+        result_ttl=sluice.settings.result_ttl,
+    )
     with redis_errors():
-        (reply,) = await run_batched(sluice.redis, [(_END, [key], args)])
+        (reply,) = await run_batched(sluice.redis, [call])
         if isinstance(reply, Exception):
             raise reply  # a Redis out of memory is a 503, as for any write

@@ -1,20 +1,23 @@
 """The Lua scripts, each able to run a batch of calls in one EVALSHA.
 
-Every script in ``lua/`` is written for one call (its own KEYS and ARGV). It is loaded
-wrapped in a loop that runs it once per call of a batch, so many jobs started, completed
-or submitted at once cost Redis one script invocation and the client one command to
-encode and one reply to parse. A batch only holds calls whose first key (the function's
-stream) is the same: all their keys share that function's hash tag, so one slot.
+Every script in ``lua/`` is written for one call (its own KEYS and ARGV, read into named
+locals at its top; shared/script_calls.py builds them). It is loaded with the functions
+of ``lua/prelude.lua`` and wrapped in a loop that runs it once per call of a batch, so
+many jobs started, completed or submitted at once cost Redis one script invocation and
+the client one command to encode and one reply to parse. A batch only holds calls whose
+first key (the function's stream) is the same: all their keys share that function's hash
+tag, so one slot.
 """
 
 from __future__ import annotations
 
 import dataclasses
 import hashlib
+import re
 import weakref
 from collections.abc import Sequence
 from importlib import resources
-from typing import Any
+from typing import Any, NamedTuple
 
 import hiredis
 from redis.asyncio import Redis
@@ -26,9 +29,9 @@ _NAMES = (
     "submit",
     "start",
     "take",
-    "heartbeat",
+    "lease",
     "complete",
-    "retry",
+    "fail",
     "release",
     "cancel",
     "progress",
@@ -71,82 +74,67 @@ class Script:
     sha: str
 
 
-# Scripts that call another one's body as a local function (defined after their own
-# body, so that Lua's error positions in it stay its file's line numbers).
+class ScriptCall(NamedTuple):
+    """One call of a script: built by shared/script_calls.py, run by run_batched."""
+
+    script: Script
+    keys: Sequence[Any]
+    args: Sequence[Any]
+
+
+# Scripts that call another one's body as a local function.
 _USES = {"take": "start"}
+_PRELUDE_FUNCTION = re.compile(r"^local function (\w+)\(", re.MULTILINE)
 
 
-def _body(name: str) -> str:
+def _text(name: str) -> str:
     return resources.files("shared").joinpath("lua", f"{name}.lua").read_text("utf-8")
 
 
-# Helpers every script may call, on one line before its body. end_with_job: the keys that
-# live as long as a job's status get its expiry when it ends, but its upload is deleted
-# (it has served its purpose; an upload is the largest thing a job keeps). An upload key
-# is told by what follows its hash tag (the first "}": namespaces and function names hold
-# none), so an Idempotency-Key holding "}:upload:" is not taken for one.
-# follow_up_ends: a job that ended other than succeeded leaves its follow-up (whose id the
-# client already has) to be ended too: an entry in the function's chain outbox, named from
-# its stream's key (same hash tag), with the outcome (consumers/chains.py relays it).
-_HELPERS = (
-    "local function end_with_job(keys, first, ttl) for i = first, #keys do"
-    " local tag = string.find(keys[i], '}', 1, true)"
-    " if string.sub(keys[i], tag + 1, tag + 8) == ':upload:' then redis.call('DEL', keys[i])"
-    " else redis.call('EXPIRE', keys[i], ttl) end end end "
-    "local function follow_up_ends(stream, job_hash, outcome)"
-    " local f = redis.call('HMGET', job_hash, 'job_id', 'next_job_id')"
-    " if not f[2] or f[2] == '' then return end"
-    " redis.call('XADD', string.sub(stream, 1, -7) .. 'chain', '*', 'job_id', f[1],"
-    " 'next_job_id', f[2], 'outcome', outcome) end "
-)
+def _prelude() -> tuple[list[str], str]:
+    """prelude.lua's function names, and its text defining them as assignments to locals
+    declared beforehand (``function f()`` assigns to a local ``f`` in scope)."""
+    text = _text("prelude")
+    names = _PRELUDE_FUNCTION.findall(text)
+    if re.search(r"^local (?!function )", text, re.MULTILINE):
+        raise ValueError("prelude.lua: only local functions at the top level")
+    return names, _PRELUDE_FUNCTION.sub(r"function \1(", text)
+
+
+_PRELUDE_NAMES, _PRELUDE = _prelude()
 
 
 def _load(name: str) -> Script:
+    """The script's body (as ``one``), then the bodies it uses, then the prelude, then the
+    batch loop. Everything is declared on the body's first line, so Lua's error positions
+    in the body are its file's line numbers (in a prelude function: its prelude.lua line
+    plus the lines of the bodies before it, two more for each)."""
     uses = _USES.get(name)
-    declare = f"local {uses} " if uses else ""
-    # On the body's first line, so Lua's error positions are the file's line numbers.
+    declared = ", ".join([*_PRELUDE_NAMES, *([uses] if uses else [])])
     source = (
-        f"local batch = {{}} {_HELPERS}{declare}local function one(KEYS, ARGV) {_body(name)}\nend\n"
+        f"local batch = {{}} local {declared} local function one(KEYS, ARGV) {_text(name)}\nend\n"
     )
     if uses:
-        source += f"{uses} = function(KEYS, ARGV) {_body(uses)}\nend\n"
-    source += _BATCH_LOOP
+        source += f"{uses} = function(KEYS, ARGV) {_text(uses)}\nend\n"
+    source += _PRELUDE + _BATCH_LOOP
     return Script(name, source, hashlib.sha1(source.encode()).hexdigest())
 
 
 SCRIPTS = {name: _load(name) for name in _NAMES}
 
-ScriptCall = tuple[Script, Sequence[Any], Sequence[Any]]
 
+class Scripts:
+    """The scripts run on one client, one call at a time (``run_batched`` runs many)."""
 
-class BoundScript:
-    """One script on one client: ``await scripts.start(keys, args)`` runs a single call."""
-
-    def __init__(self, redis: Redis, script: Script) -> None:
+    def __init__(self, redis: Redis) -> None:
         self.redis = redis
-        self.script = script
 
-    async def __call__(self, keys: Sequence[Any], args: Sequence[Any]) -> Any:
-        (reply,) = await run_batched(self.redis, [(self.script, keys, args)])
+    async def run(self, call: ScriptCall) -> Any:
+        """The call's reply; raises its error."""
+        (reply,) = await run_batched(self.redis, [call])
         if isinstance(reply, Exception):
             raise reply
         return reply
-
-
-class Scripts:
-    """The scripts bound to one client."""
-
-    def __init__(self, redis: Redis) -> None:
-        self.submit = BoundScript(redis, SCRIPTS["submit"])
-        self.start = BoundScript(redis, SCRIPTS["start"])
-        self.take = BoundScript(redis, SCRIPTS["take"])
-        self.heartbeat = BoundScript(redis, SCRIPTS["heartbeat"])
-        self.complete = BoundScript(redis, SCRIPTS["complete"])
-        self.retry = BoundScript(redis, SCRIPTS["retry"])
-        self.release = BoundScript(redis, SCRIPTS["release"])
-        self.cancel = BoundScript(redis, SCRIPTS["cancel"])
-        self.progress = BoundScript(redis, SCRIPTS["progress"])
-        self.forget = BoundScript(redis, SCRIPTS["forget"])
 
 
 async def run_batched(
@@ -160,14 +148,14 @@ async def run_batched(
     to GET (or ``read``) in the same round trip, after the scripts ran (read again after
     a batch that met NOSCRIPT); their values follow the calls' replies.
     """
-    batches = _group(calls)
+    batches = group_calls(calls)
     gets = [hiredis.pack_command((read, key)) for key in reads]  # type: ignore[arg-type]
     replies = await _send(redis, batches, gets)
     values = replies[len(batches) :]
     del replies[len(batches) :]
     missing = [i for i, reply in enumerate(replies) if isinstance(reply, NoScriptError)]
     if missing:
-        for script in {batches[i][0].sha: batches[i][0] for i in missing}.values():
+        for script in {batches[i].script.sha: batches[i].script for i in missing}.values():
             await redis.script_load(script.source)
         again = await _send(redis, [batches[i] for i in missing], gets)
         values = again[len(missing) :]
@@ -184,38 +172,47 @@ async def run_batched(
     return results + values
 
 
-_Batch = tuple[Script, list[int], list[ScriptCall]]
+class Batch(NamedTuple):
+    """Calls of one script on one first key (so one slot), run by one EVALSHA: their
+    indexes among the calls given to group_calls, and the calls."""
 
+    script: Script
+    indexes: list[int]
+    calls: list[ScriptCall]
 
-def _group(calls: Sequence[ScriptCall]) -> list[_Batch]:
-    open_batches: dict[tuple[str, Any], _Batch] = {}
-    batches: list[_Batch] = []
-    for index, call in enumerate(calls):
-        script, keys, _ = call
-        group = (script.sha, keys[0])
-        batch = open_batches.get(group)
-        if batch is None or len(batch[1]) >= MAX_BATCH:
-            batch = open_batches[group] = (script, [], [])
-            batches.append(batch)
-        batch[1].append(index)
-        batch[2].append(call)
-    return batches
-
-
-async def _send(redis: Redis, batches: Sequence[_Batch], after: Sequence[bytes] = ()) -> list[Any]:
-    """One write, one reply per batch (and per command of ``after``). Packed by hiredis:
-    redis-py's Python packing of the ~15 arguments of each job cost more than the rest
-    of a job's client work."""
-    commands = []
-    for script, _, calls in batches:
+    def evalsha(self) -> tuple[Any, ...]:
+        """The EVALSHA command, in the layout of the batch loop."""
         keys: list[Any] = []
-        argv: list[Any] = [len(calls)]
-        for _, call_keys, call_args in calls:
+        argv: list[Any] = [len(self.calls)]
+        for _, call_keys, call_args in self.calls:
             keys.extend(call_keys)
             argv.append(len(call_keys))
             argv.append(len(call_args))
             argv.extend(call_args)
-        commands.append(hiredis.pack_command(("EVALSHA", script.sha, len(keys), *keys, *argv)))
+        return ("EVALSHA", self.script.sha, len(keys), *keys, *argv)
+
+
+def group_calls(calls: Sequence[ScriptCall]) -> list[Batch]:
+    """The calls in batches of the same script and first key, MAX_BATCH at most each, in
+    the order of their first calls."""
+    open_batches: dict[tuple[str, Any], Batch] = {}
+    batches: list[Batch] = []
+    for index, call in enumerate(calls):
+        group = (call.script.sha, call.keys[0])
+        batch = open_batches.get(group)
+        if batch is None or len(batch.indexes) >= MAX_BATCH:
+            batch = open_batches[group] = Batch(call.script, [], [])
+            batches.append(batch)
+        batch.indexes.append(index)
+        batch.calls.append(call)
+    return batches
+
+
+async def _send(redis: Redis, batches: Sequence[Batch], after: Sequence[bytes] = ()) -> list[Any]:
+    """One write, one reply per batch (and per command of ``after``). Packed by hiredis:
+    redis-py's Python packing of the ~15 arguments of each job cost more than the rest
+    of a job's client work."""
+    commands = [hiredis.pack_command(batch.evalsha()) for batch in batches]
     commands.extend(after)
     return await _round_trip(redis, commands)
 

@@ -18,6 +18,7 @@ from consumers.lifecycle import SHUTDOWN_WRITE_SECONDS
 from shared.client import Sluice
 from shared.embedded import RedisServer
 from shared.keys import keys_for
+from shared.script_calls import start_call
 from shared.scripts import Scripts
 from shared.settings import Settings
 from tests.conftest import Proc
@@ -373,20 +374,19 @@ async def test_a_lost_reply_to_start_does_not_use_up_an_attempt(
     reply: Any = await redis.xreadgroup("workers", "c1", {keys.stream: ">"}, count=1)
     entries = reply[0][1] if isinstance(reply, list) else next(iter(reply.values()))[0]
     entry_id: bytes = entries[0][0]
-    args: list[str | int | bytes] = [
-        "workers",
-        "c1",
-        entry_id,
-        int(time.time() * 1000),
-        "2026-01-01T00:00:00Z",
-        int(settings.visibility_timeout * 1000),
-        settings.result_ttl,
-        settings.dead_letter_max,
-    ]
-    job_keys = [keys.stream, keys.job(submission.job_id), keys.dead]
+    call = start_call(
+        keys,
+        job_id=submission.job_id,
+        entry_id=entry_id,
+        consumer="c1",
+        settings=settings,
+        now_ms=int(time.time() * 1000),
+        now="2026-01-01T00:00:00Z",
+        with_upload=False,
+    )
     scripts = Scripts(redis)
-    first = await scripts.start(job_keys, args)
-    again = await scripts.start(job_keys, args)
+    first = await scripts.run(call)
+    again = await scripts.run(call)
     assert first[0] == again[0] == b"run"
     assert first[2] == again[2] == b"1"
     status = await sluice.status(submission.job_id)

@@ -12,14 +12,17 @@ import pytest
 from redis.asyncio import Redis
 from redis.exceptions import ResponseError
 
+from shared import script_calls as builders
 from shared.client import Sluice
 from shared.embedded import RedisServer
 from shared.jobs import now_iso
 from shared.keys import GROUP, keys_for, new_job_id
 from shared.redis import connect
 from shared.scripts import MAX_BATCH, SCRIPTS, ScriptCall, Scripts, run_batched
+from shared.settings import Settings
 
 BACKLOG = 1_000_000
+SETTINGS = Settings(visibility_timeout=30.0, result_ttl=3600, dead_letter_max=10_000)
 
 
 @pytest.fixture
@@ -47,25 +50,40 @@ async def script_calls(redis: Redis) -> int:
 
 
 def submit_call(
-    namespace: str, function: str, job_id: str, *, backlog: Any = BACKLOG
+    namespace: str, function: str, job_id: str, *, backlog: int = BACKLOG
 ) -> ScriptCall:
-    keys = keys_for(namespace, function)
-    script_keys = [keys.stream, keys.job(job_id), keys.idempotency(""), keys.upload(job_id)]
-    args = [job_id, function, b'{"n":1}', 3, now_iso(), backlog, "", 3600, "[]", "", "", ""]
-    args += ["", keys.job("")]
-    return (SCRIPTS["submit"], script_keys, args)
+    return builders.submit_call(
+        keys_for(namespace, function),
+        job_id=job_id,
+        payload=b'{"n":1}',
+        max_attempts=3,
+        created_at=now_iso(),
+        max_backlog=backlog,
+        idempotency_ttl=3600,
+    )
 
 
 def start_call(namespace: str, function: str, job_id: str, entry_id: bytes) -> ScriptCall:
-    keys = keys_for(namespace, function)
-    script_keys = [keys.stream, keys.job(job_id), keys.dead, *keys.expiring_with(job_id)]
-    args = [GROUP, "c1", entry_id, int(time.time() * 1000), now_iso(), 30_000, 3600, 10_000]
-    return (SCRIPTS["start"], script_keys, args)
+    return builders.start_call(
+        keys_for(namespace, function),
+        job_id=job_id,
+        entry_id=entry_id,
+        consumer="c1",
+        settings=SETTINGS,
+        now_ms=int(time.time() * 1000),
+        now=now_iso(),
+        with_upload=True,
+    )
 
 
 def progress_call(namespace: str, function: str, job_id: str, percent: int) -> ScriptCall:
-    key = keys_for(namespace, function).job(job_id)
-    return (SCRIPTS["progress"], [key], ["c1", percent, f"at {percent}"])
+    return builders.progress_call(
+        keys_for(namespace, function),
+        job_id=job_id,
+        consumer="c1",
+        percent=percent,
+        message=f"at {percent}",
+    )
 
 
 async def stream_job_ids(redis: Redis, namespace: str, function: str) -> list[bytes]:
@@ -136,7 +154,7 @@ async def test_small_interleaved_groups_are_one_evalsha_per_script_and_function(
     assert await evalsha_calls(redis) - before == 3
     assert replies[1] == replies[7] == replies[-1] == 0  # no such job: progress ignored
     assert [r for i, r in enumerate(replies) if i not in (1, 7, len(calls) - 1)] == [
-        [b"queued", call[2][0].encode()] for call in submits
+        [b"queued", call.args[0].encode()] for call in submits
     ]
 
 
@@ -186,10 +204,10 @@ async def test_the_backlog_bound_counts_the_submissions_earlier_in_the_same_batc
 async def test_a_lua_runtime_error_is_that_calls_alone(redis: Redis, namespace: str) -> None:
     """Not a Redis error but Lua's own (a backlog bound that is no number)."""
     job_ids = [new_job_id("echo") for _ in range(5)]
-    calls = [
-        submit_call(namespace, "echo", job_id, backlog="lots" if i == 1 else BACKLOG)
-        for i, job_id in enumerate(job_ids)
-    ]
+    calls = [submit_call(namespace, "echo", job_id) for job_id in job_ids]
+    args = list(calls[1].args)
+    args[5] = "lots"  # the backlog bound
+    calls[1] = calls[1]._replace(args=args)
     replies = await run_batched(redis, calls)
     assert isinstance(replies[1], ResponseError)
     assert [r for i, r in enumerate(replies) if i != 1] == [
@@ -229,10 +247,10 @@ async def test_an_error_in_one_group_leaves_the_other_groups_to_run(
 
 
 async def test_a_bound_script_raises_its_calls_error(redis: Redis, namespace: str) -> None:
-    key = keys_for(namespace, "echo").job(new_job_id("echo"))
-    await redis.set(key, "not a hash")
+    job_id = new_job_id("echo")
+    await redis.set(keys_for(namespace, "echo").job(job_id), "not a hash")
     with pytest.raises(ResponseError, match="WRONGTYPE"):
-        await Scripts(redis).progress([key], ["c1", 5, "x"])
+        await Scripts(redis).run(progress_call(namespace, "echo", job_id, 5))
 
 
 # 3. NOSCRIPT: load and send again, each call still runs once
@@ -284,9 +302,9 @@ async def test_after_script_flush_only_the_refused_groups_are_sent_again(
 
 async def test_a_bound_script_recovers_from_script_flush(redis: Redis, namespace: str) -> None:
     job_id = new_job_id("echo")
-    script, keys, args = submit_call(namespace, "echo", job_id)
     await redis.script_flush()
-    assert await Scripts(redis).submit(keys, args) == [b"queued", job_id.encode()]
+    call = submit_call(namespace, "echo", job_id)
+    assert await Scripts(redis).run(call) == [b"queued", job_id.encode()]
     assert await redis.xlen(keys_for(namespace, "echo").stream) == 1
 
 
@@ -296,10 +314,16 @@ async def test_a_bound_script_recovers_from_script_flush(redis: Redis, namespace
 def take_call(namespace: str, function: str, count: int, copy_max: int = 1000) -> ScriptCall:
     """Consumer c1 takes up to ``count`` entries of a document function."""
     keys = keys_for(namespace, function)
-    script_keys = [keys.stream, keys.dead, keys.taking("c1")]
-    args = [GROUP, "c1", count, int(time.time() * 1000), now_iso(), 30_000, 3600, 10_000]
-    args += [function, keys.job(""), keys.upload(""), keys.artifacts(""), copy_max]
-    return (SCRIPTS["take"], script_keys, args)
+    return builders.take_call(
+        keys,
+        consumer="c1",
+        count=count,
+        settings=SETTINGS,
+        now_ms=int(time.time() * 1000),
+        now=now_iso(),
+        copy_to=keys.taking("c1"),
+        copy_max=copy_max,
+    )
 
 
 async def queue_documents(redis: Redis, namespace: str, count: int) -> list[str]:
@@ -413,9 +437,9 @@ async def test_forget_takes_only_silent_consumers_without_pending_entries(
     old = now - 10_000
     words = {"busy": old, "gone": old, "idle-live": now, "departed": old, "just-left": now}
     await redis.hset(said, mapping=words)  # type: ignore[arg-type]
-    forget = Scripts(redis).forget
-    first = await forget([stream, said], [GROUP, "me", now, 100, 1])
-    second = await forget([stream, said], [GROUP, "me", now, 100, 1])
+    forget = builders.forget_call(keys, consumer="me", now_ms=now, silence_ms=100, most=1)
+    first = await Scripts(redis).run(forget)
+    second = await Scripts(redis).run(forget)
     assert sorted(first + second) == [b"gone", b"unsaid"]
     left = {c["name"]: c["pending"] for c in await redis.xinfo_consumers(stream, GROUP)}
     assert left == {b"busy": 1, b"idle-live": 0, b"fresh": 0, b"me": 0}

@@ -1,14 +1,14 @@
 -- End a follow-up job that was never queued (the job before it did not succeed, or its
 -- function's backlog was at its bound), once: nothing is written if its status exists.
--- KEYS: 1 the follow-up's job hash
--- ARGV: 1 job id, 2 function, 3 status, 4 error JSON, 5 now (RFC 3339), 6 max_attempts,
---       7 the id of the job before it, 8 result ttl (s)
 -- Returns 1 written | 0 it had a status already
-if redis.call('EXISTS', KEYS[1]) == 1 then
+local job_hash = KEYS[1] -- the follow-up's
+local job_id, function_name, status, error_json = ARGV[1], ARGV[2], ARGV[3], ARGV[4]
+local now, max_attempts, previous_job_id, result_ttl = ARGV[5], ARGV[6], ARGV[7], ARGV[8]
+if redis.call('EXISTS', job_hash) == 1 then
   return 0
 end
-redis.call('HSET', KEYS[1], 'job_id', ARGV[1], 'function', ARGV[2], 'status', ARGV[3],
-  'error', ARGV[4], 'progress', '0', 'attempts', '0', 'max_attempts', ARGV[6],
-  'created_at', ARGV[5], 'finished_at', ARGV[5], 'previous_job_id', ARGV[7])
-redis.call('EXPIRE', KEYS[1], ARGV[8])
+redis.call('HSET', job_hash, 'job_id', job_id, 'function', function_name, 'status', status,
+  'error', error_json, 'progress', '0', 'attempts', '0', 'max_attempts', max_attempts,
+  'created_at', now, 'finished_at', now, 'previous_job_id', previous_job_id)
+redis.call('EXPIRE', job_hash, result_ttl)
 return 1

@@ -1,9 +1,9 @@
 -- Report progress, only while this consumer runs the job.
--- KEYS: 1 job hash
--- ARGV: 1 consumer, 2 percent, 3 message
 -- Returns 1 written | 0 ignored
-if redis.call('HGET', KEYS[1], 'consumer') ~= ARGV[1] then
+local job_hash = KEYS[1]
+local consumer, percent, message = ARGV[1], ARGV[2], ARGV[3]
+if redis.call('HGET', job_hash, 'consumer') ~= consumer then
   return 0
 end
-redis.call('HSET', KEYS[1], 'progress', ARGV[2], 'message', ARGV[3])
+redis.call('HSET', job_hash, 'progress', percent, 'message', message)
 return 1

@@ -1,18 +1,18 @@
--- Give back a job this consumer will not finish (shutdown): the interrupted attempt does
--- not count, and the entry is claimable by other consumers at once.
--- KEYS: 1 stream, [2 job hash] (omitted for entries this consumer never started)
--- ARGV: 1 group, 2 consumer, 3 entry id, 4 visibility timeout (ms)
+-- Give back an entry this consumer will not run (shutdown, or read beyond its free
+-- slots): claimable by other consumers at once. If it began an attempt here (start.lua),
+-- the attempt does not count and the job is queued again.
 -- Returns 1 released | 0 not ours
-local owned = redis.call('XPENDING', KEYS[1], ARGV[1], ARGV[3], ARGV[3], 1, ARGV[2])
-if #owned == 0 then
+local stream, job_hash = KEYS[1], KEYS[2] -- job_hash omitted when the entry names no job
+local group, consumer, entry_id, visibility_ms = ARGV[1], ARGV[2], ARGV[3], ARGV[4]
+if not owns(stream, group, consumer, entry_id) then
   return 0
 end
-local f = #KEYS == 2 and redis.call('HMGET', KEYS[2], 'status', 'consumer') or {}
-if f[1] == 'running' and f[2] == ARGV[2] then
-  redis.call('HINCRBY', KEYS[2], 'attempts', -1)
-  redis.call('HSET', KEYS[2], 'status', 'queued', 'consumer', '', 'progress', '0',
+local f = job_hash and redis.call('HMGET', job_hash, 'status', 'consumer') or {}
+if f[1] == 'running' and f[2] == consumer then
+  redis.call('HINCRBY', job_hash, 'attempts', -1)
+  redis.call('HSET', job_hash, 'status', 'queued', 'consumer', '', 'progress', '0',
     'message', '')
-  redis.call('HDEL', KEYS[2], 'started_at')
+  redis.call('HDEL', job_hash, 'started_at')
 end
-redis.call('XCLAIM', KEYS[1], ARGV[1], ARGV[2], 0, ARGV[3], 'IDLE', ARGV[4], 'JUSTID')
+redis.call('XCLAIM', stream, group, consumer, 0, entry_id, 'IDLE', visibility_ms, 'JUSTID')
 return 1

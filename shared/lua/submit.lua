@@ -1,58 +1,64 @@
 -- Queue a job in one atomic step: status hash + stream entry (+ idempotency key).
--- KEYS: 1 stream, 2 job hash, 3 idempotency key (ignored when ARGV[7] is ""),
---       4 the job's upload (kept until the job ends; may not exist)
--- ARGV: 1 job_id, 2 function, 3 input JSON, 4 max_attempts, 5 created_at, 6 max backlog,
---       7 idempotency key as given by the client ("" when none),
---       8 idempotency key ttl (s): a bound for jobs that never end; the end sets a shorter one,
---       9 follow-up functions (JSON list, "[]" for none), 10 the follow-up's job id or "",
---       11 the job this one follows or "", 12 ttl (s) of the job's upload, "" when none,
---       13 the request's fingerprint (with an idempotency key), 14 a job hash's key less
---       the job id (the key's job is found by its id, in this function's slot)
 -- Returns {"queued", job_id} | {"existing", job_id} | {"reused", job_id} | {"full", backlog}
-if ARGV[11] ~= '' and redis.call('EXISTS', KEYS[2]) == 1 then
+local stream, job_hash = KEYS[1], KEYS[2]
+local idempotency = KEYS[3] -- its key (ignored when idempotency_key is "")
+local upload = KEYS[4] -- the job's upload (kept until the job ends; may not exist)
+local job_id, function_name, input, max_attempts = ARGV[1], ARGV[2], ARGV[3], ARGV[4]
+local created_at, max_backlog = ARGV[5], tonumber(ARGV[6])
+-- As given by the client ("" when none), and the key's ttl (s): a bound for jobs that
+-- never end; the end sets a shorter one.
+local idempotency_key, idempotency_ttl = ARGV[7], ARGV[8]
+-- Follow-up functions (a JSON list, "[]" for none), the follow-up's job id or "", the job
+-- this one follows or "".
+local chain, next_job_id, previous_job_id = ARGV[9], ARGV[10], ARGV[11]
+local upload_ttl = ARGV[12] -- "" when the job has no upload
+local fingerprint = ARGV[13] -- the request's (with an idempotency key)
+-- A job hash's key less the job id (the key's job is found by its id, in this slot).
+local job_prefix = ARGV[14]
+if previous_job_id ~= '' and redis.call('EXISTS', job_hash) == 1 then
   -- A follow-up relayed twice: the job exists already.
-  return {'existing', ARGV[1]}
+  return {'existing', job_id}
 end
-if ARGV[7] ~= '' then
-  local existing = redis.call('GET', KEYS[3])
+if idempotency_key ~= '' then
+  local existing = redis.call('GET', idempotency)
   -- A key whose job has expired names nothing: it is taken anew below.
-  if existing and redis.call('EXISTS', ARGV[14] .. existing) == 1 then
-    local fingerprint = redis.call('HGET', ARGV[14] .. existing, 'fingerprint')
-    if fingerprint and fingerprint ~= ARGV[13] then
+  if existing and redis.call('EXISTS', job_prefix .. existing) == 1 then
+    local stored = redis.call('HGET', job_prefix .. existing, 'fingerprint')
+    if stored and stored ~= fingerprint then
       return {'reused', existing}
     end
     return {'existing', existing}
   end
 end
 -- One XLEN per batch: the submissions before this one in the batch are counted on.
-local backlog = batch[KEYS[1]] or redis.call('XLEN', KEYS[1])
-if backlog >= tonumber(ARGV[6]) then
+local backlog = batch[stream] or redis.call('XLEN', stream)
+if backlog >= max_backlog then
   return {'full', tostring(backlog)}
 end
-local entry = redis.call('XADD', KEYS[1], '*', 'job_id', ARGV[1])
-batch[KEYS[1]] = backlog + 1
+local entry = redis.call('XADD', stream, '*', 'job_id', job_id)
+batch[stream] = backlog + 1
 -- Fields still empty are left out (status readers take a missing field as empty): a
 -- busy gateway writes thousands of these hashes a second.
-local fields = {'job_id', ARGV[1], 'function', ARGV[2], 'status', 'queued', 'input', ARGV[3],
-  'progress', '0', 'attempts', '0', 'max_attempts', ARGV[4], 'created_at', ARGV[5],
-  'entry_id', entry}
-local optional = {idempotency_key = ARGV[7], next_job_id = ARGV[10], previous_job_id = ARGV[11],
-  fingerprint = ARGV[13]}
+local fields = {'job_id', job_id, 'function', function_name, 'status', 'queued',
+  'input', input, 'progress', '0', 'attempts', '0', 'max_attempts', max_attempts,
+  'created_at', created_at, 'entry_id', entry}
+local optional = {idempotency_key = idempotency_key, next_job_id = next_job_id,
+  previous_job_id = previous_job_id, fingerprint = fingerprint}
 for name, value in pairs(optional) do
   if value ~= '' then
     fields[#fields + 1] = name
     fields[#fields + 1] = value
   end
 end
-if ARGV[9] ~= '[]' then
+if chain ~= '[]' then
   fields[#fields + 1] = 'then'
-  fields[#fields + 1] = ARGV[9]
+  fields[#fields + 1] = chain
 end
-redis.call('HSET', KEYS[2], unpack(fields))
-if ARGV[7] ~= '' then
-  redis.call('SET', KEYS[3], ARGV[1], 'EX', ARGV[8])
+redis.call('HSET', job_hash, unpack(fields))
+if idempotency_key ~= '' then
+  redis.call('SET', idempotency, job_id, 'EX', idempotency_ttl)
 end
-if ARGV[12] ~= '' then
-  redis.call('EXPIRE', KEYS[4], ARGV[12])
+if upload_ttl ~= '' then
+  redis.call('EXPIRE', upload, upload_ttl)
 end
-return {'queued', ARGV[1]}
+return {'queued', job_id}

@@ -1,0 +1,87 @@
+-- Functions every script may call: shared/scripts.py puts them after each script's body
+-- (declared on its first line). Each transition a job can make in more than one script
+-- (ended, cancelled, dead-lettered) is written here once.
+-- Only "local function" definitions at the top level: the loader declares their names.
+
+-- Whether the entry is pending to this consumer: only its owner may write about a job.
+local function owns(stream, group, consumer, entry_id)
+  return #redis.call('XPENDING', stream, group, entry_id, entry_id, 1, consumer) > 0
+end
+
+-- A finished entry is acknowledged and deleted, so XLEN stays the backlog. pcall: a job
+-- cancelled before any consumer started has no group to acknowledge in.
+local function remove_entry(stream, group, entry_id)
+  redis.pcall('XACK', stream, group, entry_id)
+  redis.call('XDEL', stream, entry_id)
+end
+
+-- The job's status expires after ttl, and so do the keys keys[first..] that live as long
+-- as it, but its upload is deleted (it has served its purpose; an upload is the largest
+-- thing a job keeps). An upload key is told by what follows its hash tag (the first "}":
+-- namespaces and function names hold none), so an Idempotency-Key holding "}:upload:" is
+-- not taken for one.
+local function expire_with_job(job_hash, keys, first, ttl)
+  redis.call('EXPIRE', job_hash, ttl)
+  for i = first, #keys do
+    local tag = string.find(keys[i], '}', 1, true)
+    if string.sub(keys[i], tag + 1, tag + 8) == ':upload:' then
+      redis.call('DEL', keys[i])
+    else
+      redis.call('EXPIRE', keys[i], ttl)
+    end
+  end
+end
+
+-- A job that ended leaves its follow-up (whose id the client already has) to be queued,
+-- or ended too if it did not succeed: an entry in the function's chain outbox, named from
+-- its stream's key (same hash tag), with the outcome (consumers/chains.py relays it).
+-- Returns true if there is a follow-up.
+local function follow_up_ends(stream, job_id, next_job_id, outcome)
+  if not next_job_id or next_job_id == '' then
+    return false
+  end
+  redis.call('XADD', string.sub(stream, 1, -7) .. 'chain', '*', 'job_id', job_id,
+    'next_job_id', next_job_id, 'outcome', outcome)
+  return true
+end
+
+-- The end of a job, whatever it is: the entry removed, the final status written once
+-- (with the fields given), the keys expiring, the follow-up told. ``job`` names the job:
+-- stream, group, entry_id, hash, job_id, next_job_id, now (RFC 3339), ttl (s), and keys
+-- with ends_from (keys[ends_from..] end with the job).
+-- Returns true if the follow-up waits in the outbox.
+local function end_job(job, status, ...)
+  remove_entry(job.stream, job.group, job.entry_id)
+  redis.call('HSET', job.hash, 'status', status, 'finished_at', job.now, 'consumer', '', ...)
+  expire_with_job(job.hash, job.keys, job.ends_from, job.ttl)
+  return follow_up_ends(job.stream, job.job_id, job.next_job_id, status)
+end
+
+-- A cancelled job ends here: queued or retrying when the cancel came (cancel.lua), or
+-- running, stopped by its consumer (complete.lua) or found flagged after its consumer
+-- died (start.lua). Its last error, if an attempt failed before, stays.
+local function end_cancelled(job)
+  return end_job(job, 'cancelled', 'cancel', '1')
+end
+
+-- The rule for giving up: a job gets max_attempts attempts, no more.
+local function out_of_attempts(attempts, max_attempts)
+  return tonumber(attempts) >= tonumber(max_attempts)
+end
+
+local function job_error(err_type, message)
+  return cjson.encode({type = err_type, message = message})
+end
+
+-- A job that used its last attempt ends failed and dead-lettered, whether its last
+-- attempt failed (fail.lua: the failure's type) or its consumer died in it (start.lua:
+-- AttemptsExhausted). ``job`` as for end_job, with dead (the dead-letter stream) and
+-- dead_max (entries it keeps). Returns true if the follow-up waits in the outbox.
+local function dead_letter(job, err_type, message, attempts, max_attempts)
+  local err = job_error(err_type, message .. ' (attempt ' .. attempts .. ' of ' .. max_attempts
+    .. ', giving up)')
+  local follows = end_job(job, 'failed', 'error', err)
+  redis.call('XADD', job.dead, 'MAXLEN', job.dead_max, '*', 'job_id', job.job_id,
+    'entry_id', job.entry_id, 'error', err, 'attempts', tostring(attempts))
+  return follows
+end
