@@ -6,6 +6,7 @@ from consumers.context import Attempt, InlineJob
 from consumers.errors import AttemptFailed
 from consumers.execution import execute_async, result_of
 from consumers.pool import ProcessPool
+from shared import error_types
 from shared.functions import FunctionSpec
 
 
@@ -19,5 +20,5 @@ async def run_attempt(spec: FunctionSpec, pool: ProcessPool, attempt: Attempt) -
 
 def time_limit_exceeded(spec: FunctionSpec) -> AttemptFailed:
     return AttemptFailed(
-        "TimeLimitExceeded", f"the handler ran over its {spec.timeout:g} s time limit"
+        error_types.TIME_LIMIT_EXCEEDED, f"the handler ran over its {spec.timeout:g} s time limit"
     )

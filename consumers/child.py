@@ -31,6 +31,7 @@ from consumers.execution import (
     message_encoder,
     task_decoder,
 )
+from shared import error_types
 from shared.functions import get_function, load_functions
 
 _MB = 1024 * 1024
@@ -99,7 +100,7 @@ def _run_one(conn: Connection, task: Task, baseline: int) -> Outcome:
     spec = get_function(task.function)
     if spec is None:
         message = f"no function {task.function!r} in this process"
-        return Failed("UnknownFunction", message, permanent=True)
+        return Failed(error_types.UNKNOWN_FUNCTION, message, permanent=True)
     _limit_memory(baseline + task.memory_mb * _MB)
     try:
         return execute(spec, ChildJob(conn, task), task.payload, task.memory_mb)

@@ -8,6 +8,7 @@ from collections.abc import Callable
 from typing import NamedTuple
 
 from consumers.execution import utf8_text
+from shared import error_types
 from shared.errors import PermanentError
 from shared.functions import artifact_path
 
@@ -51,7 +52,7 @@ class HandlerJob(abc.ABC):
 
     def document(self) -> bytes:
         if self._document is None:
-            raise PermanentError("this function takes no document", type="NoDocument")
+            raise PermanentError("this function takes no document", type=error_types.NO_DOCUMENT)
         return self._document
 
     def save_artifact(self, name: str, data: bytes, content_type: str) -> str:

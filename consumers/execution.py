@@ -13,6 +13,7 @@ from typing import Any
 import msgspec
 
 from consumers.errors import AttemptFailed
+from shared import error_types
 from shared.errors import PermanentError
 from shared.functions import FunctionSpec, JobContext
 from shared.jobs import json_encoder
@@ -74,7 +75,7 @@ def decode_input(spec: FunctionSpec, payload: bytes) -> Any:
     try:
         return spec.decode_input(payload)
     except msgspec.MsgspecError as exc:
-        raise PermanentError(str(exc), type="InvalidInput") from exc
+        raise PermanentError(str(exc), type=error_types.INVALID_INPUT) from exc
 
 
 def encode_result(result: Any) -> bytes:
@@ -82,7 +83,9 @@ def encode_result(result: Any) -> bytes:
     try:
         return json_encoder.encode(result)
     except (TypeError, msgspec.EncodeError, RecursionError) as exc:
-        raise PermanentError(f"result is not JSON-encodable: {exc}", type="InvalidResult") from exc
+        raise PermanentError(
+            f"result is not JSON-encodable: {exc}", type=error_types.INVALID_RESULT
+        ) from exc
 
 
 def failed(exc: Exception, memory_mb: int | None = None) -> Failed:
@@ -91,9 +94,8 @@ def failed(exc: Exception, memory_mb: int | None = None) -> Failed:
     if isinstance(exc, PermanentError):
         return Failed(utf8_text(exc.type), utf8_text(exc.message), permanent=True)
     if isinstance(exc, MemoryError) and memory_mb is not None:
-        return Failed(
-            "MemoryLimitExceeded", f"the handler used over {memory_mb} MB", permanent=False
-        )
+        message = f"the handler used over {memory_mb} MB"
+        return Failed(error_types.MEMORY_LIMIT_EXCEEDED, message, permanent=False)
     return Failed(type(exc).__name__, utf8_text(exc), permanent=False)
 
 

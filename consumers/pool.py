@@ -27,6 +27,7 @@ from consumers.execution import (
     message_encoder,
     result_of,
 )
+from shared import error_types
 from shared.errors import PermanentError
 from shared.functions import BUILTIN_MODULES, FunctionSpec
 
@@ -79,7 +80,9 @@ class Child:
             await asyncio.to_thread(self.process.join, 2)
             code = self.process.exitcode
             how = f"killed by signal {-code}" if code is not None and code < 0 else f"exit {code}"
-            raise AttemptFailed("WorkerDied", f"the process running the job died ({how})") from None
+            raise AttemptFailed(
+                error_types.WORKER_DIED, f"the process running the job died ({how})"
+            ) from None
 
     async def run(self, spec: FunctionSpec, attempt: Attempt) -> bytes:
         task = Task(
@@ -146,7 +149,7 @@ class ProcessPool:
             # Only a child that answered properly is reused: after a broken exchange its
             # pipe may still hold part of a reply, which the next job would read as its own.
             answered = isinstance(exc, PermanentError) or (
-                isinstance(exc, AttemptFailed) and exc.type != "WorkerDied"
+                isinstance(exc, AttemptFailed) and exc.type != error_types.WORKER_DIED
             )
             if answered and child.process.is_alive():
                 self._keep(child)

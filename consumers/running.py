@@ -20,6 +20,7 @@ from consumers.outcomes import Outcomes, RunningJob, elapsed_ms
 from consumers.pool import ProcessPool
 from consumers.slots import AHEAD_BELOW_SECONDS, Slots
 from consumers.watchdog import check_time_limit
+from shared import error_types
 from shared.errors import PermanentError
 from shared.jobs import CANCELLED, FAILED, SUCCEEDED, encode_error, now_iso
 
@@ -246,5 +247,6 @@ class Runner:
             upload = job.keys.upload(job.job_id)
             document = await self.lifecycle.until_redis(lambda: self.redis.get(upload))
         if not isinstance(document, bytes):
-            raise PermanentError("the job's document is gone (expired)", type="DocumentMissing")
+            message = "the job's document is gone (expired)"
+            raise PermanentError(message, type=error_types.DOCUMENT_MISSING)
         return document

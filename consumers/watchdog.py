@@ -21,6 +21,7 @@ import structlog
 
 from consumers.errors import AttemptFailed
 from consumers.outcomes import RunningJob
+from shared import error_types
 
 log = structlog.get_logger("consumer")
 
@@ -107,7 +108,7 @@ def check_time_limit(job: RunningJob) -> None:
     ran = time.monotonic() - job.began
     if ran > job.spec.timeout:
         raise AttemptFailed(
-            "TimeLimitExceeded",
+            error_types.TIME_LIMIT_EXCEEDED,
             f"the handler ran over its {job.spec.timeout:g} s time limit (it returned"
             f" after {ran:.1f} s, having blocked the consumer's event loop; its result"
             " was thrown away)",

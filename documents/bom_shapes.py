@@ -14,11 +14,12 @@ from msgspec import Meta
 
 from documents.model import Coordinate, Opening, Wall
 from documents.scale import MAX_METRES_PER_UNIT
+from shared.errors import SluiceError
 
 MetresPerUnit = Annotated[float, Meta(gt=0, le=MAX_METRES_PER_UNIT)]
 
 
-class BomInputError(ValueError):
+class BomInputError(SluiceError, ValueError):
     """The input cannot be turned into walls in metres (e.g. a page without a scale)."""
 
 

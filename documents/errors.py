@@ -2,48 +2,49 @@
 
 from __future__ import annotations
 
+from shared import error_types
 from shared.errors import PermanentError
 
 
 class DocumentError(PermanentError):
     """A document we cannot or will not process; ``type`` names the reason."""
 
-    def __init__(self, message: str, type: str = "DocumentError") -> None:
+    def __init__(self, message: str, type: str = error_types.DOCUMENT_ERROR) -> None:
         super().__init__(message, type=type)
 
 
 class NotADocumentError(DocumentError):
     def __init__(self, message: str) -> None:
-        super().__init__(message, type="NotADocument")
+        super().__init__(message, type=error_types.NOT_A_DOCUMENT)
 
 
 class EncryptedDocumentError(DocumentError):
     def __init__(self, message: str) -> None:
-        super().__init__(message, type="EncryptedDocument")
+        super().__init__(message, type=error_types.ENCRYPTED_DOCUMENT)
 
 
 class EmptyDocumentError(DocumentError):
     def __init__(self, message: str) -> None:
-        super().__init__(message, type="EmptyDocument")
+        super().__init__(message, type=error_types.EMPTY_DOCUMENT)
 
 
 class CorruptDocumentError(DocumentError):
     def __init__(self, message: str) -> None:
-        super().__init__(message, type="CorruptDocument")
+        super().__init__(message, type=error_types.CORRUPT_DOCUMENT)
 
 
 class DocumentTooLargeError(DocumentError):
     """Over the page or pixel limit."""
 
     def __init__(self, message: str) -> None:
-        super().__init__(message, type="DocumentTooLarge")
+        super().__init__(message, type=error_types.DOCUMENT_TOO_LARGE)
 
 
 class BadPageRangeError(DocumentError):
     """``first_page``/``last_page`` (numbered from 1) name no page of the document."""
 
     def __init__(self, message: str) -> None:
-        super().__init__(message, type="BadPageRange")
+        super().__init__(message, type=error_types.BAD_PAGE_RANGE)
 
 
 def page_numbers(first: int, last: int | None, count: int, what: str = "the PDF") -> range:

@@ -24,6 +24,7 @@ from typing import Any
 import pymupdf
 
 from documents.drawings import page_drawings
+from shared.errors import SluiceError
 
 _pymupdf: Any = pymupdf  # untyped: its calls are Any
 
@@ -57,7 +58,7 @@ def _tessdata() -> str | None:
     return folder if (Path(folder) / "eng.traineddata").is_file() else None
 
 
-class OcrError(Exception):
+class OcrError(SluiceError):
     """Tesseract was found but failed (broken language data, out of memory)."""
 
 

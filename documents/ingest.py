@@ -48,6 +48,7 @@ from documents.pdf import check_pixels, opened_pdf, pdf_errors
 from documents.scale import MAX_METRES_PER_UNIT, parse_scale, scale_parameter
 from documents.spatial import display_words, spatial_graph
 from documents.vector import vector_walls
+from shared import error_types
 from shared.uploads import sniff
 
 Limits = DocumentLimits  # max_pages per PDF, max_pixels per rendered page or image
@@ -65,7 +66,7 @@ WALL_M = (0.04, 1.0)
 class BadParameterError(DocumentError, ValueError):
     """An option that cannot apply (a ValueError too, so msgspec reports it on decoding)."""
 
-    def __init__(self, message: str, type: str = "BadParameter") -> None:
+    def __init__(self, message: str, type: str = error_types.BAD_PARAMETER) -> None:
         super().__init__(message, type=type)
 
 

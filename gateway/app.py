@@ -21,16 +21,19 @@ from gateway.body import drain, read_limited
 from gateway.middleware import CloseOnUnreadBody, RequestLogMiddleware
 from gateway.query import chain_from_query, refuse_own_params
 from gateway.uploads import submit_multipart, submit_raw
+from shared import error_types
 from shared.client import Sluice
 from shared.embedded import with_local_redis
 from shared.errors import (
+    HttpError,
     JobStateError,
     MethodNotAllowedError,
     NotFoundError,
     PayloadTooLargeError,
     RetryLaterError,
-    SluiceError,
     UnsupportedMediaTypeError,
+    error_body,
+    status_of,
 )
 from shared.functions import load_functions
 from shared.jobs import CANCELLED, SUCCEEDED, json_encoder, now_iso
@@ -162,8 +165,8 @@ async def readyz(request: Request) -> Response:
     return json_response(body)
 
 
-async def sluice_error(request: Request, exc: Exception) -> Response:
-    assert isinstance(exc, SluiceError)
+async def answer_http_error(request: Request, exc: Exception) -> Response:
+    assert isinstance(exc, HttpError)
     headers = {}
     if isinstance(exc, RetryLaterError):
         headers["Retry-After"] = str(exc.retry_after)
@@ -172,10 +175,10 @@ async def sluice_error(request: Request, exc: Exception) -> Response:
 
 async def http_error(request: Request, exc: Exception) -> Response:
     assert isinstance(exc, HTTPException)
-    error: SluiceError
+    error: HttpError
     if exc.status_code == 405:
         error = MethodNotAllowedError(f"{request.method} is not allowed on {request.url.path}")
-        response = await sluice_error(request, error)
+        response = await answer_http_error(request, error)
         # Every method of every route on this path, not only the first route's (RFC 9110).
         allowed = {
             method
@@ -188,15 +191,14 @@ async def http_error(request: Request, exc: Exception) -> Response:
     if exc.status_code == 404:
         error = NotFoundError(f"no route {request.url.path}")
     else:
-        return json_response(
-            {"error": {"type": "http_error", "message": exc.detail}}, exc.status_code
-        )
-    return await sluice_error(request, error)
+        return json_response(error_body(error_types.HTTP_OTHER, exc.detail), exc.status_code)
+    return await answer_http_error(request, error)
 
 
 async def server_error(request: Request, exc: Exception) -> Response:
     log.exception("unhandled_error")
-    return json_response({"error": {"type": "internal", "message": "internal error"}}, 500)
+    internal = error_types.HTTP_INTERNAL
+    return json_response(error_body(internal, "internal error"), status_of(internal))
 
 
 # uvicorn's exit code when an application's startup fails.
@@ -250,7 +252,7 @@ def create_app(settings: Settings | None = None) -> Starlette:
         lifespan=lifespan,
         middleware=[],
         exception_handlers={
-            SluiceError: sluice_error,
+            HttpError: answer_http_error,
             HTTPException: http_error,
             Exception: server_error,
         },

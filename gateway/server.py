@@ -36,6 +36,9 @@ from uvicorn.config import Config
 from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
 from uvicorn.server import ServerState
 
+from shared import error_types
+from shared.error_types import HttpErrorType
+from shared.errors import SluiceError, error_body, status_of
 from shared.jobs import json_encoder
 from shared.settings import Settings
 
@@ -90,7 +93,7 @@ def limits() -> Limits:
     )
 
 
-class _TooManyHeaders(Exception):
+class _TooManyHeaders(SluiceError):
     """Raised from the parser's header callback, so that parsing stops at once."""
 
 
@@ -123,14 +126,14 @@ class HttpProtocol(HttpToolsProtocol):
         # Set once an answer of our own went out: the rest of the input is dropped.
         self.lingering = False
         # A refusal held back until the responses to the requests before it are sent.
-        self.refusal: tuple[int, str, str] | None = None
+        self.refusal: tuple[HttpErrorType, str] | None = None
 
     # Connection life
 
     def connection_made(self, transport: asyncio.Transport) -> None:  # type: ignore[override]
         super().connection_made(transport)
         if len(self.connections) > self.limits.max_connections and not self._make_room():
-            self._refuse_at_once(503, "unavailable", "too many open connections", b"1")
+            self._refuse_at_once(error_types.HTTP_UNAVAILABLE, "too many open connections", b"1")
             return
         self._set_waiting()
         self._arm_head_timer()
@@ -188,8 +191,7 @@ class HttpProtocol(HttpToolsProtocol):
                 room = self.limits.max_header_bytes - self.head_bytes
                 if room <= 0:
                     self._refuse(
-                        431,
-                        "header_too_large",
+                        error_types.HTTP_HEADER_TOO_LARGE,
                         f"the request line and headers are over {self.limits.max_header_bytes}"
                         " bytes",
                     )
@@ -220,8 +222,7 @@ class HttpProtocol(HttpToolsProtocol):
         except httptools.HttpParserCallbackError as exc:
             if isinstance(exc.__context__, _TooManyHeaders):
                 self._refuse(
-                    431,
-                    "header_too_large",
+                    error_types.HTTP_HEADER_TOO_LARGE,
                     f"a request has at most {self.limits.max_headers} header fields",
                 )
             else:
@@ -302,8 +303,7 @@ class HttpProtocol(HttpToolsProtocol):
             self._arm_head_timer()
         elif self.head_started:
             self._refuse(
-                408,
-                "request_timeout",
+                error_types.HTTP_REQUEST_TIMEOUT,
                 f"the request headers did not arrive within {self.limits.header_timeout:g} s",
             )
         else:
@@ -311,8 +311,9 @@ class HttpProtocol(HttpToolsProtocol):
 
     # Answers of our own
 
-    def _answer(self, status: int, type_: str, message: str, retry_after: bytes | None) -> bytes:
-        body = json_encoder.encode({"error": {"type": type_, "message": message}})
+    def _answer(self, error: HttpErrorType, message: str, retry_after: bytes | None) -> bytes:
+        body = json_encoder.encode(error_body(error, message))
+        status = status_of(error)
         phrase = http.HTTPStatus(status).phrase.encode()
         lines = [b"HTTP/1.1 %d %s\r\n" % (status, phrase)]
         lines += [b"%s: %s\r\n" % header for header in self.server_state.default_headers]
@@ -324,19 +325,19 @@ class HttpProtocol(HttpToolsProtocol):
         lines.append(body)
         return b"".join(lines)
 
-    def _refuse(self, status: int, type_: str, message: str) -> None:
-        """Answer ``status``, then drop the input until the client closes or time is up."""
+    def _refuse(self, error: HttpErrorType, message: str) -> None:
+        """Answer ``error``, then drop the input until the client closes or time is up."""
         self._cancel_head_timer()
         self._waiting.pop(self, None)
         if self.cycle is not None and not self.cycle.response_complete:
             # Requests before this head are still being answered (pipelining): ours goes
             # after their responses, from on_response_complete; the rest is not read.
-            self.refusal = (status, type_, message)
+            self.refusal = (error, message)
             self.flow.pause_reading()
             return
-        log.info("request_refused", status=status, reason=type_)
+        log.info("request_refused", status=error.status, reason=error.type)
         self.lingering = True
-        self.transport.write(self._answer(status, type_, message, None))
+        self.transport.write(self._answer(error, message, None))
         if not self.transport.can_write_eof():
             self.transport.close()
             return
@@ -345,10 +346,10 @@ class HttpProtocol(HttpToolsProtocol):
         self.linger_timer = self.loop.call_later(LINGER_SECONDS, self.transport.close)
 
     def _refuse_at_once(
-        self, status: int, type_: str, message: str, retry_after: bytes | None
+        self, error: HttpErrorType, message: str, retry_after: bytes | None
     ) -> None:
         """Answer and close without lingering: a refused connection must free its
         descriptor at once, or a flood of them would use up the file limit."""
         self.lingering = True
-        self.transport.write(self._answer(status, type_, message, retry_after))
+        self.transport.write(self._answer(error, message, retry_after))
         self.transport.close()

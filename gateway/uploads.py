@@ -13,7 +13,7 @@ from starlette.types import Message
 from gateway.body import declared_length
 from gateway.query import own_params
 from shared.client import Sluice
-from shared.errors import InvalidInputError, PayloadTooLargeError, SluiceError
+from shared.errors import HttpError, InvalidInputError, PayloadTooLargeError
 from shared.jobs import Submission
 from shared.validation import Chain
 
@@ -118,7 +118,7 @@ async def submit_multipart(
         form = await limited.form(
             max_files=1, max_fields=16, max_part_size=sluice.settings.max_body_bytes
         )
-    except SluiceError:
+    except HttpError:
         raise
     except ClientDisconnect:
         raise InvalidInputError("client disconnected before the body ended") from None

@@ -1,91 +1,111 @@
-"""One exception tree. Each SluiceError maps to exactly one HTTP status."""
+"""One exception tree: every exception class of ours derives from SluiceError.
+
+- HttpError: what a client is told over HTTP (and what the Python client raises); each
+  subclass names its entry of shared/error_types.py, which gives its status and type.
+- PermanentError: raised by a handler, it fails the job at once (documents.errors'
+  DocumentError and the rest under it); consumers.errors.AttemptFailed is an attempt
+  that is retried while attempts remain.
+- shared.settings.SettingsError and the modules' own errors (OcrError, BomInputError...).
+
+Only HttpError reaches a client as itself: the gateway answers any other exception as a
+500 ``internal`` error.
+"""
 
 from __future__ import annotations
 
 from typing import Any, ClassVar
 
+from shared import error_types
+from shared.error_types import HttpErrorType
+
+
+def status_of(http: HttpErrorType) -> int:
+    """The status of a type that has its own (all but ``http_error``)."""
+    if http.status is None:
+        raise ValueError(f"{http.type} has no status of its own")
+    return http.status
+
+
+def error_body(http: HttpErrorType, message: str, **details: Any) -> dict[str, Any]:
+    """What the gateway answers with, for any error: ``{"error": {"type", "message", ...}}``."""
+    return {"error": {"type": http.type, "message": message, **details}}
+
 
 class SluiceError(Exception):
-    """Base of every error a client can be told about."""
+    """Root of every exception class of ours."""
 
-    status_code: ClassVar[int] = 400
-    type: ClassVar[str] = "bad_request"
+    def __init__(self, message: str = "") -> None:
+        super().__init__(message)
+        self.message = message
+
+
+class HttpError(SluiceError):
+    """An error the gateway answers with its catalogue entry's status and type. A
+    subclass names the entry: ``class X(HttpError, http=error_types.HTTP_...)``."""
+
+    http: ClassVar[HttpErrorType]
+    status_code: ClassVar[int]
+    type: ClassVar[str]
+
+    def __init_subclass__(cls, http: HttpErrorType | None = None, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        if http is not None:
+            cls.http, cls.status_code, cls.type = http, status_of(http), http.type
 
     def __init__(self, message: str, **details: Any) -> None:
         super().__init__(message)
-        self.message = message
         self.details = details
 
     def to_dict(self) -> dict[str, Any]:
-        return {"type": self.type, "message": self.message, **self.details}
+        body: dict[str, Any] = error_body(self.http, self.message, **self.details)["error"]
+        return body
 
 
-class InvalidInputError(SluiceError):
+class InvalidInputError(HttpError, http=error_types.HTTP_INVALID_INPUT):
     """Body is not valid JSON or does not match the function's schema."""
 
-    status_code = 400
-    type = "invalid_input"
+
+class UnknownFunctionError(HttpError, http=error_types.HTTP_UNKNOWN_FUNCTION):
+    pass
 
 
-class UnknownFunctionError(SluiceError):
-    status_code = 404
-    type = "unknown_function"
-
-
-class JobNotFoundError(SluiceError):
+class JobNotFoundError(HttpError, http=error_types.HTTP_JOB_NOT_FOUND):
     """Unknown, malformed or expired job id."""
 
-    status_code = 404
-    type = "job_not_found"
+
+class ArtifactNotFoundError(HttpError, http=error_types.HTTP_ARTIFACT_NOT_FOUND):
+    pass
 
 
-class ArtifactNotFoundError(SluiceError):
-    status_code = 404
-    type = "artifact_not_found"
+class NotFoundError(HttpError, http=error_types.HTTP_NOT_FOUND):
+    pass
 
 
-class NotFoundError(SluiceError):
-    status_code = 404
-    type = "not_found"
+class MethodNotAllowedError(HttpError, http=error_types.HTTP_METHOD_NOT_ALLOWED):
+    pass
 
 
-class MethodNotAllowedError(SluiceError):
-    status_code = 405
-    type = "method_not_allowed"
-
-
-class JobStateError(SluiceError):
+class JobStateError(HttpError, http=error_types.HTTP_CONFLICT):
     """The job is not in a state that allows this (result before success, cancel after end)."""
 
-    status_code = 409
-    type = "conflict"
 
-
-class RequestTimeoutError(SluiceError):
+class RequestTimeoutError(HttpError, http=error_types.HTTP_REQUEST_TIMEOUT):
     """The request body stopped arriving while the gateway waited for it."""
 
-    status_code = 408
-    type = "request_timeout"
+
+class PayloadTooLargeError(HttpError, http=error_types.HTTP_PAYLOAD_TOO_LARGE):
+    pass
 
 
-class PayloadTooLargeError(SluiceError):
-    status_code = 413
-    type = "payload_too_large"
+class UnsupportedMediaTypeError(HttpError, http=error_types.HTTP_UNSUPPORTED_MEDIA_TYPE):
+    pass
 
 
-class UnsupportedMediaTypeError(SluiceError):
-    status_code = 415
-    type = "unsupported_media_type"
-
-
-class IdempotencyKeyReusedError(SluiceError):
+class IdempotencyKeyReusedError(HttpError, http=error_types.HTTP_IDEMPOTENCY_KEY_REUSED):
     """The Idempotency-Key came with another request (function, parameters or document)."""
 
-    status_code = 422
-    type = "idempotency_key_reused"
 
-
-class RetryLaterError(SluiceError):
+class RetryLaterError(HttpError):
     """Carries how long to wait, sent as Retry-After."""
 
     retry_after: int = 1
@@ -95,22 +115,18 @@ class RetryLaterError(SluiceError):
         self.retry_after = retry_after
 
 
-class QueueFullError(RetryLaterError):
-    status_code = 429
-    type = "queue_full"
+class QueueFullError(RetryLaterError, http=error_types.HTTP_QUEUE_FULL):
+    pass
 
 
-class UnavailableError(RetryLaterError):
+class UnavailableError(RetryLaterError, http=error_types.HTTP_UNAVAILABLE):
     """Redis cannot be reached."""
 
-    status_code = 503
-    type = "unavailable"
 
+class PermanentError(SluiceError):
+    """Raised by a handler: the job fails at once, without retry (bad document, bad input).
+    ``type`` is the job's ``error.type``: one of shared/error_types.py, or the handler's own."""
 
-class PermanentError(Exception):
-    """Raised by a handler: the job fails at once, without retry (bad document, bad input)."""
-
-    def __init__(self, message: str, type: str = "PermanentError") -> None:
+    def __init__(self, message: str, type: str = error_types.PERMANENT_ERROR) -> None:
         super().__init__(message)
-        self.message = message
         self.type = type

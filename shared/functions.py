@@ -14,9 +14,10 @@ import msgspec
 
 from shared.errors import PermanentError
 from shared.keys import FUNCTION_NAME
-from shared.settings import SettingsError
+from shared.settings import BUILTIN_MODULES, SettingsError
 
 __all__ = [
+    "BUILTIN_MODULES",
     "FunctionSpec",
     "JobContext",
     "PermanentError",
@@ -25,8 +26,6 @@ __all__ = [
     "load_functions",
     "registered_functions",
 ]
-
-BUILTIN_MODULES = ("shared.builtins", "documents.functions")
 
 
 class JobContext(Protocol):

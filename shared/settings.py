@@ -10,9 +10,17 @@ import urllib.parse
 from collections.abc import Mapping
 from typing import Any
 
+from shared.errors import SluiceError
 
-class SettingsError(ValueError):
-    """An environment variable has a value we cannot use."""
+
+class SettingsError(SluiceError, ValueError):
+    """An environment variable has a value we cannot use (a ValueError too: callers
+    catch it as one)."""
+
+
+# The function modules every process loads before FUNCTION_MODULES. Named here, not
+# imported: shared/ imports nothing of documents/, whose functions are the app's.
+BUILTIN_MODULES = ("shared.builtins", "documents.functions")
 
 
 # Key prefix of every key; each function's keys add their own hash tag ({echo}), so it
