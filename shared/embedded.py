@@ -18,7 +18,7 @@ import socket
 import subprocess
 import sys
 import time
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 
 import structlog
@@ -79,8 +79,12 @@ class RedisServer:
     """A redis-server child process on a free port, with AOF on; it can be killed and
     restarted on the same port and data."""
 
-    def __init__(self, binary: str, data_dir: Path, port: int | None = None) -> None:
+    def __init__(
+        self, binary: str, data_dir: Path, port: int | None = None, extra: Sequence[str] = ()
+    ) -> None:
+        """``extra``: more redis-server arguments (``--cluster-enabled yes``)."""
         self.binary = binary
+        self.extra = tuple(extra)
         self.data_dir = data_dir
         # A port we picked may be taken by another process before redis-server binds it:
         # then start() picks another. A port the caller named is kept (a restart).
@@ -127,6 +131,7 @@ class RedisServer:
                 "no",
                 "--loglevel",
                 "warning",
+                *self.extra,
             ],
             stdout=subprocess.DEVNULL,
         )
