@@ -16,11 +16,10 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from redis.asyncio import Redis
-
 from bench.processes import Stack
 from shared.jobs import SUCCEEDED
 from shared.keys import keys_for
+from shared.redis import Client
 
 FUNCTION = "echo"
 # Seconds the backlog may stay the same before a run is declared stuck.
@@ -120,7 +119,7 @@ def body(index: int) -> bytes:
     return b'{"n":%d,"tag":"bench"}' % index
 
 
-async def drain(redis: Redis, namespace: str) -> None:
+async def drain(redis: Client, namespace: str) -> None:
     """Wait until the stream is empty: every submitted job has ended."""
     stream = keys_for(namespace, FUNCTION).stream
     last, since = -1, time.monotonic()
@@ -149,7 +148,7 @@ class JobTimes:
 
 
 async def succeeded(
-    redis: Redis, namespace: str, job_ids: Sequence[str], expected: int, result: Result
+    redis: Client, namespace: str, job_ids: Sequence[str], expected: int, result: Result
 ) -> list[JobTimes]:
     """The times of the jobs that succeeded; the others are noted as problems."""
     keys = keys_for(namespace, FUNCTION)

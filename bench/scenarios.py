@@ -8,8 +8,6 @@ import signal
 import time
 from pathlib import Path
 
-from redis.asyncio import Redis
-
 from bench.http import PostResults, post_jobs
 from bench.measure import (
     FUNCTION,
@@ -24,7 +22,7 @@ from bench.measure import (
 from bench.processes import Stack, stack
 from shared.client import Sluice
 from shared.embedded import RedisServer
-from shared.redis import connect
+from shared.redis import Client, connect
 from shared.settings import Settings
 
 
@@ -44,7 +42,7 @@ def _stack(server: RedisServer, workdir: Path, options: Options) -> Stack:
 
 
 async def _throughput(
-    redis: Redis, running: Stack, meter: CpuMeter, job_ids: list[str], expected: int
+    redis: Client, running: Stack, meter: CpuMeter, job_ids: list[str], expected: int
 ) -> Result:
     """Drain, then jobs/s from the meter's start to the last finished_at."""
     await drain(redis, running.namespace)

@@ -50,7 +50,9 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
 
 
 async def serve(worker: Worker) -> None:
-    async with connect(worker.settings.redis_url, max_connections=1) as redis:
+    async with connect(
+        worker.settings.redis_url, max_connections=1, cluster=worker.settings.redis_cluster
+    ) as redis:
         await check_access(redis)
     loop = asyncio.get_running_loop()
     for signum in (signal.SIGTERM, signal.SIGINT):

@@ -15,7 +15,6 @@ from typing import Any
 
 import redis.exceptions
 import structlog
-from redis.asyncio import Redis
 
 from consumers.lifecycle import Lifecycle
 from consumers.outcomes import REDIS_DOWN, RunningJob, release_entries
@@ -25,7 +24,7 @@ from consumers.streams import Entry, parse_xautoclaim, parse_xreadgroup
 from shared.functions import FunctionSpec
 from shared.jobs import now_iso, now_ms
 from shared.keys import GROUP, FunctionKeys, function_of
-from shared.redis import READ_BLOCK_SECONDS
+from shared.redis import READ_BLOCK_SECONDS, Client
 from shared.script_calls import start_call, take_call
 from shared.scripts import ScriptCall, run_batched, run_command
 from shared.settings import Settings
@@ -54,7 +53,7 @@ class Intake:
         slots: Slots[RunningJob],
         runner: Runner,
         lifecycle: Lifecycle,
-        redis: Redis,
+        redis: Client,
         burst: bool = False,
     ) -> None:
         self.settings = settings
@@ -73,10 +72,13 @@ class Intake:
         self._read_all_by = 0.0
         # Our own pending entries are read first: at start and after a lost connection.
         self.need_pending = True
+        # A key of the streams read, for the node to read them from (on a cluster, an
+        # intake reads one function's stream: one slot).
+        self._key = next(iter(specs)).decode()
         # Stop once every stream is empty and nothing runs (see burst_done).
         self.burst = burst
 
-    async def read_loop(self, reader: Redis) -> None:
+    async def read_loop(self, reader: Client) -> None:
         delay = 0.1
         while True:
             free = self.slots.free()
@@ -103,7 +105,7 @@ class Intake:
             if self.lifecycle.stopped:
                 return  # read after SIGTERM: the worker gives the entries back
 
-    async def _next(self, reader: Redis, free: int, ahead: bytes | None) -> None:
+    async def _next(self, reader: Client, free: int, ahead: bytes | None) -> None:
         """One step: what the free slots should look at next, in this order. All but a
         read of all streams wait for the start of the previous read first."""
         if ahead is None and not self.need_pending and not self.slots.claim_first:
@@ -124,7 +126,7 @@ class Intake:
         elif (free := self.slots.free()) > 0:
             await self._take(self._waiting[0], free)
 
-    async def _read_all(self, reader: Redis, count: int) -> None:
+    async def _read_all(self, reader: Client, count: int) -> None:
         # Nothing known to be waiting: a finished job need not hold its files for a next
         # job, which may be a long way off.
         self.runner.reading_all = True
@@ -137,6 +139,7 @@ class Intake:
                 "STREAMS",
                 *self.specs,
                 *[">"] * len(self.specs),
+                key=self._key,
             )
         finally:
             self.runner.reading_all = False
@@ -156,14 +159,14 @@ class Intake:
         self._pending_start = asyncio.ensure_future(self._start_delivered(delivered, reserved))
 
     async def _burst_done(self) -> None:
-        """After an empty read in a burst: stop when nothing runs and every stream is
-        empty (a failed attempt's entry stays until it is retried); else claim what may
+        """After an empty read in a burst: stop when nothing runs and every stream of the
+        worker is empty (a failed attempt's entry stays until it is retried); else claim what may
         be due at once rather than at the recovery loop's next turn."""
         if self.slots.running:
             return
         pipe = self.redis.pipeline(transaction=False)
-        for stream in self.specs:
-            pipe.xlen(stream)
+        for keys in self.keys.values():  # every stream of the worker, not just this intake's
+            pipe.xlen(keys.stream)
         if any(await pipe.execute()):
             self.slots.claim_first = True
         else:
@@ -202,7 +205,7 @@ class Intake:
             log.warning("give_back_failed", error=str(exc))
         self.slots.claim_first = True
 
-    async def _read_own_pending(self, reader: Redis) -> None:
+    async def _read_own_pending(self, reader: Client) -> None:
         """After (re)connecting: entries delivered to us whose reply we may have lost."""
         cursors: dict[bytes, bytes] = {stream: b"0" for stream in self.specs}
         while cursors:
@@ -211,6 +214,7 @@ class Intake:
                 *("XREADGROUP", "GROUP", GROUP, self.name, "COUNT", 100, "STREAMS"),
                 *cursors,
                 *cursors.values(),
+                key=self._key,
             )
             batch = parse_xreadgroup(reply)
             for stream in list(cursors):
@@ -235,7 +239,7 @@ class Intake:
                     self.slots.claim_first = True
                     return
                 with self.slots.reserving(count):
-                    reply = await self.redis.execute_command(  # type: ignore[no-untyped-call]
+                    reply = await self.redis.execute_command(
                         *("XAUTOCLAIM", stream, GROUP, self.name),
                         *(self.settings.visibility_ms, cursor, "COUNT", count),
                     )

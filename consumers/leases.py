@@ -31,6 +31,8 @@ from shared.script_calls import lease_call
 from shared.scripts import Batch, group_calls
 from shared.settings import Settings
 
+SyncClient = redis.Redis | redis.RedisCluster
+
 log = structlog.get_logger("consumer")
 
 # How often running jobs are looked at (heartbeats are due less often).
@@ -104,7 +106,7 @@ class Leases:
 
     def _thread_main(self, loop: asyncio.AbstractEventLoop) -> None:
         structlog.contextvars.bind_contextvars(consumer=self.name)
-        client = sync_client(self.settings.redis_url)
+        client = sync_client(self.settings.redis_url, self.settings.redis_cluster)
         next_tick = time.monotonic() + LEASE_TICK_SECONDS
         try:
             while not self._stop.wait(PULSE_SECONDS):
@@ -129,7 +131,7 @@ class Leases:
 
     def check(
         self,
-        client: redis.Redis,
+        client: SyncClient,
         loop: asyncio.AbstractEventLoop,
         held: Sequence[RunningJob],
         now: float,
@@ -176,12 +178,12 @@ class Leases:
             pass  # the loop has closed: the consumer is exiting
 
 
-def _run(client: redis.Redis, batches: Sequence[Batch]) -> list[Any]:
+def _run(client: SyncClient, batches: Sequence[Batch]) -> list[Any]:
     """Each batch's reply (or error), in one pipeline; batches that met NOSCRIPT (a
     restarted Redis) are sent again once their script is loaded."""
     pipe = client.pipeline(transaction=False)
     for batch in batches:
-        pipe.execute_command(*batch.evalsha())  # type: ignore[no-untyped-call]
+        pipe.execute_command(*batch.evalsha())
     replies: list[Any] = pipe.execute(raise_on_error=False)
     missing = [i for i, reply in enumerate(replies) if isinstance(reply, NoScriptError)]
     if missing:
@@ -189,15 +191,23 @@ def _run(client: redis.Redis, batches: Sequence[Batch]) -> list[Any]:
             client.script_load(script.source)
         pipe = client.pipeline(transaction=False)
         for i in missing:
-            pipe.execute_command(*batches[i].evalsha())  # type: ignore[no-untyped-call]
+            pipe.execute_command(*batches[i].evalsha())
         for i, reply in zip(missing, pipe.execute(raise_on_error=False), strict=True):
             replies[i] = reply
     return replies
 
 
-def sync_client(url: str) -> redis.Redis:
+def sync_client(url: str, cluster: bool = False) -> SyncClient:
     """A synchronous client for the lease thread, configured as shared.redis.client:
     no retries by itself, the same timeouts."""
+    if cluster:
+        return redis.RedisCluster.from_url(
+            url,
+            socket_timeout=SOCKET_TIMEOUT_SECONDS,
+            socket_connect_timeout=5.0,
+            health_check_interval=0,
+            retry=Retry(NoBackoff(), 0),
+        )
     pool = redis.ConnectionPool.from_url(
         url,
         socket_timeout=SOCKET_TIMEOUT_SECONDS,

@@ -13,10 +13,10 @@ import time
 from collections.abc import Iterable
 
 import structlog
-from redis.asyncio import Redis
 
 from shared.jobs import now_ms
 from shared.keys import GROUP, FunctionKeys
+from shared.redis import Client
 from shared.script_calls import forget_call
 from shared.scripts import Scripts
 
@@ -31,7 +31,7 @@ FORGET_AT_ONCE = 100
 class Membership:
     def __init__(
         self,
-        redis: Redis,
+        redis: Client,
         scripts: Scripts,
         keys: Iterable[FunctionKeys],
         name: str,

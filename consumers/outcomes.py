@@ -15,7 +15,6 @@ from typing import Any, TypeVar
 
 import redis.exceptions
 import structlog
-from redis.asyncio import Redis
 
 from consumers.chains import FollowUps
 from consumers.context import Artifact
@@ -24,6 +23,7 @@ from shared.errors import SluiceError
 from shared.functions import FunctionSpec
 from shared.jobs import FAILED, encode_error, now_iso, now_ms
 from shared.keys import FunctionKeys, function_of
+from shared.redis import Client
 from shared.script_calls import complete_call, fail_call, progress_call, release_call
 from shared.scripts import ScriptCall, Scripts, run_batched
 from shared.settings import Settings
@@ -98,7 +98,7 @@ class Outcomes:
 
     def __init__(
         self,
-        redis: Redis,
+        redis: Client,
         scripts: Scripts,
         settings: Settings,
         name: str,
@@ -286,7 +286,7 @@ class Outcomes:
 
 
 async def release_entries(
-    redis: Redis,
+    redis: Client,
     keys: FunctionKeys,
     consumer: str,
     entries: Sequence[tuple[bytes, str]],

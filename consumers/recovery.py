@@ -24,7 +24,7 @@ FOLLOW_UP_SWEEP_AGE_MS = 5000
 
 
 async def recovery_loop(
-    intake: Intake,
+    intakes: list[Intake],
     outcomes: Outcomes,
     membership: Membership,
     lifecycle: Lifecycle,
@@ -47,7 +47,8 @@ async def recovery_loop(
             # Follow-ups whose first relay was lost (a crash right after completing).
             await outcomes.relay_follow_ups(min_age_ms=FOLLOW_UP_SWEEP_AGE_MS)
             await membership.say_alive()
-            await intake.reclaim()
+            for intake in intakes:
+                await intake.reclaim()
             await membership.forget_departed()
         except REDIS_DOWN as exc:
             log.warning("reclaim_failed", error=str(exc))

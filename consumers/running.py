@@ -9,7 +9,6 @@ import time
 from typing import Any
 
 import structlog
-from redis.asyncio import Redis
 
 from consumers.attempt import run_attempt, time_limit_exceeded
 from consumers.context import Attempt
@@ -23,6 +22,7 @@ from consumers.watchdog import check_time_limit
 from shared import error_types
 from shared.errors import PermanentError
 from shared.jobs import CANCELLED, FAILED, SUCCEEDED, encode_error, now_iso
+from shared.redis import Client
 
 log = structlog.get_logger("consumer")
 
@@ -35,7 +35,7 @@ ARTIFACTS_WAIT_SECONDS = 0.002
 class Runner:
     def __init__(
         self,
-        redis: Redis,
+        redis: Client,
         slots: Slots[RunningJob],
         lifecycle: Lifecycle,
         outcomes: Outcomes,

@@ -14,7 +14,6 @@ from collections.abc import Sequence
 from typing import Any, cast
 
 import structlog
-from redis.asyncio import Redis
 
 from consumers.chains import FollowUps
 from consumers.intake import Intake
@@ -29,7 +28,7 @@ from consumers.slots import Slots
 from shared.client import Sluice
 from shared.functions import FunctionSpec, registered_functions
 from shared.keys import GROUP, FunctionKeys, function_of, keys_for
-from shared.redis import client
+from shared.redis import Client, client
 from shared.scripts import Scripts
 from shared.settings import Settings
 
@@ -80,19 +79,25 @@ class Worker:
 
     async def run(self) -> None:
         structlog.contextvars.bind_contextvars(consumer=self.name)
-        redis = client(self.settings.redis_url)
-        # Used only through run_command (which keeps its one connection checked out).
-        reader = client(self.settings.redis_url, max_connections=1)
+        url, cluster = self.settings.redis_url, self.settings.redis_cluster
+        redis = client(url, cluster=cluster)
+        # On a cluster each function's stream is read on its own (one slot per command);
+        # else one read covers them all. A reader is used only through run_command.
+        groups = [{s: spec} for s, spec in self.specs.items()] if cluster else [self.specs]
+        readers = [client(url, max_connections=1, cluster=cluster) for _ in groups]
         try:
-            await self._serve(redis, reader)
+            await self._serve(redis, list(zip(groups, readers, strict=True)))
         finally:
             self.pool.close()
-            await reader.aclose()
+            for reader in readers:
+                await reader.aclose()
             await redis.aclose()
             finished = self._outcomes.finished if self._outcomes is not None else 0
             log.info("consumer_stopped", finished=finished)
 
-    async def _serve(self, redis: Redis, reader: Redis) -> None:
+    async def _serve(
+        self, redis: Client, reads: list[tuple[dict[bytes, FunctionSpec], Client]]
+    ) -> None:
         settings, lifecycle = self.settings, self.lifecycle
         scripts = Scripts(redis)
         wake_recovery = asyncio.Event()
@@ -108,21 +113,18 @@ class Worker:
         leases = Leases(settings, self.name, lambda job, why: runner.interrupt(job, why))
         runner = Runner(redis, self.slots, lifecycle, outcomes, leases, self.pool, wake_recovery)
         self._runner = runner
-        intake = Intake(
-            settings,
-            self.name,
-            self.specs,
-            self.keys,
-            self.slots,
-            runner,
-            lifecycle,
-            redis,
-            self.burst,
-        )
+        intakes = [
+            Intake(
+                settings, self.name, specs, self.keys, self.slots, runner, lifecycle, redis,
+                self.burst,
+            )
+            for specs, _ in reads
+        ]  # fmt: skip
         if any(not spec.is_async for spec in self.specs.values()):
             await self.pool.start(self.concurrency)
-        if not await lifecycle.until_stopped(lifecycle.until_redis(intake.ensure_groups)):
-            return  # told to stop before Redis ever answered: nothing to drain
+        for intake in intakes:
+            if not await lifecycle.until_stopped(lifecycle.until_redis(intake.ensure_groups)):
+                return  # told to stop before Redis ever answered: nothing to drain
         log.info(
             "consumer_started",
             functions=sorted(s.name for s in self.specs.values()),
@@ -132,32 +134,32 @@ class Worker:
         # deploy) wait for no timer.
         wake_recovery.set()
         interval = settings.visibility_timeout / 2
-        loops = [
-            asyncio.create_task(intake.read_loop(reader)),
-            asyncio.create_task(
-                recovery_loop(
-                    intake,
-                    outcomes,
-                    membership,
-                    lifecycle,
-                    wake_recovery,
-                    interval,
-                    settings.heartbeat_interval,
-                )
-            ),
-            asyncio.create_task(leases.loop()),
+        recovery = recovery_loop(
+            intakes,
+            outcomes,
+            membership,
+            lifecycle,
+            wake_recovery,
+            interval,
+            settings.heartbeat_interval,
+        )
+        taking = [
+            *(intake.read_loop(reader) for intake, (_, reader) in zip(intakes, reads, strict=True)),
+            recovery,
         ]
+        loops = [asyncio.create_task(work) for work in taking]
+        loops.append(asyncio.create_task(leases.loop()))
         for loop in loops:
             loop.add_done_callback(self._loop_ended)
         await lifecycle.stopping.wait()
         # Stop taking work (reading and reclaiming); heartbeats go on while draining.
-        await cancel_until_done(loops[:2])
-        await asyncio.gather(intake.await_start(), return_exceptions=True)
+        await cancel_until_done(loops[:-1])
+        await asyncio.gather(*(i.await_start() for i in intakes), return_exceptions=True)
         await runner.drain(settings.shutdown_grace)
-        await cancel_until_done(loops[2:])
+        await cancel_until_done(loops[-1:])
         await self._release_unstarted(redis, membership)
 
-    async def _release_unstarted(self, redis: Redis, membership: Membership) -> None:
+    async def _release_unstarted(self, redis: Client, membership: Membership) -> None:
         """Entries delivered to us that we never started go back to the group."""
         for stream, spec in self.specs.items():
             try:

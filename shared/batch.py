@@ -5,8 +5,7 @@ from __future__ import annotations
 import asyncio
 from typing import Any
 
-from redis.asyncio import Redis
-
+from shared.redis import Client
 from shared.scripts import ScriptCall, run_batched
 
 
@@ -15,7 +14,7 @@ class ScriptBatcher:
     were made (calls made meanwhile wait, and go together in the next batch). Otherwise
     batches go out at once, each on a connection of its own, and may overtake."""
 
-    def __init__(self, redis: Redis, *, ordered: bool = False) -> None:
+    def __init__(self, redis: Client, *, ordered: bool = False) -> None:
         self._redis = redis
         self._ordered = ordered
         self._queue: list[tuple[ScriptCall, asyncio.Future[Any]]] = []

@@ -16,8 +16,6 @@ import time
 from collections.abc import AsyncIterable, AsyncIterator, Mapping, Sequence
 from typing import Any
 
-from redis.asyncio import Redis
-
 from shared import follow_ups
 from shared.batch import ScriptBatcher
 from shared.errors import (
@@ -46,7 +44,7 @@ from shared.jobs import (
     status_from_hash,
 )
 from shared.keys import function_of, keys_for, new_job_id
-from shared.redis import connect, redis_errors
+from shared.redis import Client, connect, redis_errors
 from shared.script_calls import cancel_call, submit_call
 from shared.scripts import Scripts
 from shared.settings import Settings
@@ -56,7 +54,7 @@ from shared.validation import Chain, check_chain, check_idempotency_key, validat
 
 class Sluice:
     def __init__(
-        self, redis: Redis, settings: Settings, functions: Mapping[str, FunctionSpec]
+        self, redis: Client, settings: Settings, functions: Mapping[str, FunctionSpec]
     ) -> None:
         self.redis = redis
         self.settings = settings
@@ -69,7 +67,7 @@ class Sluice:
     async def connect(cls, settings: Settings) -> AsyncIterator[Sluice]:
         """A client with its own Redis connection pool and the configured functions."""
         functions = load_functions(settings.function_modules)
-        async with connect(settings.redis_url) as redis:
+        async with connect(settings.redis_url, cluster=settings.redis_cluster) as redis:
             yield cls(redis, settings, functions)
 
     def function(self, name: str) -> FunctionSpec:

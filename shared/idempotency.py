@@ -12,10 +12,10 @@ from __future__ import annotations
 import hashlib
 
 import msgspec
-from redis.asyncio import Redis
 
 from shared.errors import IdempotencyKeyReusedError
 from shared.keys import keys_for
+from shared.redis import Client
 
 # An idempotency key outlives its job's end by RESULT_TTL; this bounds it for a job that
 # never ends (stays queued), so the key cannot leak.
@@ -46,7 +46,7 @@ def owner_key(namespace: str, idempotency_key: str) -> str:
 
 
 async def claim_for_function(
-    redis: Redis, namespace: str, function: str, idempotency_key: str, ttl: int
+    redis: Client, namespace: str, function: str, idempotency_key: str, ttl: int
 ) -> None:
     """Mark the key as ``function``'s, or raise IdempotencyKeyReusedError if another
     function holds it while its job lives (a key whose job has expired is free again)."""

@@ -11,6 +11,7 @@ from typing import Any
 import redis.exceptions as redis_exceptions
 import structlog
 from redis.asyncio import BlockingConnectionPool, Redis
+from redis.asyncio.cluster import RedisCluster
 from redis.asyncio.retry import Retry
 from redis.backoff import NoBackoff
 
@@ -36,13 +37,31 @@ else:
     POOL_OPTIONS = {"maint_notifications_config": MaintNotificationsConfig(enabled=False)}
 
 
-def client(url: str, *, max_connections: int = DEFAULT_CONNECTIONS) -> Redis:
+# A plain client, or one of a Redis Cluster (REDIS_CLUSTER=1): every command and script
+# of sluice names keys of one function's hash tag, so each goes to one node.
+Client = Redis | RedisCluster
+
+
+def client(
+    url: str, *, max_connections: int = DEFAULT_CONNECTIONS, cluster: bool = False
+) -> Client:
     """A client that never retries a command by itself.
 
     A silent retry of XADD or XREADGROUP after a lost reply duplicates or orphans an
     entry; callers decide what is safe to repeat. Past ``max_connections`` a command
-    waits for a free connection (up to the socket timeout) instead of failing.
+    waits for a free connection (up to the socket timeout) instead of failing. With
+    ``cluster``, ``url`` names any node; a command that meets a failed node raises, and
+    the next one is sent where the refreshed slot map says.
     """
+    if cluster:
+        return RedisCluster.from_url(
+            url,
+            max_connections=max_connections,
+            socket_timeout=SOCKET_TIMEOUT_SECONDS,
+            socket_connect_timeout=5.0,
+            health_check_interval=0,
+            retry=Retry(NoBackoff(), 0),
+        )
     pool = BlockingConnectionPool.from_url(
         url,
         max_connections=max_connections,
@@ -57,15 +76,17 @@ def client(url: str, *, max_connections: int = DEFAULT_CONNECTIONS) -> Redis:
 
 
 @contextlib.asynccontextmanager
-async def connect(url: str, *, max_connections: int = DEFAULT_CONNECTIONS) -> AsyncIterator[Redis]:
-    redis = client(url, max_connections=max_connections)
+async def connect(
+    url: str, *, max_connections: int = DEFAULT_CONNECTIONS, cluster: bool = False
+) -> AsyncIterator[Client]:
+    redis = client(url, max_connections=max_connections, cluster=cluster)
     try:
         yield redis
     finally:
         await redis.aclose()
 
 
-async def check_access(redis: Redis) -> None:
+async def check_access(redis: Client) -> None:
     """SettingsError if Redis refuses this client (a wrong password or user, a database
     number it does not have, a TLS certificate that does not verify): retrying would never
     help. An unreachable or busy Redis is no error here: it may come up later, and the
@@ -101,7 +122,7 @@ NO_PERSISTENCE = {
 }
 
 
-async def persistence(redis: Redis) -> str:
+async def persistence(redis: Client) -> str:
     """How Redis keeps its data across a restart: "aof", "rdb", "aof+rdb", "none", or
     "unknown" where CONFIG is not allowed (managed services rename or forbid it)."""
     try:

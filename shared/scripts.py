@@ -11,6 +11,7 @@ tag, so one slot.
 
 from __future__ import annotations
 
+import asyncio
 import dataclasses
 import hashlib
 import re
@@ -20,10 +21,12 @@ from importlib import resources
 from typing import Any, NamedTuple
 
 import hiredis
-from redis.asyncio import Redis
+from redis.asyncio.cluster import ClusterNode, RedisCluster
+from redis.exceptions import AskError, NoScriptError, ResponseError
 from redis.exceptions import ConnectionError as RedisConnectionError
-from redis.exceptions import NoScriptError, ResponseError
 from redis.exceptions import TimeoutError as RedisTimeoutError
+
+from shared.redis import Client
 
 _NAMES = (
     "submit",
@@ -126,7 +129,7 @@ SCRIPTS = {name: _load(name) for name in _NAMES}
 class Scripts:
     """The scripts run on one client, one call at a time (``run_batched`` runs many)."""
 
-    def __init__(self, redis: Redis) -> None:
+    def __init__(self, redis: Client) -> None:
         self.redis = redis
 
     async def run(self, call: ScriptCall) -> Any:
@@ -138,7 +141,7 @@ class Scripts:
 
 
 async def run_batched(
-    redis: Redis, calls: Sequence[ScriptCall], reads: Sequence[str] = (), read: str = "GET"
+    redis: Client, calls: Sequence[ScriptCall], reads: Sequence[str] = (), read: str = "GET"
 ) -> list[Any]:
     """Run many script calls in one round trip; each call's reply, or the error it raised.
 
@@ -150,14 +153,14 @@ async def run_batched(
     """
     batches = group_calls(calls)
     gets = [hiredis.pack_command((read, key)) for key in reads]  # type: ignore[arg-type]
-    replies = await _send(redis, batches, gets)
+    replies = await _send(redis, batches, gets, reads)
     values = replies[len(batches) :]
     del replies[len(batches) :]
     missing = [i for i, reply in enumerate(replies) if isinstance(reply, NoScriptError)]
     if missing:
         for script in {batches[i].script.sha: batches[i].script for i in missing}.values():
             await redis.script_load(script.source)
-        again = await _send(redis, [batches[i] for i in missing], gets)
+        again = await _send(redis, [batches[i] for i in missing], gets, reads)
         values = again[len(missing) :]
         for i, reply in zip(missing, again[: len(missing)], strict=True):
             replies[i] = reply
@@ -208,25 +211,37 @@ def group_calls(calls: Sequence[ScriptCall]) -> list[Batch]:
     return batches
 
 
-async def _send(redis: Redis, batches: Sequence[Batch], after: Sequence[bytes] = ()) -> list[Any]:
-    """One write, one reply per batch (and per command of ``after``). Packed by hiredis:
-    redis-py's Python packing of the ~15 arguments of each job cost more than the rest
-    of a job's client work."""
+async def _send(
+    redis: Client,
+    batches: Sequence[Batch],
+    after: Sequence[bytes] = (),
+    after_keys: Sequence[str] = (),
+) -> list[Any]:
+    """One write, one reply per batch (and per command of ``after``, on ``after_keys``).
+    Packed by hiredis: redis-py's Python packing of the ~15 arguments of each job cost
+    more than the rest of a job's client work."""
     commands = [hiredis.pack_command(batch.evalsha()) for batch in batches]
     commands.extend(after)
-    return await _round_trip(redis, commands)
+    keys = [str(batch.calls[0].keys[0]) for batch in batches] + list(after_keys)
+    return await _round_trip(redis, commands, keys)
 
 
-async def run_command(redis: Redis, *args: str | bytes | int) -> Any:
-    """One command, packed by hiredis, its reply as Redis sent it (no redis-py parsing:
-    for XREADGROUP that turned every entry into a dict first)."""
-    (reply,) = await _round_trip(redis, [hiredis.pack_command(args)])  # type: ignore[arg-type]
+async def run_command(redis: Client, *args: str | bytes | int, key: str) -> Any:
+    """One command on ``key`` (its slot decides the node of a cluster), packed by hiredis,
+    its reply as Redis sent it (no redis-py parsing: for XREADGROUP that turned every
+    entry into a dict first)."""
+    packed = hiredis.pack_command(args)  # type: ignore[arg-type]
+    (reply,) = await _round_trip(redis, [packed], [key])
     if isinstance(reply, Exception):
         raise reply
     return reply
 
 
-async def _round_trip(redis: Redis, commands: list[bytes]) -> list[Any]:
+async def _round_trip(redis: Client, commands: list[bytes], keys: Sequence[str]) -> list[Any]:
+    """Each command's reply (an error reply as its exception); ``keys[i]`` is a key of
+    command i."""
+    if isinstance(redis, RedisCluster):
+        return await _cluster_round_trip(redis, commands, keys)
     pool = redis.connection_pool
     connection = await _checkout(pool)
     try:
@@ -265,6 +280,59 @@ async def _checkout(pool: Any) -> Any:
         _spare.setdefault(pool, connection)  # cancelled: keep it for the next batch
         raise
     return connection
+
+
+async def _cluster_round_trip(
+    redis: RedisCluster, commands: list[bytes], keys: Sequence[str]
+) -> list[Any]:
+    """The commands sent to the nodes serving their keys' slots, one round trip per node
+    at once. A command a node turned away (MOVED: its slot moved, e.g. after a
+    failover) did not run: it is sent again, once, after the slot map is refreshed."""
+    await redis.initialize()  # the first call learns the slot map; later ones return
+    replies: list[Any] = [None] * len(commands)
+    todo = list(range(len(commands)))
+    for last in (False, True):
+        by_node: dict[str, tuple[ClusterNode, list[int]]] = {}
+        for index in todo:
+            node = redis.get_node_from_key(keys[index])
+            if node is None:
+                raise RedisConnectionError(f"no node serves the slot of {keys[index]!r}")
+            by_node.setdefault(node.name, (node, []))[1].append(index)
+        try:
+            answers = await asyncio.gather(
+                *(_node_round_trip(node, [commands[i] for i in indexes])
+                  for node, indexes in by_node.values())
+            )  # fmt: skip
+        except (RedisConnectionError, RedisTimeoutError, OSError):
+            await redis.nodes_manager.initialize()  # the next attempt goes where it should
+            raise
+        for (_, indexes), answer in zip(by_node.values(), answers, strict=True):
+            for index, reply in zip(indexes, answer, strict=True):
+                replies[index] = reply
+        todo = [i for i in todo if isinstance(replies[i], AskError)]
+        if not todo or last:
+            return replies
+        await redis.nodes_manager.initialize()
+    return replies
+
+
+async def _node_round_trip(node: ClusterNode, commands: list[bytes]) -> list[Any]:
+    connection = node.acquire_connection()
+    try:
+        await connection.send_packed_command(commands, check_health=False)
+        replies: list[Any] = []
+        for _ in commands:
+            try:
+                replies.append(await connection.read_response())
+            except ResponseError as exc:
+                replies.append(exc)
+    except BaseException:
+        # A reply may be left unread on the socket: never hand this connection out again.
+        await connection.disconnect(nowait=True)
+        node.release(connection)
+        raise
+    node.release(connection)
+    return replies
 
 
 # One connection per pool kept checked out for the batches between them: taking one from

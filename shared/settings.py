@@ -41,6 +41,15 @@ def _number(environ: Mapping[str, str], name: str, default: float) -> float:
     return value
 
 
+def _flag(environ: Mapping[str, str], name: str) -> bool:
+    value = environ.get(name, "").strip().lower()
+    if value in ("", "0", "false", "no", "off"):
+        return False
+    if value in ("1", "true", "yes", "on"):
+        return True
+    raise SettingsError(f"{name} must be 1 or 0 (true or false), got {value!r}")
+
+
 def _integer(environ: Mapping[str, str], name: str, default: int) -> int:
     value = int(_number(environ, name, default))
     if value < 1:
@@ -67,6 +76,8 @@ def _check_redis_url(url: str, scheme: str) -> None:
 @dataclasses.dataclass(frozen=True, slots=True)
 class Settings:
     redis_url: str = "redis://localhost:6379/0"
+    # REDIS_URL names one node of a Redis Cluster; the clients learn the others from it.
+    redis_cluster: bool = False
     # Prefix of every key; tests give each test its own.
     namespace: str = "sluice"
     # Seconds a pending entry may go without a heartbeat before another consumer claims it.
@@ -140,6 +151,7 @@ class Settings:
             )
         return cls(
             redis_url=redis_url,
+            redis_cluster=_flag(env, "REDIS_CLUSTER"),
             namespace=namespace,
             visibility_timeout=visibility,
             heartbeat_interval=heartbeat,

@@ -12,9 +12,9 @@ import hashlib
 from collections.abc import AsyncIterable
 
 import msgspec
-from redis.asyncio import Redis
 
 from shared.errors import PayloadTooLargeError
+from shared.redis import Client
 
 # What the document functions read, by their leading bytes ("magic").
 _SIGNATURES = (
@@ -51,7 +51,7 @@ def sniff(head: bytes) -> str | None:
 
 
 async def store_upload(
-    redis: Redis,
+    redis: Client,
     key: str,
     chunks: AsyncIterable[bytes],
     limit: int,
@@ -88,7 +88,7 @@ async def store_upload(
     return size, head
 
 
-async def _append(redis: Redis, key: str, data: bytes) -> None:
+async def _append(redis: Client, key: str, data: bytes) -> None:
     pipe = redis.pipeline(transaction=False)
     pipe.append(key, data)
     pipe.expire(key, UPLOAD_TTL_SECONDS)

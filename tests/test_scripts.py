@@ -17,7 +17,7 @@ from shared.client import Sluice
 from shared.embedded import RedisServer
 from shared.jobs import now_iso
 from shared.keys import GROUP, keys_for, new_job_id
-from shared.redis import connect
+from shared.redis import Client, connect
 from shared.scripts import MAX_BATCH, SCRIPTS, ScriptCall, Scripts, run_batched
 from shared.settings import Settings
 
@@ -26,7 +26,7 @@ SETTINGS = Settings(visibility_timeout=30.0, result_ttl=3600, dead_letter_max=10
 
 
 @pytest.fixture
-async def redis(redis_server: RedisServer) -> AsyncIterator[Redis]:
+async def redis(redis_server: RedisServer) -> AsyncIterator[Client]:
     """A client made as sluice makes them, with the scripts loaded (no NOSCRIPT round)."""
     async with connect(redis_server.url) as client:
         for script in SCRIPTS.values():

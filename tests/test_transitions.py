@@ -21,7 +21,7 @@ from shared import script_calls as builders
 from shared.embedded import RedisServer
 from shared.jobs import now_iso
 from shared.keys import GROUP, FunctionKeys, keys_for, new_job_id
-from shared.redis import connect
+from shared.redis import Client, connect
 from shared.scripts import Scripts, run_batched
 from shared.settings import Settings
 
@@ -29,7 +29,7 @@ SETTINGS = Settings(visibility_timeout=30.0, result_ttl=3600, dead_letter_max=10
 
 
 @pytest.fixture
-async def redis(redis_server: RedisServer) -> AsyncIterator[Redis]:
+async def redis(redis_server: RedisServer) -> AsyncIterator[Client]:
     async with connect(redis_server.url) as client:
         yield client
 
