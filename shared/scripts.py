@@ -245,16 +245,8 @@ async def _round_trip(redis: Client, commands: list[bytes], keys: Sequence[str])
     pool = redis.connection_pool
     connection = await _checkout(pool)
     try:
-        await connection.send_packed_command(commands, check_health=False)
-        replies: list[Any] = []
-        for _ in commands:
-            try:
-                replies.append(await connection.read_response())
-            except ResponseError as exc:
-                replies.append(exc)
+        replies = await _exchange(connection, commands)
     except BaseException:
-        # A reply may be left unread on the socket: never hand this connection out again.
-        await connection.disconnect(nowait=True)
         await pool.release(connection)
         raise
     if pool in _spare:
@@ -319,6 +311,16 @@ async def _cluster_round_trip(
 async def _node_round_trip(node: ClusterNode, commands: list[bytes]) -> list[Any]:
     connection = node.acquire_connection()
     try:
+        return await _exchange(connection, commands)
+    finally:
+        node.release(connection)
+
+
+async def _exchange(connection: Any, commands: list[bytes]) -> list[Any]:
+    """Send the commands in one write and read a reply to each (an error reply as its
+    exception). On any failure the connection is closed: a reply may be left unread on
+    it, and it must never be handed out again in that state."""
+    try:
         await connection.send_packed_command(commands, check_health=False)
         replies: list[Any] = []
         for _ in commands:
@@ -327,11 +329,8 @@ async def _node_round_trip(node: ClusterNode, commands: list[bytes]) -> list[Any
             except ResponseError as exc:
                 replies.append(exc)
     except BaseException:
-        # A reply may be left unread on the socket: never hand this connection out again.
         await connection.disconnect(nowait=True)
-        node.release(connection)
         raise
-    node.release(connection)
     return replies
 
 
