@@ -114,12 +114,11 @@ def reuse_freed_memory() -> None:
     A page job holds several page-sized buffers at once (pixmaps, images, masks) and frees
     them all; by default glibc gives back the free top of the heap once it is over twice
     the largest block freed so far, and the next job takes it again page fault by page
-    fault. With blocks up to 32 MB (glibc's own ceiling for its sliding threshold) taken
-    from the heap and its free top kept up to 128 MB (beyond that glibc gives it all
-    back), a 6-page raster ingest faulted ~10,000 pages per job instead of ~75,000 at
-    150 dpi, ~88,000 instead of ~316,000 at 300 dpi, for ~70 MB more resident in a warm
-    child after such a job. Left alone where the operator tuned malloc (``MALLOC_*``,
-    ``GLIBC_TUNABLES``) and where there is no glibc mallopt (musl, macOS) or it refuses.
+    fault. Blocks up to 32 MB (glibc's own ceiling for its sliding threshold) are taken
+    from the heap and its free top is kept up to 128 MB (beyond that glibc gives it all
+    back); bench/README.md has the page faults saved. Left alone where the operator
+    tuned malloc (``MALLOC_*``, ``GLIBC_TUNABLES``) and where there is no glibc mallopt
+    (musl, macOS) or it refuses.
     """
     if any(name.startswith("MALLOC_") or name == "GLIBC_TUNABLES" for name in os.environ):
         return
@@ -150,9 +149,9 @@ def child_main(conn: Connection, modules: tuple[str, ...], parent_pid: int, slot
     reuse_freed_memory()
     load_functions(modules)
     _share_cpus(slots)
-    # The imported libraries are ~85,000 objects (PyMuPDF, OpenCV, numpy): a full garbage
-    # collection over them took ~40 ms. Frozen, collections skip them (and their pages
-    # stay shared with the forkserver).
+    # The imported libraries are tens of thousands of objects (PyMuPDF, OpenCV, numpy):
+    # frozen, garbage collections skip them (and their pages stay shared with the
+    # forkserver).
     gc.freeze()
     baseline = _virtual_memory_bytes()
     while True:

@@ -20,8 +20,8 @@ GROUP = "workers"
 
 
 class _RandomBits:
-    """os.urandom read 4 KiB at a time: one getrandom call per job id cost a gateway ~6 %
-    of its CPU. Thread-safe, and emptied in a forked child (which must not reuse bits)."""
+    """os.urandom read 4 KiB at a time, not one getrandom call per job id (a gateway's
+    hot path). Thread-safe, and emptied in a forked child (which must not reuse bits)."""
 
     def __init__(self) -> None:
         self._lock = threading.Lock()

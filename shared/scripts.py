@@ -334,7 +334,7 @@ async def _exchange(connection: Any, commands: list[bytes]) -> list[Any]:
     return replies
 
 
-# One connection per pool kept checked out for the batches between them: taking one from
-# redis-py's blocking pool and giving it back cost ~25 us, per round trip. It stays in the
-# pool's in-use set, so closing the client closes it.
+# One connection per pool kept checked out for the batches between them, so a round trip
+# does not pay for taking one from redis-py's blocking pool and giving it back. It stays
+# in the pool's in-use set, so closing the client closes it.
 _spare: weakref.WeakKeyDictionary[Any, Any] = weakref.WeakKeyDictionary()
