@@ -22,7 +22,7 @@ from typing import Any, NamedTuple
 
 import hiredis
 from redis.asyncio.cluster import ClusterNode, RedisCluster
-from redis.exceptions import AskError, NoScriptError, ResponseError
+from redis.exceptions import AskError, MovedError, NoScriptError, ResponseError
 from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.exceptions import TimeoutError as RedisTimeoutError
 
@@ -43,6 +43,8 @@ _NAMES = (
 )
 # Calls per EVALSHA: bounds how long one batch holds Redis (well under a millisecond).
 MAX_BATCH = 128
+# Times a command a cluster node turned away (MOVED) is sent again, where it was told.
+REDIRECTS = 3
 
 # ARGV = {calls, then per call: key count, arg count, args...}; KEYS = each call's keys.
 # A call that raises gives its own error reply; the others still run. The body may keep
@@ -279,11 +281,13 @@ async def _cluster_round_trip(
 ) -> list[Any]:
     """The commands sent to the nodes serving their keys' slots, one round trip per node
     at once. A command a node turned away (MOVED: its slot moved, e.g. after a
-    failover) did not run: it is sent again, once, after the slot map is refreshed."""
+    failover) did not run: it is sent again where the redirect says, up to
+    REDIRECTS times (a refreshed slot map could still name the old master: the node
+    asked may not have heard of the failover yet)."""
     await redis.initialize()  # the first call learns the slot map; later ones return
     replies: list[Any] = [None] * len(commands)
     todo = list(range(len(commands)))
-    for last in (False, True):
+    for attempt in range(REDIRECTS + 1):
         by_node: dict[str, tuple[ClusterNode, list[int]]] = {}
         for index in todo:
             node = redis.get_node_from_key(keys[index])
@@ -302,9 +306,13 @@ async def _cluster_round_trip(
             for index, reply in zip(indexes, answer, strict=True):
                 replies[index] = reply
         todo = [i for i in todo if isinstance(replies[i], AskError)]
-        if not todo or last:
+        if not todo or attempt == REDIRECTS:
             return replies
-        await redis.nodes_manager.initialize()
+        moved = {r.slot_id: r for i in todo if isinstance(r := replies[i], MovedError)}
+        for redirect in moved.values():
+            await redis.nodes_manager.move_slot(redirect)
+        if any(not isinstance(replies[i], MovedError) for i in todo):
+            await redis.nodes_manager.initialize()  # an ASK (a slot migrating)
     return replies
 
 

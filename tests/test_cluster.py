@@ -1,0 +1,394 @@
+"""The platform on a real Redis Cluster (Redis 7.0, 3 masters + 3 replicas): the behaviour
+of the other tests, with functions placed on different masters, and two failovers under
+a steady submit load (a coordinated CLUSTER FAILOVER, and a master SIGKILLed). One cluster
+serves the module; each test has its own namespace. REDIS_URL names a node of the shard
+no test fails over."""
+
+from __future__ import annotations
+
+import asyncio
+import collections
+import os
+import time
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import NamedTuple
+
+import pytest
+import redis
+
+from shared.client import Sluice
+from shared.embedded import RedisServer
+from shared.errors import JobNotFoundError, UnavailableError
+from shared.jobs import FINAL_STATUSES
+from shared.keys import GROUP, keys_for
+from shared.settings import Settings
+from tests.cluster import LocalCluster
+from tests.conftest import HEARTBEAT_INTERVAL, ROOT, VISIBILITY_TIMEOUT, Proc, _binary
+from tests.helpers import effects, wait_for_lines, wait_for_status
+
+# Their streams' slots (the name is the hash tag) are on three different masters of a
+# cluster made by redis-cli: crash 1260, work 6132, async_work 15517.
+ELSEWHERE = "crash"  # on the shard no test fails over: REDIS_URL names its master
+FAILED_OVER = "async_work"
+# Longer than a killed master's promotion (node timeout and election) and the consumers'
+# reconnect backoff, so owners write their jobs' outcomes before anyone may reclaim them:
+# with less, jobs running through the outage are reclaimed and run again (at-least-once).
+FAILOVER_VISIBILITY = "10"
+
+
+@pytest.fixture(scope="module")
+def cluster(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalCluster]:
+    local = LocalCluster(_binary("7.0"), tmp_path_factory.mktemp("cluster"))
+    local.start()
+    yield local
+    local.stop()
+
+
+def stream_of(namespace: str, function: str) -> str:
+    return keys_for(namespace, function).stream
+
+
+@pytest.fixture
+def env(cluster: LocalCluster, namespace: str) -> dict[str, str]:
+    """The environment of tests/conftest.py, on the cluster (this overrides its ``env``,
+    so its ``settings``, ``sluice`` and ``start_consumer`` fixtures use the cluster)."""
+    return {
+        **os.environ,
+        "REDIS_URL": cluster.master_of(stream_of(namespace, ELSEWHERE)).url,
+        "REDIS_CLUSTER": "1",
+        "SLUICE_NAMESPACE": namespace,
+        "VISIBILITY_TIMEOUT": str(VISIBILITY_TIMEOUT),
+        "HEARTBEAT_INTERVAL": str(HEARTBEAT_INTERVAL),
+        "FUNCTION_MODULES": "tests.functions",
+        "SHUTDOWN_GRACE": "5",
+        "LOG_FORMAT": "json",
+        "PYTHONPATH": str(ROOT),
+    }
+
+
+@pytest.fixture
+def sync_redis(settings: Settings) -> Iterator[redis.RedisCluster]:
+    client = redis.RedisCluster.from_url(settings.redis_url)
+    yield client
+    client.close()
+
+
+def job_keys(cluster: LocalCluster, namespace: str, function: str) -> list[bytes]:
+    """The function's job hashes, read on the node that holds them all (its slot's)."""
+    keys = keys_for(namespace, function)
+    with cluster.client(cluster.master_of(keys.stream)) as node:
+        return sorted(node.scan_iter(match=keys.job("*")))
+
+
+async def test_functions_on_different_masters_run(
+    cluster: LocalCluster,
+    sluice: Sluice,
+    start_consumer: Callable[..., Proc],
+    namespace: str,
+    tmp_path: Path,
+) -> None:
+    """A sync and an async function, whose keys are on different masters, each run its
+    job once, by one consumer serving both."""
+    masters = {f: cluster.master_of(stream_of(namespace, f)) for f in ("work", "async_work")}
+    assert masters["work"] is not masters["async_work"]
+    assert all(cluster.role(node) == "master" for node in masters.values())
+    start_consumer("work", "async_work")
+    effect = tmp_path / "effect"
+    jobs = {f: (await sluice.submit(f, {"effect_path": str(effect)})).job_id for f in masters}
+
+    for function, job_id in jobs.items():
+        done = await wait_for_status(sluice, job_id, *FINAL_STATUSES)
+        assert done.status == "succeeded" and done.attempts == 1, done
+        assert (await sluice.result(job_id))["attempt"] == 1
+        job_key = keys_for(namespace, function).job(job_id)
+        assert job_keys(cluster, namespace, function) == [job_key.encode()]
+    assert sorted(row[0] for row in effects(effect)) == sorted(jobs.values())
+
+
+async def test_retry_then_dead_letter(
+    sluice: Sluice,
+    sync_redis: redis.RedisCluster,
+    start_consumer: Callable[..., Proc],
+    namespace: str,
+    tmp_path: Path,
+) -> None:
+    """A job failing once succeeds on its 2nd attempt; one failing every attempt ends
+    failed after max_attempts (3), in its function's dead-letter stream."""
+    start_consumer("work")
+    effect = tmp_path / "effect"
+    retried = await sluice.submit("work", {"effect_path": str(effect), "succeed_on": 2})
+    doomed = await sluice.submit("work", {"effect_path": str(effect), "succeed_on": 9})
+
+    done = await wait_for_status(sluice, retried.job_id, *FINAL_STATUSES)
+    assert done.status == "succeeded" and done.attempts == 2, done
+    failed = await wait_for_status(sluice, doomed.job_id, *FINAL_STATUSES)
+    assert failed.status == "failed" and failed.attempts == 3, failed
+    assert failed.error is not None and "attempt 3" in failed.error.message
+    starts = collections.Counter(row[0] for row in effects(effect, "start"))
+    assert starts == {retried.job_id: 2, doomed.job_id: 3}
+    assert [row[0] for row in effects(effect)] == [retried.job_id]
+    keys = keys_for(namespace, "work")
+    dead: list[tuple[bytes, dict[bytes, bytes]]] = sync_redis.xrange(keys.dead)  # type: ignore[assignment]
+    assert [fields[b"job_id"].decode() for _, fields in dead] == [doomed.job_id]
+    assert sync_redis.xlen(keys.stream) == 0
+
+
+async def test_cancelled_queued_job_never_runs(
+    sluice: Sluice,
+    sync_redis: redis.RedisCluster,
+    start_consumer: Callable[..., Proc],
+    namespace: str,
+    tmp_path: Path,
+) -> None:
+    effect = tmp_path / "effect"
+    cancelled = await sluice.submit("work", {"effect_path": str(effect)})
+    assert (await sluice.cancel(cancelled.job_id)).status == "cancelled"
+    start_consumer("work")
+    after = await sluice.submit("work", {"effect_path": str(effect)})
+
+    assert (await wait_for_status(sluice, after.job_id, *FINAL_STATUSES)).status == "succeeded"
+    assert (await sluice.status(cancelled.job_id)).status == "cancelled"
+    assert [row[0] for row in effects(effect, "start")] == [after.job_id]
+    assert sync_redis.xlen(keys_for(namespace, "work").stream) == 0
+
+
+async def test_same_idempotency_key_twice_is_one_job(
+    cluster: LocalCluster, sluice: Sluice, sync_redis: redis.RedisCluster, namespace: str
+) -> None:
+    first = await sluice.submit("work", {"seconds": 1}, idempotency_key="order-42")
+    second = await sluice.submit("work", {"seconds": 1}, idempotency_key="order-42")
+    assert second.job_id == first.job_id and second.replayed and not first.replayed
+    keys = keys_for(namespace, "work")
+    assert sync_redis.xlen(keys.stream) == 1
+    assert job_keys(cluster, namespace, "work") == [keys.job(first.job_id).encode()]
+
+
+async def test_chain_across_masters(
+    cluster: LocalCluster,
+    sluice: Sluice,
+    start_consumer: Callable[..., Proc],
+    namespace: str,
+    tmp_path: Path,
+) -> None:
+    """echo -> work -> async_work: each result moves to a function on another master
+    (through the completing function's outbox), and each job runs once."""
+    chain = ("echo", "work", "async_work")
+    masters = [cluster.master_of(stream_of(namespace, f)) for f in chain]
+    assert masters[0] is not masters[1] and masters[1] is not masters[2]
+    start_consumer(*chain)
+    effect = tmp_path / "effect"
+    first = await sluice.submit("echo", {"effect_path": str(effect)}, then=list(chain[1:]))
+
+    job_id: str | None = first.job_id
+    finished = []
+    while job_id is not None:
+        done = await sluice.wait(job_id, timeout=30, missing_ok=True)
+        assert done.status == "succeeded", done
+        finished.append(done)
+        job_id = done.next_job_id
+    assert [done.function for done in finished] == list(chain)
+    work_result = finished[1].result_value()
+    assert finished[2].result_value() == {"slept": work_result["slept"], "attempt": 1}
+    (effect_row,) = effects(effect)
+    assert effect_row[0] == finished[1].job_id
+
+
+async def test_consumer_killed_mid_job_is_finished_by_another(
+    sluice: Sluice,
+    sync_redis: redis.RedisCluster,
+    start_consumer: Callable[..., Proc],
+    namespace: str,
+    tmp_path: Path,
+) -> None:
+    consumers = {proc.pid: proc for proc in (start_consumer("work"), start_consumer("work"))}
+    keys = keys_for(namespace, "work")
+    effect = tmp_path / "effect"
+    job_id = (await sluice.submit("work", {"seconds": 2, "effect_path": str(effect)})).job_id
+
+    await wait_for_lines(effect, "start", 1)
+    owner = sync_redis.hget(keys.job(job_id), "consumer")
+    assert isinstance(owner, bytes) and owner
+    consumers.pop(int(owner.rsplit(b"-", 1)[1])).kill()
+
+    done = await wait_for_status(sluice, job_id, *FINAL_STATUSES)
+    assert done.status == "succeeded" and done.attempts == 2, done
+    assert [row[1] for row in effects(effect, "start")] == ["1", "2"]
+    assert [row[:2] for row in effects(effect)] == [[job_id, "2"]]
+    assert sync_redis.xlen(keys.stream) == 0
+    assert sync_redis.xpending(keys.stream, GROUP)["pending"] == 0
+
+
+class Load:
+    """Submitters sending jobs continuously; a submission that fails is sent again, after
+    a short pause, with the same Idempotency-Key (a lost reply makes no second job)."""
+
+    def __init__(self, sluice: Sluice, params: dict[str, object], submitters: int = 4) -> None:
+        self.sluice = sluice
+        self.params = params
+        self.acknowledged: list[tuple[float, str]] = []  # (when, job id)
+        self.failures: list[tuple[float, str]] = []  # (when, error type)
+        self._stopping = False
+        self._tasks = [asyncio.create_task(self._submit(n)) for n in range(submitters)]
+
+    async def _submit(self, submitter: int) -> None:
+        sent = 0
+        while not self._stopping:
+            key = f"load-{submitter}-{sent}"
+            while not self._stopping:
+                try:
+                    submission = await self.sluice.submit(
+                        FAILED_OVER, self.params, idempotency_key=key
+                    )
+                except (UnavailableError, redis.RedisError) as exc:
+                    self.failures.append((time.monotonic(), type(exc).__name__))
+                    await asyncio.sleep(0.05)
+                    continue
+                self.acknowledged.append((time.monotonic(), submission.job_id))
+                break
+            sent += 1
+            await asyncio.sleep(0.01)
+
+    async def wait_for(self, count: int, timeout: float = 30.0) -> None:
+        """Until ``count`` more submissions are acknowledged."""
+        deadline, wanted = time.monotonic() + timeout, len(self.acknowledged) + count
+        while len(self.acknowledged) < wanted:
+            assert time.monotonic() < deadline, f"{len(self.acknowledged)}, not {wanted}"
+            await asyncio.sleep(0.02)
+
+    async def stop(self) -> None:
+        self._stopping = True
+        await asyncio.gather(*self._tasks)
+
+    def longest_gap(self) -> float:
+        """The longest time without an acknowledged submission: the outage clients saw."""
+        times = [at for at, _ in self.acknowledged]
+        return max((b - a for a, b in zip(times, times[1:], strict=False)), default=0.0)
+
+
+async def final_statuses(sluice: Sluice, job_ids: list[str], timeout: float) -> dict[str, str]:
+    """Each job's status once all are final, or "missing" (no job hash); after
+    ``timeout``, what they are then."""
+    deadline = time.monotonic() + timeout
+    while True:
+        statuses = {}
+        for job_id in job_ids:
+            try:
+                statuses[job_id] = (await sluice.status(job_id)).status
+            except JobNotFoundError:
+                statuses[job_id] = "missing"
+            except (UnavailableError, redis.RedisError):
+                statuses[job_id] = "unknown"  # its node is not reachable yet
+        done = all(s in FINAL_STATUSES or s == "missing" for s in statuses.values())
+        if done or time.monotonic() > deadline:
+            return statuses
+        await asyncio.sleep(0.2)
+
+
+class Failover(NamedTuple):
+    load: Load
+    statuses: dict[str, str]  # each acknowledged job's, or "missing" (its hash is gone)
+    ran: collections.Counter[str]  # how often each job's effect happened
+    # When the failover began (time.time(), as in the effect file); when the slot had
+    # moved to the replica (time.monotonic(), as in the load's acknowledgements).
+    began: float
+    promoted_at: float
+
+
+async def run_failover(
+    cluster: LocalCluster,
+    settings: Settings,
+    start_consumer: Callable[..., Proc],
+    tmp_path: Path,
+    fail_over: Callable[[RedisServer, RedisServer], None],
+) -> Failover:
+    """Consumers running, submissions flowing; ``fail_over(master, replica)`` of the
+    function's shard; then a steady load again on the new master, and every
+    acknowledged job waited for."""
+    master = cluster.master_of(stream_of(settings.namespace, FAILED_OVER))
+    replica = cluster.replica_of(master)
+    assert settings.redis_url not in (master.url, replica.url)
+    consumers = [
+        start_consumer(FAILED_OVER, concurrency=8, VISIBILITY_TIMEOUT=FAILOVER_VISIBILITY)
+        for _ in range(2)
+    ]
+    effect = tmp_path / "effect"
+    async with Sluice.connect(settings) as sluice:
+        load = Load(sluice, {"seconds": 0.05, "effect_path": str(effect)})
+        try:
+            await load.wait_for(50)
+            began, began_at = time.time(), time.monotonic()
+            fail_over(master, replica)
+            while cluster.master_of(stream_of(settings.namespace, FAILED_OVER)) is master:
+                assert time.monotonic() - began_at < 30, "the replica was not promoted"
+                await asyncio.sleep(0.05)
+            promoted_at = time.monotonic()
+            await load.wait_for(50)
+        finally:
+            await load.stop()
+        job_ids = [job_id for _, job_id in load.acknowledged]
+        statuses = await final_statuses(sluice, job_ids, timeout=60)
+    assert all(consumer.alive() for consumer in consumers)
+    ran = collections.Counter(row[0] for row in effects(effect))
+    errors = collections.Counter(e for _, e in load.failures)
+    print(
+        f"\nfailover: promoted in {promoted_at - began_at:.2f}s; {len(job_ids)} acknowledged;"
+        f" failed submissions {errors}; longest gap without an acknowledgement"
+        f" {load.longest_gap():.2f}s; final {collections.Counter(statuses.values())};"
+        f" effects twice: {sum(1 for n in ran.values() if n > 1)}"
+    )
+    return Failover(load, statuses, ran, began, promoted_at)
+
+
+async def test_coordinated_failover_loses_nothing(
+    cluster: LocalCluster,
+    settings: Settings,
+    start_consumer: Callable[..., Proc],
+    tmp_path: Path,
+) -> None:
+    """CLUSTER FAILOVER on the replica: the master stops taking writes until its replica
+    has them all, then they swap roles. Every acknowledged job succeeds, exactly once."""
+
+    def fail_over(master: RedisServer, replica: RedisServer) -> None:
+        with cluster.client(replica) as client:
+            client.execute_command("CLUSTER", "FAILOVER")
+
+    run = await run_failover(cluster, settings, start_consumer, tmp_path, fail_over)
+    assert collections.Counter(run.statuses.values()) == {"succeeded": len(run.statuses)}
+    assert run.ran == {job_id: 1 for job_id in run.statuses}
+    cluster.wait_ok()
+
+
+async def test_killed_master_replica_takes_over(
+    cluster: LocalCluster,
+    settings: Settings,
+    start_consumer: Callable[..., Proc],
+    tmp_path: Path,
+) -> None:
+    """SIGKILL of the master: its replica is promoted after the node timeout. Replication
+    is asynchronous, so the writes of the last moment before the kill may be lost: a job
+    acknowledged then may be missing, a completion written then may be lost and its job
+    run again (counted and printed). What holds whatever is lost: every job there ends
+    succeeded, none acknowledged after the promotion is lost, and only a job whose effect
+    happened just before the kill may run twice."""
+    killed: list[RedisServer] = []
+
+    def fail_over(master: RedisServer, replica: RedisServer) -> None:
+        master.kill()
+        killed.append(master)
+
+    try:
+        run = await run_failover(cluster, settings, start_consumer, tmp_path, fail_over)
+    finally:
+        for node in killed:  # back, as a replica of the promoted one
+            node.start()
+        cluster.wait_ok()
+    finals = collections.Counter(run.statuses.values())
+    assert set(finals) <= {"succeeded", "missing"}, finals
+    after = [job_id for at, job_id in run.load.acknowledged if at > run.promoted_at]
+    assert after and all(run.statuses[job_id] == "succeeded" for job_id in after)
+    first_effect: dict[str, float] = {}
+    for row in effects(tmp_path / "effect"):
+        first_effect.setdefault(row[0], float(row[4]))
+    twice = [job_id for job_id, count in run.ran.items() if count > 1]
+    assert all(run.began - 1.0 <= first_effect[job_id] <= run.began for job_id in twice)
