@@ -18,7 +18,7 @@ from typing import Any
 
 from bench.processes import Stack
 from shared.jobs import SUCCEEDED
-from shared.keys import keys_for
+from shared.keys import function_of, keys_for
 from shared.redis import Client
 
 FUNCTION = "echo"
@@ -119,11 +119,11 @@ def body(index: int) -> bytes:
     return b'{"n":%d,"tag":"bench"}' % index
 
 
-async def drain(redis: Client, namespace: str) -> None:
-    """Wait until the stream is empty: every submitted job has ended."""
-    stream = keys_for(namespace, FUNCTION).stream
+async def drain(redis: Client, namespace: str, functions: Sequence[str] = (FUNCTION,)) -> None:
+    """Wait until the functions' streams are empty: every submitted job has ended."""
+    streams = [keys_for(namespace, function).stream for function in functions]
     last, since = -1, time.monotonic()
-    while backlog := await redis.xlen(stream):
+    while backlog := sum(await asyncio.gather(*(redis.xlen(s) for s in streams))):
         if backlog != last:
             last, since = backlog, time.monotonic()
         elif time.monotonic() - since > STALL_SECONDS:
@@ -150,12 +150,13 @@ class JobTimes:
 async def succeeded(
     redis: Client, namespace: str, job_ids: Sequence[str], expected: int, result: Result
 ) -> list[JobTimes]:
-    """The times of the jobs that succeeded; the others are noted as problems."""
-    keys = keys_for(namespace, FUNCTION)
+    """The times of the jobs (of any function) that succeeded; the others are noted as
+    problems."""
     rows: list[list[Any]] = []
     for start in range(0, len(job_ids), 2000):
         pipe = redis.pipeline(transaction=False)
         for job_id in job_ids[start : start + 2000]:
+            keys = keys_for(namespace, function_of(job_id) or FUNCTION)
             pipe.hmget(keys.job(job_id), _FIELDS)
         rows.extend(await pipe.execute())
     done = [
