@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import signal
 import socket
@@ -11,6 +12,7 @@ import time
 import uuid
 from collections.abc import AsyncIterator, Callable, Iterator
 from pathlib import Path
+from typing import Any
 
 import httpx
 import pytest
@@ -158,6 +160,24 @@ class Proc:
     def log(self) -> str:
         return self.log_path.read_text(errors="replace")
 
+    def events(self, event: str | None = None) -> list[dict[str, Any]]:
+        """Its JSON log lines (LOG_FORMAT=json), those of ``event`` if given."""
+        text = self.log()
+        written = text[: text.rfind("\n") + 1]  # not a line still being written
+        lines = [json.loads(line) for line in written.splitlines() if line.startswith("{")]
+        return [line for line in lines if event is None or line.get("event") == event]
+
+    def wait_for_event(self, event: str, timeout: float = 20.0) -> dict[str, Any]:
+        """Its first log line of ``event``, once written."""
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if found := self.events(event):
+                return found[0]
+            if not self.alive():
+                raise AssertionError(f"{self.args} exited:\n{self.log()}")
+            time.sleep(0.05)
+        raise AssertionError(f"no {event!r} in the log of {self.args}:\n{self.log()}")
+
     def wait_for_log(self, text: str, timeout: float = 20.0) -> None:
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
@@ -200,7 +220,7 @@ def start_consumer(env: dict[str, str], tmp_path: Path) -> Iterator[Callable[...
             log,
         )
         procs.append(proc)
-        proc.wait_for_log("consumer_started")
+        proc.wait_for_event("consumer_started")
         return proc
 
     yield start
@@ -276,7 +296,7 @@ async def http(start_gateway: Callable[..., str]) -> AsyncIterator[httpx.AsyncCl
 @pytest.fixture
 async def gateway_http(settings: Settings) -> AsyncIterator[httpx.AsyncClient]:
     """An HTTP client on the gateway app in this process (no server, no socket)."""
-    async for client in asgi_client(settings):
+    async with asgi_client(settings) as client:
         yield client
 
 

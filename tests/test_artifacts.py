@@ -3,8 +3,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
-
 import httpx
 import pytest
 import redis
@@ -14,21 +12,17 @@ from shared.embedded import RedisServer
 from shared.errors import ArtifactNotFoundError
 from shared.keys import keys_for
 from shared.settings import Settings
-from tests.conftest import Proc
 from tests.functions import page_bytes
 from tests.helpers import wait_for_status
+from tests.inprocess import run_burst, serving
 
 
 async def test_artifacts_expire_with_the_job_after_success(
-    sluice: Sluice,
-    start_consumer: Callable[..., Proc],
-    sync_redis: redis.Redis,
-    settings: Settings,
-    namespace: str,
+    sluice: Sluice, sync_redis: redis.Redis, settings: Settings, namespace: str
 ) -> None:
-    start_consumer("pages", concurrency=1)
     job = await sluice.submit("pages", {"count": 3, "size": 2000})
-    done = await wait_for_status(sluice, job.job_id, "succeeded", "failed", timeout=15)
+    await run_burst(settings, "pages", concurrency=1)
+    done = await sluice.status(job.job_id)
     assert done.status == "succeeded", done.error
 
     keys = keys_for(namespace, "pages")
@@ -47,16 +41,19 @@ async def test_artifacts_expire_with_the_job_after_success(
 
 
 async def test_artifact_refused_by_a_full_redis_fails_the_attempt_and_the_consumer_lives(
-    own_redis: RedisServer, env: dict[str, str], start_consumer: Callable[..., Proc]
+    own_redis: RedisServer, settings: Settings
 ) -> None:
-    env["REDIS_URL"] = own_redis.url
-    settings = Settings.from_env(env)
+    settings = settings.replace(redis_url=own_redis.url)
     big = 8 * 1024 * 1024  # the artifact: far over what is left under maxmemory
     admin = redis.Redis.from_url(own_redis.url)
     try:
-        consumer = start_consumer("pages", concurrency=1)
-        async with Sluice.connect(settings) as sluice:
-            await sluice.redis.ping()
+        async with (
+            Sluice.connect(settings) as sluice,
+            serving(settings, "pages", concurrency=1) as consumer,
+        ):
+            # A first job: the consumer is connected and reading before memory is counted.
+            warm = await sluice.submit("pages", {"count": 1, "size": 10})
+            await wait_for_status(sluice, warm.job_id, "succeeded", timeout=10)
             # Room for the small writes of a submission and its attempts, not for the file.
             admin.config_set("maxmemory-policy", "noeviction")
             used = int(admin.info("memory")["used_memory"])
@@ -71,7 +68,7 @@ async def test_artifact_refused_by_a_full_redis_fails_the_attempt_and_the_consum
             assert any(word in said for word in ("OOM", "OutOfMemory", "maxmemory")), said
             with pytest.raises(ArtifactNotFoundError):
                 await sluice.artifact(job.job_id, "page-1.bin")
-            assert consumer.alive()
+            assert not consumer.crashed
 
             admin.config_set("maxmemory", 0)
             again = await sluice.submit("pages", {"count": 1, "size": big})
@@ -80,21 +77,20 @@ async def test_artifact_refused_by_a_full_redis_fails_the_attempt_and_the_consum
             content_type, data = await sluice.artifact(again.job_id, "page-1.bin")
             assert content_type == "application/octet-stream"
             assert data == page_bytes(1, big)
-            assert consumer.alive()
     finally:
         admin.close()
 
 
 async def test_jobs_back_to_back_each_keep_their_own_files(
-    sluice: Sluice, start_consumer: Callable[..., Proc]
+    sluice: Sluice, settings: Settings
 ) -> None:
     """One slot and a queue: each job's files are written after the next job has begun
     (not before); every job still ends with exactly its own files."""
-    start_consumer("pages", concurrency=1)
     sizes = [1000 + n for n in range(6)]
     jobs = [await sluice.submit("pages", {"count": 2, "size": size}) for size in sizes]
+    await run_burst(settings, "pages", concurrency=1)
     for job, size in zip(jobs, sizes, strict=True):
-        done = await wait_for_status(sluice, job.job_id, "succeeded", "failed", timeout=20)
+        done = await sluice.status(job.job_id)
         assert done.status == "succeeded", done.error
         for number in (1, 2):
             content_type, data = await sluice.artifact(job.job_id, f"page-{number}.bin")
@@ -103,16 +99,18 @@ async def test_jobs_back_to_back_each_keep_their_own_files(
 
 
 async def test_artifacts_are_served_nosniff_and_only_images_inline(
-    http: httpx.AsyncClient, sluice: Sluice, start_consumer: Callable[..., Proc]
+    gateway_http: httpx.AsyncClient, sluice: Sluice, settings: Settings
 ) -> None:
     """A handler's text/html must not run as a page of the gateway's origin."""
-    start_consumer("pages", concurrency=1)
+    types = ("text/html", "image/svg+xml", "image/png")
+    jobs = [await sluice.submit("pages", {"count": 1, "content_type": kind}) for kind in types]
+    await run_burst(settings, "pages", concurrency=1)
     served = {}
-    for content_type in ("text/html", "image/svg+xml", "image/png"):
-        job = await sluice.submit("pages", {"count": 1, "content_type": content_type})
-        done = await wait_for_status(sluice, job.job_id, "succeeded", "failed", timeout=15)
+    for content_type, job in zip(types, jobs, strict=True):
+        done = await sluice.status(job.job_id)
         assert done.status == "succeeded", done.error
-        served[content_type] = await http.get(f"/v1/jobs/{job.job_id}/artifacts/page-1.bin")
+        url = f"/v1/jobs/{job.job_id}/artifacts/page-1.bin"
+        served[content_type] = await gateway_http.get(url)
     for content_type, reply in served.items():
         assert reply.status_code == 200 and reply.headers["x-content-type-options"] == "nosniff"
         assert reply.headers["content-type"].startswith(content_type)

@@ -1,14 +1,15 @@
 """Limits of async handlers, which run inline in the consumer's event loop: one that
 blocks the loop (time.sleep) costs no other job its lease, is logged, and fails by its
 time limit; memory_mb, which nothing could enforce on them, is refused.
+
+Consumer processes, not the in-process worker: a handler blocking its event loop would
+block the test's own, and one that never returns ends its process.
 """
 
 from __future__ import annotations
 
-import json
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
 
 import pytest
 import redis
@@ -29,11 +30,6 @@ BLOCK_SECONDS = 3 * VISIBILITY_TIMEOUT
 @pytest.fixture
 def env(env: dict[str, str]) -> dict[str, str]:
     return {**env, "FUNCTION_MODULES": "tests.functions,tests.async_functions"}
-
-
-def _events(proc: Proc, event: str) -> list[dict[str, Any]]:
-    lines = [json.loads(line) for line in proc.log().splitlines() if line.startswith("{")]
-    return [line for line in lines if line.get("event") == event]
 
 
 async def test_a_handler_blocking_the_loop_costs_no_job_its_lease(
@@ -78,18 +74,19 @@ async def test_a_handler_blocking_the_loop_costs_no_job_its_lease(
     assert sorted(row[0] for row in starts) == sorted([*others, in_child, blocking.job_id])
     assert all(row[1] == "1" for row in starts), starts
     assert len(effects(effect)) == 4  # the blocking handler did return, late
-    assert "entries_reclaimed" not in idle.log() and "job_" not in idle.log()
-    assert "lease_lost" not in owner.log()
+    took = [line for line in idle.events() if "job_id" in line or "reclaimed" in line["event"]]
+    assert not took, took
+    assert not owner.events("lease_lost")
     keys = keys_for(namespace, "async_block")
     assert sync_redis.xpending(keys.stream, GROUP)["pending"] == 0
 
-    (blocked, *_) = _events(owner, "event_loop_blocked")
+    (blocked, *_) = owner.events("event_loop_blocked")
     assert blocked["job_id"] == blocking.job_id and blocked["function"] == "async_block"
     assert blocked["level"] == "warning" and blocked["blocked_s"] >= 1.0
     assert set(blocked["inline_job_ids"]) == {blocking.job_id, *others}
-    (unblocked,) = _events(owner, "event_loop_unblocked")
+    (unblocked,) = owner.events("event_loop_unblocked")
     assert unblocked["blocked_s"] >= BLOCK_SECONDS - 0.5
-    (timed_out,) = _events(owner, "job_failed")
+    (timed_out,) = owner.events("job_failed")
     assert timed_out["job_id"] == blocking.job_id and "TimeLimitExceeded" in timed_out["error"]
 
 
@@ -131,7 +128,7 @@ async def test_a_handler_that_never_returns_ends_its_consumer_and_its_job_moves_
     job = await sluice.submit("async_block", {"seconds": 600, "effect_path": str(tmp_path / "e")})
     await wait_for_lines(tmp_path / "e", "start", 1)
     assert stuck.wait(timeout=15) == EXIT_STUCK
-    (line,) = _events(stuck, "event_loop_stuck")
+    (line,) = stuck.events("event_loop_stuck")
     assert line["job_id"] == job.job_id and line["timeout"] == 1
     start_consumer("async_block")
     done = await wait_for_status(sluice, job.job_id, "failed", timeout=30)

@@ -1,14 +1,17 @@
-"""scripts/demo.py, as run-local.sh --demo runs it: against a real gateway and real echo and
-document consumers, it sends its floor plan through ingest?then=bom and shows the result."""
+"""scripts/demo.py, as run-local.sh --demo runs it: against a real gateway (uvicorn) and the
+echo and document consumers (in this process), it sends its floor plan through
+ingest?then=bom and shows the result."""
 
 from __future__ import annotations
 
+import asyncio
 import re
-import subprocess
 import sys
 from collections.abc import Callable
 
-from tests.conftest import ROOT, Proc
+from shared.settings import Settings
+from tests.conftest import ROOT
+from tests.inprocess import serving
 
 # What scripts/make_demo_plan.py draws: 11 walls, 52.38 m of centre line, "SCALE 1:100".
 WALLS = "page 1: 11 walls found (vector drawing), 52.38 m of wall centre line"
@@ -24,24 +27,24 @@ ITEMS = [
 ]
 
 
-def test_demo_shows_walls_scale_and_bill(
-    start_gateway: Callable[..., str],
-    start_consumer: Callable[..., Proc],
-    env: dict[str, str],
+async def test_demo_shows_walls_scale_and_bill(
+    start_gateway: Callable[..., str], env: dict[str, str], settings: Settings
 ) -> None:
-    start_consumer("echo")
-    start_consumer("ingest", "render", "bom", concurrency=2)
     url = start_gateway()
-    demo = subprocess.run(
-        [sys.executable, str(ROOT / "scripts" / "demo.py"), url],
-        env=env,
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
-        timeout=150,
-    )
-    out = demo.stdout
-    assert demo.returncode == 0, f"{out}\n{demo.stderr}"
+    async with (
+        serving(settings, "echo"),
+        serving(settings, "ingest", "render", "bom", concurrency=2),
+    ):
+        demo = await asyncio.create_subprocess_exec(
+            *(sys.executable, str(ROOT / "scripts" / "demo.py"), url),
+            env=env,
+            cwd=ROOT,
+            stdout=asyncio.subprocess.PIPE,
+            stderr=asyncio.subprocess.PIPE,
+        )
+        stdout, stderr = await asyncio.wait_for(demo.communicate(), 150)
+    out = stdout.decode()
+    assert demo.returncode == 0, f"{out}\n{stderr.decode()}"
     assert re.search(r"echo: echo-\w+ succeeded", out), out
     # Progress: each job's changes, ending in succeeded; the follow-up after the ingest.
     ingest_done = re.search(r"ingest +succeeded +100\.0 %", out)

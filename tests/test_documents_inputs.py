@@ -5,7 +5,6 @@ how every message and parameter numbers pages."""
 from __future__ import annotations
 
 import struct
-from collections.abc import Callable
 from typing import Any
 
 import cv2
@@ -18,8 +17,8 @@ from documents.bom import BomInput, BomInputError, Page
 from documents.model import Wall
 from shared.client import Sluice
 from shared.jobs import JobStatus
-from tests.conftest import Proc
-from tests.helpers import wait_for_status
+from shared.settings import Settings
+from tests.inprocess import run_burst
 
 
 def pdf(*objects: bytes) -> bytes:
@@ -59,60 +58,66 @@ def with_exif_orientation(jpeg: bytes, orientation: int) -> bytes:
     return jpeg[:2] + b"\xff\xe1" + struct.pack(">H", len(body) + 2) + body + jpeg[2:]
 
 
-async def run(
-    http: httpx.AsyncClient, sluice: Sluice, function: str, data: bytes, query: str = ""
-) -> JobStatus:
-    """Submit ``data`` as a raw body and wait for the job to end."""
+async def submit(http: httpx.AsyncClient, function: str, data: bytes, query: str = "") -> str:
+    """Submit ``data`` as a raw body; the job's id."""
     kind = "application/pdf" if data.startswith(b"%PDF") else "image/png"
     reply = await http.post(
         f"/v1/jobs/{function}{query}", content=data, headers={"content-type": kind}
     )
     assert reply.status_code == 202, reply.text
-    return await wait_for_status(sluice, reply.json()["job_id"], "succeeded", "failed", timeout=60)
+    return str(reply.json()["job_id"])
+
+
+async def ended(sluice: Sluice, job_ids: list[str]) -> list[JobStatus]:
+    """The jobs' statuses, each ended (after a burst has run them)."""
+    statuses = [await sluice.status(job_id) for job_id in job_ids]
+    assert all(status.status in ("succeeded", "failed") for status in statuses), statuses
+    return statuses
 
 
 @pytest.mark.parametrize("data", [LYING, LOOPING], ids=["lying-count", "cycle"])
 async def test_a_malformed_page_tree_fails_corrupt_at_once(
-    data: bytes,
-    http: httpx.AsyncClient,
-    sluice: Sluice,
-    start_consumer: Callable[..., Proc],
+    data: bytes, gateway_http: httpx.AsyncClient, sluice: Sluice, settings: Settings
 ) -> None:
     """MuPDF's own errors (RuntimeError, FzErrorFormat) are the document's fault: no retry."""
-    consumer = start_consumer("ingest", "render", concurrency=2)
-    for function in ("ingest", "render"):
-        done = await run(http, sluice, function, data)
+    functions = ("ingest", "render")
+    jobs = [await submit(gateway_http, function, data) for function in functions]
+    consumer = await run_burst(settings, *functions, concurrency=2)
+    for function, done in zip(functions, await ended(sluice, jobs), strict=True):
         assert done.status == "failed" and done.error is not None, (function, done)
         assert (done.error.type, done.attempts) == ("CorruptDocument", 1), (function, done)
-    assert consumer.alive()
+    assert not consumer.crashed
 
 
 async def test_a_blank_image_is_ingested_with_no_walls_at_once(
-    http: httpx.AsyncClient, sluice: Sluice, start_consumer: Callable[..., Proc]
+    gateway_http: httpx.AsyncClient, sluice: Sluice, settings: Settings
 ) -> None:
-    start_consumer("ingest", concurrency=1)
-    done = await run(http, sluice, "ingest", encode(np.full((400, 400), 255, np.uint8), ".png"))
+    blank = encode(np.full((400, 400), 255, np.uint8), ".png")
+    job_id = await submit(gateway_http, "ingest", blank)
+    await run_burst(settings, "ingest", concurrency=1)
+    (done,) = await ended(sluice, [job_id])
     assert done.status == "succeeded" and done.attempts == 1, done.error
     (page,) = done.result_value()["pages"]
     assert page["walls"] == [] and (page["page"], page["index"], page["unit"]) == (1, 0, "px")
 
 
 async def test_render_gives_an_image_as_its_one_page_at_its_own_pixel_size(
-    http: httpx.AsyncClient, sluice: Sluice, start_consumer: Callable[..., Proc]
+    gateway_http: httpx.AsyncClient, sluice: Sluice, settings: Settings
 ) -> None:
-    start_consumer("render", concurrency=1)
     colour = np.zeros((120, 200, 4), np.uint8)
     colour[..., 2], colour[..., 3] = 255, 200  # red, partly transparent
     colour[10:30, 10:50] = (255, 0, 0, 255)  # an opaque blue block
     gray = np.full((40, 80), 255, np.uint8)
     gray[:10, :20] = 0  # a dark block in the top-left corner, turned by EXIF 6
     upright = with_exif_orientation(encode(gray, ".jpg"), 6)
-    for data, query, size in [
+    cases = [
         (encode(colour, ".png"), "?dpi=72", (200, 120)),
         (encode(colour, ".png"), "?dpi=600&last_page=3", (200, 120)),
         (upright, "", (40, 80)),
-    ]:
-        done = await run(http, sluice, "render", data, query)
+    ]
+    jobs = [await submit(gateway_http, "render", data, query) for data, query, _ in cases]
+    await run_burst(settings, "render", concurrency=1)
+    for (_, _, size), done in zip(cases, await ended(sluice, jobs), strict=True):
         assert done.status == "succeeded", done.error
         result = done.result_value()
         assert result["page_count"] == 1 and len(result["pages"]) == 1
@@ -122,7 +127,7 @@ async def test_render_gives_an_image_as_its_one_page_at_its_own_pixel_size(
             "page-1.png",
             size,
         )
-        artifact = await http.get(page["url"])
+        artifact = await gateway_http.get(page["url"])
         assert artifact.headers["content-type"] == "image/png"
         assert len(artifact.content) == page["bytes"]
         image = cv2.imdecode(np.frombuffer(artifact.content, np.uint8), cv2.IMREAD_UNCHANGED)
@@ -134,12 +139,13 @@ async def test_render_gives_an_image_as_its_one_page_at_its_own_pixel_size(
 
 
 async def test_an_images_page_range_is_page_1(
-    http: httpx.AsyncClient, sluice: Sluice, start_consumer: Callable[..., Proc]
+    gateway_http: httpx.AsyncClient, sluice: Sluice, settings: Settings
 ) -> None:
-    start_consumer("ingest", "render", concurrency=2)
     png = encode(np.full((50, 50), 255, np.uint8), ".png")
-    for function in ("ingest", "render"):
-        done = await run(http, sluice, function, png, "?first_page=2")
+    functions = ("ingest", "render")
+    jobs = [await submit(gateway_http, function, png, "?first_page=2") for function in functions]
+    await run_burst(settings, *functions, concurrency=2)
+    for done in await ended(sluice, jobs):
         assert done.status == "failed" and done.error is not None and done.attempts == 1
         assert done.error.type == "BadPageRange"
         assert done.error.message == (
@@ -147,8 +153,10 @@ async def test_an_images_page_range_is_page_1(
         )
 
 
-async def test_the_function_list_says_how_pages_are_numbered(http: httpx.AsyncClient) -> None:
-    reply = await http.get("/v1/functions")
+async def test_the_function_list_says_how_pages_are_numbered(
+    gateway_http: httpx.AsyncClient,
+) -> None:
+    reply = await gateway_http.get("/v1/functions")
     functions = {spec["name"]: spec for spec in reply.json()["functions"]}
     for name in ("ingest", "render"):
         schema = functions[name]["input_schema"]

@@ -4,7 +4,7 @@ child): run_attempt with a real ProcessPool, then once end to end through a cons
 from __future__ import annotations
 
 import os
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator
 from typing import Any
 
 import msgspec
@@ -17,9 +17,9 @@ from consumers.pool import ProcessPool
 from shared.client import Sluice
 from shared.errors import PermanentError
 from shared.functions import FunctionSpec, load_functions
-from tests.conftest import Proc
+from shared.settings import Settings
 from tests.functions import Ending, ending
-from tests.helpers import wait_for_status
+from tests.inprocess import run_burst
 
 MODULES = ("tests.functions", "tests.async_functions")
 # The same body (tests.functions.end_as), run in a child and inline.
@@ -180,11 +180,13 @@ async def test_a_function_the_child_does_not_have_is_unknown_function(
 
 
 async def test_an_unencodable_result_fails_the_job_once_through_a_consumer(
-    sluice: Sluice, start_consumer: Callable[..., Proc]
+    sluice: Sluice, settings: Settings
 ) -> None:
-    start_consumer("ending", "async_ending")
-    for name in ("ending", "async_ending"):
-        submission = await sluice.submit(name, {"how": "unencodable"})
-        done = await wait_for_status(sluice, submission.job_id, "failed", "succeeded")
+    names = ("ending", "async_ending")
+    jobs = [(await sluice.submit(name, {"how": "unencodable"})).job_id for name in names]
+    await run_burst(settings, *names)
+    for job_id in jobs:
+        done = await sluice.status(job_id)
+        assert done.status == "failed", done
         assert done.error is not None and done.error.type == "InvalidResult", done
         assert done.attempts == 1

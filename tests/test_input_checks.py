@@ -1,7 +1,8 @@
 """Input the document functions cannot work with is a 400 naming the field, at submission.
 
-Over HTTP against a real gateway and Redis: bom inputs that overflowed its arithmetic, the
-"exactly one of" and "no scale" checks, and ingest's scale as query string text.
+Over HTTP to the gateway app (in this process) and a real Redis: bom inputs that overflowed
+its arithmetic, the "exactly one of" and "no scale" checks, and ingest's scale as query
+string text.
 """
 
 from __future__ import annotations
@@ -31,7 +32,7 @@ def field_error(reply: httpx.Response) -> dict[str, Any]:
 
 
 async def test_bom_input_that_would_overflow_or_mean_nothing_is_400_naming_the_field(
-    http: httpx.AsyncClient, sync_redis: redis.Redis, namespace: str
+    gateway_http: httpx.AsyncClient, sync_redis: redis.Redis, namespace: str
 ) -> None:
     huge = {"x1": 0, "y1": 0, "x2": 1e308, "y2": 1e308, "thickness": 1}
     cases: list[tuple[dict[str, Any], str]] = [
@@ -50,13 +51,15 @@ async def test_bom_input_that_would_overflow_or_mean_nothing_is_400_naming_the_f
         ),
     ]
     for body, field in cases:
-        reply = await http.post("/v1/jobs/bom", content=msgspec.json.encode(body), headers=JSON)
+        reply = await gateway_http.post(
+            "/v1/jobs/bom", content=msgspec.json.encode(body), headers=JSON
+        )
         assert field_error(reply).get("field") == field, (body, reply.text)
     nothing_queued(sync_redis, namespace, "bom")
 
 
 async def test_bom_checks_across_fields_name_a_field(
-    http: httpx.AsyncClient, sync_redis: redis.Redis, namespace: str
+    gateway_http: httpx.AsyncClient, sync_redis: redis.Redis, namespace: str
 ) -> None:
     cases: list[tuple[dict[str, Any], str, str]] = [
         ({}, "$.walls", "exactly one of"),
@@ -64,17 +67,19 @@ async def test_bom_checks_across_fields_name_a_field(
         ({"pages": [{}, {"index": 3, "walls": [WALL]}]}, "$.pages[1].scale", "metres_per_unit"),
     ]
     for body, field, words in cases:
-        reply = await http.post("/v1/jobs/bom", content=msgspec.json.encode(body), headers=JSON)
+        reply = await gateway_http.post(
+            "/v1/jobs/bom", content=msgspec.json.encode(body), headers=JSON
+        )
         error = field_error(reply)
         assert error.get("field") == field and words in error["message"], (body, error)
     nothing_queued(sync_redis, namespace, "bom")
 
 
 async def test_an_unusable_scale_in_the_query_string_is_400_naming_it(
-    http: httpx.AsyncClient, sync_redis: redis.Redis, namespace: str
+    gateway_http: httpx.AsyncClient, sync_redis: redis.Redis, namespace: str
 ) -> None:
     for scale in ("abc", "-1", "0", "1:0", "nan", "inf", "1e999", "100"):  # 100: meant 1:100?
-        reply = await http.post(
+        reply = await gateway_http.post(
             "/v1/jobs/ingest", params={"scale": scale}, content=plan_pdf(), headers=PDF
         )
         error = field_error(reply)
@@ -84,21 +89,21 @@ async def test_an_unusable_scale_in_the_query_string_is_400_naming_it(
 
 
 async def test_a_numeric_scale_in_the_query_string_is_the_number(
-    http: httpx.AsyncClient, sync_redis: redis.Redis, namespace: str
+    gateway_http: httpx.AsyncClient, sync_redis: redis.Redis, namespace: str
 ) -> None:
     def stored_scale(reply: httpx.Response) -> object:
         assert reply.status_code == 202, reply.text
         job = keys_for(namespace, "ingest").job(reply.json()["job_id"])
         return msgspec.json.decode(sync_redis.hget(job, "input") or b"{}")["scale"]
 
-    query = await http.post("/v1/jobs/ingest?scale=0.01", content=plan_pdf(), headers=PDF)
-    params = await http.post(
+    query = await gateway_http.post("/v1/jobs/ingest?scale=0.01", content=plan_pdf(), headers=PDF)
+    params = await gateway_http.post(
         "/v1/jobs/ingest",
         files={"file": ("plan.pdf", plan_pdf(), "application/pdf")},
         data={"params": '{"scale": 0.01}'},
     )
     assert stored_scale(query) == stored_scale(params) == 0.01
-    ratio = await http.post("/v1/jobs/ingest?scale=1:100", content=plan_pdf(), headers=PDF)
+    ratio = await gateway_http.post("/v1/jobs/ingest?scale=1:100", content=plan_pdf(), headers=PDF)
     assert stored_scale(ratio) == "1:100"
 
 
@@ -121,7 +126,7 @@ def test_field_of_reads_the_trailing_paths(message: str, field: str | None) -> N
 
 
 async def test_unknown_fields_of_a_struct_input_are_400_naming_the_field(
-    http: httpx.AsyncClient, sync_redis: redis.Redis, namespace: str
+    gateway_http: httpx.AsyncClient, sync_redis: redis.Redis, namespace: str
 ) -> None:
     """A typo would otherwise be dropped and the default used: for a bill of materials,
     other quantities."""
@@ -131,14 +136,14 @@ async def test_unknown_fields_of_a_struct_input_are_400_naming_the_field(
         ("work", {"seconds": 0, "effect": "x"}, "$.effect"),
     ]
     for function, body, field in cases:
-        reply = await http.post(
+        reply = await gateway_http.post(
             f"/v1/jobs/{function}", content=msgspec.json.encode(body), headers=JSON
         )
         error = field_error(reply)
         assert error.get("field") == field and "unknown field" in error["message"], error
         nothing_queued(sync_redis, namespace, function)
-    raw = await http.post("/v1/jobs/ingest?dpii=100", content=plan_pdf(), headers=PDF)
-    form = await http.post(
+    raw = await gateway_http.post("/v1/jobs/ingest?dpii=100", content=plan_pdf(), headers=PDF)
+    form = await gateway_http.post(
         "/v1/jobs/render",
         files={"file": ("plan.pdf", plan_pdf(), "application/pdf")},
         data={"params": '{"dpi": 100, "first": 1}'},
@@ -149,39 +154,42 @@ async def test_unknown_fields_of_a_struct_input_are_400_naming_the_field(
 
 
 async def test_free_inputs_and_whole_ingest_results_keep_their_extra_fields(
-    http: httpx.AsyncClient,
+    gateway_http: httpx.AsyncClient,
 ) -> None:
     """A dict input (echo) takes any field; bom takes an ingest result as it comes, with
     the fields bom does not read (page text, sizes, the document summary)."""
-    echo = await http.post("/v1/jobs/echo", json={"anything": 1})
+    echo = await gateway_http.post("/v1/jobs/echo", json={"anything": 1})
     page = {"index": 0, "unit": "pt", "width": 595, "height": 842, "text": [], "walls": [WALL]}
     page["scale"] = {"metres_per_unit": 0.01, "source": "parameter", "evidence": []}
     result = {"pages": [page], "document": {"type": "pdf", "pages": 1, "repaired": False}}
-    bom = await http.post("/v1/jobs/bom", json=result)
+    bom = await gateway_http.post("/v1/jobs/bom", json=result)
     assert (echo.status_code, bom.status_code) == (202, 202), (echo.text, bom.text)
 
 
 async def test_parameters_in_a_place_that_is_not_read_are_400(
-    http: httpx.AsyncClient, sync_redis: redis.Redis, namespace: str
+    gateway_http: httpx.AsyncClient, sync_redis: redis.Redis, namespace: str
 ) -> None:
     """They were dropped without a word and the defaults used."""
     pdf = plan_pdf()
     multipart = {"files": {"file": ("plan.pdf", pdf, "application/pdf")}}
     cases = [
-        (await http.post("/v1/jobs/ingest?dpi=40", **multipart), "$.dpi"),  # type: ignore[arg-type]
+        (await gateway_http.post("/v1/jobs/ingest?dpi=40", **multipart), "$.dpi"),  # type: ignore[arg-type]
         (
-            await http.post("/v1/jobs/bom?ceiling_height_mm=2400", json={"walls": [WALL]}),
+            await gateway_http.post("/v1/jobs/bom?ceiling_height_mm=2400", json={"walls": [WALL]}),
             "$.ceiling_height_mm",
         ),
         (
-            await http.post(
+            await gateway_http.post(
                 "/v1/jobs/render",
                 files={"file": ("plan.pdf", pdf, "application/pdf")},
                 data={"paramz": '{"dpi": 100}'},
             ),
             "paramz",
         ),
-        (await http.post("/v1/jobs/ingest?dpi=100&dpi=200", content=pdf, headers=PDF), "$.dpi"),
+        (
+            await gateway_http.post("/v1/jobs/ingest?dpi=100&dpi=200", content=pdf, headers=PDF),
+            "$.dpi",
+        ),
     ]
     for reply, field in cases:
         assert field_error(reply).get("field") == field, reply.text
