@@ -41,11 +41,11 @@ async def test_a_cancelled_job_ends_its_follow_up_cancelled(
 
 
 async def test_a_chain_whose_follow_up_queue_is_full_is_429_at_submission(
-    http: httpx.AsyncClient, sync_redis: redis.Redis, namespace: str
+    gateway_http: httpx.AsyncClient, sync_redis: redis.Redis, namespace: str
 ) -> None:
     for _ in range(2):  # tiny_queue holds 2; nothing consumes it here
-        assert (await http.post("/v1/jobs/tiny_queue", json={})).status_code == 202
-    reply = await http.post("/v1/jobs/echo?then=tiny_queue", json={})
+        assert (await gateway_http.post("/v1/jobs/tiny_queue", json={})).status_code == 202
+    reply = await gateway_http.post("/v1/jobs/echo?then=tiny_queue", json={})
     assert reply.status_code == 429, reply.text
     error = reply.json()["error"]
     assert error["type"] == "queue_full" and "tiny_queue" in error["message"]
@@ -129,7 +129,7 @@ async def test_a_follow_up_takes_its_own_parameters_from_the_query_string_or_jso
 
 
 async def test_a_follow_ups_parameters_are_checked_at_submission(
-    http: httpx.AsyncClient, sync_redis: redis.Redis, namespace: str
+    gateway_http: httpx.AsyncClient, sync_redis: redis.Redis, namespace: str
 ) -> None:
     cases = [
         ("then=bom&bom.ceiling_height=2400", "$.then[0].params.ceiling_height"),
@@ -145,12 +145,12 @@ async def test_a_follow_ups_parameters_are_checked_at_submission(
         ('then=[{"function": ["bom"]}]', "$.then[0]"),
     ]
     for query, field in cases:
-        reply = await http.post(f"/v1/jobs/echo?{query}", json=WALLS)
+        reply = await gateway_http.post(f"/v1/jobs/echo?{query}", json=WALLS)
         assert reply.status_code == 400, (query, reply.text)
         assert reply.json()["error"]["field"] == field, (query, reply.text)
     assert not sync_redis.exists(keys_for(namespace, "echo").stream)
     # A list from a query string is JSON text.
-    listed = await http.post("/v1/jobs/echo?then=bom&bom.use_pages=[0,2]", json=WALLS)
+    listed = await gateway_http.post("/v1/jobs/echo?then=bom&bom.use_pages=[0,2]", json=WALLS)
     assert listed.status_code == 202, listed.text
     stored = sync_redis.hget(keys_for(namespace, "echo").job(listed.json()["job_id"]), "then")
     assert stored == b'[{"function":"bom","params":{"use_pages":[0,2]}}]'

@@ -34,11 +34,11 @@ def assert_one_job(sync_redis: redis.Redis, namespace: str, function: str, job_i
 
 
 async def test_same_key_twice_is_one_job(
-    http: httpx.AsyncClient, sync_redis: redis.Redis, namespace: str
+    gateway_http: httpx.AsyncClient, sync_redis: redis.Redis, namespace: str
 ) -> None:
     headers = {"Idempotency-Key": "order-42"}
-    first = await http.post("/v1/jobs/echo", json={"n": 1}, headers=headers)
-    second = await http.post("/v1/jobs/echo", json={"n": 1}, headers=headers)
+    first = await gateway_http.post("/v1/jobs/echo", json={"n": 1}, headers=headers)
+    second = await gateway_http.post("/v1/jobs/echo", json={"n": 1}, headers=headers)
     assert first.status_code == second.status_code == 202
     assert first.json() == second.json()
     assert second.headers["location"] == f"/v1/jobs/{first.json()['job_id']}"
@@ -82,16 +82,18 @@ async def test_retry_after_a_lost_reply_returns_the_job_the_server_created(
 
 
 async def test_different_keys_are_separate_jobs(
-    http: httpx.AsyncClient, sync_redis: redis.Redis, namespace: str
+    gateway_http: httpx.AsyncClient, sync_redis: redis.Redis, namespace: str
 ) -> None:
     ids: dict[tuple[str, str], set[str]] = {}
     for function, key in (("echo", "a"), ("echo", "b"), ("work", "c"), ("echo", "a")):
-        reply = await http.post(f"/v1/jobs/{function}", json={}, headers={"Idempotency-Key": key})
+        reply = await gateway_http.post(
+            f"/v1/jobs/{function}", json={}, headers={"Idempotency-Key": key}
+        )
         assert reply.status_code == 202, reply.text
         ids.setdefault((function, key), set()).add(reply.json()["job_id"])
     # Without a key, every submission is a job of its own.
     for _ in range(2):
-        assert (await http.post("/v1/jobs/work", json={})).status_code == 202
+        assert (await gateway_http.post("/v1/jobs/work", json={})).status_code == 202
     assert all(len(found) == 1 for found in ids.values()), ids
     assert len(set.union(*ids.values())) == 3
     assert sync_redis.xlen(keys_for(namespace, "echo").stream) == 2
@@ -101,11 +103,11 @@ async def test_different_keys_are_separate_jobs(
 
 
 async def test_concurrent_submissions_with_one_key_make_one_job(
-    http: httpx.AsyncClient, sync_redis: redis.Redis, namespace: str
+    gateway_http: httpx.AsyncClient, sync_redis: redis.Redis, namespace: str
 ) -> None:
     replies = await asyncio.gather(
         *(
-            http.post("/v1/jobs/echo", json={"i": 1}, headers={"Idempotency-Key": "burst"})
+            gateway_http.post("/v1/jobs/echo", json={"i": 1}, headers={"Idempotency-Key": "burst"})
             for _ in range(20)
         )
     )
@@ -117,15 +119,17 @@ async def test_concurrent_submissions_with_one_key_make_one_job(
 
 
 async def test_retry_of_a_queued_job_is_not_refused_when_the_queue_is_full(
-    http: httpx.AsyncClient, sync_redis: redis.Redis, namespace: str
+    gateway_http: httpx.AsyncClient, sync_redis: redis.Redis, namespace: str
 ) -> None:
     """tiny_queue holds 2: a retry of one of them is no new job, so it is not over the bound."""
     headers = {"Idempotency-Key": "full-1"}
-    first = await http.post("/v1/jobs/tiny_queue", json={}, headers=headers)
-    assert (await http.post("/v1/jobs/tiny_queue", json={})).status_code == 202
-    retry = await http.post("/v1/jobs/tiny_queue", json={}, headers=headers)
+    first = await gateway_http.post("/v1/jobs/tiny_queue", json={}, headers=headers)
+    assert (await gateway_http.post("/v1/jobs/tiny_queue", json={})).status_code == 202
+    retry = await gateway_http.post("/v1/jobs/tiny_queue", json={}, headers=headers)
     assert retry.status_code == 202 and retry.json()["job_id"] == first.json()["job_id"]
-    other = await http.post("/v1/jobs/tiny_queue", json={}, headers={"Idempotency-Key": "full-2"})
+    other = await gateway_http.post(
+        "/v1/jobs/tiny_queue", json={}, headers={"Idempotency-Key": "full-2"}
+    )
     assert other.status_code == 429
     assert sync_redis.xlen(keys_for(namespace, "tiny_queue").stream) == 2
     assert sync_redis.get(keys_for(namespace, "tiny_queue").idempotency("full-2")) is None
@@ -166,20 +170,20 @@ async def test_idempotency_through_the_python_api(
 
 
 async def test_a_key_sent_with_another_request_is_422_and_queues_nothing(
-    http: httpx.AsyncClient, sync_redis: redis.Redis, namespace: str
+    gateway_http: httpx.AsyncClient, sync_redis: redis.Redis, namespace: str
 ) -> None:
     """Same key, other parameters, other follow-ups, other function or other document:
     not a retry of the first request, so not answered with its job."""
     key = {"Idempotency-Key": "order-7"}
-    first = await http.post("/v1/jobs/echo", json={"n": 1, "m": 2}, headers=key)
+    first = await gateway_http.post("/v1/jobs/echo", json={"n": 1, "m": 2}, headers=key)
     assert first.status_code == 202 and "idempotent-replayed" not in first.headers
-    same = await http.post("/v1/jobs/echo", content=b'{"m": 2, "n": 1}', headers=key | JSON)
+    same = await gateway_http.post("/v1/jobs/echo", content=b'{"m": 2, "n": 1}', headers=key | JSON)
     assert same.status_code == 202 and same.headers["idempotent-replayed"] == "true"
     assert same.json()["job_id"] == first.json()["job_id"]
     for reply in (
-        await http.post("/v1/jobs/echo", json={"n": 2, "m": 2}, headers=key),
-        await http.post("/v1/jobs/echo?then=echo", json={"n": 1, "m": 2}, headers=key),
-        await http.post("/v1/jobs/work", json={}, headers=key),
+        await gateway_http.post("/v1/jobs/echo", json={"n": 2, "m": 2}, headers=key),
+        await gateway_http.post("/v1/jobs/echo?then=echo", json={"n": 1, "m": 2}, headers=key),
+        await gateway_http.post("/v1/jobs/work", json={}, headers=key),
     ):
         assert reply.status_code == 422, reply.text
         assert reply.json()["error"]["type"] == "idempotency_key_reused"
@@ -188,14 +192,14 @@ async def test_a_key_sent_with_another_request_is_422_and_queues_nothing(
 
     pdf = {"content-type": "application/pdf", "Idempotency-Key": "plan-1"}
     plan = plan_pdf()
-    document = await http.post("/v1/jobs/render", content=plan, headers=pdf)
+    document = await gateway_http.post("/v1/jobs/render", content=plan, headers=pdf)
     # The same bytes under a name: the same request (the name is no part of it).
-    again = await http.post(
+    again = await gateway_http.post(
         "/v1/jobs/render",
         files={"file": ("named.pdf", plan, "application/pdf")},
         headers={"Idempotency-Key": "plan-1"},
     )
-    other = await http.post("/v1/jobs/render", content=plan_pdf(pages=2), headers=pdf)
+    other = await gateway_http.post("/v1/jobs/render", content=plan_pdf(pages=2), headers=pdf)
     assert (document.status_code, again.status_code, other.status_code) == (202, 202, 422)
     assert again.json()["job_id"] == document.json()["job_id"]
     # Neither the replay's nor the refused request's upload is kept.
@@ -203,12 +207,12 @@ async def test_a_key_sent_with_another_request_is_422_and_queues_nothing(
 
 
 async def test_a_key_whose_job_expired_takes_a_new_request(
-    http: httpx.AsyncClient, sync_redis: redis.Redis, namespace: str
+    gateway_http: httpx.AsyncClient, sync_redis: redis.Redis, namespace: str
 ) -> None:
     key = {"Idempotency-Key": "expired-1"}
-    first = (await http.post("/v1/jobs/echo", json={"n": 1}, headers=key)).json()
+    first = (await gateway_http.post("/v1/jobs/echo", json={"n": 1}, headers=key)).json()
     sync_redis.delete(keys_for(namespace, "echo").job(first["job_id"]))  # as if expired
-    other = await http.post("/v1/jobs/work", json={}, headers=key)
+    other = await gateway_http.post("/v1/jobs/work", json={}, headers=key)
     assert other.status_code == 202, other.text
-    again = await http.post("/v1/jobs/work", json={}, headers=key)
+    again = await gateway_http.post("/v1/jobs/work", json={}, headers=key)
     assert again.json()["job_id"] == other.json()["job_id"]
