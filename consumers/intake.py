@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import time
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 import redis.exceptions
@@ -70,6 +71,9 @@ class Intake:
         # entries (take.lua) until READ_ALL_SECONDS after the last read of all streams.
         self._waiting: list[bytes] = []
         self._read_all_by = 0.0
+        # Claims over every intake's streams (the worker sets it when it has several: the
+        # slots' claim_first is theirs together).
+        self.reclaim_all: Callable[[], Awaitable[None]] = self.reclaim
         # Our own pending entries are read first: at start and after a lost connection.
         self.need_pending = True
         # A key of the streams read, for the node to read them from (on a cluster, an
@@ -122,7 +126,7 @@ class Intake:
             # Pending entries first (retries due, entries given back, released or a dead
             # consumer's), then new ones: a backlog must not starve them.
             self.slots.claim_first = False
-            await self.reclaim()
+            await self.reclaim_all()
         elif (free := self.slots.free()) > 0:
             await self._take(self._waiting[0], free)
 

@@ -23,7 +23,7 @@ from shared.errors import SluiceError
 from shared.functions import FunctionSpec
 from shared.jobs import FAILED, encode_error, now_iso, now_ms
 from shared.keys import FunctionKeys, function_of
-from shared.redis import Client
+from shared.redis import OUTAGE, Client
 from shared.script_calls import complete_call, fail_call, progress_call, release_call
 from shared.scripts import ScriptCall, Scripts, run_batched
 from shared.settings import Settings
@@ -31,7 +31,7 @@ from shared.settings import Settings
 log = structlog.get_logger("consumer")
 T = TypeVar("T")
 
-REDIS_DOWN = (redis.exceptions.ConnectionError, redis.exceptions.TimeoutError)
+REDIS_DOWN = OUTAGE
 # Artifacts written by a run whose completion may yet be refused expire after this.
 ORPHAN_TTL_SECONDS = 7 * 86_400
 # Progress reports are written at most this often per job, the latest one each time. A

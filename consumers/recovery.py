@@ -7,11 +7,11 @@ from __future__ import annotations
 
 import asyncio
 import time
+from collections.abc import Awaitable, Callable
 
 import redis.exceptions
 import structlog
 
-from consumers.intake import Intake
 from consumers.lifecycle import Lifecycle
 from consumers.membership import Membership
 from consumers.outcomes import REDIS_DOWN, Outcomes
@@ -24,7 +24,7 @@ FOLLOW_UP_SWEEP_AGE_MS = 5000
 
 
 async def recovery_loop(
-    intakes: list[Intake],
+    reclaim: Callable[[], Awaitable[None]],
     outcomes: Outcomes,
     membership: Membership,
     lifecycle: Lifecycle,
@@ -47,8 +47,7 @@ async def recovery_loop(
             # Follow-ups whose first relay was lost (a crash right after completing).
             await outcomes.relay_follow_ups(min_age_ms=FOLLOW_UP_SWEEP_AGE_MS)
             await membership.say_alive()
-            for intake in intakes:
-                await intake.reclaim()
+            await reclaim()
             await membership.forget_departed()
         except REDIS_DOWN as exc:
             log.warning("reclaim_failed", error=str(exc))

@@ -134,8 +134,15 @@ class Worker:
         # deploy) wait for no timer.
         wake_recovery.set()
         interval = settings.visibility_timeout / 2
+
+        async def reclaim_all() -> None:
+            for intake in intakes:
+                await intake.reclaim()
+
+        for intake in intakes:
+            intake.reclaim_all = reclaim_all
         recovery = recovery_loop(
-            intakes,
+            reclaim_all,
             outcomes,
             membership,
             lifecycle,

@@ -37,6 +37,14 @@ else:
     POOL_OPTIONS = {"maint_notifications_config": MaintNotificationsConfig(enabled=False)}
 
 
+# What a Redis that cannot be reached raises: a lost connection, a timeout, or a cluster
+# none of whose nodes answer (redis-py's RedisClusterException is no RedisError).
+OUTAGE = (
+    redis_exceptions.ConnectionError,
+    redis_exceptions.TimeoutError,
+    redis_exceptions.RedisClusterException,
+)
+
 # A plain client, or one of a Redis Cluster (REDIS_CLUSTER=1): every command and script
 # of sluice names keys of one function's hash tag, so each goes to one node.
 Client = Redis | RedisCluster
@@ -107,6 +115,8 @@ async def check_access(redis: Client) -> None:
                 f"REDIS_URL: the TLS certificate of Redis does not verify: {cause} ({hint})"
             ) from exc
         return
+    except redis_exceptions.RedisClusterException:
+        return  # no node of the cluster answers (yet)
     except redis_exceptions.RedisError as exc:
         if "DB index" in str(exc):  # SELECT of a database the server does not have
             raise SettingsError(f"REDIS_URL: Redis refused the connection: {exc}") from exc
@@ -177,7 +187,7 @@ def redis_errors() -> Iterator[None]:
     client can retry."""
     try:
         yield
-    except (redis_exceptions.ConnectionError, redis_exceptions.TimeoutError) as exc:
+    except OUTAGE as exc:
         raise UnavailableError(f"job store unavailable: {exc}", retry_after=1) from exc
     except redis_exceptions.ResponseError as exc:
         refusal = write_refusal(exc)

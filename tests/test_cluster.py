@@ -16,16 +16,20 @@ from typing import NamedTuple
 
 import pytest
 import redis
+from structlog.testing import capture_logs
 
+from consumers.worker import Worker
 from shared.client import Sluice
 from shared.embedded import RedisServer
 from shared.errors import JobNotFoundError, UnavailableError
+from shared.functions import get_function
 from shared.jobs import FINAL_STATUSES
 from shared.keys import GROUP, keys_for
 from shared.settings import Settings
 from tests.cluster import LocalCluster
 from tests.conftest import HEARTBEAT_INTERVAL, ROOT, VISIBILITY_TIMEOUT, Proc, _binary
 from tests.helpers import effects, wait_for_lines, wait_for_status
+from tests.inprocess import asgi_client
 
 # Their streams' slots (the name is the hash tag) are on three different masters of a
 # cluster made by redis-cli: crash 1260, work 6132, async_work 15517.
@@ -392,3 +396,28 @@ async def test_killed_master_replica_takes_over(
         first_effect.setdefault(row[0], float(row[4]))
     twice = [job_id for job_id, count in run.ran.items() if count > 1]
     assert all(run.began - 1.0 <= first_effect[job_id] <= run.began for job_id in twice)
+
+
+async def test_an_unreachable_cluster_is_an_outage_not_a_crash(nowhere: str) -> None:
+    """No node answers: the gateway says 503 (retry later), not 500, and a consumer
+    waits for the cluster instead of exiting (redis-py's RedisClusterException is no
+    RedisError)."""
+    settings = Settings(
+        redis_url=nowhere, redis_cluster=True, function_modules=("tests.functions",)
+    )
+    async with asgi_client(settings) as http:
+        reply = await http.post("/v1/jobs/async_work", json={})
+    assert reply.status_code == 503, reply.text
+    assert reply.json()["error"]["type"] == "unavailable"
+    spec = get_function("async_work")
+    assert spec is not None
+    worker = Worker(settings, [spec], concurrency=1, name="lonely")
+    run = asyncio.create_task(worker.run())
+    await asyncio.sleep(0)
+    with capture_logs() as logs:
+        while not any(line["event"] == "redis_unavailable" for line in logs):
+            assert not run.done(), run
+            await asyncio.sleep(0.05)
+    worker.stop()
+    await asyncio.wait_for(run, 30)
+    assert not worker.crashed
