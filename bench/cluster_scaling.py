@@ -27,7 +27,6 @@ import contextlib
 import itertools
 import math
 import os
-import platform
 import sys
 import tempfile
 import time
@@ -181,11 +180,8 @@ def table(results: dict[int, list[Result]]) -> str:
 
 
 def describe(args: argparse.Namespace) -> str:
-    load = " ".join(f"{v:.2f}" for v in os.getloadavg())
     return (
-        f"machine: {platform.machine()}, {report.CORES} cores, load average {load};"
-        f" Python {platform.python_version()}; redis-server {report.redis_version()};"
-        f" code {report.code_version()}\n"
+        f"{report.machine()}\n"
         f"runs {args.runs}; {args.jobs:,} jobs per run; {args.submitters} submit tasks in one"
         f" process; one consumer process per function, --concurrency {args.concurrency};"
         f" LOG_LEVEL {args.log_level or 'default'}; no replicas"

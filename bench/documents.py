@@ -23,7 +23,6 @@ import functools
 import gc
 import importlib
 import os
-import platform
 import sys
 import tempfile
 import time
@@ -163,7 +162,6 @@ def _progress(run: int, runs: int, workload: Workload, row: RowRun, began: float
 
 def describe(args: argparse.Namespace) -> str:
     """What was measured: the machine, the code, the settings."""
-    load = ", ".join(f"{v:.2f}" for v in os.getloadavg())
     loop = "asyncio's loop (--no-uvloop)" if args.no_uvloop else "uvloop if installed (as shipped)"
     malloc = (
         "glibc's default malloc settings (--direct-default-malloc)"
@@ -171,9 +169,7 @@ def describe(args: argparse.Namespace) -> str:
         else "the warm children's malloc settings"
     )
     return (
-        f"machine: {platform.machine()}, {report.CORES} cores, load average {load};"
-        f" Python {platform.python_version()}; PyMuPDF {pymupdf.VersionBind};"
-        f" redis-server {report.redis_version()}; code {report.code_version()}\n"
+        f"{report.machine(f'PyMuPDF {pymupdf.VersionBind}')}\n"
         f"runs {args.runs}; job counts x{args.scale:g}; one consumer"
         f" ({' '.join(FUNCTIONS)} --concurrency 1), a fresh one per round, on"
         f" {loop}; one untimed first-page job per row and side before timing;"

@@ -6,6 +6,7 @@ from __future__ import annotations
 import dataclasses
 import math
 import os
+import platform
 import statistics
 import subprocess
 from collections.abc import Container, Iterable
@@ -147,6 +148,15 @@ def redis_version() -> str:
     """The version of the redis-server the benchmarks start, or ``?``."""
     version = _output(find_redis_server(), "--version")
     return next((w[2:] for w in version.split() if w.startswith("v=")), "?")
+
+
+def machine(*software: str) -> str:
+    """The line every bench prints first: machine, cores, load, Python, redis-server,
+    ``software`` (more "name version" parts) and the code measured."""
+    load = " ".join(f"{v:.2f}" for v in os.getloadavg())
+    parts = [f"Python {platform.python_version()}", *software]
+    parts += [f"redis-server {redis_version()}", f"code {code_version()}"]
+    return f"machine: {platform.machine()}, {CORES} cores, load average {load}; " + "; ".join(parts)
 
 
 def code_version() -> str:

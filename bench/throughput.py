@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import platform
 import sys
 import tempfile
 import time
@@ -91,8 +90,7 @@ async def run_all(
 def describe(args: argparse.Namespace) -> str:
     """What was measured: the machine, the code (commit, uncommitted changes), the settings."""
     return (
-        f"machine: {platform.machine()}, {report.CORES} cores; Python {platform.python_version()};"
-        f" redis-server {report.redis_version()}; code {report.code_version()}\n"
+        f"{report.machine()}\n"
         f"runs {args.runs}; {args.jobs:,} jobs per e2e run, {args.submit_jobs:,} per submit run;"
         f" {args.submitters} Python submitters, {args.connections} HTTP connections;"
         f" consumer --concurrency {args.concurrency}; LOG_LEVEL {args.log_level or 'default'};"
