@@ -8,15 +8,13 @@ than three masters, and the curve starts at one.
 from __future__ import annotations
 
 import time
-from collections.abc import Sequence
 from pathlib import Path
 
 import redis
 
 from bench.cluster_functions import NAMES
-from bench.processes import Stack, cpu_seconds
+from bench.processes import Stack
 from shared.embedded import RedisServer, find_redis_server
-from shared.keys import GROUP, keys_for
 from tests.cluster import LocalCluster
 
 SLOTS = 16384
@@ -87,30 +85,11 @@ class ClusterStack(Stack):
         super().__init__(cluster.nodes[0], workdir, extra_env={**env, "REDIS_CLUSTER": "1"})
         self.cluster = cluster
 
-    def wait_consumers(self, functions: Sequence[str], timeout: float = 30) -> None:
-        """Until a consumer reads the stream of each of ``functions``."""
-        streams = [keys_for(self.namespace, function).stream for function in functions]
-        client = redis.RedisCluster(host="127.0.0.1", port=self.cluster.nodes[0].port)
-        deadline = time.monotonic() + timeout
-        try:
-            while time.monotonic() < deadline:
-                for proc in self.procs:
-                    if not proc.alive():
-                        raise RuntimeError(f"{proc.role} exited:\n{proc.tail()}")
-                if all(_readers(client, stream) for stream in streams):
-                    return
-                time.sleep(0.05)
-        finally:
-            client.close()
-        logs = "\n".join(f"--- {p.role}\n{p.tail()}" for p in self.procs)
-        raise TimeoutError(f"consumers not reading after {timeout}s:\n{logs}")
+    def sync_client(self) -> redis.Redis | redis.RedisCluster:
+        return redis.RedisCluster(host="127.0.0.1", port=self.cluster.nodes[0].port)
 
-    def cpu(self) -> dict[str, float]:
-        roles = {proc.pid: proc.role for proc in self.procs}
-        for node in self.cluster.nodes:
-            if node.process is not None:
-                roles[node.process.pid] = "redis"
-        return cpu_seconds(roles)
+    def redis_pids(self) -> list[int]:
+        return [n.process.pid for n in self.cluster.nodes if n.process is not None]
 
     def stop(self) -> None:
         """Stop the consumers and empty every node for the next run."""
@@ -119,10 +98,3 @@ class ClusterStack(Stack):
         for node in self.cluster.nodes:
             with self.cluster.client(node) as client:
                 client.flushall()
-
-
-def _readers(client: redis.RedisCluster, stream: str) -> int:
-    try:
-        return len(client.xinfo_consumers(stream, GROUP))
-    except redis.exceptions.ResponseError:
-        return 0  # no stream or group yet

@@ -94,7 +94,7 @@ async def one_run(
     with stack(running):
         for function in functions:
             running.start_consumers(1, args.concurrency, (function,))
-        running.wait_consumers(functions)
+        running.wait_ready(1, None, functions=functions)
         async with Sluice.connect(Settings.from_env(running.env)) as sluice:
             meter = CpuMeter(running)
             meter.start()

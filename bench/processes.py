@@ -181,7 +181,7 @@ class Stack:
         """Until ``consumers`` consumers read the stream of each of ``functions`` and the
         gateway accepts connections."""
         streams = [keys_for(self.namespace, function).stream for function in functions]
-        client = redis.Redis.from_url(self.server.url)
+        client = self.sync_client()
         deadline = time.monotonic() + timeout
         try:
             while time.monotonic() < deadline:
@@ -197,11 +197,16 @@ class Stack:
         logs = "\n".join(f"--- {p.role}\n{p.tail()}" for p in self.procs)
         raise TimeoutError(f"processes not ready after {timeout}s:\n{logs}")
 
+    def sync_client(self) -> redis.Redis | redis.RedisCluster:
+        return redis.Redis.from_url(self.server.url)
+
+    def redis_pids(self) -> list[int]:
+        return [self.server.process.pid] if self.server.process is not None else []
+
     def cpu(self) -> dict[str, float]:
         """CPU seconds used so far by role: redis, consumer, gateway (summed per role)."""
         roles = {proc.pid: proc.role for proc in self.procs}
-        if self.server.process is not None:
-            roles[self.server.process.pid] = "redis"
+        roles.update(dict.fromkeys(self.redis_pids(), "redis"))
         return cpu_seconds(roles)
 
     def stop(self) -> None:
@@ -214,7 +219,7 @@ class Stack:
             client.close()
 
 
-def _readers(client: redis.Redis, stream: str) -> int:
+def _readers(client: redis.Redis | redis.RedisCluster, stream: str) -> int:
     """Consumers of the group that have issued a read (XINFO CONSUMERS lists them then)."""
     try:
         return len(client.xinfo_consumers(stream, GROUP))
