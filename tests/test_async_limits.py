@@ -22,6 +22,8 @@ from tests.conftest import VISIBILITY_TIMEOUT, Proc
 from tests.functions import Work
 from tests.helpers import effects, wait_for_lines, wait_for_status
 
+pytestmark = pytest.mark.any_redis
+
 # Far past the visibility timeout: without heartbeats meanwhile, the idle consumer
 # would reclaim every job of the blocked one.
 BLOCK_SECONDS = 3 * VISIBILITY_TIMEOUT

@@ -12,6 +12,8 @@ import pytest
 from shared.embedded import RedisServer
 from tests.conftest import GATEWAY_COMMAND, Proc
 
+pytestmark = pytest.mark.any_redis
+
 
 def _run(args: list[str], env: dict[str, str], log: Path) -> tuple[int, str]:
     proc = Proc([sys.executable, *args], env, log)

@@ -9,9 +9,13 @@ import re
 import sys
 from collections.abc import Callable
 
+import pytest
+
 from shared.settings import Settings
 from tests.conftest import ROOT
 from tests.inprocess import serving
+
+pytestmark = pytest.mark.any_redis
 
 # What scripts/make_demo_plan.py draws: 11 walls, 52.38 m of centre line, "SCALE 1:100".
 WALLS = "page 1: 11 walls found (vector drawing), 52.38 m of wall centre line"

@@ -18,6 +18,8 @@ from shared.settings import Settings
 from tests.helpers import wait_for_status
 from tests.inprocess import asgi_client, run_burst, serving
 
+pytestmark = pytest.mark.any_redis
+
 # pymupdf.PDF_ENCRYPT_AES_256, which its type hints do not declare.
 PDF_ENCRYPT_AES_256 = 4
 

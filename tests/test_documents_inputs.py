@@ -20,6 +20,8 @@ from shared.jobs import JobStatus
 from shared.settings import Settings
 from tests.inprocess import run_burst
 
+pytestmark = pytest.mark.any_redis
+
 
 def pdf(*objects: bytes) -> bytes:
     """A PDF of ``objects`` (numbered from 1, the first the catalog) with an exact

@@ -21,6 +21,8 @@ from shared.settings import Settings
 from tests.functions import Ending, ending
 from tests.inprocess import run_burst
 
+pytestmark = pytest.mark.any_redis
+
 MODULES = ("tests.functions", "tests.async_functions")
 # The same body (tests.functions.end_as), run in a child and inline.
 BOTH = pytest.mark.parametrize("name", ["ending", "async_ending"])

@@ -23,6 +23,8 @@ from shared.keys import keys_for
 from shared.settings import Settings
 from tests.inprocess import asgi_client, server_errors
 
+pytestmark = pytest.mark.any_redis
+
 UNKNOWN_ID = "echo-" + "0" * 32
 JSON = {"content-type": "application/json"}
 

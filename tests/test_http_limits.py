@@ -21,6 +21,8 @@ import pytest
 
 from tests.conftest import ROOT, Proc, listening_socket
 
+pytestmark = pytest.mark.any_redis
+
 # Seconds any single wait for the gateway may take before the test gives up.
 PATIENCE = 10.0
 

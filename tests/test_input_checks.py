@@ -18,6 +18,8 @@ from shared.keys import keys_for
 from shared.validation import field_of
 from tests.test_documents_api import nothing_queued, plan_pdf
 
+pytestmark = pytest.mark.any_redis
+
 JSON = {"content-type": "application/json"}
 PDF = {"content-type": "application/pdf"}
 WALL = {"x1": 0, "y1": 0, "x2": 1, "y2": 0, "thickness": 1}

@@ -29,6 +29,8 @@ import redis
 from shared.embedded import RedisServer
 from tests.conftest import ROOT, Proc
 
+pytestmark = pytest.mark.any_redis
+
 README = ROOT / "README.md"
 # The first command of each block the README marks as not run: a new unrun block fails
 # test_unrun_blocks_are_known until someone decides it cannot be run.

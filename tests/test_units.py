@@ -25,6 +25,8 @@ from shared.jobs import STATUS_FIELDS, JobError, JobStatus, json_encoder, status
 from shared.keys import FUNCTION_NAME, function_of, keys_for, new_job_id
 from shared.settings import Settings, SettingsError
 
+pytestmark = pytest.mark.any_redis
+
 # Settings
 
 
