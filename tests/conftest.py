@@ -57,7 +57,8 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
     dropped = [
         item
         for item in items
-        if item.get_closest_marker("any_redis") is not None
+        if isinstance(item, pytest.Function)
+        and item.get_closest_marker("any_redis") is not None
         and getattr(item, "callspec", None) is not None
         and item.callspec.params.get("redis_version") == "6.2"
     ]
