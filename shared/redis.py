@@ -37,12 +37,14 @@ else:
     POOL_OPTIONS = {"maint_notifications_config": MaintNotificationsConfig(enabled=False)}
 
 
-# What a Redis that cannot be reached raises: a lost connection, a timeout, or a cluster
-# none of whose nodes answer (redis-py's RedisClusterException is no RedisError).
+# What a Redis that cannot serve a command now raises: a lost connection, a timeout, a
+# cluster none of whose nodes answer (redis-py's RedisClusterException is no RedisError),
+# or a slot whose keys are moving between nodes (TRYAGAIN, while resharding).
 OUTAGE = (
     redis_exceptions.ConnectionError,
     redis_exceptions.TimeoutError,
     redis_exceptions.RedisClusterException,
+    redis_exceptions.TryAgainError,
 )
 
 # A plain client, or one of a Redis Cluster (REDIS_CLUSTER=1): every command and script

@@ -12,8 +12,10 @@ tag, so one slot.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import dataclasses
 import hashlib
+import itertools
 import re
 import weakref
 from collections.abc import Sequence
@@ -22,11 +24,11 @@ from typing import Any, NamedTuple
 
 import hiredis
 from redis.asyncio.cluster import ClusterNode, RedisCluster
-from redis.exceptions import AskError, MovedError, NoScriptError, ResponseError
+from redis.exceptions import AskError, MovedError, NoScriptError, ResponseError, TryAgainError
 from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.exceptions import TimeoutError as RedisTimeoutError
 
-from shared.redis import Client
+from shared.redis import OUTAGE, Client
 
 _NAMES = (
     "submit",
@@ -45,6 +47,11 @@ _NAMES = (
 MAX_BATCH = 128
 # Times a command a cluster node turned away (MOVED) is sent again, where it was told.
 REDIRECTS = 3
+# Seconds before a command a node answered TRYAGAIN is sent again.
+TRY_AGAIN_PAUSE = 0.05
+# A node's round trip that failed this way tells nothing of what ran there.
+_UNREACHABLE = (RedisConnectionError, RedisTimeoutError, OSError)
+_ASKING = hiredis.pack_command(("ASKING",))
 
 # ARGV = {calls, then per call: key count, arg count, args...}; KEYS = each call's keys.
 # A call that raises gives its own error reply; the others still run. The body may keep
@@ -160,8 +167,17 @@ async def run_batched(
     del replies[len(batches) :]
     missing = [i for i, reply in enumerate(replies) if isinstance(reply, NoScriptError)]
     if missing:
-        for script in {batches[i].script.sha: batches[i].script for i in missing}.values():
-            await redis.script_load(script.source)
+        # Loaded where each batch goes (the node of its slot on a cluster), not on every
+        # node: one that is down must not keep the others' batches from running.
+        loads: dict[tuple[str, str], tuple[Script, str]] = {}
+        for i in missing:
+            script, key = batches[i].script, str(batches[i].calls[0].keys[0])
+            loads.setdefault((script.sha, _node_name(redis, key)), (script, key))
+        await _round_trip(
+            redis,
+            [hiredis.pack_command(("SCRIPT", "LOAD", s.source)) for s, _ in loads.values()],  # type: ignore[arg-type]
+            [key for _, key in loads.values()],
+        )
         again = await _send(redis, [batches[i] for i in missing], gets, reads)
         values = again[len(missing) :]
         for i, reply in zip(missing, again[: len(missing)], strict=True):
@@ -280,48 +296,88 @@ async def _cluster_round_trip(
     redis: RedisCluster, commands: list[bytes], keys: Sequence[str]
 ) -> list[Any]:
     """The commands sent to the nodes serving their keys' slots, one round trip per node
-    at once. A command a node turned away (MOVED: its slot moved, e.g. after a
-    failover) did not run: it is sent again where the redirect says, up to
-    REDIRECTS times (a refreshed slot map could still name the old master: the node
-    asked may not have heard of the failover yet)."""
+    at once. A command a node turned away did not run: after MOVED (its slot moved, e.g.
+    after a failover) it is sent again where the redirect says, after ASK (its slot is
+    migrating) to the node named, behind ASKING, after TRYAGAIN (its keys are being
+    moved) to the same node a moment later; up to REDIRECTS times (a refreshed slot
+    map could still name the old master: the node asked may not have heard of the
+    failover yet). A node that cannot be reached fails only its own commands (each gets
+    the error as its reply) while the others' replies stand; when no command got an
+    answer, that error is raised, as on one Redis."""
     await redis.initialize()  # the first call learns the slot map; later ones return
     replies: list[Any] = [None] * len(commands)
     todo = list(range(len(commands)))
+    asked: dict[int, ClusterNode] = {}  # the node an ASK named, by command
     for attempt in range(REDIRECTS + 1):
         by_node: dict[str, tuple[ClusterNode, list[int]]] = {}
         for index in todo:
-            node = redis.get_node_from_key(keys[index])
+            node = asked.get(index) or redis.get_node_from_key(keys[index])
             if node is None:
                 raise RedisConnectionError(f"no node serves the slot of {keys[index]!r}")
             by_node.setdefault(node.name, (node, []))[1].append(index)
-        try:
-            answers = await asyncio.gather(
-                *(_node_round_trip(node, [commands[i] for i in indexes])
-                  for node, indexes in by_node.values())
-            )  # fmt: skip
-        except (RedisConnectionError, RedisTimeoutError, OSError):
-            await redis.nodes_manager.initialize()  # the next attempt goes where it should
-            raise
+        answers = await asyncio.gather(
+            *(_node_round_trip(node, [commands[i] for i in indexes], [i in asked for i in indexes])
+              for node, indexes in by_node.values()),
+            return_exceptions=True,
+        )  # fmt: skip
+        unreachable: BaseException | None = None
         for (_, indexes), answer in zip(by_node.values(), answers, strict=True):
+            if isinstance(answer, BaseException):
+                if not isinstance(answer, _UNREACHABLE):
+                    raise answer
+                unreachable = answer
+                answer = [answer] * len(indexes)
             for index, reply in zip(indexes, answer, strict=True):
                 replies[index] = reply
-        todo = [i for i in todo if isinstance(replies[i], AskError)]
+        if unreachable is not None:
+            # The next call goes where it should; a map not to be had now is asked for
+            # again at the next failure.
+            with contextlib.suppress(*OUTAGE):
+                await redis.nodes_manager.initialize()
+            if all(isinstance(reply, _UNREACHABLE) for reply in replies):
+                raise unreachable
+        # (A MovedError is an AskError.)
+        todo = [i for i in todo if isinstance(replies[i], AskError | TryAgainError)]
         if not todo or attempt == REDIRECTS:
             return replies
-        moved = {r.slot_id: r for i in todo if isinstance(r := replies[i], MovedError)}
-        for redirect in moved.values():
-            await redis.nodes_manager.move_slot(redirect)
-        if any(not isinstance(replies[i], MovedError) for i in todo):
-            await redis.nodes_manager.initialize()  # an ASK (a slot migrating)
+        asked.clear()
+        if any(isinstance(replies[i], TryAgainError) for i in todo):
+            await asyncio.sleep(TRY_AGAIN_PAUSE)
+        for index in todo:
+            redirect = replies[index]
+            if isinstance(redirect, MovedError):
+                await redis.nodes_manager.move_slot(redirect)
+            elif isinstance(redirect, AskError):
+                node = redis.get_node(host=redirect.host, port=redirect.port)
+                if node is None:
+                    await redis.nodes_manager.initialize()  # a node not in the map yet
+                else:
+                    asked[index] = node
     return replies
 
 
-async def _node_round_trip(node: ClusterNode, commands: list[bytes]) -> list[Any]:
+def _node_name(redis: Client, key: str) -> str:
+    """The name of the cluster node serving ``key``'s slot ("" on one Redis)."""
+    if not isinstance(redis, RedisCluster):
+        return ""
+    node = redis.get_node_from_key(key)
+    return node.name if node is not None else ""
+
+
+async def _node_round_trip(
+    node: ClusterNode, commands: list[bytes], asking: list[bool]
+) -> list[Any]:
+    """Each command's reply; a command with ``asking`` goes behind an ASKING on the same
+    connection (what lets a node run it on a slot it is importing)."""
     connection = node.acquire_connection()
     try:
-        return await _exchange(connection, commands)
+        sent = [c for command, ask in zip(commands, asking, strict=True)
+                for c in ((_ASKING, command) if ask else (command,))]  # fmt: skip
+        replies = await _exchange(connection, sent)
     finally:
         node.release(connection)
+    ends = itertools.accumulate(2 if ask else 1 for ask in asking)
+    return [replies[end - 1] for end in ends]
 
 
 async def _exchange(connection: Any, commands: list[bytes]) -> list[Any]:

@@ -10,26 +10,31 @@ import asyncio
 import collections
 import os
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Awaitable, Callable, Iterator
 from pathlib import Path
-from typing import NamedTuple
+from typing import Any, NamedTuple
 
 import pytest
 import redis
+from redis.exceptions import ConnectionError as RedisConnectionError
+from redis.exceptions import ResponseError
 from structlog.testing import capture_logs
 
 from consumers.worker import Worker
 from shared.client import Sluice
 from shared.embedded import RedisServer
-from shared.errors import JobNotFoundError, UnavailableError
 from shared.functions import get_function
 from shared.jobs import FINAL_STATUSES
 from shared.keys import GROUP, keys_for
+from shared.redis import connect
+from shared.script_calls import release_call
+from shared.scripts import run_batched, run_command
 from shared.settings import Settings
 from tests.cluster import LocalCluster
+from tests.cluster_load import Load, final_statuses
 from tests.conftest import HEARTBEAT_INTERVAL, ROOT, VISIBILITY_TIMEOUT, Proc, _binary
 from tests.helpers import effects, wait_for_lines, wait_for_status
-from tests.inprocess import asgi_client
+from tests.inprocess import asgi_client, run_burst
 
 # Their streams' slots (the name is the hash tag) are on three different masters of a
 # cluster made by redis-cli: crash 1260, work 6132, async_work 15517.
@@ -168,6 +173,42 @@ async def test_same_idempotency_key_twice_is_one_job(
     assert job_keys(cluster, namespace, "work") == [keys.job(first.job_id).encode()]
 
 
+async def test_jobs_while_their_slot_migrates(
+    cluster: LocalCluster, sluice: Sluice, settings: Settings, namespace: str
+) -> None:
+    """A reshard moves a function's slot to another master. Once its keys have moved, the
+    old master answers ASK: a command is sent on to the new one behind ASKING. A
+    submission, whose script makes new keys, is answered TRYAGAIN until the slot has
+    moved: the gateway says 503 (retry), and afterwards the jobs are there and run."""
+    keys = keys_for(namespace, "echo")
+    before = (await sluice.submit("echo", {"said": "before"})).job_id
+    source = cluster.master_of(keys.stream)
+    masters = [node for node in cluster.live() if cluster.role(node) == "master"]
+    target = next(node for node in masters if node is not source)
+    with cluster.client(source) as old, cluster.client(target) as new:
+        slot = int(old.execute_command("CLUSTER", "KEYSLOT", keys.stream))
+        old_id, new_id = (c.execute_command("CLUSTER", "MYID") for c in (old, new))
+        new.execute_command("CLUSTER", "SETSLOT", slot, "IMPORTING", old_id)
+        old.execute_command("CLUSTER", "SETSLOT", slot, "MIGRATING", new_id)
+        moving = old.execute_command("CLUSTER", "GETKEYSINSLOT", slot, 1000)
+        old.execute_command("MIGRATE", "127.0.0.1", target.port, "", 0, 5000, "KEYS", *moving)
+        assert await run_command(sluice.redis, "XLEN", keys.stream, key=keys.stream) == 1
+        async with asgi_client(settings) as http:
+            reply = await http.post("/v1/jobs/echo", json={"said": "during"})
+        assert reply.status_code == 503, reply.text
+        assert reply.json()["error"]["type"] == "unavailable"
+        assert "rehashing of slot" in reply.json()["error"]["message"]
+        for node in masters:  # the migration ends: the slot is the new master's
+            with cluster.client(node) as client:
+                client.execute_command("CLUSTER", "SETSLOT", slot, "NODE", new_id)
+        after = (await sluice.submit("echo", {"said": "after"})).job_id
+        assert all(new.exists(keys.job(job_id)) for job_id in (before, after))
+    await run_burst(settings, "echo")
+    for job_id, said in ((before, "before"), (after, "after")):
+        assert (await sluice.status(job_id)).status == "succeeded"
+        assert await sluice.result(job_id) == {"said": said}
+
+
 async def test_chain_across_masters(
     cluster: LocalCluster,
     sluice: Sluice,
@@ -223,72 +264,6 @@ async def test_consumer_killed_mid_job_is_finished_by_another(
     assert sync_redis.xpending(keys.stream, GROUP)["pending"] == 0
 
 
-class Load:
-    """Submitters sending jobs continuously; a submission that fails is sent again, after
-    a short pause, with the same Idempotency-Key (a lost reply makes no second job)."""
-
-    def __init__(self, sluice: Sluice, params: dict[str, object], submitters: int = 4) -> None:
-        self.sluice = sluice
-        self.params = params
-        self.acknowledged: list[tuple[float, str]] = []  # (when, job id)
-        self.failures: list[tuple[float, str]] = []  # (when, error type)
-        self._stopping = False
-        self._tasks = [asyncio.create_task(self._submit(n)) for n in range(submitters)]
-
-    async def _submit(self, submitter: int) -> None:
-        sent = 0
-        while not self._stopping:
-            key = f"load-{submitter}-{sent}"
-            while not self._stopping:
-                try:
-                    submission = await self.sluice.submit(
-                        FAILED_OVER, self.params, idempotency_key=key
-                    )
-                except (UnavailableError, redis.RedisError) as exc:
-                    self.failures.append((time.monotonic(), type(exc).__name__))
-                    await asyncio.sleep(0.05)
-                    continue
-                self.acknowledged.append((time.monotonic(), submission.job_id))
-                break
-            sent += 1
-            await asyncio.sleep(0.01)
-
-    async def wait_for(self, count: int, timeout: float = 30.0) -> None:
-        """Until ``count`` more submissions are acknowledged."""
-        deadline, wanted = time.monotonic() + timeout, len(self.acknowledged) + count
-        while len(self.acknowledged) < wanted:
-            assert time.monotonic() < deadline, f"{len(self.acknowledged)}, not {wanted}"
-            await asyncio.sleep(0.02)
-
-    async def stop(self) -> None:
-        self._stopping = True
-        await asyncio.gather(*self._tasks)
-
-    def longest_gap(self) -> float:
-        """The longest time without an acknowledged submission: the outage clients saw."""
-        times = [at for at, _ in self.acknowledged]
-        return max((b - a for a, b in zip(times, times[1:], strict=False)), default=0.0)
-
-
-async def final_statuses(sluice: Sluice, job_ids: list[str], timeout: float) -> dict[str, str]:
-    """Each job's status once all are final, or "missing" (no job hash); after
-    ``timeout``, what they are then."""
-    deadline = time.monotonic() + timeout
-    while True:
-        statuses = {}
-        for job_id in job_ids:
-            try:
-                statuses[job_id] = (await sluice.status(job_id)).status
-            except JobNotFoundError:
-                statuses[job_id] = "missing"
-            except (UnavailableError, redis.RedisError):
-                statuses[job_id] = "unknown"  # its node is not reachable yet
-        done = all(s in FINAL_STATUSES or s == "missing" for s in statuses.values())
-        if done or time.monotonic() > deadline:
-            return statuses
-        await asyncio.sleep(0.2)
-
-
 class Failover(NamedTuple):
     load: Load
     statuses: dict[str, str]  # each acknowledged job's, or "missing" (its hash is gone)
@@ -304,7 +279,7 @@ async def run_failover(
     settings: Settings,
     start_consumer: Callable[..., Proc],
     tmp_path: Path,
-    fail_over: Callable[[RedisServer, RedisServer], None],
+    fail_over: Callable[[RedisServer, RedisServer], Awaitable[None]],
 ) -> Failover:
     """Consumers running, submissions flowing; ``fail_over(master, replica)`` of the
     function's shard; then a steady load again on the new master, and every
@@ -318,11 +293,11 @@ async def run_failover(
     ]
     effect = tmp_path / "effect"
     async with Sluice.connect(settings) as sluice:
-        load = Load(sluice, {"seconds": 0.05, "effect_path": str(effect)})
+        load = Load(sluice, FAILED_OVER, {"seconds": 0.05, "effect_path": str(effect)})
         try:
             await load.wait_for(50)
             began, began_at = time.time(), time.monotonic()
-            fail_over(master, replica)
+            await fail_over(master, replica)
             while cluster.master_of(stream_of(settings.namespace, FAILED_OVER)) is master:
                 assert time.monotonic() - began_at < 30, "the replica was not promoted"
                 await asyncio.sleep(0.05)
@@ -353,7 +328,7 @@ async def test_coordinated_failover_loses_nothing(
     """CLUSTER FAILOVER on the replica: the master stops taking writes until its replica
     has them all, then they swap roles. Every acknowledged job succeeds, exactly once."""
 
-    def fail_over(master: RedisServer, replica: RedisServer) -> None:
+    async def fail_over(master: RedisServer, replica: RedisServer) -> None:
         with cluster.client(replica) as client:
             client.execute_command("CLUSTER", "FAILOVER")
 
@@ -376,10 +351,20 @@ async def test_killed_master_replica_takes_over(
     succeeded, none acknowledged after the promotion is lost, and only a job whose effect
     happened just before the kill may run twice."""
     killed: list[RedisServer] = []
+    calls = [
+        release_call(keys_for(settings.namespace, function), entry_id=b"0-1", consumer="c",
+                     job_id="", visibility_ms=1000)
+        for function in (FAILED_OVER, ELSEWHERE)
+    ]  # fmt: skip
+    across: list[Any] = []  # the replies of a batch across the killed master and another
 
-    def fail_over(master: RedisServer, replica: RedisServer) -> None:
+    async def fail_over(master: RedisServer, replica: RedisServer) -> None:
         master.kill()
         killed.append(master)
+        async with connect(settings.redis_url, cluster=True) as client:
+            across.extend(await run_batched(client, calls))
+            with pytest.raises(RedisConnectionError):
+                await run_batched(client, calls[:1])  # none answered: raised, as on one Redis
 
     try:
         run = await run_failover(cluster, settings, start_consumer, tmp_path, fail_over)
@@ -387,6 +372,8 @@ async def test_killed_master_replica_takes_over(
         for node in killed:  # back, as a replica of the promoted one
             node.start()
         cluster.wait_ok()
+    assert isinstance(across[0], RedisConnectionError), across
+    assert isinstance(across[1], ResponseError) and "NOGROUP" in str(across[1]), across
     finals = collections.Counter(run.statuses.values())
     assert set(finals) <= {"succeeded", "missing"}, finals
     after = [job_id for at, job_id in run.load.acknowledged if at > run.promoted_at]
