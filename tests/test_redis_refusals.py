@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import shutil
 import subprocess
-import sys
 import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -14,9 +13,12 @@ from pathlib import Path
 import httpx
 import pytest
 import redis
+from structlog.testing import capture_logs
 
 from shared.embedded import RedisServer, free_port, system_redis_server
+from shared.settings import Settings
 from tests.conftest import Proc
+from tests.inprocess import asgi_client
 from tests.test_configuration import CONSUMER, GATEWAY, _run
 from tests.test_documents_api import plan_pdf
 
@@ -29,10 +31,10 @@ def assert_out_of_memory(reply: httpx.Response) -> None:
 
 
 async def test_a_full_redis_is_503_and_not_ready_until_memory_frees(
-    own_redis: RedisServer, env: dict[str, str], start_gateway: Callable[..., str]
+    own_redis: RedisServer, settings: Settings
 ) -> None:
     admin = redis.Redis.from_url(own_redis.url)
-    async with httpx.AsyncClient(base_url=start_gateway(REDIS_URL=own_redis.url)) as http:
+    async with asgi_client(settings.replace(redis_url=own_redis.url)) as http:
         assert (await http.get("/readyz")).status_code == 200
         chain = (await http.post("/v1/jobs/work?then=echo", json={})).json()
         admin.config_set("maxmemory-policy", "noeviction")
@@ -62,28 +64,23 @@ async def test_a_full_redis_is_503_and_not_ready_until_memory_frees(
 
 
 async def test_a_redis_without_persistence_is_warned_of_at_start_and_in_readyz(
-    own_redis: RedisServer,
-    env: dict[str, str],
-    start_gateway: Callable[..., str],
-    start_consumer: Callable[..., Proc],
-    tmp_path: Path,
+    own_redis: RedisServer, settings: Settings, start_consumer: Callable[..., Proc]
 ) -> None:
     admin = redis.Redis.from_url(own_redis.url)
-    base = start_gateway(REDIS_URL=own_redis.url)
-    assert httpx.get(f"{base}/readyz").json()["persistence"] == "aof"
-    admin.config_set("appendonly", "no")
-    admin.config_set("save", "")
-    ready = httpx.get(f"{base}/readyz").json()
+    on_own = settings.replace(redis_url=own_redis.url)
+    async with asgi_client(on_own) as http:
+        assert (await http.get("/readyz")).json()["persistence"] == "aof"
+        admin.config_set("appendonly", "no")
+        admin.config_set("save", "")
+        ready = (await http.get("/readyz")).json()
     assert ready["persistence"] == "none" and "restart loses every job" in ready["warning"]
+    # The check at start is each entry point's own: `python -m consumers` and the app's.
     consumer = start_consumer("echo", REDIS_URL=own_redis.url)
     consumer.wait_for_log("redis_without_persistence")
-    gateway = Proc(
-        [sys.executable, *GATEWAY], env | {"REDIS_URL": own_redis.url}, tmp_path / "gateway.log"
-    )
-    try:
-        gateway.wait_for_log("redis_without_persistence")
-    finally:
-        gateway.stop()
+    with capture_logs() as logs:
+        async with asgi_client(on_own):
+            pass
+    assert [line["event"] for line in logs].count("redis_without_persistence") == 1
 
 
 @pytest.fixture
