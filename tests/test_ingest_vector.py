@@ -27,7 +27,8 @@ from documents.model import Wall
 from documents.pdf import pdf_errors
 from documents.scale import POINT_M, parse_scale, scale_from_text
 from documents.vector import vector_walls
-from tests.plans import METRES_PER_PT, PT_PER_M, STYLES, many_pages_pdf, plan_pdf, truth
+from tests.blank_pages import many_pages_pdf
+from tests.plans import METRES_PER_PT, PT_PER_M, STYLES, plan_pdf, truth
 
 DATA = Path(__file__).parent / "data"
 
