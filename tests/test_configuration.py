@@ -1,15 +1,24 @@
 """Settings a process cannot start with: one `configuration error:` line and exit 2,
 before it takes any work (a Redis that refuses the client is one; one that is down is not:
-the processes wait for it)."""
+the processes wait for it).
+
+Each message is checked in this process, through the code each entry point runs at
+startup (the consumer's ``main``, the gateway's lifespan); one process per entry point
+shows what an operator sees."""
 
 from __future__ import annotations
 
+import asyncio
+import os
 import sys
 from pathlib import Path
 
 import pytest
 
+import gateway.app
+from consumers import __main__ as consumer_cli
 from shared.embedded import RedisServer
+from shared.settings import Settings
 from tests.conftest import GATEWAY_COMMAND, Proc
 
 pytestmark = pytest.mark.any_redis
@@ -27,6 +36,53 @@ CONSUMER = ["-m", "consumers", "echo"]
 GATEWAY = [*GATEWAY_COMMAND[1:], "--port", "0", "--log-level", "warning"]
 
 
+class _Exited(Exception):
+    """os._exit, caught: the gateway leaves its startup that way."""
+
+    def __init__(self, code: int) -> None:
+        super().__init__(code)
+        self.code = code
+
+
+def _start_in_process(
+    process: str,
+    env: dict[str, str],
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> tuple[int, str]:
+    """Start ``process`` as its entry point does, in this process, with ``env`` as the
+    environment: its exit code and what it wrote. Logging stays the test's (each
+    entry point would configure it for its process)."""
+    for name, value in env.items():
+        monkeypatch.setenv(name, value)
+    monkeypatch.setattr(consumer_cli, "configure_logging", lambda settings: None)
+    monkeypatch.setattr(gateway.app, "configure_logging", lambda settings: None)
+    if process == "consumer":
+        code = consumer_cli.main(["echo"])
+    else:
+
+        def exit_now(code: int) -> None:
+            raise _Exited(code)
+
+        monkeypatch.setattr(os, "_exit", exit_now)
+        app = gateway.app.create_app()
+
+        async def start_up() -> None:
+            async with app.router.lifespan_context(app):
+                raise AssertionError("the gateway started")
+
+        with pytest.raises(_Exited) as exited:
+            asyncio.run(start_up())
+        code = exited.value.code
+    written = capsys.readouterr()
+    return code, written.out + written.err
+
+
+# uvicorn exits 3 when the application's startup fails; the consumer says 2 itself.
+EXIT_CODES = {"consumer": 2, "gateway": gateway.app.STARTUP_FAILED}
+assert EXIT_CODES["gateway"] == 3
+
+
 @pytest.mark.parametrize(
     ("setting", "value", "says"),
     [
@@ -39,29 +95,54 @@ GATEWAY = [*GATEWAY_COMMAND[1:], "--port", "0", "--log-level", "warning"]
 )
 @pytest.mark.parametrize("process", ["consumer", "gateway"])
 def test_a_bad_setting_is_one_line_and_exit_2(
-    process: str, setting: str, value: str, says: str, env: dict[str, str], tmp_path: Path
+    process: str,
+    setting: str,
+    value: str,
+    says: str,
+    env: dict[str, str],
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
 ) -> None:
-    code, log = _run(
-        CONSUMER if process == "consumer" else GATEWAY,
-        env | {setting: value},
-        tmp_path / "out.log",
-    )
-    assert f"configuration error: {says}" in log, log
-    assert "Traceback" not in log, log  # one line, not the line and a traceback
-    # uvicorn exits 3 when the application's startup fails; the consumer says 2 itself.
-    assert code == (2 if process == "consumer" else 3), log
+    code, written = _start_in_process(process, env | {setting: value}, monkeypatch, capsys)
+    # One line, not the line and a traceback (nor a log line).
+    assert written.startswith(f"configuration error: {says}"), written
+    assert written.count("\n") == 1 and written.endswith("\n"), written
+    assert code == EXIT_CODES[process], written
+
+
+# A database number the server does not have: retrying would never help.
+REFUSED = "configuration error: REDIS_URL: Redis refused the connection"
 
 
 @pytest.mark.parametrize("process", ["consumer", "gateway"])
 def test_a_redis_that_refuses_the_client_is_a_configuration_error(
+    process: str,
+    redis_server: RedisServer,
+    env: dict[str, str],
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    refused = env | {"REDIS_URL": redis_server.url.rsplit("/", 1)[0] + "/99"}
+    assert Settings.from_env(refused).redis_url.endswith("/99")  # a valid setting
+    code, written = _start_in_process(process, refused, monkeypatch, capsys)
+    assert written.startswith(REFUSED), written
+    assert "DB index is out of range" in written
+    assert written.count("\n") == 1 and written.endswith("\n"), written
+    assert code == EXIT_CODES[process], written
+
+
+@pytest.mark.parametrize("process", ["consumer", "gateway"])
+def test_an_operator_sees_one_line_and_the_exit_code(
     process: str, redis_server: RedisServer, env: dict[str, str], tmp_path: Path
 ) -> None:
-    """A database number the server does not have: retrying would never help."""
+    """The processes as started from a shell: logging configured, then the line, then
+    the exit (uvicorn's own for the gateway)."""
     code, log = _run(
         CONSUMER if process == "consumer" else GATEWAY,
         env | {"REDIS_URL": redis_server.url.rsplit("/", 1)[0] + "/99"},
         tmp_path / "out.log",
     )
-    assert "configuration error: REDIS_URL: Redis refused the connection" in log, log
-    assert "DB index is out of range" in log
-    assert code == (2 if process == "consumer" else 3), log
+    assert log.startswith(REFUSED) and "DB index is out of range" in log, log
+    assert "Traceback" not in log, log  # one line, not the line and a traceback
+    assert log.count("\n") == 1 and log.endswith("\n"), log  # nor a log line
+    assert code == EXIT_CODES[process], log

@@ -1,8 +1,9 @@
-"""Crashes, stalls and poison jobs, with real consumer processes and real signals.
+"""Crashes, stalls and poison jobs, with real signals.
 
 Each test checks the guarantees of the contract from the outside: how often a handler
 really ran (its effect file), the attempts and final status in the job's hash, and the
-function's stream (XLEN, XPENDING) and dead-letter stream in Redis.
+function's stream (XLEN, XPENDING) and dead-letter stream in Redis. The consumer that is
+killed or frozen is a real process; the one that takes over runs in the test's process.
 """
 
 from __future__ import annotations
@@ -11,31 +12,34 @@ import asyncio
 import os
 import signal
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
+from typing import Any
 
+import pytest
 import redis
+import structlog
+from structlog.testing import capture_logs
 
+from consumers.membership import Membership
 from shared.client import Sluice
 from shared.keys import GROUP, FunctionKeys, keys_for
-from tests.conftest import VISIBILITY_TIMEOUT, Proc
-from tests.helpers import effects, wait_for_lines, wait_for_status
+from shared.settings import Settings
+from tests.conftest import Proc
+from tests.helpers import effects, process_gone, wait_for_lines, wait_for_status
+from tests.inprocess import run_burst, serving
+
+# The visibility timeout of the consumers that take over: alone once the owner is dead
+# or frozen, they need not wait the tests' 2 s to reclaim its job; still twice the lease
+# thread's beat (0.5 s), so their own running job stays theirs.
+TAKEOVER_VISIBILITY = 1.0
 
 
-def _owner_pid(sync_redis: redis.Redis, keys: FunctionKeys, job_id: str) -> int:
-    """The pid of the consumer running the job (consumer names end in ``-<pid>``)."""
+def _owner(sync_redis: redis.Redis, keys: FunctionKeys, job_id: str) -> bytes:
+    """The name of the consumer running the job (a process's ends in ``-<pid>``)."""
     consumer = sync_redis.hget(keys.job(job_id), "consumer")
     assert isinstance(consumer, bytes) and consumer, f"nobody runs {job_id}"
-    return int(consumer.rsplit(b"-", 1)[1])
-
-
-def _gone(pid: int) -> bool:
-    """The process has exited (a zombie waiting for its reaper counts as exited)."""
-    try:
-        with open(f"/proc/{pid}/stat", encoding="ascii") as stat:
-            return stat.read().rsplit(")", 1)[1].split()[0] in ("Z", "X")
-    except (FileNotFoundError, ProcessLookupError):
-        return True
+    return consumer
 
 
 def _assert_drained(sync_redis: redis.Redis, keys: FunctionKeys) -> None:
@@ -50,88 +54,127 @@ def _dead_letters(sync_redis: redis.Redis, keys: FunctionKeys) -> list[dict[byte
     return [fields for _, fields in entries]
 
 
+async def _until(ready: Callable[[], object], what: Callable[[], str], timeout: float = 20) -> None:
+    """Wait for ``ready()`` without blocking the loop (a worker may run in it)."""
+    deadline = time.monotonic() + timeout
+    while not ready():
+        assert time.monotonic() < deadline, what()
+        await asyncio.sleep(0.02)
+
+
+def _logged(logs: Sequence[Mapping[str, Any]], event: str, **fields: object) -> bool:
+    """Whether a captured line of ``event`` has all of ``fields``."""
+    return any(
+        line["event"] == event and all(line.get(k) == v for k, v in fields.items()) for line in logs
+    )
+
+
+def _with_consumer() -> Any:
+    """Captured lines with the contextvars the worker bound (consumer, job_id)."""
+    return capture_logs(processors=[structlog.contextvars.merge_contextvars])
+
+
 async def test_consumer_killed_mid_job_is_finished_by_another(
     sluice: Sluice,
+    settings: Settings,
     sync_redis: redis.Redis,
     start_consumer: Callable[..., Proc],
     namespace: str,
     tmp_path: Path,
 ) -> None:
     """SIGKILL the consumer (its pid alone): its warm child exits by itself, because it
-    watches its parent, and the other consumer reclaims the job after the visibility
+    watches its parent, and another consumer reclaims the job after the visibility
     timeout and finishes it; the killed attempt counts, its effect never happened."""
-    consumers = {proc.pid: proc for proc in (start_consumer("work"), start_consumer("work"))}
+    owner = start_consumer("work", concurrency=1)
     keys = keys_for(namespace, "work")
     effect = tmp_path / "effect"
-    job_id = (await sluice.submit("work", {"seconds": 3, "effect_path": str(effect)})).job_id
+    job_id = (await sluice.submit("work", {"seconds": 2, "effect_path": str(effect)})).job_id
 
     (first_start,) = await wait_for_lines(effect, "start", 1)
     child_pid = int(first_start[2])
-    owner = consumers.pop(_owner_pid(sync_redis, keys, job_id))
-    (other,) = consumers.values()
-    assert not _gone(child_pid)
+    assert _owner(sync_redis, keys, job_id).endswith(b"-%d" % owner.pid)
+    assert not process_gone(child_pid)
     owner.kill()  # SIGKILL to the consumer's pid only, reaped as a supervisor would
     killed_at = time.monotonic()
-    while not _gone(child_pid):
+    while not process_gone(child_pid):
         assert time.monotonic() - killed_at < 1.0, "the orphaned child is still running"
         await asyncio.sleep(0.02)
 
-    done = await wait_for_status(sluice, job_id, "succeeded", "failed", timeout=15)
+    takeover = settings.replace(visibility_timeout=TAKEOVER_VISIBILITY)
+    with _with_consumer() as logs:
+        async with serving(takeover, "work", concurrency=1) as other:
+            done = await wait_for_status(sluice, job_id, "succeeded", "failed", timeout=15)
     assert done.status == "succeeded"
     assert done.attempts == 2 and done.error is None
     starts = effects(effect, "start")
     assert [row[1] for row in starts] == ["1", "2"]
     (effect_row,) = effects(effect)
     assert effect_row[1] == "2" and effect_row[2] == starts[1][2] != str(child_pid)
-    assert done.result_value() == {"slept": 3, "attempt": 2, "pid": int(starts[1][2])}
-    assert "entries_reclaimed" in other.log()
+    assert done.result_value() == {"slept": 2, "attempt": 2, "pid": int(starts[1][2])}
+    assert _logged(logs, "entries_reclaimed", consumer=other.name), logs
     _assert_drained(sync_redis, keys)
     assert _dead_letters(sync_redis, keys) == []
 
 
+# A lease shorter than the tests' 2 s, so the job that outlives it three times is short;
+# still three lease-thread beats (0.5 s), so a beat a little late on a loaded machine
+# does not lose it.
+LEASE_VISIBILITY = 1.5
+# How often the test looks at the running job's pending entry.
+LOOK_EVERY = 0.1
+
+
 async def test_long_job_on_healthy_consumer_keeps_its_lease(
     sluice: Sluice,
+    settings: Settings,
     sync_redis: redis.Redis,
-    start_consumer: Callable[..., Proc],
     namespace: str,
     tmp_path: Path,
 ) -> None:
     """A job three times longer than the visibility timeout, with an idle consumer ready
     to reclaim anything unattended: heartbeats keep it with its owner, it runs once."""
-    procs = [start_consumer("work"), start_consumer("work")]
+    leased = settings.replace(visibility_timeout=LEASE_VISIBILITY)
     keys = keys_for(namespace, "work")
     effect = tmp_path / "effect"
-    seconds = 3 * VISIBILITY_TIMEOUT
-    job_id = (await sluice.submit("work", {"seconds": seconds, "effect_path": str(effect)})).job_id
-
-    await wait_for_lines(effect, "start", 1)
-    owner = _owner_pid(sync_redis, keys, job_id)
-    samples = 0
-    while (await sluice.status(job_id)).status == "running":
-        pending = sync_redis.xpending_range(keys.stream, GROUP, min="-", max="+", count=10)
-        if pending:  # (empty once the job has just finished)
-            (entry,) = pending
-            consumer = entry["consumer"]
-            assert isinstance(consumer, bytes) and consumer.endswith(f"-{owner}".encode())
-            assert entry["times_delivered"] == 1
-            assert int(entry["time_since_delivered"]) < VISIBILITY_TIMEOUT * 1000
-            samples += 1
-        await asyncio.sleep(0.1)
-    assert samples > 30  # the job was watched for most of its run
+    seconds = 3 * LEASE_VISIBILITY
+    with _with_consumer() as logs:
+        async with serving(leased, "work", concurrency=1) as first:
+            payload = {"seconds": seconds, "effect_path": str(effect)}
+            job_id = (await sluice.submit("work", payload)).job_id
+            await wait_for_lines(effect, "start", 1)
+            owner = _owner(sync_redis, keys, job_id)
+            assert owner == first.name.encode()
+            async with serving(leased, "work", concurrency=1):  # idle, reclaiming
+                samples = 0
+                while (await sluice.status(job_id)).status == "running":
+                    pending = sync_redis.xpending_range(keys.stream, GROUP, "-", "+", 10)
+                    if pending:  # (empty once the job has just finished)
+                        (entry,) = pending
+                        assert entry["consumer"] == owner
+                        assert entry["times_delivered"] == 1
+                        assert int(entry["time_since_delivered"]) < LEASE_VISIBILITY * 1000
+                        samples += 1
+                    await asyncio.sleep(LOOK_EVERY)
+    assert samples > seconds / LOOK_EVERY / 2  # the job was watched for most of its run
 
     done = await wait_for_status(sluice, job_id, "succeeded", "failed", timeout=5)
     assert done.status == "succeeded" and done.attempts == 1
     assert len(effects(effect, "start")) == 1
     (effect_row,) = effects(effect)
     assert done.result_value() == {"slept": seconds, "attempt": 1, "pid": int(effect_row[2])}
-    for proc in procs:
-        assert "entries_reclaimed" not in proc.log()
-        assert "lease_lost" not in proc.log()
+    events = {line["event"] for line in logs}
+    assert "entries_reclaimed" not in events and "lease_lost" not in events, events
     _assert_drained(sync_redis, keys)
+
+
+# What a frozen owner may do about its attempt once it wakes: each ends the attempt there
+# (a line job_* would be a write of its own, which the test then refuses).
+STALE_OUTCOMES = ("completion_refused", "lease_lost", "retry_refused")
 
 
 async def test_stale_owner_cannot_overwrite_the_final_status(
     sluice: Sluice,
+    settings: Settings,
     sync_redis: redis.Redis,
     start_consumer: Callable[..., Proc],
     namespace: str,
@@ -147,63 +190,70 @@ async def test_stale_owner_cannot_overwrite_the_final_status(
     at-least-once, so handlers' effects must be idempotent. Each attempt's effect happens
     at most once, and the result is that of the attempt that owned the job.
     """
-    consumers = {proc.pid: proc for proc in (start_consumer("work"), start_consumer("work"))}
+    stale = start_consumer("work", concurrency=1)
     keys = keys_for(namespace, "work")
     effect = tmp_path / "effect"
-    job_id = (await sluice.submit("work", {"seconds": 4, "effect_path": str(effect)})).job_id
+    job_id = (await sluice.submit("work", {"seconds": 2, "effect_path": str(effect)})).job_id
 
     (first_start,) = await wait_for_lines(effect, "start", 1)
-    stale = consumers.pop(_owner_pid(sync_redis, keys, job_id))
-    (fresh,) = consumers.values()
+    assert _owner(sync_redis, keys, job_id).endswith(b"-%d" % stale.pid)
     os.kill(stale.pid, signal.SIGSTOP)  # the consumer only, not its process group
-    try:
-        done = await wait_for_status(sluice, job_id, "succeeded", "failed", timeout=20)
-        assert done.status == "succeeded" and done.attempts == 2
-        hash_before = sync_redis.hgetall(keys.job(job_id))
-    finally:
-        os.kill(stale.pid, signal.SIGCONT)
-
-    # Wait until A has done something about its attempt, then give it time for more
-    # (heartbeats, retries): none of it may change what B wrote.
-    outcomes = ("completion_refused", "lease_lost", "retry_refused", "job_")
-    deadline = time.monotonic() + 10
-    while not any(outcome in stale.log() for outcome in outcomes):
-        assert time.monotonic() < deadline, f"A did nothing after SIGCONT:\n{stale.log()}"
-        await asyncio.sleep(0.05)
-    await asyncio.sleep(2 * VISIBILITY_TIMEOUT)
-    assert stale.alive() and fresh.alive()
+    takeover = settings.replace(visibility_timeout=TAKEOVER_VISIBILITY)
+    with _with_consumer() as logs:
+        async with serving(takeover, "work", concurrency=1) as fresh:
+            try:
+                done = await wait_for_status(sluice, job_id, "succeeded", "failed", timeout=20)
+                assert done.status == "succeeded" and done.attempts == 2
+                hash_before = sync_redis.hgetall(keys.job(job_id))
+            finally:
+                os.kill(stale.pid, signal.SIGCONT)
+            # A ends its attempt; then, stopped as SIGTERM stops it, it has done all it
+            # ever will (heartbeats, retries, giving back what it holds): none of it may
+            # change what B wrote.
+            await _until(
+                lambda: any(
+                    line["event"] in STALE_OUTCOMES or line["event"].startswith("job_")
+                    for line in stale.events()
+                ),
+                lambda: f"A did nothing after SIGCONT:\n{stale.log()}",
+            )
+            assert stale.alive()
+            stale.signal(signal.SIGTERM)
+            await _until(lambda: not stale.alive(), stale.log)
+    assert stale.wait(0) == 0, stale.log()
 
     assert await sluice.status(job_id) == done
     assert sync_redis.hgetall(keys.job(job_id)) == hash_before
-    stale_log = stale.log()
-    assert "completion_refused" in stale_log or "lease_lost" in stale_log, stale_log
+    stale_events = [line["event"] for line in stale.events()]
+    assert "completion_refused" in stale_events or "lease_lost" in stale_events, stale_events
     starts = effects(effect, "start")
     assert [row[1] for row in starts] == ["1", "2"]
     assert starts[0] == first_start
     fresh_child = int(starts[1][2])
     assert fresh_child != int(first_start[2])
-    assert done.result_value() == {"slept": 4, "attempt": 2, "pid": fresh_child}
+    assert done.result_value() == {"slept": 2, "attempt": 2, "pid": fresh_child}
     assert done.finished_at is not None and done.finished_at >= (done.started_at or "")
     written = effects(effect)
     by_attempt = {attempt: [r for r in written if r[1] == attempt] for attempt in ("1", "2")}
     assert len(by_attempt["2"]) == 1 and by_attempt["2"][0][2] == str(fresh_child)
     assert len(by_attempt["1"]) <= 1  # at-least-once: A's child may have finished too
     assert len(written) == len(by_attempt["1"]) + 1
-    assert "job_succeeded" in fresh.log() and "job_succeeded" not in stale.log()
+    assert _logged(logs, "job_succeeded", consumer=fresh.name, job_id=job_id), logs
+    assert not any(event.startswith("job_") for event in stale_events), stale_events
     _assert_drained(sync_redis, keys)
     assert _dead_letters(sync_redis, keys) == []
 
 
 async def test_poison_job_killing_its_child_is_dead_lettered_queue_moves_on(
     sluice: Sluice,
+    settings: Settings,
     sync_redis: redis.Redis,
-    start_consumer: Callable[..., Proc],
     namespace: str,
     tmp_path: Path,
 ) -> None:
     """``crash`` SIGKILLs the warm child running it, every time: it ends failed after its
-    max attempts, dead-lettered, while the same consumer runs other jobs untouched."""
-    consumer = start_consumer("crash", "work", concurrency=2)
+    max attempts, dead-lettered, while the same consumer runs other jobs untouched (the
+    child is the process that dies: the consumer runs in the test's process)."""
     crash_keys, work_keys = keys_for(namespace, "crash"), keys_for(namespace, "work")
     crash_effect, work_effect = tmp_path / "crash", tmp_path / "work"
     crash_id = (await sluice.submit("crash", {"effect_path": str(crash_effect)})).job_id
@@ -211,8 +261,9 @@ async def test_poison_job_killing_its_child_is_dead_lettered_queue_moves_on(
         (await sluice.submit("work", {"seconds": 0.3, "effect_path": str(work_effect)})).job_id
         for _ in range(4)
     ]
+    await run_burst(settings, "crash", "work", concurrency=2)  # fails if the worker crashed
 
-    failed = await wait_for_status(sluice, crash_id, "failed", "succeeded", timeout=15)
+    failed = await wait_for_status(sluice, crash_id, "failed", "succeeded", timeout=1)
     assert failed.status == "failed"
     assert failed.attempts == failed.max_attempts == 3
     assert failed.error is not None and failed.error.type == "WorkerDied"
@@ -230,16 +281,16 @@ async def test_poison_job_killing_its_child_is_dead_lettered_queue_moves_on(
     _assert_drained(sync_redis, crash_keys)
 
     for work_id in work_ids:
-        done = await wait_for_status(sluice, work_id, "succeeded", "failed", timeout=10)
+        done = await wait_for_status(sluice, work_id, "succeeded", "failed", timeout=1)
         assert done.status == "succeeded" and done.attempts == 1
     assert sorted(row[0] for row in effects(work_effect)) == sorted(work_ids)
     _assert_drained(sync_redis, work_keys)
     assert _dead_letters(sync_redis, work_keys) == []
-    assert consumer.alive()
 
 
 async def test_poison_job_killing_its_consumer_is_dead_lettered_after_restarts(
     sluice: Sluice,
+    settings: Settings,
     sync_redis: redis.Redis,
     start_consumer: Callable[..., Proc],
     namespace: str,
@@ -256,21 +307,23 @@ async def test_poison_job_killing_its_consumer_is_dead_lettered_after_restarts(
         await sluice.submit("work", {"seconds": 1.0, "effect_path": str(work_effect)})
     ).job_id
 
-    deaths = 0
-    deadline = time.monotonic() + 30
-    while True:
-        proc = start_consumer("crash_consumer", "work")
-        while proc.alive() and (await sluice.status(crash_id)).status != "failed":
-            assert time.monotonic() < deadline, f"still {await sluice.status(crash_id)}"
-            await asyncio.sleep(0.05)
-        if proc.alive():
-            break
-        assert proc.wait(1) == -signal.SIGKILL
-        deaths += 1
-        assert deaths <= 3, "the poison job ran more often than its max attempts"
+    for attempt in (1, 2, 3):
+        # Each one alone: it claims the job as soon as it is up, and dies of it.
+        proc = start_consumer("crash_consumer", "work", VISIBILITY_TIMEOUT=str(TAKEOVER_VISIBILITY))
+        await _until(lambda: not proc.alive(), lambda: f"still {proc.log()}")  # noqa: B023
+        assert proc.wait(0) == -signal.SIGKILL
+        status = await sluice.status(crash_id)
+        assert status.status != "failed" and status.attempts == attempt, status
 
-    failed = await wait_for_status(sluice, crash_id, "failed", timeout=1)
-    assert deaths == 3
+    # Only now one that runs in this process: a job with attempts left would kill it.
+    takeover = settings.replace(visibility_timeout=TAKEOVER_VISIBILITY)
+    with capture_logs() as logs:
+        async with serving(takeover, "crash_consumer", "work"):
+            failed = await wait_for_status(sluice, crash_id, "failed", "succeeded", timeout=15)
+            # Logged once start.lua's reply is back, which can be after the status was read.
+            await _until(lambda: _logged(logs, "job_dead_lettered", job_id=crash_id), str)
+            done = await wait_for_status(sluice, work_id, "succeeded", "failed", timeout=15)
+    assert failed.status == "failed"
     assert failed.attempts == failed.max_attempts == 3
     assert failed.error is not None and failed.error.type == "AttemptsExhausted"
     assert failed.error.message.startswith("the process running it died")
@@ -281,11 +334,8 @@ async def test_poison_job_killing_its_consumer_is_dead_lettered_after_restarts(
     assert dead[b"job_id"].decode() == crash_id
     assert dead[b"attempts"] == b"3"
     assert b"AttemptsExhausted" in dead[b"error"]
-    # Logged once start.lua's reply is back, which can be after the status was read.
-    proc.wait_for_log("job_dead_lettered", timeout=5)
     _assert_drained(sync_redis, crash_keys)
 
-    done = await wait_for_status(sluice, work_id, "succeeded", "failed", timeout=15)
     assert done.status == "succeeded"
     # At-least-once: an attempt of `work` can finish its effect just as the poison job
     # kills the consumer under it (the recovery tick and the 1 s job line up), and then
@@ -296,64 +346,85 @@ async def test_poison_job_killing_its_consumer_is_dead_lettered_after_restarts(
     assert rows[-1][0] == work_id and rows[-1][1] == str(done.attempts)
     _assert_drained(sync_redis, work_keys)
     assert _dead_letters(sync_redis, work_keys) == []
-    assert proc.alive()
 
 
-# Twice the consumers' say-alive interval (half the tests' visibility timeout): a live
-# consumer on a loaded machine may say so a little late, and must not be forgotten.
-FORGET = str(VISIBILITY_TIMEOUT)
+# Twice the say-alive interval (half the visibility timeout) of the consumers that stay:
+# a live consumer on a loaded machine may say so a little late, and must not be forgotten.
+FORGET = TAKEOVER_VISIBILITY
 
 
 async def test_a_killed_consumer_is_forgotten_once_its_job_is_reclaimed(
     sluice: Sluice,
+    settings: Settings,
     sync_redis: redis.Redis,
     start_consumer: Callable[..., Proc],
     namespace: str,
     tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     """SIGKILLed mid-job, a consumer says no goodbye: XPENDING still names it as the job's
-    owner; once the other consumer has reclaimed and finished the job and the dead one
-    has been silent FORGET_CONSUMERS_AFTER, it leaves XINFO CONSUMERS. The live one stays,
+    owner; once another consumer has reclaimed and finished the job and the dead one has
+    been silent FORGET_CONSUMERS_AFTER, it leaves XINFO CONSUMERS. The live one stays,
     though idle longer than that (before Redis 7.2, XINFO's idle grows through empty reads)."""
     keys = keys_for(namespace, "work")
     effect = tmp_path / "effect"
-    live = start_consumer("work", concurrency=1, FORGET_CONSUMERS_AFTER=FORGET)
-    busy = await sluice.submit("work", {"seconds": 5, "effect_path": str(effect)})
-    await wait_for_lines(effect, "start", 1)
-    doomed = start_consumer("work", concurrency=1, FORGET_CONSUMERS_AFTER=FORGET)
-    # The next job must go to `doomed`: submit it once doomed reads the stream, while
-    # `live` is still busy (on a loaded machine a consumer takes seconds to start).
-    deadline = time.monotonic() + 30
-    while not any(n.endswith(b"-%d" % doomed.pid) for n in _consumer_names(sync_redis, keys)):
-        assert time.monotonic() < deadline, doomed.log()
-        await asyncio.sleep(0.05)
+    doomed = start_consumer("work", concurrency=1, FORGET_CONSUMERS_AFTER=str(FORGET))
     job_id = (await sluice.submit("work", {"seconds": 1, "effect_path": str(effect)})).job_id
-    await wait_for_lines(effect, "start", 2)
-    owner = sync_redis.hget(keys.job(job_id), "consumer")
-    assert isinstance(owner, bytes) and owner.endswith(b"-%d" % doomed.pid)
+    await wait_for_lines(effect, "start", 1)
+    owner = _owner(sync_redis, keys, job_id)
+    assert owner.endswith(b"-%d" % doomed.pid)
     doomed.kill()
     owned = sync_redis.xpending_range(keys.stream, GROUP, "-", "+", 10, consumername=owner)
     assert len(owned) == 1
+    assert owner in _consumer_names(sync_redis, keys)
 
-    for job in (busy.job_id, job_id):
-        done = await wait_for_status(sluice, job, "succeeded", "failed", timeout=15)
-        assert done.status == "succeeded"
-    assert (await sluice.status(job_id)).attempts == 2
-    deadline = time.monotonic() + 10
-    while owner in (names := _consumer_names(sync_redis, keys)):
-        assert time.monotonic() < deadline, f"still listed: {names}\n{live.log()}"
-        await asyncio.sleep(0.1)
-    # Another consumer, which gets no entry, sweeps too: `live` then goes longer than
-    # FORGET_CONSUMERS_AFTER without an entry, and both stay.
-    sweeper = start_consumer("work", concurrency=1, FORGET_CONSUMERS_AFTER=FORGET)
-    await asyncio.sleep(float(FORGET) + 1.5)
-    pids = {int(name.rsplit(b"-", 1)[1]) for name in _consumer_names(sync_redis, keys)}
-    assert pids == {live.pid, sweeper.pid}
-    assert "consumers_forgotten" in live.log()
-    assert owner.decode() in live.log()
+    # When each consumer in this process last looked for departed ones to forget (it
+    # looks at most every FORGET / 2 s, when its recovery loop asks it to).
+    swept: dict[str, float] = {}
+    look = Membership.forget_departed
+
+    async def looking(membership: Membership) -> None:
+        before = membership._forgot_at
+        await look(membership)
+        if membership._forgot_at != before:
+            swept[membership.name] = time.monotonic()
+
+    monkeypatch.setattr(Membership, "forget_departed", looking)
+    staying = settings.replace(
+        visibility_timeout=TAKEOVER_VISIBILITY, forget_consumers_after=FORGET
+    )
+    with _with_consumer() as logs:
+        async with serving(staying, "work", concurrency=1) as live:
+            done = await wait_for_status(sluice, job_id, "succeeded", "failed", timeout=15)
+            assert done.status == "succeeded" and done.attempts == 2
+            await _until(
+                lambda: owner not in _consumer_names(sync_redis, keys),
+                lambda: f"still listed: {_consumer_names(sync_redis, keys)}",
+            )
+            # Another consumer, which gets no entry, sweeps too: both look again once
+            # `live` has gone longer than FORGET_CONSUMERS_AFTER without an entry.
+            async with serving(staying, "work", concurrency=1) as sweeper:
+                await _until(lambda: _idle_ms(sync_redis, keys, live.name) > FORGET * 1000, str)
+                idle_since = time.monotonic()
+                await _until(
+                    lambda: min(swept.get(w.name, 0) for w in (live, sweeper)) > idle_since,
+                    lambda: f"no second look: {swept}",
+                )
+                names = _consumer_names(sync_redis, keys)
+    assert names == {live.name.encode(), sweeper.name.encode()}
+    forgotten = [line for line in logs if line["event"] == "consumers_forgotten"]
+    assert forgotten and all(line["consumer"] == live.name for line in forgotten), forgotten
+    assert owner.decode() in forgotten[0]["names"]
     _assert_drained(sync_redis, keys)
 
 
 def _consumer_names(sync_redis: redis.Redis, keys: FunctionKeys) -> set[bytes]:
     consumers = sync_redis.xinfo_consumers(keys.stream, GROUP)
     return {consumer["name"] for consumer in consumers}
+
+
+def _idle_ms(sync_redis: redis.Redis, keys: FunctionKeys, name: str) -> int:
+    """XINFO CONSUMERS' idle of the consumer ``name``."""
+    consumers = sync_redis.xinfo_consumers(keys.stream, GROUP)
+    (idle,) = [c["idle"] for c in consumers if c["name"] == name.encode()]
+    return int(idle)

@@ -9,16 +9,19 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import os
 import select
 import shlex
 import socket
 import sys
 import time
+import uuid
 from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
 
 import pytest
 
+from shared.embedded import RedisServer
 from tests.conftest import ROOT, Proc, listening_socket
 
 pytestmark = pytest.mark.any_redis
@@ -45,6 +48,11 @@ def procfile_web_command() -> list[str]:
     return command
 
 
+# States in /proc/net/tcp of a connection whose server side is still open: SYN_RECV,
+# ESTABLISHED (accepted or waiting to be), CLOSE_WAIT (the client left, the server not yet).
+HELD_STATES = frozenset({"03", "01", "08"})
+
+
 @dataclasses.dataclass
 class Gateway:
     port: int
@@ -53,10 +61,29 @@ class Gateway:
     def connect(self) -> socket.socket:
         return socket.create_connection(("127.0.0.1", self.port), timeout=PATIENCE)
 
+    def reset_peak_rss(self) -> None:
+        """Start the peak (VmHWM) over from the current RSS: the gateway is shared."""
+        Path(f"/proc/{self.proc.pid}/clear_refs").write_text("5")
+
     def peak_rss_kb(self) -> int:
         status = Path(f"/proc/{self.proc.pid}/status").read_text()
         line = next(line for line in status.splitlines() if line.startswith("VmHWM:"))
         return int(line.split()[1])
+
+    def held_connections(self) -> int:
+        """Connections to the gateway that it has not closed yet."""
+        local = f":{self.port:04X}"
+        rows = (line.split() for line in Path("/proc/net/tcp").read_text().splitlines()[1:])
+        return sum(1 for row in rows if row[1].endswith(local) and row[3] in HELD_STATES)
+
+    def settled(self) -> bool:
+        """Whether the gateway comes to hold no connection (within PATIENCE)."""
+        deadline = time.monotonic() + PATIENCE
+        while self.held_connections():
+            if time.monotonic() > deadline:
+                return False
+            time.sleep(0.02)
+        return True
 
 
 @dataclasses.dataclass
@@ -126,36 +153,82 @@ def get(path: str, *headers: str) -> bytes:
     return "\r\n".join(lines).encode()
 
 
+def start_gateway(env: dict[str, str], log: Path) -> Gateway:
+    """Start the Procfile's web command; returns once it answers."""
+    with listening_socket() as sock:
+        port = sock.getsockname()[1]
+        proc = Proc(
+            [*procfile_web_command(), "--fd", str(sock.fileno()), "--log-level", "warning"],
+            env,
+            log,
+            pass_fds=(sock.fileno(),),
+        )
+    started = Gateway(port, proc)
+    # The socket already listens: the first request waits for the app's startup.
+    with started.connect() as probe:
+        probe.sendall(get("/healthz", "Connection: close"))
+        reply = read_reply(probe, timeout=30)
+    assert reply is not None and reply.status == 200, proc.log()
+    return started
+
+
+@pytest.fixture(scope="module")
+def gateways(
+    redis_server: RedisServer, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[dict[str, Gateway]]:
+    """The module's gateways, started on first use, one per set of settings: each costs
+    a process start."""
+    started: dict[str, Gateway] = {}
+    yield started
+    for server in started.values():
+        server.proc.stop()
+
+
 @pytest.fixture
-def gateway(env: dict[str, str], tmp_path: Path) -> Iterator[Callable[..., Gateway]]:
-    """Start the Procfile's web command with extra environment; returns once it answers."""
-    procs: list[Proc] = []
+def gateway(
+    gateways: dict[str, Gateway],
+    redis_server: RedisServer,
+    tmp_path_factory: pytest.TempPathFactory,
+) -> Iterator[Callable[..., Gateway]]:
+    """The module's gateway with this extra environment; the test must leave it as it
+    found it, holding no connection (checked after the test; one that does not recover
+    is stopped, and the next test starts another)."""
+    used: list[tuple[str, Gateway]] = []
 
-    def start(**extra_env: str) -> Gateway:
-        with listening_socket() as sock:
-            port = sock.getsockname()[1]
-            proc = Proc(
-                [*procfile_web_command(), "--fd", str(sock.fileno()), "--log-level", "warning"],
-                {**env, **extra_env},
-                tmp_path / f"gateway-{len(procs)}.log",
-                pass_fds=(sock.fileno(),),
-            )
-        procs.append(proc)
-        started = Gateway(port, proc)
-        # The socket already listens: the first request waits for the app's startup.
-        with started.connect() as probe:
-            probe.sendall(get("/healthz", "Connection: close"))
-            reply = read_reply(probe, timeout=30)
-        assert reply is not None and reply.status == 200, proc.log()
-        return started
+    def server(**extra_env: str) -> Gateway:
+        key = " ".join(f"{name}={value}" for name, value in sorted(extra_env.items()))
+        if key not in gateways:
+            env = {
+                **os.environ,
+                "REDIS_URL": redis_server.url,
+                "SLUICE_NAMESPACE": f"t{uuid.uuid4().hex[:12]}",
+                "FUNCTION_MODULES": "tests.functions",
+                "LOG_FORMAT": "json",
+                "PYTHONPATH": str(ROOT),
+                **extra_env,
+            }
+            gateways[key] = start_gateway(env, tmp_path_factory.mktemp("gateway") / "log")
+        assert gateways[key].settled()
+        used.append((key, gateways[key]))
+        return gateways[key]
 
-    yield start
-    for proc in procs:
-        proc.stop()
+    yield server
+    for key, shared in used:
+        if not shared.settled():
+            gateways.pop(key).proc.stop()
+            raise AssertionError(f"the gateway {key} still holds connections")
+
+
+# Settings the tests share gateways by: a connection cap small enough to reach (the other
+# tests hold at most two connections at once), and short header and body timeouts.
+CAP = 5
+CAPPED = {"MAX_CONNECTIONS": str(CAP)}
+TIMED = {"HEADER_TIMEOUT": "1", "BODY_TIMEOUT": "1"}
 
 
 def test_huge_header_is_431_without_being_kept(gateway: Callable[..., Gateway]) -> None:
-    server = gateway()
+    server = gateway(**CAPPED)
+    server.reset_peak_rss()
     before = server.peak_rss_kb()
     with server.connect() as sock:
         sock.sendall(b"GET /healthz HTTP/1.1\r\nHost: 127.0.0.1\r\nX-Big: ")
@@ -174,7 +247,7 @@ def test_huge_header_is_431_without_being_kept(gateway: Callable[..., Gateway]) 
 
 
 def test_too_many_headers_is_431(gateway: Callable[..., Gateway]) -> None:
-    server = gateway()
+    server = gateway(**CAPPED)
     with server.connect() as sock:
         sock.sendall(get("/healthz", *(f"X-Field-{n}: {n}" for n in range(150))))
         reply = read_reply(sock)
@@ -210,7 +283,7 @@ def read_replies(sock: socket.socket, timeout: float = PATIENCE) -> list[Reply]:
 
 
 def test_pipelined_request_is_answered_before_a_431(gateway: Callable[..., Gateway]) -> None:
-    server = gateway()
+    server = gateway(**CAPPED)
     big = get("/healthz", "X-Big: " + "a" * 100_000)  # 3 times the limit
     with server.connect() as sock:
         sock.sendall(get("/healthz") + big)  # one packet: parsed before the first is served
@@ -220,7 +293,7 @@ def test_pipelined_request_is_answered_before_a_431(gateway: Callable[..., Gatew
 
 
 def test_slow_or_silent_header_sender_is_cut(gateway: Callable[..., Gateway]) -> None:
-    server = gateway(HEADER_TIMEOUT="1")
+    server = gateway(**TIMED)
     silent = server.connect()
     slow = server.connect()
     started = time.monotonic()
@@ -246,7 +319,7 @@ def test_blank_line_between_requests_does_not_stop_the_timers(
 ) -> None:
     # uvicorn's keep-alive timer (5 s) stops at any input; llhttp skips a CRLF between
     # requests without a callback, so only the header timeout can close this one.
-    server = gateway(HEADER_TIMEOUT="1")
+    server = gateway(**TIMED)
     with server.connect() as sock:
         sock.sendall(get("/healthz"))
         reply = read_reply(sock)
@@ -265,7 +338,7 @@ def test_blank_line_between_requests_does_not_stop_the_timers(
 def test_stalled_body_is_408_and_a_slow_one_is_served(
     gateway: Callable[..., Gateway],
 ) -> None:
-    server = gateway(BODY_TIMEOUT="1", HEADER_TIMEOUT="1")
+    server = gateway(**TIMED)
     json_head = (
         "POST /v1/jobs/echo HTTP/1.1\r\nHost: 127.0.0.1\r\n"
         "Content-Type: application/json\r\nContent-Length: {}\r\n\r\n"
@@ -310,14 +383,14 @@ def test_stalled_body_is_408_and_a_slow_one_is_served(
 def test_idle_connections_past_the_cap_make_room_for_readyz(
     gateway: Callable[..., Gateway],
 ) -> None:
-    server = gateway(MAX_CONNECTIONS="5")
+    server = gateway(**CAPPED)
     idle = [server.connect() for _ in range(12)]
     with server.connect() as probe:
         probe.sendall(get("/readyz"))
         reply = read_reply(probe)
         assert reply is not None and reply.status == 200, reply
-        # 13 connections, 5 kept: the 8 that waited longest were closed.
-        for sock in idle[:8]:
+        # 13 connections, CAP (5) kept: the 8 that waited longest were closed.
+        for sock in idle[: 13 - CAP]:
             assert closed_by_gateway(sock, 3)
         # The ones kept still work.
         idle[-1].sendall(get("/readyz"))
@@ -328,8 +401,8 @@ def test_idle_connections_past_the_cap_make_room_for_readyz(
 
 
 def test_busy_connections_at_the_cap_get_503(gateway: Callable[..., Gateway]) -> None:
-    server = gateway(MAX_CONNECTIONS="3")
-    busy = [server.connect() for _ in range(3)]
+    server = gateway(**CAPPED)
+    busy = [server.connect() for _ in range(CAP)]
     for sock in busy:
         sock.sendall(
             b"POST /v1/jobs/echo HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json"
