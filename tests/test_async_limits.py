@@ -2,25 +2,31 @@
 blocks the loop (time.sleep) costs no other job its lease, is logged, and fails by its
 time limit; memory_mb, which nothing could enforce on them, is refused.
 
-Consumer processes, not the in-process worker: a handler blocking its event loop would
-block the test's own, and one that never returns ends its process.
+The consumer whose handler blocks is a process: in the test's own, the block would hold
+the test too, and a handler that never returns ends its process. The consumers that stand
+by or take over run in the test's process (tests/inprocess.py).
 """
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Callable
 from pathlib import Path
 
 import pytest
 import redis
+from structlog.contextvars import merge_contextvars
+from structlog.testing import capture_logs
 
 from consumers.watchdog import EXIT_STUCK
 from shared.client import Sluice
 from shared.functions import JobContext, function, get_function
 from shared.keys import GROUP, keys_for
+from shared.settings import Settings
 from tests.conftest import VISIBILITY_TIMEOUT, Proc
 from tests.functions import Work
 from tests.helpers import effects, wait_for_lines, wait_for_status
+from tests.inprocess import serving
 
 pytestmark = pytest.mark.any_redis
 
@@ -36,6 +42,7 @@ def env(env: dict[str, str]) -> dict[str, str]:
 
 async def test_a_handler_blocking_the_loop_costs_no_job_its_lease(
     sluice: Sluice,
+    settings: Settings,
     sync_redis: redis.Redis,
     start_consumer: Callable[..., Proc],
     namespace: str,
@@ -58,25 +65,28 @@ async def test_a_handler_blocking_the_loop_costs_no_job_its_lease(
     await wait_for_lines(effect, "start", 3)
     blocking = await sluice.submit("async_block", {"seconds": BLOCK_SECONDS, "effect_path": path})
     await wait_for_lines(effect, "start", 4)  # the loop is blocked from here
-    idle = start_consumer("async_block", "async_work", "work", concurrency=4)
-
-    done = await wait_for_status(
-        sluice, blocking.job_id, "failed", "succeeded", timeout=BLOCK_SECONDS + 15
-    )
-    assert done.status == "failed", done
-    assert done.error is not None and done.error.type == "TimeLimitExceeded", done.error
-    assert "1 s time limit" in done.error.message and "thrown away" in done.error.message
-    assert done.attempts == 1 and done.result is None
-    for job_id in [*others, in_child]:
-        other = await wait_for_status(sluice, job_id, "succeeded", "failed", timeout=15)
-        assert other.status == "succeeded" and other.attempts == 1, other
+    # The idle consumer in this process, whose loop turns: its log lines with job_id bound.
+    with capture_logs(processors=[merge_contextvars]) as logs:
+        async with serving(settings, "async_block", "async_work", "work") as idle:
+            done = await wait_for_status(
+                sluice, blocking.job_id, "failed", "succeeded", timeout=BLOCK_SECONDS + 15
+            )
+            assert done.status == "failed", done
+            assert done.error is not None and done.error.type == "TimeLimitExceeded", done.error
+            assert "1 s time limit" in done.error.message and "thrown away" in done.error.message
+            assert done.attempts == 1 and done.result is None
+            for job_id in [*others, in_child]:
+                other = await wait_for_status(sluice, job_id, "succeeded", "failed", timeout=15)
+                assert other.status == "succeeded" and other.attempts == 1, other
 
     # Each job ran once, on the blocked consumer; the idle one took nothing.
     starts = effects(effect, "start")
     assert sorted(row[0] for row in starts) == sorted([*others, in_child, blocking.job_id])
     assert all(row[1] == "1" for row in starts), starts
     assert len(effects(effect)) == 4  # the blocking handler did return, late
-    took = [line for line in idle.events() if "job_id" in line or "reclaimed" in line["event"]]
+    idle_lines = [line for line in logs if line.get("consumer") == idle.name]
+    assert any(line["event"] == "consumer_started" for line in idle_lines), logs
+    took = [line for line in idle_lines if "job_id" in line or "reclaimed" in line["event"]]
     assert not took, took
     assert not owner.events("lease_lost")
     keys = keys_for(namespace, "async_block")
@@ -121,17 +131,21 @@ def test_an_async_function_setting_memory_mb_is_refused_at_registration() -> Non
 
 
 async def test_a_handler_that_never_returns_ends_its_consumer_and_its_job_moves_on(
-    sluice: Sluice, start_consumer: Callable[..., Proc], tmp_path: Path
+    sluice: Sluice, settings: Settings, start_consumer: Callable[..., Proc], tmp_path: Path
 ) -> None:
     """Blocked far past its 1 s limit (STUCK_GRACE more), the handler is taken never to
     return: the consumer exits, and another consumer takes the job (its one attempt used:
-    it ends failed, dead-lettered)."""
+    it ends failed, dead-lettered, not run again)."""
     stuck = start_consumer("async_block", concurrency=2, STUCK_GRACE="5")
-    job = await sluice.submit("async_block", {"seconds": 600, "effect_path": str(tmp_path / "e")})
-    await wait_for_lines(tmp_path / "e", "start", 1)
-    assert stuck.wait(timeout=15) == EXIT_STUCK
+    # Never returns as far as STUCK_GRACE=5 goes; were it run again by the consumer in
+    # this process (STUCK_GRACE 60 s), it would return in time to fail the test plainly.
+    effect = tmp_path / "e"
+    job = await sluice.submit("async_block", {"seconds": 20, "effect_path": str(effect)})
+    await wait_for_lines(effect, "start", 1)
+    assert await asyncio.to_thread(stuck.wait, 15) == EXIT_STUCK
     (line,) = stuck.events("event_loop_stuck")
     assert line["job_id"] == job.job_id and line["timeout"] == 1
-    start_consumer("async_block")
-    done = await wait_for_status(sluice, job.job_id, "failed", timeout=30)
+    async with serving(settings, "async_block"):
+        done = await wait_for_status(sluice, job.job_id, "failed", timeout=30)
     assert done.error is not None and done.error.type == "AttemptsExhausted", done.error
+    assert len(effects(effect, "start")) == 1 and effects(effect) == []

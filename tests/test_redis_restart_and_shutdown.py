@@ -1,4 +1,8 @@
-"""Surviving a Redis crash, draining on SIGTERM, and cancelling jobs."""
+"""Surviving a Redis crash, draining on SIGTERM, and cancelling jobs.
+
+Consumers that are signalled or lose Redis are processes; the gateway, and consumers that
+only take over after them, run in the test's process (tests/inprocess.py).
+"""
 
 from __future__ import annotations
 
@@ -13,6 +17,8 @@ from typing import Any
 
 import httpx
 import redis
+from structlog.contextvars import merge_contextvars
+from structlog.testing import capture_logs
 
 from consumers.lifecycle import SHUTDOWN_WRITE_SECONDS
 from shared.client import Sluice
@@ -23,6 +29,7 @@ from shared.scripts import Scripts
 from shared.settings import Settings
 from tests.conftest import Proc
 from tests.helpers import effects, wait_for_lines, wait_for_status, wait_gone
+from tests.inprocess import asgi_client, run_burst, serving
 
 
 async def wait_ready(http: httpx.AsyncClient, code: int, timeout: float = 10.0) -> None:
@@ -40,13 +47,9 @@ async def wait_ready(http: httpx.AsyncClient, code: int, timeout: float = 10.0) 
 
 
 async def test_redis_killed_under_submissions_loses_no_accepted_job(
-    own_redis: RedisServer,
-    env: dict[str, str],
-    start_gateway: Callable[..., str],
-    start_consumer: Callable[..., Proc],
+    own_redis: RedisServer, env: dict[str, str], start_consumer: Callable[..., Proc]
 ) -> None:
     env["REDIS_URL"] = own_redis.url
-    base_url = start_gateway()
     consumers = [start_consumer("echo", "async_work", concurrency=16) for _ in range(2)]
     settings = Settings.from_env(env)
 
@@ -75,24 +78,22 @@ async def test_redis_killed_under_submissions_loses_no_accepted_job(
                 assert int(reply.headers["retry-after"]) >= 1
             await asyncio.sleep(0.01)
 
-    async with (
-        httpx.AsyncClient(base_url=base_url, timeout=10) as http,
-        httpx.AsyncClient(base_url=base_url, timeout=10) as probe,
-    ):
-        await wait_ready(probe, 200)
+    # The gateway app in this process: requests through its ASGI transport run at once.
+    async with asgi_client(settings) as http:
+        await wait_ready(http, 200)
         begin = time.monotonic()
         submitters = [asyncio.create_task(submit(http, begin + 4.5)) for _ in range(2)]
         await asyncio.sleep(1.5)
         accepted_before_kill = len(accepted)
         own_redis.kill()
         killed = time.monotonic()
-        await wait_ready(probe, 503, timeout=3)
-        reply = await probe.get("/readyz")
+        await wait_ready(http, 503, timeout=3)
+        reply = await http.get("/readyz")
         assert reply.status_code == 503 and "retry-after" in reply.headers
         await asyncio.sleep(max(0.0, killed + 1.0 - time.monotonic()))
         own_redis.start()
         restarted.set()
-        await wait_ready(probe, 200, timeout=5)
+        await wait_ready(http, 200, timeout=5)
         await asyncio.gather(*submitters)
 
     assert accepted_before_kill > 10
@@ -130,14 +131,14 @@ async def test_redis_killed_under_submissions_loses_no_accepted_job(
 
 
 async def test_connections_redis_closed_are_not_handed_to_requests(
-    own_redis: RedisServer, env: dict[str, str], start_gateway: Callable[..., str]
+    own_redis: RedisServer, env: dict[str, str]
 ) -> None:
     """Redis closing the gateway's pooled connections (a restart, a dropped network, its
     idle `timeout`) costs no request a 503: a closed connection is replaced before use."""
-    env["REDIS_URL"] = own_redis.url
+    settings = Settings.from_env({**env, "REDIS_URL": own_redis.url})
     admin = redis.Redis.from_url(own_redis.url)
     try:
-        async with httpx.AsyncClient(base_url=start_gateway(), timeout=10) as http:
+        async with asgi_client(settings) as http:
             job_id = (await http.post("/v1/jobs/echo", json={"n": 1})).json()["job_id"]
             # Several pooled connections: requests at once each take one.
             replies = await asyncio.gather(*(http.get(f"/v1/jobs/{job_id}") for _ in range(8)))
@@ -158,6 +159,7 @@ async def test_connections_redis_closed_are_not_handed_to_requests(
 
 async def test_sigterm_finishes_short_jobs_and_releases_long_ones(
     sluice: Sluice,
+    env: dict[str, str],
     start_consumer: Callable[..., Proc],
     tmp_path: Path,
 ) -> None:
@@ -195,16 +197,16 @@ async def test_sigterm_finishes_short_jobs_and_releases_long_ones(
     assert queued.status == "queued" and queued.attempts == 0
     assert effects(late_effect, "start") == []
 
-    second = start_consumer("work", VISIBILITY_TIMEOUT=visibility)
-    await wait_for_status(sluice, long.job_id, "running", timeout=5)
-    done = await wait_for_status(sluice, long.job_id, "succeeded", "failed", timeout=15)
-    assert done.status == "succeeded", done
-    assert done.attempts == 1
-    assert len(effects(effect)) == 1
-    assert len(effects(effect, "start")) == 2
-    late_done = await wait_for_status(sluice, late.job_id, "succeeded", "failed", timeout=10)
-    assert late_done.status == "succeeded" and late_done.attempts == 1
-    assert second.alive()
+    # Not signalled: the next consumer runs in this process (it lives to the block's end).
+    async with serving(Settings.from_env({**env, "VISIBILITY_TIMEOUT": visibility}), "work"):
+        await wait_for_status(sluice, long.job_id, "running", timeout=5)
+        done = await wait_for_status(sluice, long.job_id, "succeeded", "failed", timeout=15)
+        assert done.status == "succeeded", done
+        assert done.attempts == 1
+        assert len(effects(effect)) == 1
+        assert len(effects(effect, "start")) == 2
+        late_done = await wait_for_status(sluice, late.job_id, "succeeded", "failed", timeout=10)
+        assert late_done.status == "succeeded" and late_done.attempts == 1
 
 
 async def test_sigterm_during_a_redis_outage_exits_after_the_grace_and_loses_no_job(
@@ -233,8 +235,8 @@ async def test_sigterm_during_a_redis_outage_exits_after_the_grace_and_loses_no_
     assert took < grace + SHUTDOWN_WRITE_SECONDS + 3, took
 
     own_redis.start()
-    start_consumer("work")
-    async with Sluice.connect(Settings.from_env(env)) as sluice:
+    settings = Settings.from_env(env)
+    async with Sluice.connect(settings) as sluice, serving(settings, "work"):
         done = await wait_for_status(sluice, job.job_id, "succeeded", "failed", timeout=30)
     assert done.status == "succeeded" and done.attempts == 2, done
     assert len(effects(effect)) == 1 and len(effects(effect, "start")) == 2
@@ -244,11 +246,9 @@ async def test_sigterm_during_a_redis_outage_exits_after_the_grace_and_loses_no_
 
 
 async def test_cancelled_queued_job_never_runs(
-    http: httpx.AsyncClient,
-    sluice: Sluice,
-    start_consumer: Callable[..., Proc],
-    tmp_path: Path,
+    gateway_http: httpx.AsyncClient, settings: Settings, tmp_path: Path
 ) -> None:
+    http = gateway_http
     effect = tmp_path / "effect"
     job_id = (await http.post("/v1/jobs/work", json={"effect_path": str(effect)})).json()["job_id"]
     reply = await http.delete(f"/v1/jobs/{job_id}")
@@ -258,52 +258,56 @@ async def test_cancelled_queued_job_never_runs(
     assert status["status"] == "cancelled" and status["finished_at"] is not None
     assert status["attempts"] == 0
 
-    start_consumer("work")
     later = (await http.post("/v1/jobs/work", json={"effect_path": str(effect)})).json()["job_id"]
-    await wait_for_status(sluice, later, "succeeded", timeout=10)
-    await asyncio.sleep(0.5)
+    # A burst returns once the stream is empty and nothing runs: had the cancelled job's
+    # entry stayed, the worker would have met it by then.
+    with capture_logs(processors=[merge_contextvars]) as logs:
+        await run_burst(settings, "work")
+    assert (await http.get(f"/v1/jobs/{later}")).json()["status"] == "succeeded"
     assert [row[0] for row in effects(effect, "start")] == [later]
+    assert [line for line in logs if line.get("job_id") == job_id] == []
+    assert [line["event"] for line in logs if line.get("job_id") == later][-1] == "job_succeeded"
     assert (await http.get(f"/v1/jobs/{job_id}")).json()["status"] == "cancelled"
     again = await http.delete(f"/v1/jobs/{job_id}")
     assert again.status_code == 409
 
 
 async def test_cancelled_running_job_stops_and_the_consumer_lives_on(
-    http: httpx.AsyncClient,
-    sluice: Sluice,
-    start_consumer: Callable[..., Proc],
-    tmp_path: Path,
+    gateway_http: httpx.AsyncClient, sluice: Sluice, settings: Settings, tmp_path: Path
 ) -> None:
-    consumer = start_consumer("work", concurrency=1)
+    http = gateway_http
     effect = tmp_path / "effect"
-    reply = await http.post("/v1/jobs/work", json={"seconds": 10, "effect_path": str(effect)})
-    job_id = reply.json()["job_id"]
-    [started] = await wait_for_lines(effect, "start", 1)
-    await wait_for_status(sluice, job_id, "running", timeout=5)
+    async with serving(settings, "work", concurrency=1) as consumer:
+        reply = await http.post("/v1/jobs/work", json={"seconds": 10, "effect_path": str(effect)})
+        job_id = reply.json()["job_id"]
+        [started] = await wait_for_lines(effect, "start", 1)
+        await wait_for_status(sluice, job_id, "running", timeout=5)
 
-    asked = time.monotonic()
-    reply = await http.delete(f"/v1/jobs/{job_id}")
-    assert reply.status_code == 202
-    assert reply.json()["status"] == "running"
-    done = await wait_for_status(sluice, job_id, "cancelled", "succeeded", "failed", timeout=5)
-    assert done.status == "cancelled", done
-    assert time.monotonic() - asked < 3.0
-    assert done.finished_at is not None and done.result is None
-    await wait_gone(int(started[2]))
-    assert effects(effect) == []
+        asked = time.monotonic()
+        reply = await http.delete(f"/v1/jobs/{job_id}")
+        assert reply.status_code == 202
+        assert reply.json()["status"] == "running"
+        done = await wait_for_status(sluice, job_id, "cancelled", "succeeded", "failed", timeout=5)
+        assert done.status == "cancelled", done
+        assert time.monotonic() - asked < 3.0
+        assert done.finished_at is not None and done.result is None
+        await wait_gone(int(started[2]))
+        assert effects(effect) == []
 
-    assert consumer.alive()
-    after = (await http.post("/v1/jobs/work", json={"seconds": 0.1})).json()["job_id"]
-    assert (await wait_for_status(sluice, after, "succeeded", "failed")).status == "succeeded"
-    assert effects(effect) == []
-    assert (await http.get(f"/v1/jobs/{job_id}")).json()["status"] == "cancelled"
+        # Alive: not stopping (and serving checks, at the block's end, it never stopped).
+        assert not consumer.lifecycle.stopped and not consumer.crashed
+        after = (await http.post("/v1/jobs/work", json={"seconds": 0.1})).json()["job_id"]
+        assert (await wait_for_status(sluice, after, "succeeded", "failed")).status == "succeeded"
+        assert effects(effect) == []
+        assert (await http.get(f"/v1/jobs/{job_id}")).json()["status"] == "cancelled"
 
 
 async def test_cancelling_a_finished_job_is_a_conflict(
-    http: httpx.AsyncClient, sluice: Sluice, start_consumer: Callable[..., Proc]
+    gateway_http: httpx.AsyncClient, sluice: Sluice, settings: Settings
 ) -> None:
-    start_consumer("echo")
+    http = gateway_http
     job_id = (await http.post("/v1/jobs/echo", json={"a": 1})).json()["job_id"]
+    await run_burst(settings, "echo")
     await wait_for_status(sluice, job_id, "succeeded", timeout=10)
     reply = await http.delete(f"/v1/jobs/{job_id}")
     assert reply.status_code == 409
@@ -312,19 +316,12 @@ async def test_cancelling_a_finished_job_is_a_conflict(
     assert status["status"] == "succeeded" and status["result"] == {"a": 1}
 
 
-async def test_unknown_malformed_and_expired_ids_are_404(
-    env: dict[str, str],
-    start_gateway: Callable[..., str],
-    start_consumer: Callable[..., Proc],
-) -> None:
-    env["RESULT_TTL"] = "1"
-    start_consumer("echo")
-    async with httpx.AsyncClient(base_url=start_gateway(), timeout=10) as http:
+async def test_unknown_malformed_and_expired_ids_are_404(env: dict[str, str]) -> None:
+    settings = Settings.from_env({**env, "RESULT_TTL": "1"})
+    async with asgi_client(settings) as http:
         job_id = (await http.post("/v1/jobs/echo", json={"a": 1})).json()["job_id"]
-        deadline = time.monotonic() + 10
-        while (await http.get(f"/v1/jobs/{job_id}")).json()["status"] != "succeeded":
-            assert time.monotonic() < deadline, "the echo job did not finish"
-            await asyncio.sleep(0.02)
+        await run_burst(settings, "echo")
+        assert (await http.get(f"/v1/jobs/{job_id}")).json()["status"] == "succeeded"
         finished = time.monotonic()
         while (await http.get(f"/v1/jobs/{job_id}")).status_code == 200:
             assert time.monotonic() - finished < 4, "the finished job did not expire"
