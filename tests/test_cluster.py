@@ -9,10 +9,9 @@ from __future__ import annotations
 import asyncio
 import collections
 import os
-import time
-from collections.abc import Awaitable, Callable, Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
-from typing import Any, NamedTuple
+from typing import Any
 
 import pytest
 import redis
@@ -31,19 +30,14 @@ from shared.script_calls import release_call
 from shared.scripts import run_batched, run_command
 from shared.settings import Settings
 from tests.cluster import LocalCluster
-from tests.cluster_load import Load, final_statuses
+from tests.cluster_failover import FAILED_OVER, run_failover
 from tests.conftest import HEARTBEAT_INTERVAL, ROOT, VISIBILITY_TIMEOUT, Proc, _binary
 from tests.helpers import effects, wait_for_lines, wait_for_status
 from tests.inprocess import asgi_client, run_burst
 
 # Their streams' slots (the name is the hash tag) are on three different masters of a
-# cluster made by redis-cli: crash 1260, work 6132, async_work 15517.
+# cluster made by redis-cli: crash 1260, work 6132, async_work 15517 (FAILED_OVER).
 ELSEWHERE = "crash"  # on the shard no test fails over: REDIS_URL names its master
-FAILED_OVER = "async_work"
-# Longer than a killed master's promotion (node timeout and election) and the consumers'
-# reconnect backoff, so owners write their jobs' outcomes before anyone may reclaim them:
-# with less, jobs running through the outage are reclaimed and run again (at-least-once).
-FAILOVER_VISIBILITY = "10"
 
 
 @pytest.fixture(scope="module")
@@ -262,61 +256,6 @@ async def test_consumer_killed_mid_job_is_finished_by_another(
     assert [row[:2] for row in effects(effect)] == [[job_id, "2"]]
     assert sync_redis.xlen(keys.stream) == 0
     assert sync_redis.xpending(keys.stream, GROUP)["pending"] == 0
-
-
-class Failover(NamedTuple):
-    load: Load
-    statuses: dict[str, str]  # each acknowledged job's, or "missing" (its hash is gone)
-    ran: collections.Counter[str]  # how often each job's effect happened
-    # When the failover began (time.time(), as in the effect file); when the slot had
-    # moved to the replica (time.monotonic(), as in the load's acknowledgements).
-    began: float
-    promoted_at: float
-
-
-async def run_failover(
-    cluster: LocalCluster,
-    settings: Settings,
-    start_consumer: Callable[..., Proc],
-    tmp_path: Path,
-    fail_over: Callable[[RedisServer, RedisServer], Awaitable[None]],
-) -> Failover:
-    """Consumers running, submissions flowing; ``fail_over(master, replica)`` of the
-    function's shard; then a steady load again on the new master, and every
-    acknowledged job waited for."""
-    master = cluster.master_of(stream_of(settings.namespace, FAILED_OVER))
-    replica = cluster.replica_of(master)
-    assert settings.redis_url not in (master.url, replica.url)
-    consumers = [
-        start_consumer(FAILED_OVER, concurrency=8, VISIBILITY_TIMEOUT=FAILOVER_VISIBILITY)
-        for _ in range(2)
-    ]
-    effect = tmp_path / "effect"
-    async with Sluice.connect(settings) as sluice:
-        load = Load(sluice, FAILED_OVER, {"seconds": 0.05, "effect_path": str(effect)})
-        try:
-            await load.wait_for(50)
-            began, began_at = time.time(), time.monotonic()
-            await fail_over(master, replica)
-            while cluster.master_of(stream_of(settings.namespace, FAILED_OVER)) is master:
-                assert time.monotonic() - began_at < 30, "the replica was not promoted"
-                await asyncio.sleep(0.05)
-            promoted_at = time.monotonic()
-            await load.wait_for(50)
-        finally:
-            await load.stop()
-        job_ids = [job_id for _, job_id in load.acknowledged]
-        statuses = await final_statuses(sluice, job_ids, timeout=60)
-    assert all(consumer.alive() for consumer in consumers)
-    ran = collections.Counter(row[0] for row in effects(effect))
-    errors = collections.Counter(e for _, e in load.failures)
-    print(
-        f"\nfailover: promoted in {promoted_at - began_at:.2f}s; {len(job_ids)} acknowledged;"
-        f" failed submissions {errors}; longest gap without an acknowledgement"
-        f" {load.longest_gap():.2f}s; final {collections.Counter(statuses.values())};"
-        f" effects twice: {sum(1 for n in ran.values() if n > 1)}"
-    )
-    return Failover(load, statuses, ran, began, promoted_at)
 
 
 async def test_coordinated_failover_loses_nothing(

@@ -1,9 +1,10 @@
-"""Crashes, stalls and poison jobs, with real signals.
+"""Crashes and stalls, with real signals.
 
 Each test checks the guarantees of the contract from the outside: how often a handler
 really ran (its effect file), the attempts and final status in the job's hash, and the
 function's stream (XLEN, XPENDING) and dead-letter stream in Redis. The consumer that is
 killed or frozen is a real process; the one that takes over runs in the test's process.
+Poison jobs are in tests/test_poison_jobs.py.
 """
 
 from __future__ import annotations
@@ -12,7 +13,7 @@ import asyncio
 import os
 import signal
 import time
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -27,12 +28,14 @@ from shared.keys import GROUP, FunctionKeys, keys_for
 from shared.settings import Settings
 from tests.conftest import Proc
 from tests.helpers import effects, process_gone, wait_for_lines, wait_for_status
-from tests.inprocess import run_burst, serving
-
-# The visibility timeout of the consumers that take over: alone once the owner is dead
-# or frozen, they need not wait the tests' 2 s to reclaim its job; still twice the lease
-# thread's beat (0.5 s), so their own running job stays theirs.
-TAKEOVER_VISIBILITY = 1.0
+from tests.inprocess import serving
+from tests.recovery_checks import (
+    TAKEOVER_VISIBILITY,
+    assert_drained,
+    dead_letters,
+    logged,
+    until,
+)
 
 
 def _owner(sync_redis: redis.Redis, keys: FunctionKeys, job_id: str) -> bytes:
@@ -40,33 +43,6 @@ def _owner(sync_redis: redis.Redis, keys: FunctionKeys, job_id: str) -> bytes:
     consumer = sync_redis.hget(keys.job(job_id), "consumer")
     assert isinstance(consumer, bytes) and consumer, f"nobody runs {job_id}"
     return consumer
-
-
-def _assert_drained(sync_redis: redis.Redis, keys: FunctionKeys) -> None:
-    """Nothing left of the function's jobs: no entry in the stream, none pending."""
-    assert sync_redis.xlen(keys.stream) == 0
-    assert sync_redis.xpending(keys.stream, GROUP)["pending"] == 0
-
-
-def _dead_letters(sync_redis: redis.Redis, keys: FunctionKeys) -> list[dict[bytes, bytes]]:
-    """The dead-letter stream's entries, oldest first."""
-    entries: list[tuple[bytes, dict[bytes, bytes]]] = sync_redis.xrange(keys.dead)  # type: ignore[assignment]
-    return [fields for _, fields in entries]
-
-
-async def _until(ready: Callable[[], object], what: Callable[[], str], timeout: float = 20) -> None:
-    """Wait for ``ready()`` without blocking the loop (a worker may run in it)."""
-    deadline = time.monotonic() + timeout
-    while not ready():
-        assert time.monotonic() < deadline, what()
-        await asyncio.sleep(0.02)
-
-
-def _logged(logs: Sequence[Mapping[str, Any]], event: str, **fields: object) -> bool:
-    """Whether a captured line of ``event`` has all of ``fields``."""
-    return any(
-        line["event"] == event and all(line.get(k) == v for k, v in fields.items()) for line in logs
-    )
 
 
 def _with_consumer() -> Any:
@@ -111,9 +87,9 @@ async def test_consumer_killed_mid_job_is_finished_by_another(
     (effect_row,) = effects(effect)
     assert effect_row[1] == "2" and effect_row[2] == starts[1][2] != str(child_pid)
     assert done.result_value() == {"slept": 2, "attempt": 2, "pid": int(starts[1][2])}
-    assert _logged(logs, "entries_reclaimed", consumer=other.name), logs
-    _assert_drained(sync_redis, keys)
-    assert _dead_letters(sync_redis, keys) == []
+    assert logged(logs, "entries_reclaimed", consumer=other.name), logs
+    assert_drained(sync_redis, keys)
+    assert dead_letters(sync_redis, keys) == []
 
 
 # A lease shorter than the tests' 2 s, so the job that outlives it three times is short;
@@ -164,7 +140,7 @@ async def test_long_job_on_healthy_consumer_keeps_its_lease(
     assert done.result_value() == {"slept": seconds, "attempt": 1, "pid": int(effect_row[2])}
     events = {line["event"] for line in logs}
     assert "entries_reclaimed" not in events and "lease_lost" not in events, events
-    _assert_drained(sync_redis, keys)
+    assert_drained(sync_redis, keys)
 
 
 # What a frozen owner may do about its attempt once it wakes: each ends the attempt there
@@ -210,7 +186,7 @@ async def test_stale_owner_cannot_overwrite_the_final_status(
             # A ends its attempt; then, stopped as SIGTERM stops it, it has done all it
             # ever will (heartbeats, retries, giving back what it holds): none of it may
             # change what B wrote.
-            await _until(
+            await until(
                 lambda: any(
                     line["event"] in STALE_OUTCOMES or line["event"].startswith("job_")
                     for line in stale.events()
@@ -219,7 +195,7 @@ async def test_stale_owner_cannot_overwrite_the_final_status(
             )
             assert stale.alive()
             stale.signal(signal.SIGTERM)
-            await _until(lambda: not stale.alive(), stale.log)
+            await until(lambda: not stale.alive(), stale.log)
     assert stale.wait(0) == 0, stale.log()
 
     assert await sluice.status(job_id) == done
@@ -238,114 +214,10 @@ async def test_stale_owner_cannot_overwrite_the_final_status(
     assert len(by_attempt["2"]) == 1 and by_attempt["2"][0][2] == str(fresh_child)
     assert len(by_attempt["1"]) <= 1  # at-least-once: A's child may have finished too
     assert len(written) == len(by_attempt["1"]) + 1
-    assert _logged(logs, "job_succeeded", consumer=fresh.name, job_id=job_id), logs
+    assert logged(logs, "job_succeeded", consumer=fresh.name, job_id=job_id), logs
     assert not any(event.startswith("job_") for event in stale_events), stale_events
-    _assert_drained(sync_redis, keys)
-    assert _dead_letters(sync_redis, keys) == []
-
-
-async def test_poison_job_killing_its_child_is_dead_lettered_queue_moves_on(
-    sluice: Sluice,
-    settings: Settings,
-    sync_redis: redis.Redis,
-    namespace: str,
-    tmp_path: Path,
-) -> None:
-    """``crash`` SIGKILLs the warm child running it, every time: it ends failed after its
-    max attempts, dead-lettered, while the same consumer runs other jobs untouched (the
-    child is the process that dies: the consumer runs in the test's process)."""
-    crash_keys, work_keys = keys_for(namespace, "crash"), keys_for(namespace, "work")
-    crash_effect, work_effect = tmp_path / "crash", tmp_path / "work"
-    crash_id = (await sluice.submit("crash", {"effect_path": str(crash_effect)})).job_id
-    work_ids = [
-        (await sluice.submit("work", {"seconds": 0.3, "effect_path": str(work_effect)})).job_id
-        for _ in range(4)
-    ]
-    await run_burst(settings, "crash", "work", concurrency=2)  # fails if the worker crashed
-
-    failed = await wait_for_status(sluice, crash_id, "failed", "succeeded", timeout=1)
-    assert failed.status == "failed"
-    assert failed.attempts == failed.max_attempts == 3
-    assert failed.error is not None and failed.error.type == "WorkerDied"
-    assert "killed by signal 9" in failed.error.message
-    assert "attempt 3 of 3, giving up" in failed.error.message
-    assert failed.result is None and failed.finished_at is not None
-    starts = effects(crash_effect, "start")
-    assert [row[1] for row in starts] == ["1", "2", "3"]
-    assert len({row[2] for row in starts}) == 3  # a fresh child each time
-
-    (dead,) = _dead_letters(sync_redis, crash_keys)
-    assert dead[b"job_id"].decode() == crash_id
-    assert dead[b"attempts"] == b"3"
-    assert b"WorkerDied" in dead[b"error"]
-    _assert_drained(sync_redis, crash_keys)
-
-    for work_id in work_ids:
-        done = await wait_for_status(sluice, work_id, "succeeded", "failed", timeout=1)
-        assert done.status == "succeeded" and done.attempts == 1
-    assert sorted(row[0] for row in effects(work_effect)) == sorted(work_ids)
-    _assert_drained(sync_redis, work_keys)
-    assert _dead_letters(sync_redis, work_keys) == []
-
-
-async def test_poison_job_killing_its_consumer_is_dead_lettered_after_restarts(
-    sluice: Sluice,
-    settings: Settings,
-    sync_redis: redis.Redis,
-    start_consumer: Callable[..., Proc],
-    namespace: str,
-    tmp_path: Path,
-) -> None:
-    """``crash_consumer`` is async, so it runs in the consumer itself and SIGKILLs it,
-    every time. Restarted like a PaaS would, consumers reclaim it after the visibility
-    timeout until its attempts are used up: the next one to claim it dead-letters it
-    instead of running it, and a job submitted alongside still succeeds."""
-    crash_keys, work_keys = keys_for(namespace, "crash_consumer"), keys_for(namespace, "work")
-    crash_effect, work_effect = tmp_path / "crash", tmp_path / "work"
-    crash_id = (await sluice.submit("crash_consumer", {"effect_path": str(crash_effect)})).job_id
-    work_id = (
-        await sluice.submit("work", {"seconds": 1.0, "effect_path": str(work_effect)})
-    ).job_id
-
-    for attempt in (1, 2, 3):
-        # Each one alone: it claims the job as soon as it is up, and dies of it.
-        proc = start_consumer("crash_consumer", "work", VISIBILITY_TIMEOUT=str(TAKEOVER_VISIBILITY))
-        await _until(lambda: not proc.alive(), lambda: f"still {proc.log()}")  # noqa: B023
-        assert proc.wait(0) == -signal.SIGKILL
-        status = await sluice.status(crash_id)
-        assert status.status != "failed" and status.attempts == attempt, status
-
-    # Only now one that runs in this process: a job with attempts left would kill it.
-    takeover = settings.replace(visibility_timeout=TAKEOVER_VISIBILITY)
-    with capture_logs() as logs:
-        async with serving(takeover, "crash_consumer", "work"):
-            failed = await wait_for_status(sluice, crash_id, "failed", "succeeded", timeout=15)
-            # Logged once start.lua's reply is back, which can be after the status was read.
-            await _until(lambda: _logged(logs, "job_dead_lettered", job_id=crash_id), str)
-            done = await wait_for_status(sluice, work_id, "succeeded", "failed", timeout=15)
-    assert failed.status == "failed"
-    assert failed.attempts == failed.max_attempts == 3
-    assert failed.error is not None and failed.error.type == "AttemptsExhausted"
-    assert failed.error.message.startswith("the process running it died")
-    assert failed.error.message.endswith("(attempt 3 of 3, giving up)")
-    assert failed.result is None and failed.finished_at is not None
-    assert [row[1] for row in effects(crash_effect, "start")] == ["1", "2", "3"]
-    (dead,) = _dead_letters(sync_redis, crash_keys)
-    assert dead[b"job_id"].decode() == crash_id
-    assert dead[b"attempts"] == b"3"
-    assert b"AttemptsExhausted" in dead[b"error"]
-    _assert_drained(sync_redis, crash_keys)
-
-    assert done.status == "succeeded"
-    # At-least-once: an attempt of `work` can finish its effect just as the poison job
-    # kills the consumer under it (the recovery tick and the 1 s job line up), and then
-    # runs again; each attempt has at most one effect, and the last one is the result's.
-    rows = effects(work_effect)
-    assert 1 <= len(rows) <= done.attempts
-    assert len({row[1] for row in rows}) == len(rows)
-    assert rows[-1][0] == work_id and rows[-1][1] == str(done.attempts)
-    _assert_drained(sync_redis, work_keys)
-    assert _dead_letters(sync_redis, work_keys) == []
+    assert_drained(sync_redis, keys)
+    assert dead_letters(sync_redis, keys) == []
 
 
 # Twice the say-alive interval (half the visibility timeout) of the consumers that stay:
@@ -397,16 +269,16 @@ async def test_a_killed_consumer_is_forgotten_once_its_job_is_reclaimed(
         async with serving(staying, "work", concurrency=1) as live:
             done = await wait_for_status(sluice, job_id, "succeeded", "failed", timeout=15)
             assert done.status == "succeeded" and done.attempts == 2
-            await _until(
+            await until(
                 lambda: owner not in _consumer_names(sync_redis, keys),
                 lambda: f"still listed: {_consumer_names(sync_redis, keys)}",
             )
             # Another consumer, which gets no entry, sweeps too: both look again once
             # `live` has gone longer than FORGET_CONSUMERS_AFTER without an entry.
             async with serving(staying, "work", concurrency=1) as sweeper:
-                await _until(lambda: _idle_ms(sync_redis, keys, live.name) > FORGET * 1000, str)
+                await until(lambda: _idle_ms(sync_redis, keys, live.name) > FORGET * 1000, str)
                 idle_since = time.monotonic()
-                await _until(
+                await until(
                     lambda: min(swept.get(w.name, 0) for w in (live, sweeper)) > idle_since,
                     lambda: f"no second look: {swept}",
                 )
@@ -415,7 +287,7 @@ async def test_a_killed_consumer_is_forgotten_once_its_job_is_reclaimed(
     forgotten = [line for line in logs if line["event"] == "consumers_forgotten"]
     assert forgotten and all(line["consumer"] == live.name for line in forgotten), forgotten
     assert owner.decode() in forgotten[0]["names"]
-    _assert_drained(sync_redis, keys)
+    assert_drained(sync_redis, keys)
 
 
 def _consumer_names(sync_redis: redis.Redis, keys: FunctionKeys) -> set[bytes]:
