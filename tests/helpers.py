@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import os
 import time
+from datetime import datetime
 from pathlib import Path
 
 from shared.client import Sluice
@@ -64,3 +65,9 @@ async def wait_gone(pid: int, timeout: float = 5.0) -> None:
         if time.monotonic() > deadline:
             raise AssertionError(f"process {pid} still runs after {timeout}s")
         await asyncio.sleep(0.05)
+
+
+def seconds_between(earlier: str | None, later: str | None) -> float:
+    """Seconds from one ISO timestamp of a job's status to another (both must be set)."""
+    assert earlier is not None and later is not None
+    return (datetime.fromisoformat(later) - datetime.fromisoformat(earlier)).total_seconds()

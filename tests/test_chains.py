@@ -5,7 +5,6 @@ ends failed (QueueFull)."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from typing import Any
 
 import httpx
@@ -15,28 +14,30 @@ import redis
 from shared.client import Sluice
 from shared.errors import JobNotFoundError
 from shared.keys import keys_for
-from tests.conftest import Proc
+from shared.settings import Settings
 from tests.helpers import wait_for_status
+from tests.inprocess import serving
 from tests.test_documents_api import wait_for_follow_up
 
 
 async def test_a_cancelled_job_ends_its_follow_up_cancelled(
-    http: httpx.AsyncClient, sluice: Sluice, start_consumer: Callable[..., Proc]
+    gateway_http: httpx.AsyncClient, sluice: Sluice, settings: Settings
 ) -> None:
-    queued = (await http.post("/v1/jobs/work?then=echo", json={})).json()
-    assert (await http.delete(f"/v1/jobs/{queued['job_id']}")).status_code == 200
-    follow_up = (await http.get(f"/v1/jobs/{queued['next_job_id']}")).json()
+    queued = (await gateway_http.post("/v1/jobs/work?then=echo", json={})).json()
+    assert (await gateway_http.delete(f"/v1/jobs/{queued['job_id']}")).status_code == 200
+    follow_up = (await gateway_http.get(f"/v1/jobs/{queued['next_job_id']}")).json()
     assert follow_up["status"] == "cancelled", follow_up
     assert follow_up["error"]["type"] == "PreviousJobCancelled"
     assert queued["job_id"] in follow_up["error"]["message"]
 
-    start_consumer("work", "echo")
-    running = (await http.post("/v1/jobs/work?then=echo", json={"seconds": 30})).json()
-    await wait_for_status(sluice, running["job_id"], "running")
-    assert (await http.delete(f"/v1/jobs/{running['job_id']}")).status_code == 202
-    await wait_for_status(sluice, running["job_id"], "cancelled")
-    await wait_for_follow_up(sluice, running["next_job_id"])
-    ended = await wait_for_status(sluice, running["next_job_id"], "cancelled")
+    async with serving(settings, "work", "echo"):
+        reply = await gateway_http.post("/v1/jobs/work?then=echo", json={"seconds": 30})
+        running = reply.json()
+        await wait_for_status(sluice, running["job_id"], "running")
+        assert (await gateway_http.delete(f"/v1/jobs/{running['job_id']}")).status_code == 202
+        await wait_for_status(sluice, running["job_id"], "cancelled")
+        await wait_for_follow_up(sluice, running["next_job_id"])
+        ended = await wait_for_status(sluice, running["next_job_id"], "cancelled")
     assert ended.error is not None and ended.error.type == "PreviousJobCancelled"
 
 
@@ -54,22 +55,22 @@ async def test_a_chain_whose_follow_up_queue_is_full_is_429_at_submission(
 
 
 async def test_follow_ups_never_push_a_backlog_past_its_bound(
-    http: httpx.AsyncClient,
+    gateway_http: httpx.AsyncClient,
     sluice: Sluice,
+    settings: Settings,
     sync_redis: redis.Redis,
     namespace: str,
-    start_consumer: Callable[..., Proc],
 ) -> None:
     """Ten chains accepted while tiny_queue was empty: two follow-ups fit, the others end
     failed QueueFull (tiny_queue has no consumer, so its backlog stays)."""
-    replies = [await http.post("/v1/jobs/echo?then=tiny_queue", json={}) for _ in range(10)]
+    replies = [await gateway_http.post("/v1/jobs/echo?then=tiny_queue", json={}) for _ in range(10)]
     assert {reply.status_code for reply in replies} == {202}
-    start_consumer("echo")
     outcomes = []
-    for reply in replies:
-        next_id = reply.json()["next_job_id"]
-        await wait_for_follow_up(sluice, next_id)
-        outcomes.append(await sluice.status(next_id))
+    async with serving(settings, "echo"):
+        for reply in replies:
+            next_id = reply.json()["next_job_id"]
+            await wait_for_follow_up(sluice, next_id)
+            outcomes.append(await sluice.status(next_id))
     assert sync_redis.xlen(keys_for(namespace, "tiny_queue").stream) == 2
     assert sorted(status.status for status in outcomes) == ["failed"] * 8 + ["queued"] * 2
     full = [status.error for status in outcomes if status.error is not None]
@@ -99,13 +100,12 @@ def wall_area(bill: dict[str, Any]) -> float:
 
 
 async def test_a_follow_up_takes_its_own_parameters_from_the_query_string_or_json(
-    http: httpx.AsyncClient, sluice: Sluice, start_consumer: Callable[..., Proc]
+    gateway_http: httpx.AsyncClient, sluice: Sluice, settings: Settings
 ) -> None:
     """?then=bom&bom.ceiling_height_mm=2400 (was ignored: bom used 3048 mm), the same as
     a JSON then, and from Python."""
-    start_consumer("echo", "bom")
-    query = await http.post("/v1/jobs/echo?then=bom&bom.ceiling_height_mm=2400", json=WALLS)
-    as_json = await http.post(
+    query = await gateway_http.post("/v1/jobs/echo?then=bom&bom.ceiling_height_mm=2400", json=WALLS)
+    as_json = await gateway_http.post(
         "/v1/jobs/echo",
         params={"then": '[{"function": "bom", "params": {"ceiling_height_mm": 2400}}]'},
         json=WALLS,
@@ -115,16 +115,17 @@ async def test_a_follow_up_takes_its_own_parameters_from_the_query_string_or_jso
     )
     plain = await sluice.submit("echo", WALLS, then=["bom"])
     bills = []
-    for next_id in (
-        query.json()["next_job_id"],
-        as_json.json()["next_job_id"],
-        python.next_job_id,
-        plain.next_job_id,
-    ):
-        assert next_id is not None
-        done = await sluice.wait(next_id, timeout=30, missing_ok=True)
-        assert done.status == "succeeded", done.error
-        bills.append(done.result_value())
+    async with serving(settings, "echo", "bom"):
+        for next_id in (
+            query.json()["next_job_id"],
+            as_json.json()["next_job_id"],
+            python.next_job_id,
+            plain.next_job_id,
+        ):
+            assert next_id is not None
+            done = await sluice.wait(next_id, timeout=30, missing_ok=True)
+            assert done.status == "succeeded", done.error
+            bills.append(done.result_value())
     assert [wall_area(bill) for bill in bills] == [7.2, 7.2, 7.2, 9.144], bills
 
 
