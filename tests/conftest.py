@@ -195,16 +195,6 @@ class Proc:
             time.sleep(0.05)
         raise AssertionError(f"no {event!r} in the log of {self.args}:\n{self.log()}")
 
-    def wait_for_log(self, text: str, timeout: float = 20.0) -> None:
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            if text in self.log():
-                return
-            if not self.alive():
-                raise AssertionError(f"{self.args} exited:\n{self.log()}")
-            time.sleep(0.05)
-        raise AssertionError(f"no {text!r} in the log of {self.args}:\n{self.log()}")
-
     def stop(self) -> None:
         if self.process.poll() is None:
             try:

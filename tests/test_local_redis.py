@@ -46,7 +46,7 @@ def test_processes_without_redis_url_share_an_embedded_redis(
         cwd=tmp_path,
     )
     try:
-        consumer.wait_for_log("consumer_started")
+        consumer.wait_for_event("consumer_started")
         base = f"http://127.0.0.1:{port}"
         deadline = time.monotonic() + 30
         while True:
@@ -65,7 +65,9 @@ def test_processes_without_redis_url_share_an_embedded_redis(
         assert status["result"] == {"hello": "local"}
         url = (tmp_path / ".local" / "redis.url").read_text().strip()
         assert url.startswith("redis://127.0.0.1:")
-        assert url in consumer.log() and url in gateway.log()  # one Redis for both
+        # One Redis for both.
+        assert [line["url"] for line in consumer.events("redis_embedded")] == [url]
+        assert [line["url"] for line in gateway.events("redis_embedded")] == [url]
     finally:
         gateway.stop()
         consumer.stop()

@@ -350,7 +350,7 @@ def test_function_module_example(
     # (so no PYTHONPATH for it); the gateway runs elsewhere and is given one.
     consumer = Proc(["bash", "-c", command], shell_env, tmp_path / "consumer.log", tmp_path)
     try:
-        consumer.wait_for_log("consumer_started")
+        consumer.wait_for_event("consumer_started")
         url = start_gateway(FUNCTION_MODULES=module, PYTHONPATH=f"{tmp_path}:{ROOT}")
         slept = submit_and_wait(url, "sleep", {"seconds": 0})
         assert slept["status"] == "succeeded", slept

@@ -76,7 +76,7 @@ async def test_a_redis_without_persistence_is_warned_of_at_start_and_in_readyz(
     assert ready["persistence"] == "none" and "restart loses every job" in ready["warning"]
     # The check at start is each entry point's own: `python -m consumers` and the app's.
     consumer = start_consumer("echo", REDIS_URL=own_redis.url)
-    consumer.wait_for_log("redis_without_persistence")
+    consumer.wait_for_event("redis_without_persistence")
     with capture_logs() as logs:
         async with asgi_client(on_own):
             pass

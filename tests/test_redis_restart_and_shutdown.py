@@ -176,7 +176,7 @@ async def test_sigterm_finishes_short_jobs_and_releases_long_ones(
 
     signalled = time.monotonic()
     first.signal(signal.SIGTERM)
-    first.wait_for_log("shutdown_requested", timeout=5)
+    first.wait_for_event("shutdown_requested", timeout=5)
     late_effect = tmp_path / "late"
     late = await sluice.submit("work", {"seconds": 0.1, "effect_path": str(late_effect)})
 
@@ -299,10 +299,10 @@ def test_sigterm_before_redis_ever_answered_exits_at_once(
         tmp_path / "consumer.log",
     )
     try:
-        consumer.wait_for_log("redis_unavailable")
+        consumer.wait_for_event("redis_unavailable")
         consumer.signal(signal.SIGTERM)
         assert consumer.wait(timeout=5) == 0, consumer.log()
-        assert "consumer_stopped" in consumer.log()
-        assert "consumer_started" not in consumer.log()
+        assert consumer.events("consumer_stopped")
+        assert not consumer.events("consumer_started")
     finally:
         consumer.stop()
