@@ -17,11 +17,15 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Match, Route
 
+from gateway import admin
+from gateway.auth import Authenticator, authorize
 from gateway.body import drain, read_limited
 from gateway.middleware import CloseOnUnreadBody, RequestLogMiddleware
 from gateway.query import chain_from_query, refuse_own_params
+from gateway.responses import json_response
 from gateway.uploads import submit_multipart, submit_raw
 from shared import error_types
+from shared.api_keys import READ, SUBMIT, KeyStore
 from shared.client import Sluice
 from shared.embedded import with_local_redis
 from shared.errors import (
@@ -36,7 +40,7 @@ from shared.errors import (
     status_of,
 )
 from shared.functions import load_functions
-from shared.jobs import CANCELLED, SUCCEEDED, json_encoder, now_iso
+from shared.jobs import CANCELLED, SUCCEEDED, now_iso
 from shared.logs import configure_logging
 from shared.redis import NO_PERSISTENCE, check_access, persistence, redis_errors
 from shared.settings import Settings, SettingsError
@@ -45,21 +49,13 @@ from shared.uploads import DOCUMENT_TYPES
 log = structlog.get_logger("gateway")
 
 
-def json_response(content: Any, status_code: int = 200, **headers: str) -> Response:
-    return Response(
-        json_encoder.encode(content),
-        status_code=status_code,
-        media_type="application/json",
-        headers=headers or None,
-    )
-
-
 def sluice_of(request: Request) -> Sluice:
     sluice: Sluice = request.app.state.sluice
     return sluice
 
 
 async def submit_job(request: Request) -> Response:
+    await authorize(request, SUBMIT)
     sluice = sluice_of(request)
     function = request.path_params["function"]
     spec = sluice.function(function)
@@ -97,10 +93,12 @@ async def submit_job(request: Request) -> Response:
 
 
 async def job_status(request: Request) -> Response:
+    await authorize(request, READ)
     return json_response(await sluice_of(request).status(request.path_params["job_id"]))
 
 
 async def job_result(request: Request) -> Response:
+    await authorize(request, READ)
     status = await sluice_of(request).status(request.path_params["job_id"])
     if status.status != SUCCEEDED or status.result is None:
         raise JobStateError(
@@ -116,6 +114,7 @@ INLINE_TYPES = frozenset({"image/png", "image/jpeg", "image/gif", "image/webp"})
 async def job_artifact(request: Request) -> Response:
     """A file a job saved, with the content type its handler chose; whatever is not a
     raster image is a download, so an HTML artifact cannot run as a page of the gateway."""
+    await authorize(request, READ)
     name = request.path_params["name"]
     content_type, data = await sluice_of(request).artifact(request.path_params["job_id"], name)
     headers = {"X-Content-Type-Options": "nosniff"}
@@ -125,11 +124,13 @@ async def job_artifact(request: Request) -> Response:
 
 
 async def cancel_job(request: Request) -> Response:
+    await authorize(request, SUBMIT)
     status = await sluice_of(request).cancel(request.path_params["job_id"])
     return json_response(status, 200 if status.status == CANCELLED else 202)
 
 
 async def list_functions(request: Request) -> Response:
+    await authorize(request, READ)
     functions = [
         {
             "name": spec.name,
@@ -229,11 +230,14 @@ def create_app(settings: Settings | None = None) -> Starlette:
         except (SettingsError, RuntimeError, OSError) as exc:
             configuration_error(exc)
         async with Sluice.connect(resolved) as sluice:
+            auth = Authenticator(resolved, KeyStore(sluice.redis, resolved.namespace))
             try:
                 await check_access(sluice.redis)
+                await auth.start(resolved)
             except SettingsError as exc:
                 configuration_error(exc)
             app.state.sluice = sluice
+            app.state.auth = auth
             log.info("gateway_started", functions=sorted(sluice.functions))
             yield
 
@@ -246,6 +250,7 @@ def create_app(settings: Settings | None = None) -> Starlette:
         Route("/v1/functions", list_functions, methods=["GET"]),
         Route("/healthz", healthz, methods=["GET"]),
         Route("/readyz", readyz, methods=["GET"]),
+        *admin.ROUTES,
     ]
     return Starlette(
         routes=routes,

@@ -206,6 +206,11 @@ PLATFORM_MARKERS = (
 )
 
 
+def hosting_platform(environ: Mapping[str, str] = os.environ) -> str | None:
+    """The first of PLATFORM_MARKERS set, if this process runs on a hosting platform."""
+    return next((name for name in PLATFORM_MARKERS if environ.get(name)), None)
+
+
 # The embedded servers this process started (they outlive it on purpose).
 _STARTED: list[subprocess.Popen[bytes]] = []
 
@@ -214,8 +219,8 @@ def local_redis_url(folder: Path = LOCAL_DIR, timeout: float = 15.0) -> str:
     """The URL of the embedded Redis in ``folder`` (data in ``folder/redis``), started
     if none answers: it outlives this process, so the gateway and the consumers started
     one by one share it. A lock keeps processes starting at once from starting two."""
-    if markers := [name for name in PLATFORM_MARKERS if os.environ.get(name)]:
-        raise RuntimeError(f"REDIS_URL is not set ({markers[0]} says this is not a dev machine)")
+    if platform := hosting_platform():
+        raise RuntimeError(f"REDIS_URL is not set ({platform} says this is not a dev machine)")
     folder.mkdir(parents=True, exist_ok=True)
     url_file = folder / "redis.url"
     log_file = folder / "redis.log"

@@ -110,7 +110,12 @@ HTTP_INVALID_INPUT: Final = HttpErrorType(
     "body is not JSON, violates the schema or has a field it does not"
     ' (`"field": "$.seconds"` names the spot); bad `Idempotency-Key`',
 )
+HTTP_UNAUTHORIZED: Final = HttpErrorType(
+    401, "unauthorized", "no `Authorization: Bearer` key, or one that is unknown or revoked"
+)
+HTTP_FORBIDDEN: Final = HttpErrorType(403, "forbidden", "the key lacks the scope the route needs")
 HTTP_UNKNOWN_FUNCTION: Final = HttpErrorType(404, "unknown_function", "no such function")
+HTTP_KEY_NOT_FOUND: Final = HttpErrorType(404, "key_not_found", "no API key with that id")
 HTTP_JOB_NOT_FOUND: Final = HttpErrorType(404, "job_not_found", "no such job (or expired)")
 HTTP_NOT_FOUND: Final = HttpErrorType(404, "not_found", "no such route")
 HTTP_ARTIFACT_NOT_FOUND: Final = HttpErrorType(404, "artifact_not_found", "no such file")
@@ -155,7 +160,10 @@ HTTP_OTHER: Final = HttpErrorType(None, "http_error", "any other refusal of the 
 
 HTTP_ERROR_TYPES: Final = _http_types(
     HTTP_INVALID_INPUT,
+    HTTP_UNAUTHORIZED,
+    HTTP_FORBIDDEN,
     HTTP_UNKNOWN_FUNCTION,
+    HTTP_KEY_NOT_FOUND,
     HTTP_JOB_NOT_FOUND,
     HTTP_NOT_FOUND,
     HTTP_ARTIFACT_NOT_FOUND,

@@ -65,7 +65,19 @@ class InvalidInputError(HttpError, http=error_types.HTTP_INVALID_INPUT):
     """Body is not valid JSON or does not match the function's schema."""
 
 
+class UnauthorizedError(HttpError, http=error_types.HTTP_UNAUTHORIZED):
+    pass
+
+
+class ForbiddenError(HttpError, http=error_types.HTTP_FORBIDDEN):
+    pass
+
+
 class UnknownFunctionError(HttpError, http=error_types.HTTP_UNKNOWN_FUNCTION):
+    pass
+
+
+class KeyNotFoundError(HttpError, http=error_types.HTTP_KEY_NOT_FOUND):
     pass
 
 

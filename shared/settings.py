@@ -57,6 +57,36 @@ def _integer(environ: Mapping[str, str], name: str, default: int) -> int:
     return value
 
 
+# A tenant's name goes into Redis key names and log lines.
+TENANT = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]{0,63}")
+
+
+def _api_keys(raw: str) -> tuple[tuple[str, str], ...]:
+    """SLUICE_API_KEYS: ``tenant=KEY,tenant2=KEY2`` as (tenant, key) pairs."""
+    pairs: list[tuple[str, str]] = []
+    for entry in filter(None, (part.strip() for part in raw.split(","))):
+        tenant, equals, key = (part.strip() for part in entry.partition("="))
+        if not equals or not key:
+            # Not the entry itself: it may be a key.
+            raise SettingsError(f"SLUICE_API_KEYS: entry {len(pairs) + 1} is not tenant=KEY")
+        if not TENANT.fullmatch(tenant):
+            raise SettingsError(
+                f"SLUICE_API_KEYS: tenant {tenant!r} must be 1-64 letters, digits, _ . or -"
+                " (starting with a letter or digit)"
+            )
+        if any(key == other for _, other in pairs):
+            raise SettingsError(f"SLUICE_API_KEYS: entry {len(pairs) + 1} repeats a key")
+        pairs.append((tenant, key))
+    return tuple(pairs)
+
+
+def _auth_off(raw: str) -> bool:
+    value = raw.strip().lower()
+    if value not in ("", "on", "off"):
+        raise SettingsError(f"SLUICE_AUTH must be on or off, got {value!r}")
+    return value == "off"
+
+
 def _check_redis_url(url: str, scheme: str) -> None:
     """A port or database number Redis could never have is a setting to fix, not an
     outage to wait out (the message leaves out the rest of the URL: it may hold a
@@ -122,6 +152,13 @@ class Settings:
     # Open connections the gateway keeps; past it the longest-waiting idle one is closed,
     # or the new one gets 503 when none is idle. Kept below the process's file limit.
     max_connections: int = 1000
+    # API keys from the environment, (tenant, key) pairs with scopes submit and read, and
+    # the admin key; with none here nor in Redis the gateway is open. Kept out of repr.
+    api_keys: tuple[tuple[str, str], ...] = dataclasses.field(default=(), repr=False)
+    admin_key: str = dataclasses.field(default="", repr=False)
+    # SLUICE_AUTH=off: no keys asked for, even on a hosting platform (where a gateway
+    # without keys otherwise refuses to start).
+    auth_off: bool = False
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> Settings:
@@ -174,6 +211,9 @@ class Settings:
             header_timeout=_number(env, "HEADER_TIMEOUT", default.header_timeout),
             body_timeout=_number(env, "BODY_TIMEOUT", default.body_timeout),
             max_connections=_integer(env, "MAX_CONNECTIONS", default.max_connections),
+            api_keys=_api_keys(env.get("SLUICE_API_KEYS", "")),
+            admin_key=env.get("SLUICE_ADMIN_KEY", "").strip(),
+            auth_off=_auth_off(env.get("SLUICE_AUTH", "")),
         )
 
     def replace(self, **changes: Any) -> Settings:

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Mapping, Sequence
-from typing import Any
+from typing import Any, TypeVar
 
 import msgspec
 
@@ -15,13 +15,15 @@ from shared.functions import FunctionSpec
 from shared.jobs import FollowUp, json_encoder
 from shared.unknown_fields import has_structs, unknown_field
 
+T = TypeVar("T")
+
 # Follow-up functions one submission may name (each job's status carries the rest).
 MAX_FOLLOW_UPS = 16
 _IDEMPOTENCY_KEY = re.compile(r"^[\x21-\x7e]{1,255}$")
 # msgspec ends a validation error with " - at `$.path`"; an error raised in a nested
 # struct's __post_init__ that names its own field that way gets the struct's path after it.
 _TRAILING_PATH = re.compile(r" - at `(\$[^`]*)`$")
-_MISSING_FIELD = re.compile(r"^Object missing required field `([^`]+)`")
+_MISSING_FIELD = re.compile(r"^Object (?:missing required|contains unknown) field `([^`]+)`")
 
 
 def field_of(error: msgspec.MsgspecError) -> str | None:
@@ -42,6 +44,18 @@ def field_of(error: msgspec.MsgspecError) -> str | None:
         return None
     # Read from the end, the outermost path comes first; each later one is relative to it.
     return paths[0] + "".join(path[1:] for path in paths[1:])
+
+
+def decode_json(body: bytes, into: type[T], what: str) -> T:
+    """``body`` as ``into``, or a 400 saying why (naming the field where msgspec does)."""
+    try:
+        return msgspec.json.decode(body, type=into)
+    except msgspec.ValidationError as exc:
+        field = field_of(exc)
+        details = {"field": field} if field else {}
+        raise InvalidInputError(f"invalid {what}: {exc}", **details) from exc
+    except (msgspec.DecodeError, UnicodeDecodeError) as exc:
+        raise InvalidInputError(f"body is not valid JSON: {exc}") from exc
 
 
 def validate_input(spec: FunctionSpec, params: Any, *, strict: bool = True) -> bytes:

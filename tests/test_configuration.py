@@ -91,6 +91,9 @@ assert EXIT_CODES["gateway"] == 3
         ("SLUICE_NAMESPACE", "a{b}", "SLUICE_NAMESPACE may not hold braces"),
         ("REDIS_URL", "redis://127.0.0.1:99999/0", "REDIS_URL has a port outside 1-65535"),
         ("REDIS_URL", "redis://127.0.0.1:6379/abc", "REDIS_URL's path must be a database"),
+        ("SLUICE_API_KEYS", "acme:KEY1", "SLUICE_API_KEYS: entry 1 is not tenant=KEY"),
+        ("SLUICE_API_KEYS", "a b=KEY1", "SLUICE_API_KEYS: tenant 'a b' must be"),
+        ("SLUICE_AUTH", "maybe", "SLUICE_AUTH must be on or off"),
     ],
 )
 @pytest.mark.parametrize("process", ["consumer", "gateway"])
@@ -146,3 +149,14 @@ def test_an_operator_sees_one_line_and_the_exit_code(
     assert "Traceback" not in log, log  # one line, not the line and a traceback
     assert log.count("\n") == 1 and log.endswith("\n"), log  # nor a log line
     assert code == EXIT_CODES[process], log
+
+
+def test_a_gateway_on_a_hosting_platform_without_keys_refuses_to_start(
+    env: dict[str, str], monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Open to anyone is for a laptop: where DYNO (or another platform's marker) says
+    this is a hosting platform, no key is an error unless SLUICE_AUTH=off says so."""
+    code, written = _start_in_process("gateway", env | {"DYNO": "web.1"}, monkeypatch, capsys)
+    assert written.startswith("configuration error: no API key is configured and DYNO"), written
+    assert "SLUICE_AUTH=off" in written and written.count("\n") == 1, written
+    assert code == EXIT_CODES["gateway"]

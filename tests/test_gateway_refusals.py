@@ -56,8 +56,11 @@ async def test_result_before_success_is_409(gateway_http: httpx.AsyncClient) -> 
 
 
 async def test_redis_unreachable_is_503_with_retry_after(settings: Settings, nowhere: str) -> None:
+    # A key from the environment: whether a request may go on is known without Redis.
+    keyed = settings.replace(redis_url=nowhere, api_keys=(("acme", "acme-key"),))
     with capture_logs() as logs:
-        async with asgi_client(settings.replace(redis_url=nowhere)) as http:
+        async with asgi_client(keyed) as http:
+            http.headers["Authorization"] = "Bearer acme-key"
             assert (await http.get("/healthz")).json() == {"status": "ok"}
             for method, path, body in (
                 ("POST", "/v1/jobs/echo", {}),
@@ -81,3 +84,13 @@ async def test_redis_unreachable_is_503_with_retry_after(settings: Settings, now
             )
             assert_error(await http.get("/v1/jobs/junk"), 404, "job_not_found")
     assert not server_errors(logs), logs
+
+
+async def test_without_environment_keys_redis_unreachable_is_503_not_open(
+    settings: Settings, nowhere: str
+) -> None:
+    """Whether keys exist is in Redis: a gateway that cannot ask it does not serve as if
+    there were none."""
+    async with asgi_client(settings.replace(redis_url=nowhere)) as http:
+        assert (await http.get("/healthz")).status_code == 200
+        assert_error(await http.get("/v1/functions"), 503, "unavailable")
