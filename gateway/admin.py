@@ -12,6 +12,7 @@ from gateway.body import read_limited
 from gateway.responses import json_response
 from shared.api_keys import ADMIN, SCOPES
 from shared.errors import InvalidInputError, KeyNotFoundError
+from shared.redis import redis_errors
 from shared.settings import TENANT
 from shared.validation import decode_json
 
@@ -41,14 +42,17 @@ async def create_key(request: Request) -> Response:
             f"scopes must be some of {', '.join(SCOPES)}, got {new.scopes}", field="$.scopes"
         )
     scopes = [scope for scope in SCOPES if scope in new.scopes]
-    secret, key = await _auth(request).store.create(new.tenant, scopes)
+    with redis_errors():
+        secret, key = await _auth(request).store.create(new.tenant, scopes)
     _auth(request).forget()
     return json_response({"key": secret, **msgspec.structs.asdict(key)}, 201)
 
 
 async def list_keys(request: Request) -> Response:
     await authorize(request, ADMIN)
-    return json_response({"keys": await _auth(request).store.list()})
+    with redis_errors():
+        keys = await _auth(request).store.list()
+    return json_response({"keys": keys})
 
 
 async def revoke_key(request: Request) -> Response:
@@ -56,7 +60,9 @@ async def revoke_key(request: Request) -> Response:
     key_id = request.path_params["key_id"]
     if key_id.startswith("env-"):
         raise InvalidInputError(f"{key_id} comes from SLUICE_API_KEYS: take it out there")
-    if not await _auth(request).store.revoke(key_id):
+    with redis_errors():
+        revoked = await _auth(request).store.revoke(key_id)
+    if not revoked:
         raise KeyNotFoundError(f"no API key {key_id!r}")
     _auth(request).forget()
     return json_response({"id": key_id, "revoked": True})

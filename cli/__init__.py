@@ -1,0 +1,1 @@
+"""The ``sluice`` command: the gateway's HTTP API from a shell (``python -m cli``)."""
