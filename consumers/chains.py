@@ -41,13 +41,18 @@ class FollowUps:
                 job_id = _text(fields.get(b"job_id", b""))
                 next_job_id = _text(fields.get(b"next_job_id", b""))
                 outcome = _text(fields.get(b"outcome", SUCCEEDED.encode()))
+                # The follow-up is the tenant's whose job this was (absent: written before
+                # tenants, "").
+                tenant = _text(fields.get(b"tenant", b""))
                 try:
                     if outcome != SUCCEEDED:
-                        await follow_up_not_run(self._sluice, job_id, next_job_id, outcome)
+                        await follow_up_not_run(
+                            self._sluice, job_id, next_job_id, outcome, tenant=tenant
+                        )
                         await redis.xdel(outbox, entry_id)
                         log.info("follow_up_not_run", job_id=job_id, next_job_id=next_job_id)
                         continue
-                    queued = await queue_follow_up(self._sluice, job_id, next_job_id)
+                    queued = await queue_follow_up(self._sluice, job_id, next_job_id, tenant=tenant)
                 except UnknownFunctionError:
                     # FUNCTION_MODULES differs here: leave it for a consumer that knows it.
                     log.warning("follow_up_unknown", job_id=job_id, next_job_id=next_job_id)

@@ -55,7 +55,7 @@ def sluice_of(request: Request) -> Sluice:
 
 
 async def submit_job(request: Request) -> Response:
-    await authorize(request, SUBMIT)
+    tenant = (await authorize(request, SUBMIT)).tenant
     sluice = sluice_of(request)
     function = request.path_params["function"]
     spec = sluice.function(function)
@@ -78,13 +78,15 @@ async def submit_job(request: Request) -> Response:
     if media_type in ("multipart/form-data", *DOCUMENT_TYPES):
         submit = submit_multipart if media_type == "multipart/form-data" else submit_raw
         try:
-            submission = await submit(request, sluice, function, idempotency_key, then)
+            submission = await submit(request, sluice, function, idempotency_key, then, tenant)
         except PayloadTooLargeError:
             await drain(request)
             raise
     else:
         body = await read_limited(request, sluice.settings.max_body_bytes)
-        submission = await sluice.submit(function, body, idempotency_key=idempotency_key, then=then)
+        submission = await sluice.submit(
+            function, body, idempotency_key=idempotency_key, then=then, tenant=tenant
+        )
     headers = {"Location": submission.status_url}
     if submission.replayed:  # said in a header: the body is the first reply's
         headers["Idempotent-Replayed"] = "true"
@@ -93,13 +95,15 @@ async def submit_job(request: Request) -> Response:
 
 
 async def job_status(request: Request) -> Response:
-    await authorize(request, READ)
-    return json_response(await sluice_of(request).status(request.path_params["job_id"]))
+    tenant = (await authorize(request, READ)).job_tenant
+    return json_response(
+        await sluice_of(request).status(request.path_params["job_id"], tenant=tenant)
+    )
 
 
 async def job_result(request: Request) -> Response:
-    await authorize(request, READ)
-    status = await sluice_of(request).status(request.path_params["job_id"])
+    tenant = (await authorize(request, READ)).job_tenant
+    status = await sluice_of(request).status(request.path_params["job_id"], tenant=tenant)
     if status.status != SUCCEEDED or status.result is None:
         raise JobStateError(
             f"job {status.job_id} is {status.status}, it has no result", status=status.status
@@ -114,9 +118,10 @@ INLINE_TYPES = frozenset({"image/png", "image/jpeg", "image/gif", "image/webp"})
 async def job_artifact(request: Request) -> Response:
     """A file a job saved, with the content type its handler chose; whatever is not a
     raster image is a download, so an HTML artifact cannot run as a page of the gateway."""
-    await authorize(request, READ)
+    tenant = (await authorize(request, READ)).job_tenant
     name = request.path_params["name"]
-    content_type, data = await sluice_of(request).artifact(request.path_params["job_id"], name)
+    job_id = request.path_params["job_id"]
+    content_type, data = await sluice_of(request).artifact(job_id, name, tenant=tenant)
     headers = {"X-Content-Type-Options": "nosniff"}
     if content_type.split(";")[0].strip().lower() not in INLINE_TYPES:
         headers["Content-Disposition"] = f'attachment; filename="{name}"'
@@ -124,8 +129,8 @@ async def job_artifact(request: Request) -> Response:
 
 
 async def cancel_job(request: Request) -> Response:
-    await authorize(request, SUBMIT)
-    status = await sluice_of(request).cancel(request.path_params["job_id"])
+    tenant = (await authorize(request, SUBMIT)).job_tenant
+    status = await sluice_of(request).cancel(request.path_params["job_id"], tenant=tenant)
     return json_response(status, 200 if status.status == CANCELLED else 202)
 
 

@@ -89,6 +89,7 @@ async def submit_raw(
     function: str,
     idempotency_key: str | None,
     then: Chain,
+    tenant: str,
 ) -> Submission:
     """The body is the document; its parameters are in the query string."""
     _declared_size_check(request, sluice.settings.max_upload_bytes)
@@ -100,6 +101,7 @@ async def submit_raw(
         idempotency_key=idempotency_key,
         strict=False,
         then=then,
+        tenant=tenant,
     )
 
 
@@ -109,6 +111,7 @@ async def submit_multipart(
     function: str,
     idempotency_key: str | None,
     then: Chain,
+    tenant: str,
 ) -> Submission:
     """A ``file`` part with the document, an optional ``params`` part with JSON."""
     limit = sluice.settings.max_upload_bytes
@@ -167,6 +170,7 @@ async def submit_multipart(
             filename=upload.filename,
             idempotency_key=idempotency_key,
             then=then,
+            tenant=tenant,
         )
     finally:
         await form.close()

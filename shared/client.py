@@ -9,17 +9,14 @@ The gateway is a thin HTTP layer over this class::
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
 import hashlib
-import time
 from collections.abc import AsyncIterable, AsyncIterator, Mapping, Sequence
 from typing import Any
 
 from shared import follow_ups
 from shared.batch import ScriptBatcher
 from shared.errors import (
-    ArtifactNotFoundError,
     IdempotencyKeyReusedError,
     JobNotFoundError,
     JobStateError,
@@ -29,21 +26,23 @@ from shared.errors import (
     UnsupportedMediaTypeError,
 )
 from shared.functions import FunctionSpec, load_functions
-from shared.idempotency import IDEMPOTENCY_GRACE_SECONDS, claim_for_function, fingerprint
+from shared.idempotency import (
+    IDEMPOTENCY_GRACE_SECONDS,
+    claim_for_function,
+    fingerprint,
+    scoped_key,
+)
+from shared.job_reads import JobReader
 from shared.jobs import (
     CANCELLED,
-    FINAL_STATUSES,
     QUEUED,
-    STATUS_FIELDS,
-    SUCCEEDED,
     FollowUp,
     JobStatus,
     Submission,
     json_encoder,
     now_iso,
-    status_from_hash,
 )
-from shared.keys import function_of, keys_for, new_job_id
+from shared.keys import keys_for, new_job_id
 from shared.redis import Client, connect, redis_errors
 from shared.script_calls import cancel_call, submit_call
 from shared.scripts import Scripts
@@ -52,7 +51,9 @@ from shared.uploads import DOCUMENT_TYPES, sniff, store_upload
 from shared.validation import Chain, check_chain, check_idempotency_key, validate_input
 
 
-class Sluice:
+class Sluice(JobReader):
+    """Submit and cancel here; status, result, artifact and wait in JobReader."""
+
     def __init__(
         self, redis: Client, settings: Settings, functions: Mapping[str, FunctionSpec]
     ) -> None:
@@ -87,11 +88,13 @@ class Sluice:
         *,
         idempotency_key: str | None = None,
         then: Chain = (),
+        tenant: str = "",
     ) -> Submission:
         """Validate and queue a job in one atomic Redis step.
 
         ``then`` names follow-up functions: when the job succeeds, its result is queued as
-        the input of the first, and so on down the chain.
+        the input of the first, and so on down the chain. ``tenant``: whose job it is (its
+        follow-ups' too), "" with auth off; the Idempotency-Key is that tenant's.
         """
         spec = self.function(function)
         check_idempotency_key(idempotency_key)
@@ -103,7 +106,9 @@ class Sluice:
                 "raw body (application/pdf, image/png, image/jpeg)",
                 accepted=["multipart/form-data", *DOCUMENT_TYPES],
             )
-        return await self.enqueue(spec, new_job_id(function), params, idempotency_key, then=chain)
+        return await self.enqueue(
+            spec, new_job_id(function), params, idempotency_key, then=chain, tenant=tenant
+        )
 
     async def submit_document(
         self,
@@ -115,11 +120,13 @@ class Sluice:
         idempotency_key: str | None = None,
         strict: bool = True,
         then: Chain = (),
+        tenant: str = "",
     ) -> Submission:
         """Store a document (streamed, bounded) and queue a job that reads it.
 
         The type comes from the document's bytes, not from its name or declared type.
         ``strict=False`` accepts parameters as text ("150" for 150), as in a query string.
+        ``tenant`` as for submit.
         """
         spec = self.function(function)
         check_idempotency_key(idempotency_key)
@@ -156,6 +163,7 @@ class Sluice:
                 strict=strict,
                 then=chain,
                 document_sha256=digest.hexdigest() if digest else "",
+                tenant=tenant,
             )
         except BaseException:
             with contextlib.suppress(Exception):
@@ -179,8 +187,10 @@ class Sluice:
         payload: bytes | None = None,
         document_sha256: str = "",
         retried: bool = False,
+        tenant: str = "",
     ) -> Submission:
-        """Queue a job; ``payload`` (already JSON) skips validation, for follow-ups."""
+        """Queue a job; ``payload`` (already JSON) skips validation, for follow-ups;
+        ``tenant``: whose job it is."""
         function = spec.name
         if payload is None:
             payload = self.validate(spec, params, strict=strict)
@@ -194,7 +204,12 @@ class Sluice:
             request = fingerprint(function, payload, chain, document_sha256)
             with redis_errors():
                 await claim_for_function(
-                    self.redis, self.settings.namespace, function, idempotency_key, idempotency_ttl
+                    self.redis,
+                    self.settings.namespace,
+                    function,
+                    idempotency_key,
+                    idempotency_ttl,
+                    tenant=tenant,
                 )
         # A follow-up too: its function's backlog stays within the bound (the relay ends a
         # follow-up it cannot queue, see shared/follow_ups.py).
@@ -206,13 +221,14 @@ class Sluice:
             max_attempts=spec.max_attempts,
             created_at=created_at,
             max_backlog=bound,
-            idempotency_key=idempotency_key or "",
+            idempotency_key=scoped_key(tenant, idempotency_key) if idempotency_key else "",
             idempotency_ttl=idempotency_ttl,
             chain=chain,
             next_job_id=next_job_id,
             previous_job_id=previous_job_id,
             upload_ttl=self.settings.upload_ttl if spec.takes_document else None,
             fingerprint=request,
+            tenant=tenant,
         )
         with redis_errors():
             # Concurrent submissions share one round trip.
@@ -233,6 +249,7 @@ class Sluice:
             )
         if outcome == "existing":
             try:
+                # The key is the tenant's (scoped_key), so its job is the tenant's too.
                 status = await self.status(value)
             except JobNotFoundError:
                 # Its job expired just now: the script takes the key anew.
@@ -249,6 +266,7 @@ class Sluice:
                     payload=payload,
                     document_sha256=document_sha256,
                     retried=True,
+                    tenant=tenant,
                 )
             return Submission(
                 job_id=status.job_id,
@@ -268,53 +286,14 @@ class Sluice:
             next_job_id=next_job_id or None,
         )
 
-    def _job_key(self, job_id: str) -> tuple[str, str]:
-        function = function_of(job_id)
-        if function is None:
-            raise JobNotFoundError(f"no job {job_id!r}", job_id=job_id)
-        return function, keys_for(self.settings.namespace, function).job(job_id)
-
-    async def status(self, job_id: str) -> JobStatus:
-        _, key = self._job_key(job_id)
-        with redis_errors():
-            values = await self.redis.hmget(key, STATUS_FIELDS)
-        status = status_from_hash(values)
-        if status is None:
-            raise JobNotFoundError(f"no job {job_id!r} (unknown or expired)", job_id=job_id)
-        return status
-
-    async def result(self, job_id: str) -> Any:
-        """The decoded result of a succeeded job; JobStateError before that."""
-        status = await self.status(job_id)
-        if status.status != SUCCEEDED:
-            raise JobStateError(
-                f"job {job_id} is {status.status}, it has no result", status=status.status
-            )
-        return status.result_value()
-
-    async def artifact(self, job_id: str, name: str) -> tuple[str, bytes]:
-        """(content type, bytes) of a file the job saved."""
+    async def cancel(self, job_id: str, *, tenant: str | None = None) -> JobStatus:
+        """Cancel a queued or running job; JobStateError if it has already ended. The
+        script checks the tenant, in the step that cancels."""
         function, key = self._job_key(job_id)
         keys = keys_for(self.settings.namespace, function)
         with redis_errors():
-            exists, content_type, data = await asyncio.gather(
-                self.redis.exists(key),
-                self.redis.hget(keys.artifacts(job_id), name),
-                self.redis.get(keys.artifact(job_id, name)),
-            )
-        if not exists:
-            raise JobNotFoundError(f"no job {job_id!r} (unknown or expired)", job_id=job_id)
-        if data is None or content_type is None:
-            raise ArtifactNotFoundError(f"job {job_id} has no artifact {name!r}", name=name)
-        if isinstance(content_type, bytes):
-            content_type = content_type.decode()
-        return str(content_type), data if isinstance(data, bytes) else data.encode()
-
-    async def cancel(self, job_id: str) -> JobStatus:
-        """Cancel a queued or running job; JobStateError if it has already ended."""
-        function, key = self._job_key(job_id)
-        keys = keys_for(self.settings.namespace, function)
-        with redis_errors():
+            # Only to name the key (already the tenant's, see scoped_key) the cancel
+            # expires; the script decides.
             idempotency_key = await self.redis.hget(key, "idempotency_key")
             if isinstance(idempotency_key, bytes):
                 idempotency_key = idempotency_key.decode()
@@ -324,52 +303,27 @@ class Sluice:
                 idempotency_key=idempotency_key or "",
                 now=now_iso(),
                 result_ttl=self.settings.result_ttl,
+                tenant=tenant,
             )
             reply = await self._scripts.run(call)
         outcome = reply[0].decode()
         if outcome == "missing":
-            raise JobNotFoundError(f"no job {job_id!r} (unknown or expired)", job_id=job_id)
+            raise self._not_found(job_id)
         if outcome == "final":
             raise JobStateError(
                 f"job {job_id} has already ended ({reply[1].decode()})",
                 status=reply[1].decode(),
             )
-        status = await self.status(job_id)
+        status = await self.status(job_id, tenant=tenant)
         if outcome == "cancelled" and status.next_job_id:
             # At once, for the client that holds its id; else (Redis refusing the write)
             # the consumers' relay does, from the outbox entry the cancel left.
             with contextlib.suppress(UnavailableError):
-                await follow_ups.follow_up_not_run(self, job_id, status.next_job_id, CANCELLED)
+                owner = tenant if tenant is not None else await self._tenant_of(key)
+                await follow_ups.follow_up_not_run(
+                    self, job_id, status.next_job_id, CANCELLED, tenant=owner
+                )
         return status
-
-    async def wait(
-        self,
-        job_id: str,
-        timeout: float | None = None,
-        poll: float = 0.02,
-        *,
-        missing_ok: bool = False,
-    ) -> JobStatus:
-        """Poll until the job's status is final; TimeoutError after ``timeout`` seconds.
-        ``missing_ok``: an id not found (yet) is waited for too, as a follow-up's is for
-        a moment after the job before it ended."""
-        deadline = None if timeout is None else time.monotonic() + timeout
-        delay = poll
-        while True:
-            try:
-                status = await self.status(job_id)
-            except JobNotFoundError:
-                if not missing_ok:
-                    raise
-                state = "not found"
-            else:
-                if status.status in FINAL_STATUSES:
-                    return status
-                state = status.status
-            if deadline is not None and time.monotonic() >= deadline:
-                raise TimeoutError(f"job {job_id} still {state} after {timeout}s")
-            await asyncio.sleep(delay)
-            delay = min(delay * 1.5, 0.5)
 
 
 async def _single(data: bytes) -> AsyncIterator[bytes]:

@@ -5,7 +5,8 @@ final status.
 The follow-up's id is fixed when the chain is submitted; its status hash is written only
 here: queued (the submit script) once the job before it succeeded, or ended at once
 (``end_follow_up``) as ``cancelled`` when that job failed or was cancelled, or ``failed``
-(``QueueFull``) when its function's backlog is at its bound.
+(``QueueFull``) when its function's backlog is at its bound. Either way it belongs to
+the tenant of the job before it (``tenant``: from the outbox entry, or the cancel).
 """
 
 from __future__ import annotations
@@ -51,7 +52,7 @@ async def check_room(sluice: Sluice, then: Sequence[FollowUp]) -> None:
             )
 
 
-async def queue_follow_up(sluice: Sluice, job_id: str, next_job_id: str) -> bool:
+async def queue_follow_up(sluice: Sluice, job_id: str, next_job_id: str, *, tenant: str) -> bool:
     """Queue the follow-up a completed job decided on, with its result as input; a full
     queue ends it ``failed`` (QueueFull). Safe to repeat. False when the finished job is
     gone (expired) and nothing could be queued: the follow-up is ended ``cancelled``."""
@@ -64,7 +65,7 @@ async def queue_follow_up(sluice: Sluice, job_id: str, next_job_id: str) -> bool
         why = JobError(
             error_types.PREVIOUS_JOB_EXPIRED, f"not run: the job before it, {job_id}, expired"
         )
-        await end_follow_up(sluice, next_job_id, job_id, CANCELLED, why)
+        await end_follow_up(sluice, next_job_id, job_id, CANCELLED, why, tenant=tenant)
         return False
     chain = follow_ups(then)
     payload = result if isinstance(result, bytes) else result.encode()
@@ -79,11 +80,11 @@ async def queue_follow_up(sluice: Sluice, job_id: str, next_job_id: str) -> bool
             then=chain[1:],
             previous_job_id=job_id,
             payload=with_params(payload, chain[0].params if chain else {}),
+            tenant=tenant,
         )
     except QueueFullError as exc:
-        await end_follow_up(
-            sluice, next_job_id, job_id, FAILED, JobError(error_types.QUEUE_FULL, str(exc))
-        )
+        why = JobError(error_types.QUEUE_FULL, str(exc))
+        await end_follow_up(sluice, next_job_id, job_id, FAILED, why, tenant=tenant)
     return True
 
 
@@ -96,7 +97,9 @@ def with_params(result: bytes, params: dict[str, Any]) -> bytes:
     return json_encoder.encode({**value, **params}) if isinstance(value, dict) else result
 
 
-async def follow_up_not_run(sluice: Sluice, job_id: str, next_job_id: str, outcome: str) -> None:
+async def follow_up_not_run(
+    sluice: Sluice, job_id: str, next_job_id: str, outcome: str, *, tenant: str
+) -> None:
     """End the follow-up of a job that ended ``outcome`` (failed, cancelled): cancelled,
     its error naming that job and why."""
     keys = keys_for(sluice.settings.namespace, function_of(job_id) or "")
@@ -115,11 +118,12 @@ async def follow_up_not_run(sluice: Sluice, job_id: str, next_job_id: str, outco
         else error_types.PREVIOUS_JOB_FAILED
     )
     message = f"not run: the job before it, {job_id}, ended {outcome}{why}"
-    await end_follow_up(sluice, next_job_id, job_id, CANCELLED, JobError(kind, message))
+    ended = JobError(kind, message)
+    await end_follow_up(sluice, next_job_id, job_id, CANCELLED, ended, tenant=tenant)
 
 
 async def end_follow_up(
-    sluice: Sluice, next_job_id: str, job_id: str, status: str, error: JobError
+    sluice: Sluice, next_job_id: str, job_id: str, status: str, error: JobError, *, tenant: str
 ) -> None:
     function = function_of(next_job_id) or ""
     spec = sluice.function(function)
@@ -132,6 +136,7 @@ async def end_follow_up(
         max_attempts=spec.max_attempts,
         previous_job_id=job_id,
         result_ttl=sluice.settings.result_ttl,
+        tenant=tenant,
     )
     with redis_errors():
         (reply,) = await run_batched(sluice.redis, [call])

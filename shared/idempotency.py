@@ -1,10 +1,12 @@
 """Idempotency-Key: the same request sent again gets the first job; another request under
-the same key is refused (422), whichever function it names.
+the same key is refused (422), whichever function it names. Keys are per tenant: two
+tenants sending the same key make two jobs.
 
 The key's job is kept per function (``sluice:{echo}:idem:<key>``, checked in the submit
 script with the job's fingerprint: function, parameters, follow-ups, document). Which
 function a key belongs to is kept beside it, outside any function's slot
-(``sluice:idem:<key>``), so that the key sent to another function is refused too.
+(``sluice:idem:<key>``), so that the key sent to another function is refused too. Both
+name the key as scoped_key does: with its tenant's name before it.
 """
 
 from __future__ import annotations
@@ -40,17 +42,33 @@ def fingerprint(function: str, payload: bytes, chain: bytes, document_sha256: st
     return digest.hexdigest()
 
 
-def owner_key(namespace: str, idempotency_key: str) -> str:
-    """Which function an Idempotency-Key was first sent to (one key, any slot)."""
-    return f"{namespace}:idem:{idempotency_key}"
+def scoped_key(tenant: str, idempotency_key: str) -> str:
+    """The Idempotency-Key as Redis keys and the job's hash name it: the tenant, a space,
+    the client's key. A client's key holds no space (shared/validation.py), so no two
+    tenants' names meet; tenant "" (auth off) keeps the key as sent, as before tenants."""
+    return f"{tenant} {idempotency_key}" if tenant else idempotency_key
+
+
+def owner_key(namespace: str, scoped: str) -> str:
+    """Which function an Idempotency-Key (``scoped``: scoped_key's) was first sent to (one
+    key, any slot)."""
+    return f"{namespace}:idem:{scoped}"
 
 
 async def claim_for_function(
-    redis: Client, namespace: str, function: str, idempotency_key: str, ttl: int
+    redis: Client,
+    namespace: str,
+    function: str,
+    idempotency_key: str,
+    ttl: int,
+    *,
+    tenant: str = "",
 ) -> None:
-    """Mark the key as ``function``'s, or raise IdempotencyKeyReusedError if another
-    function holds it while its job lives (a key whose job has expired is free again)."""
-    owner = owner_key(namespace, idempotency_key)
+    """Mark the tenant's key as ``function``'s, or raise IdempotencyKeyReusedError if
+    another function holds it while its job lives (a key whose job has expired is free
+    again)."""
+    scoped = scoped_key(tenant, idempotency_key)
+    owner = owner_key(namespace, scoped)
     if await redis.set(owner, function, nx=True, ex=ttl):
         return
     held = await redis.get(owner)
@@ -58,7 +76,7 @@ async def claim_for_function(
     if held_by is None or held_by == function:
         return
     keys = keys_for(namespace, held_by)
-    job_id = await redis.get(keys.idempotency(idempotency_key))
+    job_id = await redis.get(keys.idempotency(scoped))
     if isinstance(job_id, bytes) and await redis.exists(keys.job(job_id.decode())):
         raise IdempotencyKeyReusedError(
             f"Idempotency-Key {idempotency_key!r} was used for a {held_by} job;"

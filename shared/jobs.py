@@ -34,6 +34,19 @@ STATUS_FIELDS: Final = (
     "next_job_id",
     "previous_job_id",
 )
+# The hash field naming whose job it is (the API key's tenant; absent or "" with auth off).
+# Never shown in the status: a tenant sees only its own jobs.
+TENANT_FIELD: Final = "tenant"
+
+
+def belongs_to(job_tenant: bytes | str | None, tenant: str | None) -> bool:
+    """Whether a job whose hash holds ``job_tenant`` may be seen and touched by ``tenant``;
+    None is any tenant (an admin, the platform itself). cancel.lua decides it too."""
+    if tenant is None:
+        return True
+    if isinstance(job_tenant, bytes):
+        job_tenant = job_tenant.decode()
+    return (job_tenant or "") == tenant
 
 
 class JobError(msgspec.Struct, frozen=True):

@@ -33,10 +33,12 @@ def submit_call(
     previous_job_id: str = "",
     upload_ttl: int | None = None,
     fingerprint: str = "",
+    tenant: str = "",
 ) -> ScriptCall:
     """Queue a job (submit.lua). ``chain``: the follow-up functions as a JSON list;
     ``upload_ttl``: for a job with an upload; ``fingerprint``: of the request, with an
-    ``idempotency_key``."""
+    ``idempotency_key`` (its name in Redis: shared.idempotency.scoped_key); ``tenant``:
+    whose job it is, "" for none."""
     return ScriptCall(
         _SUBMIT,
         [keys.stream, keys.job(job_id), keys.idempotency(idempotency_key), keys.upload(job_id)],
@@ -55,6 +57,7 @@ def submit_call(
             "" if upload_ttl is None else upload_ttl,
             fingerprint,
             keys.job(""),
+            tenant,
         ],
     )
 
@@ -216,13 +219,20 @@ def release_call(
 
 
 def cancel_call(
-    keys: FunctionKeys, *, job_id: str, idempotency_key: str, now: str, result_ttl: int
+    keys: FunctionKeys,
+    *,
+    job_id: str,
+    idempotency_key: str,
+    now: str,
+    result_ttl: int,
+    tenant: str | None = None,
 ) -> ScriptCall:
-    """Cancel a job (cancel.lua); ``idempotency_key``: the job's, "" if none."""
+    """Cancel a job (cancel.lua); ``idempotency_key``: the job's, "" if none; ``tenant``:
+    the caller's (another tenant's job is "missing"), None for any tenant's job."""
     return ScriptCall(
         _CANCEL,
         [keys.stream, keys.job(job_id), *keys.expiring_with(job_id, idempotency_key)],
-        [GROUP, now, result_ttl],
+        [GROUP, now, result_ttl, *([] if tenant is None else [tenant])],
     )
 
 
@@ -252,10 +262,22 @@ def end_follow_up_call(
     max_attempts: int,
     previous_job_id: str,
     result_ttl: int,
+    tenant: str = "",
 ) -> ScriptCall:
-    """End a follow-up that was never queued (end_follow_up.lua); ``keys``: its function's."""
+    """End a follow-up that was never queued (end_follow_up.lua); ``keys``: its function's;
+    ``tenant``: that of the job before it."""
     return ScriptCall(
         _END_FOLLOW_UP,
         [keys.job(job_id)],
-        [job_id, keys.function, status, error, now, max_attempts, previous_job_id, result_ttl],
+        [
+            job_id,
+            keys.function,
+            status,
+            error,
+            now,
+            max_attempts,
+            previous_job_id,
+            result_ttl,
+            tenant,
+        ],
     )

@@ -10,7 +10,7 @@ from structlog.testing import capture_logs
 
 from shared.api_keys import digest
 from shared.settings import Settings
-from tests.inprocess import asgi_client
+from tests.inprocess import asgi_client, run_burst
 
 pytestmark = pytest.mark.any_redis
 
@@ -164,3 +164,34 @@ async def test_sluice_auth_off_opens_a_gateway_on_a_hosting_platform(
         async with asgi_client(settings.replace(auth_off=True, api_keys=(("acme", ACME),))) as http:
             assert (await http.post("/v1/jobs/echo", json={})).status_code == 202
     assert "auth_off" in [line["event"] for line in logs]
+
+
+async def test_another_tenants_job_is_not_found_on_every_route(keyed: Settings) -> None:
+    async with asgi_client(keyed) as http:
+        order = {"Idempotency-Key": "order-42"}
+        mine = await http.post("/v1/jobs/echo", json={"n": 1}, headers=bearer(ACME) | order)
+        job_id = mine.json()["job_id"]
+        await run_burst(keyed, "echo")
+        for method, path in [
+            ("GET", f"/v1/jobs/{job_id}"),
+            ("GET", f"/v1/jobs/{job_id}/result"),
+            ("GET", f"/v1/jobs/{job_id}/artifacts/page-1.png"),
+            ("DELETE", f"/v1/jobs/{job_id}"),
+        ]:
+            theirs = await http.request(method, path, headers=bearer(GLOBEX))
+            assert_refused(theirs, 404, "job_not_found")
+            # Told as of a job that does not exist: nothing says the id is taken.
+            nobody = f"echo-{'0' * 32}"
+            missing = await http.request(
+                method, path.replace(job_id, nobody), headers=bearer(GLOBEX)
+            )
+            said = theirs.json()["error"]["message"].replace(job_id, "?")
+            assert said == missing.json()["error"]["message"].replace(nobody, "?")
+        for key in (ACME, ADMIN):
+            seen = await http.get(f"/v1/jobs/{job_id}/result", headers=bearer(key))
+            assert seen.status_code == 200 and seen.json() == {"n": 1}, seen.text
+        # The same Idempotency-Key from another tenant is that tenant's own: a new job.
+        other = await http.post("/v1/jobs/echo", json={"n": 2}, headers=bearer(GLOBEX) | order)
+        assert other.status_code == 202 and other.json()["job_id"] != job_id, other.text
+        again = await http.post("/v1/jobs/echo", json={"n": 1}, headers=bearer(ACME) | order)
+        assert again.json()["job_id"] == job_id and again.headers["idempotent-replayed"] == "true"

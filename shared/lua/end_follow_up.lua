@@ -4,11 +4,15 @@
 local job_hash = KEYS[1] -- the follow-up's
 local job_id, function_name, status, error_json = ARGV[1], ARGV[2], ARGV[3], ARGV[4]
 local now, max_attempts, previous_job_id, result_ttl = ARGV[5], ARGV[6], ARGV[7], ARGV[8]
+local tenant = ARGV[9] -- the tenant of the job before it ("" for none)
 if redis.call('EXISTS', job_hash) == 1 then
   return 0
 end
 redis.call('HSET', job_hash, 'job_id', job_id, 'function', function_name, 'status', status,
   'error', error_json, 'progress', '0', 'attempts', '0', 'max_attempts', max_attempts,
   'created_at', now, 'finished_at', now, 'previous_job_id', previous_job_id)
+if tenant ~= '' then
+  redis.call('HSET', job_hash, 'tenant', tenant)
+end
 redis.call('EXPIRE', job_hash, result_ttl)
 return 1

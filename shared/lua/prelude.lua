@@ -32,16 +32,28 @@ local function expire_with_job(job_hash, keys, first, ttl)
   end
 end
 
+-- The job's tenant as the fields of an entry written about it: {"tenant", name}, or {}
+-- for a job of no tenant (auth off), whose entries stay as they were before tenants.
+local function tenant_field(job)
+  if job.tenant == nil then
+    job.tenant = redis.call('HGET', job.hash, 'tenant') or ''
+  end
+  if job.tenant == '' then
+    return {}
+  end
+  return {'tenant', job.tenant}
+end
+
 -- A job that ended leaves its follow-up (whose id the client already has) to be queued,
 -- or ended too if it did not succeed: an entry in the function's chain outbox, named from
--- its stream's key (same hash tag), with the outcome (consumers/chains.py relays it).
--- Returns true if there is a follow-up.
-local function follow_up_ends(stream, job_id, next_job_id, outcome)
-  if not next_job_id or next_job_id == '' then
+-- its stream's key (same hash tag), with the outcome and the tenant the follow-up will
+-- belong to (consumers/chains.py relays it). Returns true if there is a follow-up.
+local function follow_up_ends(job, outcome)
+  if not job.next_job_id or job.next_job_id == '' then
     return false
   end
-  redis.call('XADD', string.sub(stream, 1, -7) .. 'chain', '*', 'job_id', job_id,
-    'next_job_id', next_job_id, 'outcome', outcome)
+  redis.call('XADD', string.sub(job.stream, 1, -7) .. 'chain', '*', 'job_id', job.job_id,
+    'next_job_id', job.next_job_id, 'outcome', outcome, unpack(tenant_field(job)))
   return true
 end
 
@@ -54,7 +66,7 @@ local function end_job(job, status, ...)
   remove_entry(job.stream, job.group, job.entry_id)
   redis.call('HSET', job.hash, 'status', status, 'finished_at', job.now, 'consumer', '', ...)
   expire_with_job(job.hash, job.keys, job.ends_from, job.ttl)
-  return follow_up_ends(job.stream, job.job_id, job.next_job_id, status)
+  return follow_up_ends(job, status)
 end
 
 -- A cancelled job ends here: queued or retrying when the cancel came (cancel.lua), or
@@ -82,6 +94,7 @@ local function dead_letter(job, err_type, message, attempts, max_attempts)
     .. ', giving up)')
   local follows = end_job(job, 'failed', 'error', err)
   redis.call('XADD', job.dead, 'MAXLEN', job.dead_max, '*', 'job_id', job.job_id,
-    'entry_id', job.entry_id, 'error', err, 'attempts', tostring(attempts))
+    'entry_id', job.entry_id, 'error', err, 'attempts', tostring(attempts),
+    unpack(tenant_field(job)))
   return follows
 end

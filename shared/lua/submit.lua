@@ -15,6 +15,8 @@ local upload_ttl = ARGV[12] -- "" when the job has no upload
 local fingerprint = ARGV[13] -- the request's (with an idempotency key)
 -- A job hash's key less the job id (the key's job is found by its id, in this slot).
 local job_prefix = ARGV[14]
+-- Whose job it is: the API key's tenant, "" with auth off (the field is then left out).
+local tenant = ARGV[15]
 if previous_job_id ~= '' and redis.call('EXISTS', job_hash) == 1 then
   -- A follow-up relayed twice: the job exists already.
   return {'existing', job_id}
@@ -43,7 +45,7 @@ local fields = {'job_id', job_id, 'function', function_name, 'status', 'queued',
   'input', input, 'progress', '0', 'attempts', '0', 'max_attempts', max_attempts,
   'created_at', created_at, 'entry_id', entry}
 local optional = {idempotency_key = idempotency_key, next_job_id = next_job_id,
-  previous_job_id = previous_job_id, fingerprint = fingerprint}
+  previous_job_id = previous_job_id, fingerprint = fingerprint, tenant = tenant}
 for name, value in pairs(optional) do
   if value ~= '' then
     fields[#fields + 1] = name
