@@ -13,6 +13,7 @@ import msgspec
 import structlog
 from starlette.applications import Starlette
 from starlette.exceptions import HTTPException
+from starlette.middleware import Middleware
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Match, Route
@@ -20,6 +21,7 @@ from starlette.routing import Match, Route
 from gateway import admin
 from gateway.auth import Authenticator, authorize
 from gateway.body import drain, read_limited
+from gateway.cors import Cors
 from gateway.middleware import CloseOnUnreadBody, RequestLogMiddleware
 from gateway.query import chain_from_query, refuse_own_params
 from gateway.responses import json_response
@@ -243,6 +245,7 @@ def create_app(settings: Settings | None = None) -> Starlette:
                 configuration_error(exc)
             app.state.sluice = sluice
             app.state.auth = auth
+            app.state.cors_origins = resolved.cors_origins
             log.info("gateway_started", functions=sorted(sluice.functions))
             yield
 
@@ -260,7 +263,7 @@ def create_app(settings: Settings | None = None) -> Starlette:
     return Starlette(
         routes=routes,
         lifespan=lifespan,
-        middleware=[],
+        middleware=[Middleware(Cors)],
         exception_handlers={
             HttpError: answer_http_error,
             HTTPException: http_error,

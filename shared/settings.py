@@ -80,6 +80,21 @@ def _api_keys(raw: str) -> tuple[tuple[str, str], ...]:
     return tuple(pairs)
 
 
+# What a browser sends as Origin: a scheme, a host and maybe a port, nothing after.
+ORIGIN = re.compile(r"https?://[A-Za-z0-9.-]+(:\d{1,5})?")
+
+
+def _origins(raw: str) -> tuple[str, ...]:
+    """CORS_ORIGINS: comma-separated origins, or ``*`` for any."""
+    origins = tuple(filter(None, (part.strip().rstrip("/") for part in raw.split(","))))
+    for origin in origins:
+        if origin != "*" and not ORIGIN.fullmatch(origin):
+            raise SettingsError(
+                f"CORS_ORIGINS: {origin!r} is not an origin such as https://app.example.com"
+            )
+    return origins
+
+
 def _auth_off(raw: str) -> bool:
     value = raw.strip().lower()
     if value not in ("", "on", "off"):
@@ -159,6 +174,8 @@ class Settings:
     # SLUICE_AUTH=off: no keys asked for, even on a hosting platform (where a gateway
     # without keys otherwise refuses to start).
     auth_off: bool = False
+    # Origins whose pages may call the API from a browser (CORS_ORIGINS); none by default.
+    cors_origins: tuple[str, ...] = ()
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> Settings:
@@ -214,6 +231,7 @@ class Settings:
             api_keys=_api_keys(env.get("SLUICE_API_KEYS", "")),
             admin_key=env.get("SLUICE_ADMIN_KEY", "").strip(),
             auth_off=_auth_off(env.get("SLUICE_AUTH", "")),
+            cors_origins=_origins(env.get("CORS_ORIGINS", "")),
         )
 
     def replace(self, **changes: Any) -> Settings:
