@@ -18,13 +18,13 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Match, Route
 
-from gateway import admin
+from gateway import admin, events
 from gateway.auth import Authenticator, authorize
 from gateway.body import drain, read_limited
 from gateway.cors import Cors
 from gateway.middleware import CloseOnUnreadBody, RequestLogMiddleware
 from gateway.query import chain_from_query, refuse_own_params
-from gateway.responses import json_response
+from gateway.responses import json_response, sluice_of
 from gateway.uploads import submit_multipart, submit_raw
 from shared import error_types
 from shared.api_keys import READ, SUBMIT, KeyStore
@@ -49,11 +49,6 @@ from shared.settings import Settings, SettingsError
 from shared.uploads import DOCUMENT_TYPES
 
 log = structlog.get_logger("gateway")
-
-
-def sluice_of(request: Request) -> Sluice:
-    sluice: Sluice = request.app.state.sluice
-    return sluice
 
 
 async def submit_job(request: Request) -> Response:
@@ -97,10 +92,12 @@ async def submit_job(request: Request) -> Response:
 
 
 async def job_status(request: Request) -> Response:
+    """The status; with ``?wait=N``, once it changes (or after N seconds)."""
     tenant = (await authorize(request, READ)).job_tenant
-    return json_response(
-        await sluice_of(request).status(request.path_params["job_id"], tenant=tenant)
-    )
+    job_id = request.path_params["job_id"]
+    if (seconds := events.wait_seconds(request)) is not None:
+        return json_response(await events.status_after_change(request, job_id, tenant, seconds))
+    return json_response(await sluice_of(request).status(job_id, tenant=tenant))
 
 
 async def job_result(request: Request) -> Response:
@@ -246,8 +243,12 @@ def create_app(settings: Settings | None = None) -> Starlette:
             app.state.sluice = sluice
             app.state.auth = auth
             app.state.cors_origins = resolved.cors_origins
+            app.state.watchers = events.Watchers(sluice.redis)
             log.info("gateway_started", functions=sorted(sluice.functions))
-            yield
+            try:
+                yield
+            finally:
+                await app.state.watchers.close()
 
     routes = [
         Route("/v1/jobs/{function}", submit_job, methods=["POST"]),
@@ -259,6 +260,7 @@ def create_app(settings: Settings | None = None) -> Starlette:
         Route("/healthz", healthz, methods=["GET"]),
         Route("/readyz", readyz, methods=["GET"]),
         *admin.ROUTES,
+        *events.ROUTES,
     ]
     return Starlette(
         routes=routes,

@@ -1,12 +1,20 @@
-"""JSON responses, encoded as the rest of the platform encodes (shared.jobs)."""
+"""What route handlers share: the app's Sluice, and JSON responses encoded as the rest
+of the platform encodes (shared.jobs)."""
 
 from __future__ import annotations
 
 from typing import Any
 
+from starlette.requests import Request
 from starlette.responses import Response
 
+from shared.client import Sluice
 from shared.jobs import json_encoder
+
+
+def sluice_of(request: Request) -> Sluice:
+    sluice: Sluice = request.app.state.sluice
+    return sluice
 
 
 def json_response(content: Any, status_code: int = 200, **headers: str) -> Response:

@@ -41,6 +41,11 @@ class JobReader:
             raise JobNotFoundError(f"no job {job_id!r}", job_id=job_id)
         return function, keys_for(self.settings.namespace, function).job(job_id)
 
+    def changes_channel(self, job_id: str) -> str:
+        """Where the job's status and progress changes are published: its hash's name
+        (prelude.lua's ``changed``)."""
+        return self._job_key(job_id)[1]
+
     @staticmethod
     def _not_found(job_id: str) -> JobNotFoundError:
         """For a job that does not exist and for another tenant's alike: a tenant cannot

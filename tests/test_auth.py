@@ -48,6 +48,7 @@ async def test_every_route_but_health_wants_a_key(keyed: Settings) -> None:
             ("GET", f"/v1/jobs/{job_id}"),
             ("GET", f"/v1/jobs/{job_id}/result"),
             ("GET", f"/v1/jobs/{job_id}/artifacts/page-1.png"),
+            ("GET", f"/v1/jobs/{job_id}/events"),
             ("DELETE", f"/v1/jobs/{job_id}"),
             ("GET", "/v1/functions"),
             ("GET", "/v1/admin/keys"),
@@ -176,6 +177,8 @@ async def test_another_tenants_job_is_not_found_on_every_route(keyed: Settings) 
             ("GET", f"/v1/jobs/{job_id}"),
             ("GET", f"/v1/jobs/{job_id}/result"),
             ("GET", f"/v1/jobs/{job_id}/artifacts/page-1.png"),
+            ("GET", f"/v1/jobs/{job_id}/events"),
+            ("GET", f"/v1/jobs/{job_id}?wait=1"),
             ("DELETE", f"/v1/jobs/{job_id}"),
         ]:
             theirs = await http.request(method, path, headers=bearer(GLOBEX))

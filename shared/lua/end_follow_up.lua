@@ -15,4 +15,5 @@ if tenant ~= '' then
   redis.call('HSET', job_hash, 'tenant', tenant)
 end
 redis.call('EXPIRE', job_hash, result_ttl)
+changed(job_hash)
 return 1

@@ -31,5 +31,6 @@ if out_of_attempts(attempts, max_attempts) then
 end
 redis.call('HSET', job_hash, 'status', 'retrying', 'error', job_error(err_type, message),
   'not_before_ms', not_before_ms, 'consumer', '')
+changed(job_hash)
 redis.call('XCLAIM', stream, group, consumer, 0, entry_id, 'IDLE', idle_ms, 'JUSTID')
 return 1

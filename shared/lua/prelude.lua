@@ -3,6 +3,12 @@
 -- (ended, cancelled, dead-lettered) is written here once.
 -- Only "local function" definitions at the top level: the loader declares their names.
 
+-- Tell whoever watches the job (the gateways' status streams, on the job hash's name as
+-- channel) that its status or progress changed: they read it again.
+local function changed(job_hash)
+  redis.call('PUBLISH', job_hash, '1')
+end
+
 -- Whether the entry is pending to this consumer: only its owner may write about a job.
 local function owns(stream, group, consumer, entry_id)
   return #redis.call('XPENDING', stream, group, entry_id, entry_id, 1, consumer) > 0
@@ -65,6 +71,7 @@ end
 local function end_job(job, status, ...)
   remove_entry(job.stream, job.group, job.entry_id)
   redis.call('HSET', job.hash, 'status', status, 'finished_at', job.now, 'consumer', '', ...)
+  changed(job.hash)
   expire_with_job(job.hash, job.keys, job.ends_from, job.ttl)
   return follow_up_ends(job, status)
 end

@@ -6,4 +6,5 @@ if redis.call('HGET', job_hash, 'consumer') ~= consumer then
   return 0
 end
 redis.call('HSET', job_hash, 'progress', percent, 'message', message)
+changed(job_hash)
 return 1

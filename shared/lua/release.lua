@@ -13,6 +13,7 @@ if f[1] == 'running' and f[2] == consumer then
   redis.call('HSET', job_hash, 'status', 'queued', 'consumer', '', 'progress', '0',
     'message', '')
   redis.call('HDEL', job_hash, 'started_at')
+  changed(job_hash)
 end
 redis.call('XCLAIM', stream, group, consumer, 0, entry_id, 'IDLE', visibility_ms, 'JUSTID')
 return 1

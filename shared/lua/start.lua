@@ -52,4 +52,5 @@ end
 attempts = tostring(tonumber(attempts) + 1)
 redis.call('HSET', job_hash, 'status', 'running', 'attempts', attempts, 'started_at', now,
   'consumer', consumer, 'progress', '0', 'message', '')
+changed(job_hash)
 return {'run', f[6], attempts, max_attempts, f[7] or '', f[11] or ''}

@@ -57,6 +57,7 @@ if chain ~= '[]' then
   fields[#fields + 1] = chain
 end
 redis.call('HSET', job_hash, unpack(fields))
+changed(job_hash)
 if idempotency_key ~= '' then
   redis.call('SET', idempotency, job_id, 'EX', idempotency_ttl)
 end
