@@ -168,9 +168,9 @@ async def status_after_change(
             left = deadline - time.monotonic()
             if left <= 0:
                 break
-            woken.clear()
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(woken.wait(), min(left, RECHECK_SECONDS))
+            woken.clear()  # before the read: a change after it wakes the next wait
             status = await sluice.status(job_id, tenant=tenant)
     return status
 
@@ -188,6 +188,7 @@ async def job_events(request: Request) -> Response:
         sent = resumed
         async with _watchers(request).watching(sluice.changes_channel(job_id)) as woken:
             while True:
+                woken.clear()  # before the read: a change after it wakes the wait below
                 try:
                     status = await sluice.status(job_id, tenant=tenant)
                 except JobNotFoundError:
@@ -197,7 +198,6 @@ async def job_events(request: Request) -> Response:
                     yield sse_event(status)
                 if is_final(status):
                     return
-                woken.clear()
                 try:
                     await asyncio.wait_for(woken.wait(), RECHECK_SECONDS)
                 except TimeoutError:
