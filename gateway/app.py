@@ -18,8 +18,9 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Match, Route
 
-from gateway import admin, events
+from gateway import admin, docs, events
 from gateway.auth import Authenticator, authorize
+from gateway.batch import submit_batch
 from gateway.body import drain, read_limited
 from gateway.cors import Cors
 from gateway.middleware import CloseOnUnreadBody, RequestLogMiddleware
@@ -251,6 +252,7 @@ def create_app(settings: Settings | None = None) -> Starlette:
                 await app.state.watchers.close()
 
     routes = [
+        Route("/v1/jobs/{function}/batch", submit_batch, methods=["POST"]),
         Route("/v1/jobs/{function}", submit_job, methods=["POST"]),
         Route("/v1/jobs/{job_id}", job_status, methods=["GET"]),
         Route("/v1/jobs/{job_id}", cancel_job, methods=["DELETE"]),
@@ -261,6 +263,7 @@ def create_app(settings: Settings | None = None) -> Starlette:
         Route("/readyz", readyz, methods=["GET"]),
         *admin.ROUTES,
         *events.ROUTES,
+        *docs.ROUTES,
     ]
     return Starlette(
         routes=routes,

@@ -14,7 +14,7 @@ import hashlib
 from collections.abc import AsyncIterable, AsyncIterator, Mapping, Sequence
 from typing import Any
 
-from shared import follow_ups
+from shared import follow_ups, job_batches
 from shared.batch import ScriptBatcher
 from shared.errors import (
     IdempotencyKeyReusedError,
@@ -109,6 +109,19 @@ class Sluice(JobReader):
         return await self.enqueue(
             spec, new_job_id(function), params, idempotency_key, then=chain, tenant=tenant
         )
+
+    async def submit_many(
+        self, function: str, inputs: Sequence[Any], *, tenant: str = "", then: Chain = ()
+    ) -> list[Submission]:
+        """Queue one job per input (1 to 1,000), all or none: every input is validated
+        and the backlog bound checked for the whole batch before any is queued. Each job
+        gets ``then`` and ``tenant`` as for submit; no Idempotency-Key (README, Batches).
+        The Submissions come in the order of the inputs."""
+        spec = self.function(function)
+        chain = check_chain(then, self.function)
+        payloads = job_batches.validated(spec, inputs)
+        await follow_ups.check_room(self, chain)
+        return await job_batches.submit_batch(self, spec, payloads, chain, tenant)
 
     async def submit_document(
         self,

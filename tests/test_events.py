@@ -130,19 +130,22 @@ async def test_a_long_poll_returns_at_the_change(
 
 
 async def test_a_long_poll_with_no_change_returns_after_its_seconds(
-    http: httpx.AsyncClient,
+    gateway_http: httpx.AsyncClient,
 ) -> None:
-    job_id = await submit(http, 0)  # nothing runs it: it stays queued
+    job_id = await submit(gateway_http, 0)  # nothing runs it: it stays queued
     began = time.monotonic()
-    reply = await http.get(f"/v1/jobs/{job_id}?wait=1")
+    reply = await gateway_http.get(f"/v1/jobs/{job_id}?wait=1")
     assert reply.status_code == 200 and reply.json()["status"] == "queued"
     assert time.monotonic() - began >= 1.0
 
 
+@pytest.mark.any_redis
 @pytest.mark.parametrize("wait", ["0", "31", "soon", "-1", "nan"])
-async def test_a_wait_out_of_range_is_400_naming_it(http: httpx.AsyncClient, wait: str) -> None:
-    job_id = await submit(http, 0)
-    reply = await http.get(f"/v1/jobs/{job_id}?wait={wait}")
+async def test_a_wait_out_of_range_is_400_naming_it(
+    gateway_http: httpx.AsyncClient, wait: str
+) -> None:
+    job_id = await submit(gateway_http, 0)
+    reply = await gateway_http.get(f"/v1/jobs/{job_id}?wait={wait}")
     assert reply.status_code == 400, reply.text
     assert reply.json()["error"]["field"] == "wait"
 
