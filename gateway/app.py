@@ -38,6 +38,7 @@ from shared.errors import (
     NotFoundError,
     PayloadTooLargeError,
     RetryLaterError,
+    UnauthorizedError,
     UnsupportedMediaTypeError,
     error_body,
     status_of,
@@ -176,6 +177,8 @@ async def answer_http_error(request: Request, exc: Exception) -> Response:
     headers = {}
     if isinstance(exc, RetryLaterError):
         headers["Retry-After"] = str(exc.retry_after)
+    if isinstance(exc, UnauthorizedError):
+        headers["WWW-Authenticate"] = "Bearer"  # RFC 6750: how to authenticate
     return json_response({"error": exc.to_dict()}, exc.status_code, **headers)
 
 

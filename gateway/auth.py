@@ -58,7 +58,10 @@ class Authenticator:
             for tenant, secret in settings.api_keys
         }
         self._keys: dict[str, tuple[float, ApiKey | None]] = {}
-        self._enabled: tuple[float, bool] = (0.0, False)
+        # When Redis last said whether keys were ever made (None: not asked yet). Once
+        # they were, keys stay on in this process whatever Redis later says.
+        self._asked_at: float | None = None
+        self._made = False
 
     async def start(self, settings: Settings) -> None:
         """Store the environment's keys; an open gateway is warned of, and refused on a
@@ -86,20 +89,28 @@ class Authenticator:
             )
 
     async def enabled(self) -> bool:
+        """Whether requests need a key: always once one was ever made (the marker the key
+        store keeps even when every key is revoked), so a gateway never opens again."""
         if self._off:
             return False
-        if self._env or self._admin:
+        if self._env or self._admin or self._made:
             return True
-        at, enabled = self._enabled
-        if time.monotonic() - at > CACHE_SECONDS:
+        if self._asked_at is None or time.monotonic() - self._asked_at > CACHE_SECONDS:
             with redis_errors():
-                enabled = await self.store.any()
-            self._enabled = (time.monotonic(), enabled)
-        return enabled
+                self._made = await self.store.ever_made()
+            self._asked_at = time.monotonic()
+        return self._made
 
     async def principal(self, request: Request, scope: str) -> Principal:
         """Who sent ``request``, if allowed ``scope``; else 401 or 403."""
         if not await self.enabled():
+            if not self._off and (platform := hosting_platform()):
+                # Started while Redis was away, or Redis lost its data: closed, not open.
+                raise UnavailableError(
+                    f"no API key is configured and {platform} says this is a hosting"
+                    " platform: set SLUICE_API_KEYS or SLUICE_ADMIN_KEY",
+                    retry_after=60,
+                )
             return UNRESTRICTED
         scheme, _, secret = request.headers.get("authorization", "").partition(" ")
         secret = secret.strip()
@@ -132,7 +143,7 @@ class Authenticator:
     def forget(self) -> None:
         """After a change made here (a key created or revoked): believe Redis at once."""
         self._keys.clear()
-        self._enabled = (0.0, False)
+        self._asked_at = None
 
 
 async def authorize(request: Request, scope: str) -> Principal:

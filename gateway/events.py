@@ -25,7 +25,7 @@ from starlette.routing import Route
 from gateway.auth import authorize
 from gateway.responses import sluice_of
 from shared.api_keys import READ
-from shared.errors import InvalidInputError, JobNotFoundError
+from shared.errors import InvalidInputError, JobNotFoundError, UnavailableError
 from shared.jobs import FINAL_STATUSES, JobStatus, json_encoder
 from shared.redis import OUTAGE, Client
 
@@ -56,13 +56,19 @@ def is_final(status: JobStatus) -> bool:
 
 
 class Watchers:
-    """One subscription per process; ``asyncio.Event``s per watched channel."""
+    """One subscription per process; ``asyncio.Event``s per watched channel.
+
+    Who watches what is kept without awaiting (a client hanging up cancels its stream at
+    any await); subscribing and unsubscribing follow it in the listener's task, or in a
+    task of their own, never in a request's."""
 
     def __init__(self, redis: Client) -> None:
         self._redis = redis
         self._pubsub: PubSub | None = None
         self._waiting: dict[str, set[asyncio.Event]] = {}
+        self._subscribed: set[str] = set()
         self._listener: asyncio.Task[None] | None = None
+        self._tasks: set[asyncio.Task[None]] = set()
         self._lock = asyncio.Lock()
 
     @contextlib.asynccontextmanager
@@ -70,45 +76,55 @@ class Watchers:
         """An event set each time the job behind ``channel`` changes (clear it to wait
         for the next change)."""
         woken = asyncio.Event()
-        async with self._lock:
-            first = channel not in self._waiting
-            self._waiting.setdefault(channel, set()).add(woken)
-            if first:
-                await self._subscribe(channel)
+        self._waiting.setdefault(channel, set()).add(woken)
         try:
+            if channel not in self._subscribed:
+                await self._reconcile()
+            if self._listener is None or self._listener.done():
+                self._listener = asyncio.create_task(self._listen())
             yield woken
         finally:
-            async with self._lock:
-                watchers = self._waiting.get(channel, set())
-                watchers.discard(woken)
-                if not watchers:
-                    self._waiting.pop(channel, None)
-                    with contextlib.suppress(*OUTAGE):
-                        if self._pubsub is not None:
-                            await self._pubsub.unsubscribe(channel)
+            watchers = self._waiting.get(channel, set())
+            watchers.discard(woken)
+            if not watchers:
+                self._waiting.pop(channel, None)
+                task = asyncio.create_task(self._reconcile())
+                self._tasks.add(task)
+                task.add_done_callback(self._tasks.discard)
 
-    async def _subscribe(self, channel: str) -> None:
-        if self._pubsub is None:
-            self._pubsub = self._redis.pubsub()
-        try:
-            await self._pubsub.subscribe(channel)
-        except OUTAGE as exc:  # the watcher rechecks on its timer meanwhile
-            log.warning("watch_subscribe_failed", error=str(exc))
-            return
-        if self._listener is None or self._listener.done():
-            self._listener = asyncio.create_task(self._listen())
+    async def _reconcile(self) -> None:
+        """Subscribed to the channels watched, and to no other."""
+        async with self._lock:
+            if self._pubsub is None:
+                self._pubsub = self._redis.pubsub()
+            try:
+                if added := set(self._waiting) - self._subscribed:
+                    await self._pubsub.subscribe(*added)
+                    self._subscribed |= added
+                if dropped := self._subscribed - set(self._waiting):
+                    await self._pubsub.unsubscribe(*dropped)
+                    self._subscribed -= dropped
+            except OUTAGE as exc:  # watchers recheck on their timer; the listener retries
+                log.warning("watch_subscribe_failed", error=str(exc))
 
     async def _listen(self) -> None:
-        assert self._pubsub is not None
-        while self._waiting:
+        while True:
             try:
+                if self._subscribed != set(self._waiting):
+                    await self._reconcile()  # what failed before, or left meanwhile
+                if self._pubsub is None or not self._subscribed:
+                    await asyncio.sleep(0.5)
+                    continue
                 message: Any = await self._pubsub.get_message(
                     ignore_subscribe_messages=True, timeout=1.0
                 )
             except OUTAGE as exc:
                 log.warning("watch_connection_lost", error=str(exc))
                 await asyncio.sleep(1.0)
-                await self._resubscribe()
+                continue
+            except Exception:  # a bug here must not leave every watcher on its timer
+                log.exception("watch_listener_error")
+                await asyncio.sleep(1.0)
                 continue
             if message and message.get("type") == "message":
                 channel = message["channel"]
@@ -116,17 +132,12 @@ class Watchers:
                 for woken in self._waiting.get(name, ()):
                     woken.set()
 
-    async def _resubscribe(self) -> None:
-        with contextlib.suppress(*OUTAGE):
-            async with self._lock:
-                if self._pubsub is not None and self._waiting:
-                    await self._pubsub.subscribe(*self._waiting)
-
     async def close(self) -> None:
-        if self._listener is not None:
-            self._listener.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._listener
+        for task in [self._listener, *self._tasks]:
+            if task is not None:
+                task.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await task
         if self._pubsub is not None:
             with contextlib.suppress(*OUTAGE):
                 await self._pubsub.aclose()
@@ -181,8 +192,11 @@ async def job_events(request: Request) -> Response:
     tenant = (await authorize(request, READ)).job_tenant
     job_id = request.path_params["job_id"]
     sluice = sluice_of(request)
-    await sluice.status(job_id, tenant=tenant)  # 404 before the stream begins
+    now = await sluice.status(job_id, tenant=tenant)  # 404 before the stream begins
     resumed = request.headers.get("last-event-id")
+    if is_final(now) and resumed == event_id(now):
+        # Nothing will follow: 204 tells an EventSource not to reconnect.
+        return Response(status_code=204)
 
     async def stream() -> AsyncIterator[bytes]:
         sent = resumed
@@ -193,6 +207,10 @@ async def job_events(request: Request) -> Response:
                     status = await sluice.status(job_id, tenant=tenant)
                 except JobNotFoundError:
                     return  # expired while watched
+                except UnavailableError:
+                    yield b": redis unavailable, retrying\n\n"
+                    await asyncio.sleep(RECHECK_SECONDS)
+                    continue
                 if event_id(status) != sent:
                     sent = event_id(status)
                     yield sse_event(status)

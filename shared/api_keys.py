@@ -7,6 +7,8 @@ the index change together, on a Redis Cluster too):
 
 - ``{ns}:{api_keys}:<sha256 hex>``: hash ``id tenant scopes created_at source``
 - ``{ns}:{api_keys}:ids``: hash ``id -> sha256 hex`` (for listing and revoking by id)
+- ``{ns}:{api_keys}:made``: set when the first key is made through the admin API, never
+  unset: gateways ask for keys from then on, even after every key is revoked
 """
 
 from __future__ import annotations
@@ -68,6 +70,7 @@ class KeyStore:
         self.redis = redis
         self._prefix = f"{namespace}:{{api_keys}}:"
         self._ids = self._prefix + "ids"
+        self._made = self._prefix + "made"
 
     async def create(
         self, tenant: str, scopes: Sequence[str], source: str = "cli"
@@ -101,8 +104,9 @@ class KeyStore:
         await pipe.execute()
         return True
 
-    async def any(self) -> bool:
-        return bool(await self.redis.hlen(self._ids))
+    async def ever_made(self) -> bool:
+        """Whether a key was ever stored here (revoked since or not)."""
+        return bool(await self.redis.exists(self._made))
 
     async def sync_env(self, pairs: Sequence[tuple[str, str]]) -> None:
         """Keys of SLUICE_API_KEYS stored (the same id on every start: from the digest),
@@ -131,4 +135,6 @@ class KeyStore:
             },
         )
         pipe.hset(self._ids, key.id, hashed)
+        if key.source != "env":  # those are the environment's to turn on and off
+            pipe.set(self._made, now_iso(), nx=True)
         await pipe.execute()

@@ -70,9 +70,10 @@ def _api_keys(raw: str) -> tuple[tuple[str, str], ...]:
             # Not the entry itself: it may be a key.
             raise SettingsError(f"SLUICE_API_KEYS: entry {len(pairs) + 1} is not tenant=KEY")
         if not TENANT.fullmatch(tenant):
+            # Not the tenant itself: entries written key=tenant would print a key.
             raise SettingsError(
-                f"SLUICE_API_KEYS: tenant {tenant!r} must be 1-64 letters, digits, _ . or -"
-                " (starting with a letter or digit)"
+                f"SLUICE_API_KEYS: the tenant of entry {len(pairs) + 1} must be 1-64 letters,"
+                " digits, _ . or - (starting with a letter or digit)"
             )
         if any(key == other for _, other in pairs):
             raise SettingsError(f"SLUICE_API_KEYS: entry {len(pairs) + 1} repeats a key")

@@ -58,6 +58,7 @@ async def test_every_route_but_health_wants_a_key(keyed: Settings) -> None:
             for headers in ({}, bearer("not-a-key"), {"Authorization": f"Basic {ACME}"}):
                 reply = await http.request(method, path, json={}, headers=headers)
                 assert_refused(reply, 401, "unauthorized")
+                assert reply.headers["www-authenticate"] == "Bearer"
         assert (await http.get("/healthz")).status_code == 200
         assert (await http.get("/readyz")).status_code == 200
 
@@ -198,3 +199,26 @@ async def test_another_tenants_job_is_not_found_on_every_route(keyed: Settings) 
         assert other.status_code == 202 and other.json()["job_id"] != job_id, other.text
         again = await http.post("/v1/jobs/echo", json={"n": 1}, headers=bearer(ACME) | order)
         assert again.json()["job_id"] == job_id and again.headers["idempotent-replayed"] == "true"
+
+
+async def test_revoking_every_key_does_not_open_the_gateway(settings: Settings) -> None:
+    async with asgi_client(settings) as http:
+        made = await http.post("/v1/admin/keys", json={"tenant": "ops", "scopes": ["admin"]})
+        key = made.json()
+        revoked = await http.delete(f"/v1/admin/keys/{key['id']}", headers=bearer(key["key"]))
+        assert revoked.status_code == 200, revoked.text
+        assert_refused(await http.get("/v1/functions"), 401, "unauthorized")
+    async with asgi_client(settings) as http:  # another gateway process, started now
+        assert_refused(await http.get("/v1/functions"), 401, "unauthorized")
+
+
+async def test_a_gateway_on_a_hosting_platform_finding_no_key_is_closed(
+    settings: Settings, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """As when it started while Redis was away: it did not refuse to start, and must not
+    serve as open either."""
+    async with asgi_client(settings) as http:
+        monkeypatch.setenv("DYNO", "web.1")
+        reply = await http.get("/v1/functions")
+    assert_refused(reply, 503, "unavailable")
+    assert "SLUICE_API_KEYS" in reply.json()["error"]["message"]

@@ -92,7 +92,7 @@ assert EXIT_CODES["gateway"] == 3
         ("REDIS_URL", "redis://127.0.0.1:99999/0", "REDIS_URL has a port outside 1-65535"),
         ("REDIS_URL", "redis://127.0.0.1:6379/abc", "REDIS_URL's path must be a database"),
         ("SLUICE_API_KEYS", "acme:KEY1", "SLUICE_API_KEYS: entry 1 is not tenant=KEY"),
-        ("SLUICE_API_KEYS", "a b=KEY1", "SLUICE_API_KEYS: tenant 'a b' must be"),
+        ("SLUICE_API_KEYS", "a b=KEY1", "SLUICE_API_KEYS: the tenant of entry 1 must be"),
         ("SLUICE_AUTH", "maybe", "SLUICE_AUTH must be on or off"),
     ],
 )

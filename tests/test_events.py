@@ -81,8 +81,9 @@ async def test_a_resumed_stream_skips_the_state_it_had(
         await wait_final(http, job_id)
     resumed = await read_events(http, job_id, **{"Last-Event-ID": queued["id"]})
     assert [e["data"]["status"] for e in resumed] == ["succeeded"]
-    again = await read_events(http, job_id, **{"Last-Event-ID": resumed[0]["id"]})
-    assert again == []  # nothing new: the stream ends at once
+    # Nothing can follow the final state it had: 204, which stops an EventSource.
+    again = await http.get(f"/v1/jobs/{job_id}/events", headers={"Last-Event-ID": resumed[0]["id"]})
+    assert again.status_code == 204 and again.content == b""
 
 
 async def read_events_now(http: httpx.AsyncClient, job_id: str) -> list[dict[str, Any]]:
@@ -165,3 +166,14 @@ async def test_one_subscription_serves_every_stream_of_a_gateway(
     async with serving(settings, "work"):
         finished = await asyncio.wait_for(asyncio.gather(*streams), 30)
     assert all(events[-1]["data"]["status"] == "succeeded" for events in finished)
+
+
+async def test_a_client_hanging_up_takes_its_subscription_with_it(
+    http: httpx.AsyncClient, sync_redis: redis.Redis
+) -> None:
+    job_id = await submit(http, 0)  # nothing runs it: the stream would go on
+    await read_events_now(http, job_id)  # the first event, then the client hangs up
+    deadline = time.monotonic() + 10
+    while sum(int(c.get("sub", 0)) for c in sync_redis.client_list()) > 0:
+        assert time.monotonic() < deadline, "the channel is still subscribed"
+        await asyncio.sleep(0.05)
