@@ -60,7 +60,8 @@ async def test_artifact_refused_by_a_full_redis_fails_the_attempt_and_the_consum
             admin.config_set("maxmemory", used + 2 * 1024 * 1024)
 
             job = await sluice.submit("pages", {"count": 1, "size": big})
-            failed = await wait_for_status(sluice, job.job_id, "failed", "succeeded", timeout=10)
+            # Two attempts, each making 8 MiB in a child: slow on a loaded machine.
+            failed = await wait_for_status(sluice, job.job_id, "failed", "succeeded", timeout=30)
             assert failed.status == "failed", failed
             assert failed.attempts == 2, failed  # each attempt failed; retried once
             assert failed.error is not None
