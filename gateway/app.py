@@ -147,7 +147,7 @@ async def list_functions(request: Request) -> Response:
             "max_attempts": spec.max_attempts,
             "backoff": spec.backoff,
             "max_backoff": spec.max_backoff,
-            "max_backlog": spec.max_backlog or sluice_of(request).settings.max_backlog,
+            "max_backlog": spec.backlog_bound(sluice_of(request).settings.max_backlog),
             "memory_mb": None if spec.is_async else spec.memory_mb,  # runs in the consumer
         }
         for spec in sorted(sluice_of(request).functions.values(), key=lambda s: s.name)

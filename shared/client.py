@@ -226,7 +226,7 @@ class Sluice(JobReader):
                 )
         # A follow-up too: its function's backlog stays within the bound (the relay ends a
         # follow-up it cannot queue, see shared/follow_ups.py).
-        bound = backlog = spec.max_backlog or self.settings.max_backlog
+        bound = backlog = spec.backlog_bound(self.settings.max_backlog)
         call = submit_call(
             keys,
             job_id=job_id,

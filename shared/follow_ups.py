@@ -41,7 +41,7 @@ async def check_room(sluice: Sluice, then: Sequence[FollowUp]) -> None:
             pipe.xlen(stream)
         backlogs = await pipe.execute()
     for name, backlog in zip(functions, backlogs, strict=True):
-        bound = sluice.function(name).max_backlog or sluice.settings.max_backlog
+        bound = sluice.function(name).backlog_bound(sluice.settings.max_backlog)
         if backlog >= bound:
             raise QueueFullError(
                 f"the {name} queue (a follow-up in this chain) holds {backlog} jobs, its"

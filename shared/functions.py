@@ -97,6 +97,11 @@ class FunctionSpec:
         base = self.backoff * 2.0 ** min(attempt - 1, 64)
         return min(self.max_backoff, base * (1 + random.uniform(0, 0.25)))
 
+    def backlog_bound(self, default: int) -> int:
+        """The most jobs its stream may hold: its own ``max_backlog``, else ``default``
+        (MAX_BACKLOG)."""
+        return self.max_backlog or default
+
     def json_schema(self) -> dict[str, Any]:
         """The input's JSON Schema. A document function's ``document`` field is the
         gateway's to fill from the upload: read-only and not required of clients."""

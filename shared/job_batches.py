@@ -75,7 +75,7 @@ async def submit_batch(
     """Queue the validated ``payloads`` if the whole batch fits under the backlog bound
     (QueueFullError, nothing queued, if not)."""
     keys = keys_for(sluice.settings.namespace, spec.name)
-    bound = spec.max_backlog or sluice.settings.max_backlog
+    bound = spec.backlog_bound(sluice.settings.max_backlog)
     with redis_errors():
         backlog = int(await sluice.redis.xlen(keys.stream))
     if backlog + len(payloads) > bound:
@@ -106,7 +106,7 @@ async def write_batch(
     """Queue every job in one round trip; if Redis refused any, cancel those it queued
     and raise the refusal. Each job is still held to the bound (submit.lua)."""
     keys = keys_for(sluice.settings.namespace, spec.name)
-    bound = spec.max_backlog or sluice.settings.max_backlog
+    bound = spec.backlog_bound(sluice.settings.max_backlog)
     chain = json_encoder.encode(list(then))
     created_at = now_iso()
     job_ids = [new_job_id(spec.name) for _ in payloads]
