@@ -10,9 +10,8 @@ from starlette.responses import Response
 from gateway.auth import authorize
 from gateway.body import read_limited
 from gateway.query import chain_from_query, refuse_own_params
-from gateway.responses import json_response
+from gateway.responses import json_response, sluice_of
 from shared.api_keys import SUBMIT
-from shared.client import Sluice
 from shared.errors import InvalidInputError, UnsupportedMediaTypeError
 from shared.validation import decode_json
 
@@ -20,7 +19,7 @@ from shared.validation import decode_json
 async def submit_batch(request: Request) -> Response:
     """202 with ``{"jobs": [...]}``, the Submission of each input in the array's order."""
     tenant = (await authorize(request, SUBMIT)).tenant
-    sluice: Sluice = request.app.state.sluice
+    sluice = sluice_of(request)
     function = request.path_params["function"]
     spec = sluice.function(function)
     if spec.takes_document:
