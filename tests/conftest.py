@@ -97,12 +97,11 @@ def namespace() -> str:
     return f"t{uuid.uuid4().hex[:12]}"
 
 
-@pytest.fixture
-def env(redis_server: RedisServer, namespace: str) -> dict[str, str]:
-    """Environment for gateway and consumer processes; tests may change it before starting."""
+def process_env(redis_url: str, namespace: str) -> dict[str, str]:
+    """Environment for gateway and consumer processes on ``redis_url``."""
     return {
         **os.environ,
-        "REDIS_URL": redis_server.url,
+        "REDIS_URL": redis_url,
         "SLUICE_NAMESPACE": namespace,
         "VISIBILITY_TIMEOUT": str(VISIBILITY_TIMEOUT),
         "HEARTBEAT_INTERVAL": str(HEARTBEAT_INTERVAL),
@@ -111,6 +110,12 @@ def env(redis_server: RedisServer, namespace: str) -> dict[str, str]:
         "LOG_FORMAT": "json",
         "PYTHONPATH": str(ROOT),
     }
+
+
+@pytest.fixture
+def env(redis_server: RedisServer, namespace: str) -> dict[str, str]:
+    """Environment for gateway and consumer processes; tests may change it before starting."""
+    return process_env(redis_server.url, namespace)
 
 
 @pytest.fixture

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import asyncio
 import collections
-import os
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -31,7 +30,7 @@ from shared.scripts import run_batched, run_command
 from shared.settings import Settings
 from tests.cluster import LocalCluster
 from tests.cluster_failover import FAILED_OVER, run_failover
-from tests.conftest import HEARTBEAT_INTERVAL, ROOT, VISIBILITY_TIMEOUT, Proc, _binary
+from tests.conftest import Proc, _binary, process_env
 from tests.helpers import effects, wait_for_lines, wait_for_status
 from tests.inprocess import asgi_client, run_burst
 
@@ -56,18 +55,8 @@ def stream_of(namespace: str, function: str) -> str:
 def env(cluster: LocalCluster, namespace: str) -> dict[str, str]:
     """The environment of tests/conftest.py, on the cluster (this overrides its ``env``,
     so its ``settings``, ``sluice`` and ``start_consumer`` fixtures use the cluster)."""
-    return {
-        **os.environ,
-        "REDIS_URL": cluster.master_of(stream_of(namespace, ELSEWHERE)).url,
-        "REDIS_CLUSTER": "1",
-        "SLUICE_NAMESPACE": namespace,
-        "VISIBILITY_TIMEOUT": str(VISIBILITY_TIMEOUT),
-        "HEARTBEAT_INTERVAL": str(HEARTBEAT_INTERVAL),
-        "FUNCTION_MODULES": "tests.functions",
-        "SHUTDOWN_GRACE": "5",
-        "LOG_FORMAT": "json",
-        "PYTHONPATH": str(ROOT),
-    }
+    node = cluster.master_of(stream_of(namespace, ELSEWHERE)).url
+    return {**process_env(node, namespace), "REDIS_CLUSTER": "1"}
 
 
 @pytest.fixture
