@@ -146,6 +146,16 @@ HTTP_QUEUE_FULL: Final = HttpErrorType(
     "queue_full",
     "the function's backlog (XLEN), or a follow-up's, is at its bound; `Retry-After`",
 )
+HTTP_QUOTA_EXCEEDED: Final = HttpErrorType(
+    429,
+    "quota_exceeded",
+    "the tenant has as many jobs not yet ended as its quota allows; `Retry-After`",
+)
+HTTP_RATE_LIMITED: Final = HttpErrorType(
+    429,
+    "rate_limited",
+    "the tenant submits faster than its quota of jobs per second; `Retry-After`",
+)
 HTTP_HEADER_TOO_LARGE: Final = HttpErrorType(
     431, "header_too_large", "request head over `MAX_HEADER_BYTES`, or over `MAX_HEADERS` fields"
 )
@@ -155,6 +165,12 @@ HTTP_UNAVAILABLE: Final = HttpErrorType(
     "unavailable",
     "Redis unreachable, or refusing writes (out of memory: the message says so); too many"
     " connections busy; `Retry-After`",
+)
+HTTP_STORAGE_QUOTA_EXCEEDED: Final = HttpErrorType(
+    507,
+    "storage_quota_exceeded",
+    "the tenant's stored bytes (uploads, results, artifacts) are at its quota; refused"
+    " before the upload is stored; `Retry-After`",
 )
 HTTP_OTHER: Final = HttpErrorType(None, "http_error", "any other refusal of the router")
 
@@ -174,8 +190,11 @@ HTTP_ERROR_TYPES: Final = _http_types(
     HTTP_UNSUPPORTED_MEDIA_TYPE,
     HTTP_IDEMPOTENCY_KEY_REUSED,
     HTTP_QUEUE_FULL,
+    HTTP_QUOTA_EXCEEDED,
+    HTTP_RATE_LIMITED,
     HTTP_HEADER_TOO_LARGE,
     HTTP_INTERNAL,
     HTTP_UNAVAILABLE,
+    HTTP_STORAGE_QUOTA_EXCEEDED,
     HTTP_OTHER,
 )

@@ -131,6 +131,18 @@ class QueueFullError(RetryLaterError, http=error_types.HTTP_QUEUE_FULL):
     pass
 
 
+class QuotaExceededError(RetryLaterError, http=error_types.HTTP_QUOTA_EXCEEDED):
+    """The tenant's jobs not yet ended are at its quota."""
+
+
+class RateLimitedError(RetryLaterError, http=error_types.HTTP_RATE_LIMITED):
+    """The tenant's submissions per second are over its quota (token bucket)."""
+
+
+class StorageQuotaError(RetryLaterError, http=error_types.HTTP_STORAGE_QUOTA_EXCEEDED):
+    """The tenant's stored bytes are at its quota."""
+
+
 class UnavailableError(RetryLaterError, http=error_types.HTTP_UNAVAILABLE):
     """Redis cannot be reached."""
 

@@ -9,6 +9,8 @@ from typing import Any, Final
 
 import msgspec
 
+# A delayed job not yet due; it becomes queued when it is (consumers/timers.py).
+SCHEDULED: Final = "scheduled"
 QUEUED: Final = "queued"
 RUNNING: Final = "running"
 RETRYING: Final = "retrying"
@@ -33,6 +35,8 @@ STATUS_FIELDS: Final = (
     "result",
     "next_job_id",
     "previous_job_id",
+    "not_before",
+    "callback",
 )
 # The hash field naming whose job it is (the API key's tenant; absent or "" with auth off).
 # Never shown in the status: a tenant sees only its own jobs.
@@ -54,6 +58,16 @@ class JobError(msgspec.Struct, frozen=True):
     message: str
 
 
+class CallbackState(msgspec.Struct, frozen=True):
+    """Where the delivery of the final status to the job's callback_url stands: pending
+    (not yet tried, or retrying: ``last_error`` says why), delivered, or failed (given up
+    after its attempts)."""
+
+    status: str
+    attempts: int = 0
+    last_error: str | None = None
+
+
 class JobStatus(msgspec.Struct, frozen=True):
     job_id: str
     function: str
@@ -71,6 +85,10 @@ class JobStatus(msgspec.Struct, frozen=True):
     # A chain: the job queued with this one's result, and the job whose result this is.
     next_job_id: str | None = None
     previous_job_id: str | None = None
+    # A delayed job: when it is due (RFC 3339); None for a job queued at once.
+    not_before: str | None = None
+    # A job submitted with a callback_url, once it has ended: its delivery's state.
+    callback: CallbackState | None = None
 
     @property
     def is_final(self) -> bool:
@@ -112,6 +130,7 @@ class Submission(msgspec.Struct, frozen=True, omit_defaults=True):
 
 
 _error_decoder = msgspec.json.Decoder(JobError)
+_callback_decoder = msgspec.json.Decoder(CallbackState)
 json_encoder = msgspec.json.Encoder()
 
 
@@ -179,4 +198,6 @@ def status_from_hash(values: Sequence[bytes | str | None]) -> JobStatus | None:
         result=msgspec.Raw(fields["result"]) if fields["result"] else None,
         next_job_id=text("next_job_id"),
         previous_job_id=text("previous_job_id"),
+        not_before=text("not_before"),
+        callback=_callback_decoder.decode(fields["callback"]) if fields["callback"] else None,
     )

@@ -75,6 +75,14 @@ class FunctionKeys:
     chain: str = dataclasses.field(init=False, repr=False)
     # Consumer name -> when it last said it is alive (ms since the epoch).
     consumers: str = dataclasses.field(init=False, repr=False)
+    # Delayed jobs not yet due (status scheduled): job id -> when it is due (ms since the
+    # epoch); the consumers move the due ones onto the stream.
+    scheduled: str = dataclasses.field(init=False, repr=False)
+    # Ended jobs whose callback_url is to be told: job id -> when the next delivery
+    # attempt is due (ms since the epoch; 0: at once).
+    callbacks: str = dataclasses.field(init=False, repr=False)
+    # Tenant -> its jobs of this function not yet ended (scheduled, queued, running).
+    active: str = dataclasses.field(init=False, repr=False)
 
     def __post_init__(self) -> None:
         prefix = f"{self.namespace}:{{{self.function}}}"
@@ -83,6 +91,9 @@ class FunctionKeys:
         object.__setattr__(self, "dead", f"{prefix}:dead")
         object.__setattr__(self, "chain", f"{prefix}:chain")
         object.__setattr__(self, "consumers", f"{prefix}:consumers")
+        object.__setattr__(self, "scheduled", f"{prefix}:scheduled")
+        object.__setattr__(self, "callbacks", f"{prefix}:callbacks")
+        object.__setattr__(self, "active", f"{prefix}:active")
 
     def job(self, job_id: str) -> str:
         """The job's status hash."""
@@ -112,9 +123,19 @@ class FunctionKeys:
             keys.append(self.idempotency(idempotency_key))
         return keys
 
+    def stored(self, tenant: str) -> str:
+        """Bytes the tenant stored through this function (uploads, results, artifacts): a
+        hash of hour (hours since the epoch) -> bytes written in it."""
+        return f"{self._prefix}:stored:{tenant}"
+
     def idempotency(self, key: str) -> str:
         """Maps a client's Idempotency-Key to the job it created."""
         return f"{self._prefix}:idem:{key}"
+
+
+def tenant_rate(namespace: str, tenant: str) -> str:
+    """A tenant's token bucket of submissions (a hash: tokens, at), in a slot of its own."""
+    return f"{namespace}:{{tenant:{tenant}}}:rate"
 
 
 @functools.lru_cache(maxsize=1024)  # bounded: names may come from job ids clients send

@@ -34,14 +34,28 @@ def submit_call(
     upload_ttl: int | None = None,
     fingerprint: str = "",
     tenant: str = "",
+    due_ms: int | None = None,
+    not_before: str = "",
+    callback_url: str = "",
+    max_active: int | None = None,
+    active_elsewhere: int = 0,
 ) -> ScriptCall:
     """Queue a job (submit.lua). ``chain``: the follow-up functions as a JSON list;
     ``upload_ttl``: for a job with an upload; ``fingerprint``: of the request, with an
     ``idempotency_key`` (its name in Redis: shared.idempotency.scoped_key); ``tenant``:
-    whose job it is, "" for none."""
+    whose job it is, "" for none. A delayed job is due at ``due_ms`` (``not_before`` as
+    RFC 3339). ``max_active``: the tenant's quota of jobs not yet ended, of which it has
+    ``active_elsewhere`` in other functions."""
     return ScriptCall(
         _SUBMIT,
-        [keys.stream, keys.job(job_id), keys.idempotency(idempotency_key), keys.upload(job_id)],
+        [
+            keys.stream,
+            keys.job(job_id),
+            keys.idempotency(idempotency_key),
+            keys.upload(job_id),
+            keys.scheduled,
+            keys.active,
+        ],
         [
             job_id,
             keys.function,
@@ -58,6 +72,11 @@ def submit_call(
             fingerprint,
             keys.job(""),
             tenant,
+            "" if due_ms is None else due_ms,
+            not_before,
+            callback_url,
+            "" if max_active is None else max_active,
+            active_elsewhere,
         ],
     )
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import base64
+import binascii
 import dataclasses
 import math
 import os
@@ -103,6 +105,23 @@ def _auth_off(raw: str) -> bool:
     return value == "off"
 
 
+def _webhook_secret(raw: str) -> str:
+    """WEBHOOK_SECRET: ``whsec_`` and the base64 of the key (Standard Webhooks)."""
+    secret = raw.strip()
+    if not secret:
+        return ""
+    try:
+        key = base64.b64decode(secret.removeprefix("whsec_"), validate=True)
+    except binascii.Error:
+        key = b""
+    if not secret.startswith("whsec_") or len(key) < 16:
+        # Not the value: it is a secret.
+        raise SettingsError(
+            "WEBHOOK_SECRET must be whsec_ followed by the base64 of at least 16 random bytes"
+        )
+    return secret
+
+
 def _check_redis_url(url: str, scheme: str) -> None:
     """A port or database number Redis could never have is a setting to fix, not an
     outage to wait out (the message leaves out the rest of the URL: it may hold a
@@ -177,6 +196,21 @@ class Settings:
     auth_off: bool = False
     # Origins whose pages may call the API from a browser (CORS_ORIGINS); none by default.
     cors_origins: tuple[str, ...] = ()
+    # Standard Webhooks signing secret (``whsec_`` + base64) for callback_url deliveries;
+    # without it a submission with a callback_url is refused. Kept out of repr.
+    webhook_secret: str = dataclasses.field(default="", repr=False)
+    # CALLBACK_ALLOW_PRIVATE=1: callbacks may go to private, loopback and link-local
+    # addresses (tests, a private network); refused otherwise.
+    callback_allow_private: bool = False
+    # Longest ``delay`` (or ``not_before`` ahead of now) a submission may ask, in seconds.
+    max_delay: int = 604_800
+    # Each tenant's quotas unless its key says otherwise: jobs not yet ended (scheduled,
+    # queued, running), bytes stored (uploads, results, artifacts over RESULT_TTL), and
+    # jobs submitted per second (a token bucket holding up to quota_burst).
+    quota_jobs: int = 10_000
+    quota_bytes: int = 1_073_741_824
+    quota_rate: float = 1000.0
+    quota_burst: int = 2000
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> Settings:
@@ -233,6 +267,13 @@ class Settings:
             admin_key=env.get("SLUICE_ADMIN_KEY", "").strip(),
             auth_off=_auth_off(env.get("SLUICE_AUTH", "")),
             cors_origins=_origins(env.get("CORS_ORIGINS", "")),
+            webhook_secret=_webhook_secret(env.get("WEBHOOK_SECRET", "")),
+            callback_allow_private=_flag(env, "CALLBACK_ALLOW_PRIVATE"),
+            max_delay=_integer(env, "MAX_DELAY", default.max_delay),
+            quota_jobs=_integer(env, "QUOTA_JOBS", default.quota_jobs),
+            quota_bytes=_integer(env, "QUOTA_BYTES", default.quota_bytes),
+            quota_rate=_number(env, "QUOTA_RATE", default.quota_rate),
+            quota_burst=_integer(env, "QUOTA_BURST", default.quota_burst),
         )
 
     def replace(self, **changes: Any) -> Settings:

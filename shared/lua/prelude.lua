@@ -63,16 +63,38 @@ local function follow_up_ends(job, outcome)
   return true
 end
 
+-- What a job's end changes beyond the job: one job fewer of its tenant not yet ended
+-- (submit.lua counted it in), and its callback_url, if any, due to be told at once
+-- (consumers/callbacks.py delivers it). ``prefix``: the function's keys less their last part.
+local function job_left(job, prefix)
+  local tenant = tenant_field(job)[2]
+  if tenant then
+    if redis.call('HINCRBY', prefix .. 'active', tenant, -1) <= 0 then
+      redis.call('HDEL', prefix .. 'active', tenant)
+    end
+  end
+  if redis.call('HEXISTS', job.hash, 'callback_url') == 1 then
+    redis.call('ZADD', prefix .. 'callbacks', 0, job.job_id)
+    redis.call('HSET', job.hash, 'callback', '{"status":"pending","attempts":0,"last_error":null}')
+  end
+end
+
 -- The end of a job, whatever it is: the entry removed, the final status written once
 -- (with the fields given), the keys expiring, the follow-up told. ``job`` names the job:
 -- stream, group, entry_id, hash, job_id, next_job_id, now (RFC 3339), ttl (s), and keys
 -- with ends_from (keys[ends_from..] end with the job).
 -- Returns true if the follow-up waits in the outbox.
 local function end_job(job, status, ...)
-  remove_entry(job.stream, job.group, job.entry_id)
+  local prefix = string.sub(job.stream, 1, -7) -- the function's keys less their last part
+  if job.entry_id and job.entry_id ~= '' then
+    remove_entry(job.stream, job.group, job.entry_id)
+  else -- a delayed job, cancelled before it was due: not on the stream yet
+    redis.call('ZREM', prefix .. 'scheduled', job.job_id)
+  end
   redis.call('HSET', job.hash, 'status', status, 'finished_at', job.now, 'consumer', '', ...)
   changed(job.hash)
   expire_with_job(job.hash, job.keys, job.ends_from, job.ttl)
+  job_left(job, prefix)
   return follow_up_ends(job, status)
 end
 
