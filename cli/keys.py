@@ -9,7 +9,9 @@ from cli.http import Gateway, path_segment
 from cli.output import note, print_json, print_table
 
 KEYS_PATH = "/v1/admin/keys"
-LIST_COLUMNS = ("ID", "TENANT", "SCOPES", "SOURCE", "CREATED")
+LIST_COLUMNS = ("ID", "TENANT", "SCOPES", "QUOTAS", "SOURCE", "CREATED")
+# The options of `keys create` setting a quota, by the name the gateway gives it.
+QUOTA_OPTIONS = {"jobs": "max_jobs", "bytes": "max_bytes", "rate": "rate", "burst": "burst"}
 
 
 def scope_list(text: str) -> list[str]:
@@ -17,18 +19,56 @@ def scope_list(text: str) -> list[str]:
     return [scope.strip() for scope in text.split(",") if scope.strip()]
 
 
+def whole_number(text: str) -> int:
+    """A count or a size: an integer of at least 1."""
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a whole number: {text!r}") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"must be at least 1, got {text!r}")
+    return value
+
+
+def per_second(text: str) -> float:
+    """A rate: a number above 0 (``0.5`` is one every two seconds)."""
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a number: {text!r}") from None
+    if not 0 < value < float("inf"):
+        raise argparse.ArgumentTypeError(f"must be above 0, got {text!r}")
+    return value
+
+
+def quota_text(quotas: dict[str, Any]) -> str:
+    """``jobs=10,rate=5`` for the table; ``-`` when the key has the gateway's defaults."""
+    given = [(name, quotas.get(name)) for name in QUOTA_OPTIONS]
+    return ",".join(f"{name}={_number(value)}" for name, value in given if value is not None) or "-"
+
+
+def _number(value: float) -> str:
+    """``1000`` for 1000.0 (and no ``1e+06``), ``2.5`` as it is."""
+    return str(int(value)) if float(value).is_integer() else repr(float(value))
+
+
 def create(args: argparse.Namespace, gateway: Gateway) -> None:
     """Create a key; only its secret goes to stdout, so ``KEY=$(sluice keys create ...)``."""
     body: dict[str, Any] = {"tenant": args.tenant}
     if args.scopes is not None:  # else the gateway's default
         body["scopes"] = args.scopes
+    quotas = {name: getattr(args, option) for name, option in QUOTA_OPTIONS.items()}
+    if any(value is not None for value in quotas.values()):  # else the gateway's defaults
+        body["quotas"] = {name: value for name, value in quotas.items() if value is not None}
     reply = gateway.call("POST", KEYS_PATH, body)
     if args.json:
         print_json(reply)
     else:
         print(reply["key"])
     scopes = ",".join(reply["scopes"])
-    note(f"key {reply['id']} for tenant {reply['tenant']} (scopes {scopes}) created.")
+    given = quota_text(reply.get("quotas") or {})
+    limits = "" if given == "-" else f", quotas {given}"
+    note(f"key {reply['id']} for tenant {reply['tenant']} (scopes {scopes}{limits}) created.")
     note("Store the key now: it is shown this once and cannot be shown again.")
 
 
@@ -40,7 +80,14 @@ def list_keys(args: argparse.Namespace, gateway: Gateway) -> None:
         return
     keys: list[dict[str, Any]] = reply["keys"]
     rows = [
-        (key["id"], key["tenant"], ",".join(key["scopes"]), key["source"], key["created_at"])
+        (
+            key["id"],
+            key["tenant"],
+            ",".join(key["scopes"]),
+            quota_text(key.get("quotas") or {}),
+            key["source"],
+            key["created_at"],
+        )
         for key in keys
     ]
     print_table(LIST_COLUMNS, rows)
@@ -80,13 +127,35 @@ def add_commands(
         type=scope_list,
         help="comma-separated, of submit, read, admin (default: submit,read)",
     )
+    quotas = made.add_argument_group(
+        "quotas", "the tenant's quotas while it uses this key (default: the gateway's settings)"
+    )
+    quotas.add_argument(
+        "--max-jobs", type=whole_number, metavar="N", help="jobs not yet ended (QUOTA_JOBS)"
+    )
+    quotas.add_argument(
+        "--max-bytes",
+        type=whole_number,
+        metavar="N",
+        help="bytes stored: uploads, results, artifacts (QUOTA_BYTES)",
+    )
+    quotas.add_argument(
+        "--rate", type=per_second, metavar="R", help="jobs submitted per second (QUOTA_RATE)"
+    )
+    quotas.add_argument(
+        "--burst",
+        type=whole_number,
+        metavar="N",
+        help="jobs submitted at once, above the rate (QUOTA_BURST)",
+    )
     made.set_defaults(run=create)
     listed = actions.add_parser(
         "list",
         parents=[common],
         help="list keys (never their secrets)",
-        description="List every key: id, tenant, scopes, source (cli or env) and creation"
-        " time. The gateway keeps only hashes of the secrets.",
+        description="List every key: id, tenant, scopes, quotas (those it sets; - for the"
+        " gateway's defaults), source (cli or env) and creation time. The gateway keeps only"
+        " hashes of the secrets.",
     )
     listed.set_defaults(run=list_keys)
     revoked = actions.add_parser(

@@ -75,6 +75,8 @@ class RunningJob:
     message: str = ""
     # Files this attempt saved; they expire with the job.
     artifact_keys: list[str] = dataclasses.field(default_factory=list)
+    # Their size, counted against the tenant's quota of bytes stored.
+    artifact_bytes: int = 0
 
     @property
     def function(self) -> str:
@@ -191,6 +193,7 @@ class Outcomes:
             pipe.set(key, artifact.data, ex=ORPHAN_TTL_SECONDS)
             pipe.hset(index, artifact.name, artifact.content_type)
             job.artifact_keys.append(key)
+            job.artifact_bytes += len(artifact.data)
         pipe.expire(index, ORPHAN_TTL_SECONDS)
         await pipe.execute()
 
@@ -214,6 +217,7 @@ class Outcomes:
             next_job_id=job.next_job_id,
             message=job.message,
             began_at=job.began_at,
+            artifact_bytes=job.artifact_bytes,
         )
         written = await self._write_outcome(call, follow_up_waits=2)
         self.finished += 1

@@ -15,6 +15,7 @@ from typing import Any, cast
 
 import structlog
 
+from consumers.callbacks import Callbacks
 from consumers.chains import FollowUps
 from consumers.intake import Intake
 from consumers.leases import Leases
@@ -25,6 +26,7 @@ from consumers.pool import ProcessPool
 from consumers.recovery import recovery_loop
 from consumers.running import Runner
 from consumers.slots import Slots
+from consumers.timers import Timers
 from shared.client import Sluice
 from shared.functions import FunctionSpec, registered_functions
 from shared.keys import GROUP, FunctionKeys, function_of, keys_for
@@ -150,9 +152,14 @@ class Worker:
             interval,
             settings.heartbeat_interval,
         )
+        # Delayed jobs queued when due; ended jobs' callback_urls told.
+        timers = Timers(redis, self.keys.values())
+        callbacks = Callbacks(redis, settings, self.keys.values())
         taking = [
             *(intake.read_loop(reader) for intake, (_, reader) in zip(intakes, reads, strict=True)),
             recovery,
+            timers.loop(lifecycle.stopping),
+            callbacks.loop(lifecycle.stopping),
         ]
         loops = [asyncio.create_task(work) for work in taking]
         loops.append(asyncio.create_task(leases.loop()))

@@ -1,4 +1,5 @@
-"""Admin routes (scope ``admin``): API keys, created, listed and revoked."""
+"""Admin routes (scope ``admin``): API keys, created (with their quotas), listed and
+revoked."""
 
 from __future__ import annotations
 
@@ -12,6 +13,7 @@ from gateway.body import read_limited
 from gateway.responses import json_response
 from shared.api_keys import ADMIN, SCOPES
 from shared.errors import InvalidInputError, KeyNotFoundError
+from shared.quotas import DEFAULT_QUOTAS, Quotas
 from shared.redis import redis_errors
 from shared.settings import TENANT
 from shared.validation import decode_json
@@ -20,6 +22,8 @@ from shared.validation import decode_json
 class NewKey(msgspec.Struct, forbid_unknown_fields=True):
     tenant: str
     scopes: list[str] = msgspec.field(default_factory=lambda: ["submit", "read"])
+    # Overrides of the settings' quotas for this key's tenant (each checked by its Meta).
+    quotas: Quotas = DEFAULT_QUOTAS
 
 
 def _auth(request: Request) -> Authenticator:
@@ -43,7 +47,7 @@ async def create_key(request: Request) -> Response:
         )
     scopes = [scope for scope in SCOPES if scope in new.scopes]
     with redis_errors():
-        secret, key = await _auth(request).store.create(new.tenant, scopes)
+        secret, key = await _auth(request).store.create(new.tenant, scopes, quotas=new.quotas)
     _auth(request).forget()
     return json_response({"key": secret, **msgspec.structs.asdict(key)}, 201)
 

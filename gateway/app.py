@@ -47,6 +47,7 @@ from shared.functions import load_functions
 from shared.jobs import CANCELLED, SUCCEEDED, now_iso
 from shared.logs import configure_logging
 from shared.redis import NO_PERSISTENCE, check_access, persistence, redis_errors
+from shared.schedule import options_from_query
 from shared.settings import Settings, SettingsError
 from shared.uploads import DOCUMENT_TYPES
 
@@ -54,7 +55,7 @@ log = structlog.get_logger("gateway")
 
 
 async def submit_job(request: Request) -> Response:
-    tenant = (await authorize(request, SUBMIT)).tenant
+    principal = await authorize(request, SUBMIT)
     sluice = sluice_of(request)
     function = request.path_params["function"]
     spec = sluice.function(function)
@@ -68,8 +69,15 @@ async def submit_job(request: Request) -> Response:
             f"{function} takes {' or '.join(accepted)}, not {media_type or 'no content type'}",
             accepted=accepted,
         )
-    # ?then=bom (repeated or comma-separated) chains follow-up functions.
-    then = chain_from_query(request.query_params)
+    # ?then=bom (repeated or comma-separated) chains follow-up functions; ?delay=,
+    # ?not_before= and ?callback_url= are options of any submission.
+    keywords = {
+        "idempotency_key": idempotency_key,
+        "then": chain_from_query(request.query_params),
+        "tenant": principal.tenant,
+        "limits": principal.limits(sluice.settings),
+        **options_from_query(request.query_params),
+    }
     if media_type == "multipart/form-data":
         refuse_own_params(request.query_params, "the params part")
     elif media_type == "application/json":
@@ -77,15 +85,13 @@ async def submit_job(request: Request) -> Response:
     if media_type in ("multipart/form-data", *DOCUMENT_TYPES):
         submit = submit_multipart if media_type == "multipart/form-data" else submit_raw
         try:
-            submission = await submit(request, sluice, function, idempotency_key, then, tenant)
+            submission = await submit(request, sluice, function, keywords)
         except PayloadTooLargeError:
             await drain(request)
             raise
     else:
         body = await read_limited(request, sluice.settings.max_body_bytes)
-        submission = await sluice.submit(
-            function, body, idempotency_key=idempotency_key, then=then, tenant=tenant
-        )
+        submission = await sluice.submit(function, body, **keywords)
     headers = {"Location": submission.status_url}
     if submission.replayed:  # said in a header: the body is the first reply's
         headers["Idempotent-Replayed"] = "true"

@@ -17,6 +17,7 @@ from starlette.requests import Request
 from shared.api_keys import ADMIN, ENV_SCOPES, SCOPES, ApiKey, KeyStore, digest, env_id
 from shared.embedded import hosting_platform
 from shared.errors import ForbiddenError, UnauthorizedError, UnavailableError
+from shared.quotas import DEFAULT_QUOTAS, Limits, Quotas
 from shared.redis import OUTAGE, redis_errors
 from shared.settings import Settings, SettingsError
 
@@ -31,11 +32,17 @@ CACHE_MAX = 10_000
 @dataclasses.dataclass(frozen=True, slots=True)
 class Principal:
     """``tenant``: the one new jobs belong to. ``every_tenant``: sees and touches any
-    tenant's jobs (an admin key, or no keys at all)."""
+    tenant's jobs (an admin key, or no keys at all). ``quotas``: its key's overrides of
+    the settings' quotas (shared.quotas; none for tenant "", which has no quota)."""
 
     tenant: str
     scopes: frozenset[str]
     every_tenant: bool
+    quotas: Quotas = DEFAULT_QUOTAS
+
+    def limits(self, settings: Settings) -> Limits | None:
+        """The quotas its submissions are held to; None for tenant "" (no quota)."""
+        return self.quotas.effective(settings) if self.tenant else None
 
     @property
     def job_tenant(self) -> str | None:
@@ -124,7 +131,9 @@ class Authenticator:
             raise UnauthorizedError("the API key is unknown or revoked")
         if scope not in key.scopes and ADMIN not in key.scopes:
             raise ForbiddenError(f"this API key lacks the {scope} scope")
-        return Principal(key.tenant, frozenset(key.scopes), every_tenant=ADMIN in key.scopes)
+        return Principal(
+            key.tenant, frozenset(key.scopes), every_tenant=ADMIN in key.scopes, quotas=key.quotas
+        )
 
     async def _find(self, hashed: str, secret: str) -> ApiKey | None:
         if hashed in self._env:

@@ -13,12 +13,13 @@ from gateway.query import chain_from_query, refuse_own_params
 from gateway.responses import json_response, sluice_of
 from shared.api_keys import SUBMIT
 from shared.errors import InvalidInputError, UnsupportedMediaTypeError
+from shared.schedule import options_from_query
 from shared.validation import decode_json
 
 
 async def submit_batch(request: Request) -> Response:
     """202 with ``{"jobs": [...]}``, the Submission of each input in the array's order."""
-    tenant = (await authorize(request, SUBMIT)).tenant
+    principal = await authorize(request, SUBMIT)
     sluice = sluice_of(request)
     function = request.path_params["function"]
     spec = sluice.function(function)
@@ -44,6 +45,11 @@ async def submit_batch(request: Request) -> Response:
     body = await read_limited(request, sluice.settings.max_body_bytes)
     inputs = decode_json(body, list[msgspec.Raw], "batch (a JSON array of inputs)")
     jobs = await sluice.submit_many(
-        function, [memoryview(raw) for raw in inputs], then=then, tenant=tenant
+        function,
+        [memoryview(raw) for raw in inputs],
+        then=then,
+        tenant=principal.tenant,
+        limits=principal.limits(sluice.settings),
+        **options_from_query(request.query_params),
     )
     return json_response({"jobs": jobs}, 202)

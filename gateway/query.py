@@ -1,6 +1,7 @@
 """What a submission's query string says: the chain (``then=bom,render``, or a JSON list
 ``then=[{"function": "bom", "params": {...}}]``), each follow-up's parameters
-(``bom.ceiling_height_mm=2400``), and the job's own parameters (for a raw document body).
+(``bom.ceiling_height_mm=2400``), the options (shared/schedule.py: delay, not_before,
+callback_url), and the job's own parameters (for a raw document body).
 """
 
 from __future__ import annotations
@@ -11,6 +12,7 @@ import msgspec
 from starlette.datastructures import QueryParams
 
 from shared.errors import InvalidInputError
+from shared.schedule import OPTION_NAMES
 
 
 def chain_from_query(query: QueryParams) -> list[str | dict[str, Any]]:
@@ -52,6 +54,12 @@ def chain_from_query(query: QueryParams) -> list[str | dict[str, Any]]:
     return [_with_params(item, dotted) for item in chain]
 
 
+def _submission_param(name: str) -> bool:
+    """Whether a query parameter is the submission's (then, F.name, an option), not the
+    job's own."""
+    return name == "then" or "." in name or name in OPTION_NAMES
+
+
 def _with_params(
     item: str | dict[str, Any], dotted: dict[str, dict[str, str]]
 ) -> str | dict[str, Any]:
@@ -73,7 +81,7 @@ def _name(item: str | dict[str, Any]) -> str:
 def own_params(query: QueryParams) -> dict[str, str]:
     """The submitted job's own parameters (for a raw document body): all but ``then`` and
     ``F.name``; one given twice is refused rather than one of its values picked."""
-    names = [name for name in query.keys() if name != "then" and "." not in name]
+    names = [name for name in query.keys() if not _submission_param(name)]
     for name in names:
         if len(query.getlist(name)) > 1:
             raise InvalidInputError(
@@ -87,7 +95,7 @@ def refuse_own_params(query: QueryParams, where: str) -> None:
     """The job's own parameters travel in ``where`` (the JSON body, the params part): a
     query parameter that is not ``then`` or ``F.name`` would be dropped, so it is refused."""
     for name in query.keys():
-        if name != "then" and "." not in name:
+        if not _submission_param(name):
             raise InvalidInputError(
                 f"query parameter {name!r} is not read here: with this body, parameters go"
                 f" in {where}",

@@ -15,7 +15,6 @@ from gateway.query import own_params
 from shared.client import Sluice
 from shared.errors import HttpError, InvalidInputError, PayloadTooLargeError
 from shared.jobs import Submission
-from shared.validation import Chain
 
 # Read size for a spooled multipart file.
 CHUNK_BYTES = 1 << 20
@@ -87,21 +86,19 @@ async def submit_raw(
     request: Request,
     sluice: Sluice,
     function: str,
-    idempotency_key: str | None,
-    then: Chain,
-    tenant: str,
+    keywords: dict[str, Any],
 ) -> Submission:
-    """The body is the document; its parameters are in the query string."""
+    """The body is the document; its parameters are in the query string. ``keywords``:
+    Sluice.submit_document's (idempotency_key, then, tenant, the options)."""
     _declared_size_check(request, sluice.settings.max_upload_bytes)
     params = own_params(request.query_params)
     return await sluice.submit_document(
         function,
         _body_chunks(request),
         params,
-        idempotency_key=idempotency_key,
         strict=False,
-        then=then,
-        tenant=tenant,
+        size_hint=declared_length(request),
+        **keywords,
     )
 
 
@@ -109,11 +106,10 @@ async def submit_multipart(
     request: Request,
     sluice: Sluice,
     function: str,
-    idempotency_key: str | None,
-    then: Chain,
-    tenant: str,
+    keywords: dict[str, Any],
 ) -> Submission:
-    """A ``file`` part with the document, an optional ``params`` part with JSON."""
+    """A ``file`` part with the document, an optional ``params`` part with JSON;
+    ``keywords`` as for submit_raw."""
     limit = sluice.settings.max_upload_bytes
     _declared_size_check(request, limit + sluice.settings.max_body_bytes)
     limited = _limited(request, limit + sluice.settings.max_body_bytes)
@@ -168,9 +164,8 @@ async def submit_multipart(
             _file_chunks(upload),
             params,
             filename=upload.filename,
-            idempotency_key=idempotency_key,
-            then=then,
-            tenant=tenant,
+            size_hint=upload.size,
+            **keywords,
         )
     finally:
         await form.close()

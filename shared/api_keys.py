@@ -5,7 +5,8 @@ keep it from being read back (nothing to guess), and lets a request find its key
 HGETALL. Each key belongs to a tenant and has scopes. Layout (one hash tag, so a key and
 the index change together, on a Redis Cluster too):
 
-- ``{ns}:{api_keys}:<sha256 hex>``: hash ``id tenant scopes created_at source``
+- ``{ns}:{api_keys}:<sha256 hex>``: hash ``id tenant scopes created_at source`` and
+  ``quotas`` (JSON of the key's overrides of the settings' quotas; absent: none)
 - ``{ns}:{api_keys}:ids``: hash ``id -> sha256 hex`` (for listing and revoking by id)
 - ``{ns}:{api_keys}:made``: set when the first key is made through the admin API, never
   unset: gateways ask for keys from then on, even after every key is revoked
@@ -18,8 +19,10 @@ import secrets
 from collections.abc import Mapping, Sequence
 
 import msgspec
+from redis.typing import EncodableT, FieldT
 
 from shared.jobs import now_iso
+from shared.quotas import DEFAULT_QUOTAS, Quotas
 from shared.redis import Client
 
 SUBMIT, READ, ADMIN = "submit", "read", "admin"
@@ -36,6 +39,8 @@ class ApiKey(msgspec.Struct, frozen=True):
     scopes: tuple[str, ...]
     created_at: str
     source: str  # "cli" (made through the admin API) or "env" (SLUICE_API_KEYS)
+    # Overrides of the settings' quotas for the key's requests (none for an env key).
+    quotas: Quotas = DEFAULT_QUOTAS
 
 
 def new_secret() -> str:
@@ -54,6 +59,9 @@ def _text(value: bytes | str) -> str:
     return value.decode() if isinstance(value, bytes) else value
 
 
+_quotas_decoder = msgspec.json.Decoder(Quotas)
+
+
 def _decode(fields: Mapping[bytes | str, bytes | str]) -> ApiKey:
     text = {_text(k): _text(v) for k, v in fields.items()}
     return ApiKey(
@@ -62,6 +70,7 @@ def _decode(fields: Mapping[bytes | str, bytes | str]) -> ApiKey:
         scopes=tuple(s for s in text["scopes"].split(",") if s),
         created_at=text["created_at"],
         source=text["source"],
+        quotas=_quotas_decoder.decode(text.get("quotas", "{}")),
     )
 
 
@@ -73,11 +82,16 @@ class KeyStore:
         self._made = self._prefix + "made"
 
     async def create(
-        self, tenant: str, scopes: Sequence[str], source: str = "cli"
+        self,
+        tenant: str,
+        scopes: Sequence[str],
+        source: str = "cli",
+        *,
+        quotas: Quotas = DEFAULT_QUOTAS,
     ) -> tuple[str, ApiKey]:
         """A new key: its secret (shown this once) and its record."""
         secret = new_secret()
-        key = ApiKey(secrets.token_hex(6), tenant, tuple(scopes), now_iso(), source)
+        key = ApiKey(secrets.token_hex(6), tenant, tuple(scopes), now_iso(), source, quotas)
         await self._put(digest(secret), key)
         return secret, key
 
@@ -123,17 +137,17 @@ class KeyStore:
                 await self.revoke(key.id)
 
     async def _put(self, hashed: str, key: ApiKey) -> None:
+        fields: dict[FieldT, EncodableT] = {
+            "id": key.id,
+            "tenant": key.tenant,
+            "scopes": ",".join(key.scopes),
+            "created_at": key.created_at,
+            "source": key.source,
+        }
+        if key.quotas != DEFAULT_QUOTAS:
+            fields["quotas"] = msgspec.json.encode(key.quotas).decode()
         pipe = self.redis.pipeline(transaction=True)
-        pipe.hset(
-            self._prefix + hashed,
-            mapping={
-                "id": key.id,
-                "tenant": key.tenant,
-                "scopes": ",".join(key.scopes),
-                "created_at": key.created_at,
-                "source": key.source,
-            },
-        )
+        pipe.hset(self._prefix + hashed, mapping=fields)
         pipe.hset(self._ids, key.id, hashed)
         if key.source != "env":  # those are the environment's to turn on and off
             pipe.set(self._made, now_iso(), nx=True)

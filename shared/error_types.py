@@ -131,7 +131,8 @@ HTTP_CONFLICT: Final = HttpErrorType(
 HTTP_PAYLOAD_TOO_LARGE: Final = HttpErrorType(
     413,
     "payload_too_large",
-    "body over `MAX_BODY_BYTES` (JSON) or `MAX_UPLOAD_BYTES` (document), refused while it is read",
+    "body over `MAX_BODY_BYTES` (JSON) or `MAX_UPLOAD_BYTES` (document), refused while it is"
+    " read; a document over the tenant's whole quota of bytes; a batch over its burst",
 )
 HTTP_UNSUPPORTED_MEDIA_TYPE: Final = HttpErrorType(
     415,

@@ -25,10 +25,10 @@ from shared.script_calls import end_follow_up_call
 from shared.scripts import run_batched
 
 if TYPE_CHECKING:
-    from shared.client import Sluice
+    from shared.job_submits import JobSubmitter
 
 
-async def check_room(sluice: Sluice, then: Sequence[FollowUp]) -> None:
+async def check_room(sluice: JobSubmitter, then: Sequence[FollowUp]) -> None:
     """QueueFullError (429) when a follow-up's function has its backlog at its bound: the
     chain would only end there, after the work before it was done."""
     functions = sorted({follow_up.function for follow_up in then})
@@ -52,7 +52,9 @@ async def check_room(sluice: Sluice, then: Sequence[FollowUp]) -> None:
             )
 
 
-async def queue_follow_up(sluice: Sluice, job_id: str, next_job_id: str, *, tenant: str) -> bool:
+async def queue_follow_up(
+    sluice: JobSubmitter, job_id: str, next_job_id: str, *, tenant: str
+) -> bool:
     """Queue the follow-up a completed job decided on, with its result as input; a full
     queue ends it ``failed`` (QueueFull). Safe to repeat. False when the finished job is
     gone (expired) and nothing could be queued: the follow-up is ended ``cancelled``."""
@@ -98,7 +100,7 @@ def with_params(result: bytes, params: dict[str, Any]) -> bytes:
 
 
 async def follow_up_not_run(
-    sluice: Sluice, job_id: str, next_job_id: str, outcome: str, *, tenant: str
+    sluice: JobSubmitter, job_id: str, next_job_id: str, outcome: str, *, tenant: str
 ) -> None:
     """End the follow-up of a job that ended ``outcome`` (failed, cancelled): cancelled,
     its error naming that job and why."""
@@ -123,7 +125,13 @@ async def follow_up_not_run(
 
 
 async def end_follow_up(
-    sluice: Sluice, next_job_id: str, job_id: str, status: str, error: JobError, *, tenant: str
+    sluice: JobSubmitter,
+    next_job_id: str,
+    job_id: str,
+    status: str,
+    error: JobError,
+    *,
+    tenant: str,
 ) -> None:
     function = function_of(next_job_id) or ""
     spec = sluice.function(function)

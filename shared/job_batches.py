@@ -13,22 +13,31 @@ from __future__ import annotations
 
 import contextlib
 from collections.abc import Sequence
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 from shared.errors import InvalidInputError, QueueFullError
 from shared.functions import FunctionSpec
-from shared.jobs import QUEUED, FollowUp, Submission, json_encoder, now_iso
+from shared.jobs import QUEUED, SCHEDULED, FollowUp, Submission, json_encoder, now_iso
 from shared.keys import FunctionKeys, keys_for, new_job_id
+from shared.quotas import quota_exceeded
 from shared.redis import redis_errors
+from shared.schedule import NO_OPTIONS, JobOptions
 from shared.script_calls import cancel_call, submit_call
 from shared.scripts import run_batched
 from shared.validation import validate_input
 
 if TYPE_CHECKING:
-    from shared.client import Sluice
+    from shared.job_submits import JobSubmitter
 
 # Inputs one batch may hold: a batch is one request, one body in memory, one answer.
 MAX_BATCH_INPUTS = 1000
+
+
+class ActiveQuota(NamedTuple):
+    """A tenant's quota of jobs not yet ended, and how many it has in other functions."""
+
+    limit: int
+    elsewhere: int
 
 
 def validated(spec: FunctionSpec, inputs: Sequence[Any]) -> list[bytes]:
@@ -66,18 +75,28 @@ def _at(index: int, exc: InvalidInputError) -> InvalidInputError:
 
 
 async def submit_batch(
-    sluice: Sluice,
+    sluice: JobSubmitter,
     spec: FunctionSpec,
     payloads: Sequence[bytes],
     then: Sequence[FollowUp],
     tenant: str,
+    options: JobOptions = NO_OPTIONS,
+    active: ActiveQuota | None = None,
 ) -> list[Submission]:
     """Queue the validated ``payloads`` if the whole batch fits under the backlog bound
-    (QueueFullError, nothing queued, if not)."""
+    (QueueFullError, nothing queued, if not) and the tenant's quota of jobs (``active``;
+    QuotaExceededError)."""
     keys = keys_for(sluice.settings.namespace, spec.name)
     bound = spec.backlog_bound(sluice.settings.max_backlog)
     with redis_errors():
-        backlog = int(await sluice.redis.xlen(keys.stream))
+        pipe = sluice.redis.pipeline(transaction=False)
+        pipe.xlen(keys.stream)
+        pipe.zcard(keys.scheduled)
+        pipe.hget(keys.active, tenant or "-")
+        length, delayed, mine = await pipe.execute()
+    backlog = length + delayed
+    if active is not None and int(mine or 0) + active.elsewhere + len(payloads) > active.limit:
+        raise quota_exceeded(tenant, int(mine or 0) + active.elsewhere, active.limit, 1)
     if backlog + len(payloads) > bound:
         raise _full(
             sluice,
@@ -85,10 +104,10 @@ async def submit_batch(
             f"the {spec.name} queue holds {backlog} jobs, its bound is {bound}: a batch of"
             f" {len(payloads)} does not fit",
         )
-    return await write_batch(sluice, spec, payloads, then, tenant)
+    return await write_batch(sluice, spec, payloads, then, tenant, options, active)
 
 
-def _full(sluice: Sluice, spec: FunctionSpec, message: str) -> QueueFullError:
+def _full(sluice: JobSubmitter, spec: FunctionSpec, message: str) -> QueueFullError:
     return QueueFullError(
         message,
         retry_after=max(1, int(sluice.settings.visibility_timeout // 10)),
@@ -97,11 +116,13 @@ def _full(sluice: Sluice, spec: FunctionSpec, message: str) -> QueueFullError:
 
 
 async def write_batch(
-    sluice: Sluice,
+    sluice: JobSubmitter,
     spec: FunctionSpec,
     payloads: Sequence[bytes],
     then: Sequence[FollowUp],
     tenant: str,
+    options: JobOptions = NO_OPTIONS,
+    active: ActiveQuota | None = None,
 ) -> list[Submission]:
     """Queue every job in one round trip; if Redis refused any, cancel those it queued
     and raise the refusal. Each job is still held to the bound (submit.lua)."""
@@ -109,6 +130,7 @@ async def write_batch(
     bound = spec.backlog_bound(sluice.settings.max_backlog)
     chain = json_encoder.encode(list(then))
     created_at = now_iso()
+    schedule = options.schedule
     job_ids = [new_job_id(spec.name) for _ in payloads]
     next_job_ids = [new_job_id(then[0].function) if then else "" for _ in payloads]
     calls = [
@@ -123,6 +145,11 @@ async def write_batch(
             chain=chain,
             next_job_id=next_job_id,
             tenant=tenant,
+            due_ms=schedule.due_ms if schedule else None,
+            not_before=schedule.not_before if schedule else "",
+            callback_url=options.callback_url,
+            max_active=active.limit if active else None,
+            active_elsewhere=active.elsewhere if active else 0,
         )
         for job_id, payload, next_job_id in zip(job_ids, payloads, next_job_ids, strict=True)
     ]
@@ -131,14 +158,18 @@ async def write_batch(
     queued = [
         job_id
         for job_id, reply in zip(job_ids, replies, strict=True)
-        if not isinstance(reply, Exception) and reply[0] == b"queued"
+        if not isinstance(reply, Exception) and reply[0] in (b"queued", b"scheduled")
     ]
     if len(queued) < len(job_ids):
         await _cancel(sluice, keys, queued, tenant)
-        refusal = next(r for r in replies if isinstance(r, Exception) or r[0] != b"queued")
+        refusal = next(
+            r for r in replies if isinstance(r, Exception) or r[0] not in (b"queued", b"scheduled")
+        )
         if isinstance(refusal, Exception):
             with redis_errors():
                 raise refusal
+        if refusal[0] == b"quota":
+            raise quota_exceeded(tenant, int(refusal[1]), active.limit if active else 0, 1)
         raise _full(
             sluice,
             spec,
@@ -149,16 +180,19 @@ async def write_batch(
         Submission(
             job_id=job_id,
             function=spec.name,
-            status=QUEUED,
+            status=SCHEDULED if schedule else QUEUED,
             status_url=f"/v1/jobs/{job_id}",
             created_at=created_at,
             next_job_id=next_job_id or None,
+            not_before=schedule.not_before if schedule else None,
         )
         for job_id, next_job_id in zip(job_ids, next_job_ids, strict=True)
     ]
 
 
-async def _cancel(sluice: Sluice, keys: FunctionKeys, job_ids: Sequence[str], tenant: str) -> None:
+async def _cancel(
+    sluice: JobSubmitter, keys: FunctionKeys, job_ids: Sequence[str], tenant: str
+) -> None:
     """Undo the part of a batch that was queued: cancelled, so none of it runs (a job a
     consumer took meanwhile is told to stop). Best effort: Redis may be what failed."""
     now = now_iso()

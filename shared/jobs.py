@@ -127,6 +127,8 @@ class Submission(msgspec.Struct, frozen=True, omit_defaults=True):
     next_job_id: str | None = None
     # An Idempotency-Key's replay: this is the job the first request made.
     replayed: bool = False
+    # A delayed job: when it is due (RFC 3339).
+    not_before: str | None = None
 
 
 _error_decoder = msgspec.json.Decoder(JobError)

@@ -26,6 +26,7 @@ from shared.wire import node_name, round_trip
 
 _NAMES = (
     "submit",
+    "promote",
     "start",
     "take",
     "lease",
@@ -36,6 +37,9 @@ _NAMES = (
     "progress",
     "forget",
     "end_follow_up",
+    "rate",
+    "callback_claim",
+    "callback_done",
 )
 # Calls per EVALSHA: bounds how long one batch holds Redis (well under a millisecond).
 MAX_BATCH = 128

@@ -3,12 +3,22 @@ routes, and a gateway left open when no key is configured."""
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
+
 import httpx
+import msgspec
 import pytest
 import redis
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.routing import Route
 from structlog.testing import capture_logs
 
-from shared.api_keys import digest
+from gateway.auth import Authenticator, authorize
+from shared.api_keys import SUBMIT, KeyStore, digest
+from shared.quotas import Quotas
+from shared.redis import connect
 from shared.settings import Settings
 from tests.inprocess import asgi_client, run_burst
 
@@ -111,6 +121,72 @@ async def test_a_key_made_by_the_admin_api_has_its_scopes_until_revoked(keyed: S
         assert_refused(again, 404, "key_not_found")
 
 
+async def test_a_key_made_with_quotas_lists_them(keyed: Settings) -> None:
+    quotas = {"jobs": 10, "bytes": 1_000_000, "rate": 5, "burst": 10}
+    async with asgi_client(keyed) as http:
+        made = await http.post(
+            "/v1/admin/keys", json={"tenant": "acme", "quotas": quotas}, headers=bearer(ADMIN)
+        )
+        assert made.status_code == 201, made.text
+        assert made.json()["quotas"] == quotas
+        some = await http.post(
+            "/v1/admin/keys",
+            json={"tenant": "globex", "quotas": {"rate": 0.5, "jobs": None}},
+            headers=bearer(ADMIN),
+        )
+        assert some.json()["quotas"] == {"rate": 0.5}, some.text
+        listed = (await http.get("/v1/admin/keys", headers=bearer(ADMIN))).json()["keys"]
+    by_id = {key["id"]: key["quotas"] for key in listed}
+    assert by_id[made.json()["id"]] == quotas
+    assert by_id[some.json()["id"]] == {"rate": 0.5}
+    # The environment's keys have the settings' quotas.
+    assert [key["quotas"] for key in listed if key["source"] == "env"] == [{}, {}]
+
+
+def quotas_app(authenticator: Authenticator) -> Starlette:
+    """A route answering with the quotas of whoever sent the request."""
+
+    async def whose(request: Request) -> Response:
+        principal = await authorize(request, SUBMIT)
+        return Response(msgspec.json.encode(principal.quotas), media_type="application/json")
+
+    app = Starlette(routes=[Route("/whose", whose)])
+    app.state.auth = authenticator
+    return app
+
+
+@pytest.fixture
+async def store(settings: Settings) -> AsyncIterator[KeyStore]:
+    async with connect(settings.redis_url) as client:
+        yield KeyStore(client, settings.namespace)
+
+
+async def test_a_request_carries_its_keys_quotas(keyed: Settings, store: KeyStore) -> None:
+    limited, _ = await store.create("initech", [SUBMIT], quotas=Quotas(jobs=3, rate=0.5))
+    plain, _ = await store.create("initech", [SUBMIT])
+    authenticator = Authenticator(keyed, store)
+    await authenticator.start(keyed)
+    transport = httpx.ASGITransport(app=quotas_app(authenticator))
+    async with httpx.AsyncClient(transport=transport, base_url="http://gateway") as http:
+        for key, quotas in [
+            (limited, {"jobs": 3, "rate": 0.5}),
+            (plain, {}),
+            (ACME, {}),
+            (ADMIN, {}),
+        ]:
+            reply = await http.get("/whose", headers=bearer(key))
+            assert reply.status_code == 200, reply.text
+            assert reply.json() == quotas
+
+
+async def test_an_open_gateway_has_the_default_quotas(settings: Settings, store: KeyStore) -> None:
+    authenticator = Authenticator(settings, store)
+    await authenticator.start(settings)
+    transport = httpx.ASGITransport(app=quotas_app(authenticator))
+    async with httpx.AsyncClient(transport=transport, base_url="http://gateway") as http:
+        assert (await http.get("/whose")).json() == {}
+
+
 async def test_keys_in_redis_are_digests(keyed: Settings, sync_redis: redis.Redis) -> None:
     async with asgi_client(keyed) as http:
         made = await http.post("/v1/admin/keys", json={"tenant": "t1"}, headers=bearer(ADMIN))
@@ -131,6 +207,12 @@ async def test_keys_in_redis_are_digests(keyed: Settings, sync_redis: redis.Redi
         ({"tenant": "acme", "scopes": []}, "$.scopes"),
         ({"tenant": "acme", "role": "x"}, "$.role"),
         ({}, "$.tenant"),
+        ({"tenant": "acme", "quotas": {"rate": 0}}, "$.quotas.rate"),
+        ({"tenant": "acme", "quotas": {"jobs": 1.5}}, "$.quotas.jobs"),
+        ({"tenant": "acme", "quotas": {"bytes": -1}}, "$.quotas.bytes"),
+        ({"tenant": "acme", "quotas": {"burst": "10"}}, "$.quotas.burst"),
+        ({"tenant": "acme", "quotas": {"max_jobs": 10}}, "$.quotas.max_jobs"),
+        ({"tenant": "acme", "quotas": 10}, "$.quotas"),
     ],
 )
 async def test_a_bad_new_key_is_400_naming_the_field(

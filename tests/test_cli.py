@@ -78,15 +78,31 @@ def test_list_shows_the_key_without_its_secret(gateway: str, shell: dict[str, st
     created = create_key(gateway, shell)
     assert created["key"].startswith("sk_")
     (header, *rows) = admin(gateway, shell, "keys", "list").stdout.splitlines()
-    assert header.split() == ["ID", "TENANT", "SCOPES", "SOURCE", "CREATED"]
+    assert header.split() == ["ID", "TENANT", "SCOPES", "QUOTAS", "SOURCE", "CREATED"]
     assert [row.split() for row in rows] == [
-        [created["id"], "acme", "submit,read", "cli", created["created_at"]]
+        [created["id"], "acme", "submit,read", "-", "cli", created["created_at"]]
     ]
     listed = admin(gateway, shell, "keys", "list", "--json")
     assert listed.returncode == ExitCode.OK, listed.stderr
     assert created["key"] not in listed.stdout
     (key,) = json.loads(listed.stdout)["keys"]
     assert (key["id"], key["tenant"], key["scopes"]) == (created["id"], "acme", ["submit", "read"])
+
+
+def test_a_key_made_with_quotas_shows_them(gateway: str, shell: dict[str, str]) -> None:
+    quotas = ["--max-jobs", "10", "--max-bytes", "1000000", "--rate", "5", "--burst", "10"]
+    created = admin(gateway, shell, "keys", "create", "--tenant", "acme", *quotas, "--json")
+    assert created.returncode == ExitCode.OK, created.stderr
+    key = json.loads(created.stdout)
+    assert key["quotas"] == {"jobs": 10, "bytes": 1_000_000, "rate": 5.0, "burst": 10}
+    assert "quotas jobs=10,bytes=1000000,rate=5,burst=10" in created.stderr
+    slow = admin(gateway, shell, "keys", "create", "--tenant", "globex", "--rate", "0.5")
+    assert slow.returncode == ExitCode.OK, slow.stderr
+    (_, *rows) = admin(gateway, shell, "keys", "list").stdout.splitlines()
+    assert sorted(row.split()[1:4] for row in rows) == [
+        ["acme", "submit,read", "jobs=10,bytes=1000000,rate=5,burst=10"],
+        ["globex", "submit,read", "rate=0.5"],
+    ]
 
 
 def test_a_revoked_key_is_refused(gateway: str, shell: dict[str, str]) -> None:
@@ -155,8 +171,23 @@ def test_a_gateway_failing_with_5xx_exits_3(
         ["keys", "create", "--scopes", "submit"],
         ["keys", "revoke"],
         ["--url", "localhost:8000", "keys", "list"],
+        ["keys", "create", "--tenant", "acme", "--max-jobs", "0"],
+        ["keys", "create", "--tenant", "acme", "--max-bytes", "1.5"],
+        ["keys", "create", "--tenant", "acme", "--rate", "-1"],
+        ["keys", "create", "--tenant", "acme", "--burst", "many"],
     ],
-    ids=["no command", "no keys command", "unknown", "no tenant", "no id", "url without scheme"],
+    ids=[
+        "no command",
+        "no keys command",
+        "unknown",
+        "no tenant",
+        "no id",
+        "url without scheme",
+        "no jobs",
+        "bytes not whole",
+        "negative rate",
+        "burst not a number",
+    ],
 )
 def test_bad_usage_exits_2(args: list[str], shell: dict[str, str]) -> None:
     result = run(shell, *args)

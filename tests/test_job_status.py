@@ -85,8 +85,11 @@ def test_status_of_a_queued_hash_as_submit_writes_it() -> None:
         "result",
         "next_job_id",
         "previous_job_id",
+        "not_before",
+        "callback",
     }
     assert status.next_job_id is None and status.previous_job_id is None
+    assert status.not_before is None and status.callback is None
 
 
 @pytest.mark.parametrize("as_text", [False, True])

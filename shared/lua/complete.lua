@@ -14,6 +14,7 @@ local job_id, next_job_id = ARGV[9], ARGV[10] -- the follow-up's id (fixed at su
 -- and when the handler began, if later than the start said (a job taken ahead waited for
 -- a slot), else "".
 local message, began_at = ARGV[11], ARGV[12]
+local artifact_bytes = tonumber(ARGV[13]) -- what the run saved as artifacts
 if not owns(stream, group, consumer, entry_id) then
   return 0
 end
@@ -32,6 +33,7 @@ elseif status == 'cancelled' then
 else
   follows = end_job(job, status, 'result', result, 'error', error_json)
 end
+count_stored(job, #result + artifact_bytes)
 if follows then
   return 2
 end

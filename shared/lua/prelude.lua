@@ -63,6 +63,19 @@ local function follow_up_ends(job, outcome)
   return true
 end
 
+-- Bytes a tenant's job stored (its result and artifacts, kept for ttl), counted in the
+-- hour they were written against the tenant's quota (shared/quotas.py sums the hours).
+local function count_stored(job, bytes)
+  local tenant = tenant_field(job)[2]
+  if not tenant or bytes <= 0 then
+    return
+  end
+  local key = string.sub(job.stream, 1, -7) .. 'stored:' .. tenant
+  local hour = math.floor(tonumber(redis.call('TIME')[1]) / 3600)
+  redis.call('HINCRBY', key, hour, bytes)
+  redis.call('EXPIRE', key, job.ttl + 7200)
+end
+
 -- What a job's end changes beyond the job: one job fewer of its tenant not yet ended
 -- (submit.lua counted it in), and its callback_url, if any, due to be told at once
 -- (consumers/callbacks.py delivers it). ``prefix``: the function's keys less their last part.

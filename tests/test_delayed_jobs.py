@@ -1,0 +1,199 @@
+"""Delayed jobs (``?delay=``, ``?not_before=``, ``Sluice.submit(delay=...)``): scheduled
+until due, then queued within a second by any consumer; cancellable while scheduled;
+counted in the backlog bound; kept across restarts of Redis and of every process."""
+
+from __future__ import annotations
+
+import asyncio
+from datetime import UTC, datetime, timedelta, timezone
+
+import httpx
+import pytest
+import redis
+
+from consumers.timers import Timers
+from shared.client import Sluice
+from shared.embedded import RedisServer
+from shared.errors import InvalidInputError, QueueFullError
+from shared.jobs import now_ms
+from shared.keys import keys_for
+from shared.redis import client
+from shared.settings import Settings
+from tests.helpers import seconds_between, wait_for_status
+from tests.inprocess import asgi_client, run_burst, serving
+
+
+def _ms(iso: str | None) -> float:
+    assert iso is not None
+    return datetime.fromisoformat(iso).timestamp() * 1000
+
+
+async def test_a_delayed_job_is_scheduled_until_due_then_queued_within_a_second(
+    gateway_http: httpx.AsyncClient, settings: Settings, sluice: Sluice, sync_redis: redis.Redis
+) -> None:
+    before = now_ms()
+    reply = await gateway_http.post("/v1/jobs/echo?delay=1.5", json={"n": 1})
+    assert reply.status_code == 202, reply.text
+    job = reply.json()
+    assert job["status"] == "scheduled"
+    due = _ms(job["not_before"])
+    assert before + 1500 <= due <= now_ms() + 1500
+    keys = keys_for(settings.namespace, "echo")
+    assert sync_redis.xlen(keys.stream) == 0  # not on the stream yet
+    assert sync_redis.zscore(keys.scheduled, job["job_id"]) == due
+    status = (await gateway_http.get(f"/v1/jobs/{job['job_id']}")).json()
+    assert status["status"] == "scheduled" and status["not_before"] == job["not_before"]
+
+    async with serving(settings, "echo"):
+        # Long-poll for the first change: scheduled -> queued (or past it).
+        changed = await gateway_http.get(f"/v1/jobs/{job['job_id']}?wait=10", timeout=15)
+        assert changed.json()["status"] != "scheduled"
+        noticed = now_ms()
+        done = await wait_for_status(sluice, job["job_id"], "succeeded")
+    assert due <= noticed < due + 1000, "not queued within a second of being due"
+    assert done.result_value() == {"n": 1}
+    assert _ms(done.started_at) >= due
+    assert sync_redis.zcard(keys.scheduled) == 0
+
+
+async def test_not_before_takes_an_iso_moment_and_a_past_one_queues_at_once(
+    gateway_http: httpx.AsyncClient, settings: Settings, sluice: Sluice
+) -> None:
+    moment = datetime.now(UTC) + timedelta(hours=2)
+    text = moment.isoformat().replace("+00:00", "Z")
+    reply = await gateway_http.post("/v1/jobs/echo", params={"not_before": text}, json={})
+    assert reply.status_code == 202 and reply.json()["status"] == "scheduled", reply.text
+    assert abs(_ms(reply.json()["not_before"]) - moment.timestamp() * 1000) <= 1
+    # An offset other than Z names the same kind of moment.
+    local = moment.astimezone(timezone(timedelta(hours=2))).isoformat()
+    reply = await gateway_http.post("/v1/jobs/echo", params={"not_before": local}, json={})
+    assert reply.json()["status"] == "scheduled"
+    past = (datetime.now(UTC) - timedelta(minutes=1)).isoformat()
+    reply = await gateway_http.post("/v1/jobs/echo", params={"not_before": past}, json={})
+    assert reply.json()["status"] == "queued" and "not_before" not in reply.json()
+    submission = await sluice.submit("echo", {}, delay=timedelta(seconds=30))
+    assert submission.status == "scheduled"
+    assert (await sluice.submit("echo", {}, delay=0)).status == "queued"
+
+
+@pytest.mark.parametrize(
+    ("query", "field", "words"),
+    [
+        ("delay=soon", "delay", "number of seconds"),
+        ("delay=-1", "delay", ">= 0"),
+        ("delay=nan", "delay", ">= 0"),
+        ("delay=99999999", "delay", "MAX_DELAY"),
+        ("not_before=tomorrow", "not_before", "ISO 8601"),
+        ("not_before=2030-01-01T10:00:00", "not_before", "UTC offset"),
+        ("not_before=2999-01-01T10:00:00Z", "not_before", "MAX_DELAY"),
+        ("delay=5&not_before=2030-01-01T10:00:00Z", "delay", "not both"),
+    ],
+)
+@pytest.mark.any_redis
+async def test_a_bad_delay_is_a_400_naming_it_and_queues_nothing(
+    gateway_http: httpx.AsyncClient,
+    settings: Settings,
+    sync_redis: redis.Redis,
+    query: str,
+    field: str,
+    words: str,
+) -> None:
+    reply = await gateway_http.post(f"/v1/jobs/echo?{query}", json={})
+    assert reply.status_code == 400, reply.text
+    error = reply.json()["error"]
+    assert error["field"] == field and words in error["message"], error
+    keys = keys_for(settings.namespace, "echo")
+    assert sync_redis.xlen(keys.stream) == 0 and sync_redis.zcard(keys.scheduled) == 0
+
+
+async def test_a_scheduled_job_cancelled_never_runs(
+    gateway_http: httpx.AsyncClient, settings: Settings, sluice: Sluice, sync_redis: redis.Redis
+) -> None:
+    job = (await gateway_http.post("/v1/jobs/echo?delay=0.3", json={})).json()
+    reply = await gateway_http.delete(f"/v1/jobs/{job['job_id']}")
+    assert reply.status_code == 200 and reply.json()["status"] == "cancelled", reply.text
+    keys = keys_for(settings.namespace, "echo")
+    assert sync_redis.zcard(keys.scheduled) == 0
+    # Past its due time a look queues nothing, and a second cancel says it has ended.
+    await asyncio.sleep(0.35)
+    assert (await Timers(sluice.redis, [keys]).promote_due())[0] == 0
+    assert sync_redis.xlen(keys.stream) == 0
+    assert (await gateway_http.delete(f"/v1/jobs/{job['job_id']}")).status_code == 409
+    assert (await sluice.status(job["job_id"])).started_at is None
+
+
+async def test_scheduled_jobs_count_in_the_backlog_bound(
+    gateway_http: httpx.AsyncClient, settings: Settings, sluice: Sluice
+) -> None:
+    # tiny_queue's bound is 2: two delayed jobs fill it, for single and batch submissions.
+    for _ in range(2):
+        assert (await sluice.submit("tiny_queue", {}, delay=60)).status == "scheduled"
+    with pytest.raises(QueueFullError):
+        await sluice.submit("tiny_queue", {})
+    reply = await gateway_http.post("/v1/jobs/tiny_queue/batch?delay=5", json=[{}])
+    assert reply.status_code == 429, reply.text
+
+
+async def test_a_delayed_batch_schedules_every_job(
+    gateway_http: httpx.AsyncClient, settings: Settings, sluice: Sluice
+) -> None:
+    reply = await gateway_http.post("/v1/jobs/echo/batch?delay=0.2", json=[{"n": 1}, {"n": 2}])
+    assert reply.status_code == 202, reply.text
+    jobs = reply.json()["jobs"]
+    assert {job["status"] for job in jobs} == {"scheduled"}
+    keys = keys_for(settings.namespace, "echo")
+    await asyncio.sleep(0.25)
+    assert (await Timers(sluice.redis, [keys]).promote_due())[0] == 2
+    await run_burst(settings, "echo")
+    for job, n in zip(jobs, (1, 2), strict=True):
+        assert (await sluice.status(job["job_id"])).result_value() == {"n": n}
+
+
+async def test_a_delayed_document_keeps_its_upload_until_it_is_due(
+    gateway_http: httpx.AsyncClient, settings: Settings, sync_redis: redis.Redis
+) -> None:
+    png = b"\x89PNG\r\n\x1a\n" + b"\0" * 100
+    reply = await gateway_http.post(
+        "/v1/jobs/digest?delay=3600",
+        content=png,
+        headers={"content-type": "image/png"},
+    )
+    assert reply.status_code == 202 and reply.json()["status"] == "scheduled", reply.text
+    upload = keys_for(settings.namespace, "digest").upload(reply.json()["job_id"])
+    assert sync_redis.ttl(upload) > settings.upload_ttl + 3500
+
+
+async def test_delayed_jobs_survive_restarts_of_redis_and_of_every_process(
+    own_redis: RedisServer, namespace: str
+) -> None:
+    settings = Settings.from_env({"REDIS_URL": own_redis.url, "SLUICE_NAMESPACE": namespace})
+    async with asgi_client(settings) as http:
+        job = (await http.post("/v1/jobs/echo?delay=1", json={"n": 7})).json()
+        assert job["status"] == "scheduled"
+    own_redis.stop()  # a restart: the AOF holds the scheduled set
+    own_redis.start()
+    async with Sluice.connect(settings) as sluice, serving(settings, "echo"):
+        done = await wait_for_status(sluice, job["job_id"], "succeeded", timeout=15)
+    assert done.result_value() == {"n": 7}
+    assert seconds_between(job["not_before"], done.started_at) >= 0
+
+
+async def test_two_consumers_queue_a_due_job_once(settings: Settings, sluice: Sluice) -> None:
+    keys = keys_for(settings.namespace, "echo")
+    jobs = [await sluice.submit("echo", {"n": n}, delay=0.05) for n in range(50)]
+    await asyncio.sleep(0.06)
+    second = client(settings.redis_url)
+    try:
+        counts = await asyncio.gather(
+            Timers(sluice.redis, [keys]).promote_due(), Timers(second, [keys]).promote_due()
+        )
+    finally:
+        await second.aclose()
+    assert counts[0][0] + counts[1][0] == len(jobs)
+    assert await sluice.redis.xlen(keys.stream) == len(jobs)
+
+
+async def test_a_bad_delay_in_python_names_the_keyword(sluice: Sluice) -> None:
+    with pytest.raises(InvalidInputError) as caught:
+        await sluice.submit("echo", {}, not_before=datetime(2030, 1, 1))
+    assert caught.value.details["field"] == "not_before"
