@@ -43,6 +43,29 @@ THEN = {
     "style": "form",
     "explode": True,
 }
+# The options of any submission (shared/schedule.py).
+OPTIONS = [
+    {
+        "name": "delay",
+        "in": "query",
+        "description": "seconds to hold the job back (`scheduled` until then), at most `MAX_DELAY`",
+        "schema": {"type": "number", "minimum": 0},
+    },
+    {
+        "name": "not_before",
+        "in": "query",
+        "description": "when the job may start, ISO 8601 with a UTC offset or `Z`; not with"
+        " `delay`",
+        "schema": {"type": "string", "format": "date-time"},
+    },
+    {
+        "name": "callback_url",
+        "in": "query",
+        "description": "an http(s) URL POSTed the final status, signed per Standard Webhooks"
+        " (`webhook-id`, `webhook-timestamp`, `webhook-signature`)",
+        "schema": {"type": "string", "format": "uri", "maxLength": 2048},
+    },
+]
 IDEMPOTENCY_KEY = {
     "name": "Idempotency-Key",
     "in": "header",
@@ -64,6 +87,9 @@ SUBMIT_ERRORS = (
     et.HTTP_UNSUPPORTED_MEDIA_TYPE,
     et.HTTP_IDEMPOTENCY_KEY_REUSED,
     et.HTTP_QUEUE_FULL,
+    et.HTTP_QUOTA_EXCEEDED,
+    et.HTTP_RATE_LIMITED,
+    et.HTTP_STORAGE_QUOTA_EXCEEDED,
 )
 
 
@@ -126,10 +152,10 @@ def _submission(spec: FunctionSpec, schemas: dict[str, Any]) -> dict[str, Any]:
         "Submit a job",
         "functions",
         SUBMIT,
-        {"202": json_reply(ref("Submission"), "queued", **SUBMITTED)},
+        {"202": json_reply(ref("Submission"), "queued (or scheduled)", **SUBMITTED)},
         SUBMIT_ERRORS,
         description=description,
-        parameters=[THEN, IDEMPOTENCY_KEY],
+        parameters=[THEN, *OPTIONS, IDEMPOTENCY_KEY],
         requestBody=_request_body(spec, _input_schema(spec, schemas)),
     )
 
@@ -152,8 +178,12 @@ def _batch(spec: FunctionSpec, schemas: dict[str, Any]) -> dict[str, Any]:
         "functions",
         SUBMIT,
         {"202": json_reply(jobs, "queued, in the array's order")},
-        [e for e in SUBMIT_ERRORS if e is not et.HTTP_IDEMPOTENCY_KEY_REUSED],
-        parameters=[THEN],
+        [
+            e
+            for e in SUBMIT_ERRORS
+            if e not in (et.HTTP_IDEMPOTENCY_KEY_REUSED, et.HTTP_STORAGE_QUOTA_EXCEEDED)
+        ],
+        parameters=[THEN, *OPTIONS],
         requestBody={"required": True, "content": {"application/json": {"schema": inputs}}},
     )
 

@@ -111,6 +111,12 @@ ERROR = {
                 "type": {"type": "string", "enum": sorted(et.HTTP_ERROR_TYPES)},
                 "message": {"type": "string"},
                 "field": {"type": "string", "description": "where the input is to blame"},
+                "quota": {
+                    "type": "string",
+                    "enum": ["jobs", "bytes", "rate", "burst"],
+                    "description": "the tenant's quota a 429, 413 or 507 is about",
+                },
+                "limit": {"type": "number", "description": "that quota's value"},
             },
         }
     },

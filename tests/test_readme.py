@@ -39,10 +39,19 @@ SKIPPED = {
     "bash scripts/upgrade.sh",
     "$ curl -s -X POST localhost:8000/v1/admin/keys"
     ' -H "Authorization: Bearer $SLUICE_ADMIN_KEY" \\',
+    "$ KEY=$(sluice keys create --tenant acme --scopes submit,read --max-jobs 5 --rate 2)",
+    "$ curl -s -X POST 'localhost:8000/v1/jobs/echo?callback_url=https://hooks.example.com/sluice'"
+    " \\",
 }
 # Keys the redis-cli block names that these examples do not create (no echo job fails,
-# the gateway runs without API keys).
-ABSENT_KEYS = {"sluice:{echo}:dead", "sluice:{api_keys}:ids"}
+# the gateway runs without API keys, the delayed job is cancelled, no callback_url).
+ABSENT_KEYS = {
+    "sluice:{echo}:dead",
+    "sluice:{api_keys}:ids",
+    "sluice:{echo}:scheduled",
+    "sluice:{echo}:callbacks",
+    "sluice:{echo}:active",
+}
 POLL_TIMEOUT = 30.0
 VENV_BIN = str(Path(sys.executable).parent)
 
