@@ -69,6 +69,8 @@ class Authenticator:
         # they were, keys stay on in this process whatever Redis later says.
         self._asked_at: float | None = None
         self._made = False
+        # Read once: an open gateway asks at every request, and the environment is fixed.
+        self._platform = hosting_platform()
 
     async def start(self, settings: Settings) -> None:
         """Store the environment's keys; an open gateway is warned of, and refused on a
@@ -85,7 +87,7 @@ class Authenticator:
             log.warning("api_keys_unknown", error=str(exc))
             return
         if not enabled:
-            if platform := hosting_platform():
+            if platform := self._platform:
                 raise SettingsError(
                     f"no API key is configured and {platform} says this is a hosting"
                     " platform: set SLUICE_API_KEYS or SLUICE_ADMIN_KEY (or SLUICE_AUTH=off)"
@@ -111,7 +113,7 @@ class Authenticator:
     async def principal(self, request: Request, scope: str) -> Principal:
         """Who sent ``request``, if allowed ``scope``; else 401 or 403."""
         if not await self.enabled():
-            if not self._off and (platform := hosting_platform()):
+            if not self._off and (platform := self._platform):
                 # Started while Redis was away, or Redis lost its data: closed, not open.
                 raise UnavailableError(
                     f"no API key is configured and {platform} says this is a hosting"

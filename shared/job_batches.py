@@ -1,29 +1,26 @@
 """Many jobs of one function submitted at once (``POST /v1/jobs/{function}/batch``,
 ``Sluice.submit_many``): all of them, or none.
 
-Every input is validated and the backlog bound checked for the whole batch before
-anything is written; then every job goes in one round trip (submit.lua, the calls sharing
-an EVALSHA per MAX_BATCH). Should Redis still refuse part of that write (a submission
-racing the check took the room, Redis out of memory), the jobs already queued are
-cancelled before the error is raised, so none of them runs. A connection lost during the
-write leaves unknown which were queued (README, "Batches").
+Every input is validated before anything is written; then the whole batch is one call of
+submit_many.lua, which checks the backlog bound and the tenant's quota of jobs for the
+batch as a whole and writes every job or none, atomically. A connection lost during the
+call leaves unknown whether the batch was queued (README, "Batches").
 """
 
 from __future__ import annotations
 
-import contextlib
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any, NamedTuple
 
 from shared.errors import InvalidInputError, QueueFullError
 from shared.functions import FunctionSpec
 from shared.jobs import QUEUED, SCHEDULED, FollowUp, Submission, json_encoder, now_iso
-from shared.keys import FunctionKeys, keys_for, new_job_id
+from shared.keys import keys_for, new_job_id
 from shared.quotas import quota_exceeded
 from shared.redis import redis_errors
 from shared.schedule import NO_OPTIONS, JobOptions
-from shared.script_calls import cancel_call, submit_call
-from shared.scripts import run_batched
+from shared.script_calls import submit_many_call
+from shared.scripts import Scripts
 from shared.validation import validate_input
 
 if TYPE_CHECKING:
@@ -83,98 +80,39 @@ async def submit_batch(
     options: JobOptions = NO_OPTIONS,
     active: ActiveQuota | None = None,
 ) -> list[Submission]:
-    """Queue the validated ``payloads`` if the whole batch fits under the backlog bound
-    (QueueFullError, nothing queued, if not) and the tenant's quota of jobs (``active``;
-    QuotaExceededError)."""
+    """Queue the validated ``payloads``, all or none: QueueFullError unless the whole batch
+    fits under the backlog bound, QuotaExceededError unless it fits in the tenant's quota
+    of jobs not yet ended (``active``)."""
     keys = keys_for(sluice.settings.namespace, spec.name)
     bound = spec.backlog_bound(sluice.settings.max_backlog)
-    with redis_errors():
-        pipe = sluice.redis.pipeline(transaction=False)
-        pipe.xlen(keys.stream)
-        pipe.zcard(keys.scheduled)
-        pipe.hget(keys.active, tenant or "-")
-        length, delayed, mine = await pipe.execute()
-    backlog = length + delayed
-    if active is not None and int(mine or 0) + active.elsewhere + len(payloads) > active.limit:
-        raise quota_exceeded(tenant, int(mine or 0) + active.elsewhere, active.limit, 1)
-    if backlog + len(payloads) > bound:
-        raise _full(
-            sluice,
-            spec,
-            f"the {spec.name} queue holds {backlog} jobs, its bound is {bound}: a batch of"
-            f" {len(payloads)} does not fit",
-        )
-    return await write_batch(sluice, spec, payloads, then, tenant, options, active)
-
-
-def _full(sluice: JobSubmitter, spec: FunctionSpec, message: str) -> QueueFullError:
-    return QueueFullError(
-        message,
-        retry_after=max(1, int(sluice.settings.visibility_timeout // 10)),
-        function=spec.name,
-    )
-
-
-async def write_batch(
-    sluice: JobSubmitter,
-    spec: FunctionSpec,
-    payloads: Sequence[bytes],
-    then: Sequence[FollowUp],
-    tenant: str,
-    options: JobOptions = NO_OPTIONS,
-    active: ActiveQuota | None = None,
-) -> list[Submission]:
-    """Queue every job in one round trip; if Redis refused any, cancel those it queued
-    and raise the refusal. Each job is still held to the bound (submit.lua)."""
-    keys = keys_for(sluice.settings.namespace, spec.name)
-    bound = spec.backlog_bound(sluice.settings.max_backlog)
-    chain = json_encoder.encode(list(then))
-    created_at = now_iso()
     schedule = options.schedule
+    created_at = now_iso()
     job_ids = [new_job_id(spec.name) for _ in payloads]
     next_job_ids = [new_job_id(then[0].function) if then else "" for _ in payloads]
-    calls = [
-        submit_call(
-            keys,
-            job_id=job_id,
-            payload=payload,
-            max_attempts=spec.max_attempts,
-            created_at=created_at,
-            max_backlog=bound,
-            idempotency_ttl=0,  # no key: a batch takes no Idempotency-Key
-            chain=chain,
-            next_job_id=next_job_id,
-            tenant=tenant,
-            due_ms=schedule.due_ms if schedule else None,
-            not_before=schedule.not_before if schedule else "",
-            callback_url=options.callback_url,
-            max_active=active.limit if active else None,
-            active_elsewhere=active.elsewhere if active else 0,
-        )
-        for job_id, payload, next_job_id in zip(job_ids, payloads, next_job_ids, strict=True)
-    ]
+    call = submit_many_call(
+        keys,
+        jobs=list(zip(job_ids, payloads, next_job_ids, strict=True)),
+        max_attempts=spec.max_attempts,
+        created_at=created_at,
+        max_backlog=bound,
+        chain=json_encoder.encode(list(then)),
+        tenant=tenant,
+        due_ms=schedule.due_ms if schedule else None,
+        not_before=schedule.not_before if schedule else "",
+        callback_url=options.callback_url,
+        max_active=active.limit if active else None,
+        active_elsewhere=active.elsewhere if active else 0,
+    )
     with redis_errors():
-        replies = await run_batched(sluice.redis, calls)
-    queued = [
-        job_id
-        for job_id, reply in zip(job_ids, replies, strict=True)
-        if not isinstance(reply, Exception) and reply[0] in (b"queued", b"scheduled")
-    ]
-    if len(queued) < len(job_ids):
-        await _cancel(sluice, keys, queued, tenant)
-        refusal = next(
-            r for r in replies if isinstance(r, Exception) or r[0] not in (b"queued", b"scheduled")
-        )
-        if isinstance(refusal, Exception):
-            with redis_errors():
-                raise refusal
-        if refusal[0] == b"quota":
-            raise quota_exceeded(tenant, int(refusal[1]), active.limit if active else 0, 1)
-        raise _full(
-            sluice,
-            spec,
-            f"the {spec.name} queue reached its bound of {bound} jobs while the batch was"
-            " written: none of it was queued",
+        outcome, value = await Scripts(sluice.redis).run(call)
+    if outcome == b"quota":
+        raise quota_exceeded(tenant, int(value), active.limit if active else 0, 1)
+    if outcome == b"full":
+        raise QueueFullError(
+            f"the {spec.name} queue holds {int(value)} jobs, its bound is {bound}: a batch of"
+            f" {len(payloads)} does not fit",
+            retry_after=max(1, int(sluice.settings.visibility_timeout // 10)),
+            function=spec.name,
         )
     return [
         Submission(
@@ -188,25 +126,3 @@ async def write_batch(
         )
         for job_id, next_job_id in zip(job_ids, next_job_ids, strict=True)
     ]
-
-
-async def _cancel(
-    sluice: JobSubmitter, keys: FunctionKeys, job_ids: Sequence[str], tenant: str
-) -> None:
-    """Undo the part of a batch that was queued: cancelled, so none of it runs (a job a
-    consumer took meanwhile is told to stop). Best effort: Redis may be what failed."""
-    now = now_iso()
-    calls = [
-        cancel_call(
-            keys,
-            job_id=job_id,
-            idempotency_key="",
-            now=now,
-            result_ttl=sluice.settings.result_ttl,
-            tenant=tenant,
-        )
-        for job_id in job_ids
-    ]
-    if calls:
-        with contextlib.suppress(Exception):
-            await run_batched(sluice.redis, calls)

@@ -16,7 +16,7 @@ _SUBMIT, _START, _TAKE = SCRIPTS["submit"], SCRIPTS["start"], SCRIPTS["take"]
 _LEASE, _COMPLETE, _FAIL = SCRIPTS["lease"], SCRIPTS["complete"], SCRIPTS["fail"]
 _RELEASE, _CANCEL, _PROGRESS = SCRIPTS["release"], SCRIPTS["cancel"], SCRIPTS["progress"]
 _FORGET, _END_FOLLOW_UP = SCRIPTS["forget"], SCRIPTS["end_follow_up"]
-_PROMOTE = SCRIPTS["promote"]
+_PROMOTE, _SUBMIT_MANY = SCRIPTS["promote"], SCRIPTS["submit_many"]
 
 
 def submit_call(
@@ -78,6 +78,44 @@ def submit_call(
             callback_url,
             "" if max_active is None else max_active,
             active_elsewhere,
+        ],
+    )
+
+
+def submit_many_call(
+    keys: FunctionKeys,
+    *,
+    jobs: Sequence[tuple[str, bytes, str]],
+    max_attempts: int,
+    created_at: str,
+    max_backlog: int,
+    chain: bytes | str,
+    tenant: str,
+    due_ms: int | None,
+    not_before: str,
+    callback_url: str,
+    max_active: int | None,
+    active_elsewhere: int,
+) -> ScriptCall:
+    """Queue a batch of jobs, all or none (submit_many.lua): ``jobs`` are (job id, input
+    JSON, follow-up id or ""); the rest as for submit_call, shared by every job."""
+    return ScriptCall(
+        _SUBMIT_MANY,
+        [keys.stream, keys.scheduled, keys.active],
+        [
+            keys.function,
+            max_attempts,
+            created_at,
+            max_backlog,
+            chain,
+            tenant,
+            "" if due_ms is None else due_ms,
+            not_before,
+            callback_url,
+            "" if max_active is None else max_active,
+            active_elsewhere,
+            keys.job(""),
+            *(part for job in jobs for part in job),
         ],
     )
 

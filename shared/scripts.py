@@ -26,6 +26,7 @@ from shared.wire import node_name, round_trip
 
 _NAMES = (
     "submit",
+    "submit_many",
     "promote",
     "start",
     "take",

@@ -17,6 +17,7 @@ from structlog.testing import capture_logs
 
 from gateway.auth import Authenticator, authorize
 from shared.api_keys import SUBMIT, KeyStore, digest
+from shared.embedded import RedisServer
 from shared.quotas import Quotas
 from shared.redis import connect
 from shared.settings import Settings
@@ -295,12 +296,15 @@ async def test_revoking_every_key_does_not_open_the_gateway(settings: Settings) 
 
 
 async def test_a_gateway_on_a_hosting_platform_finding_no_key_is_closed(
-    settings: Settings, monkeypatch: pytest.MonkeyPatch
+    own_redis: RedisServer, namespace: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """As when it started while Redis was away: it did not refuse to start, and must not
-    serve as open either."""
+    """Started while Redis was away, it did not refuse to start; Redis back, holding no
+    key, it must not serve as open either."""
+    monkeypatch.setenv("DYNO", "web.1")
+    settings = Settings.from_env({"REDIS_URL": own_redis.url, "SLUICE_NAMESPACE": namespace})
+    own_redis.stop()
     async with asgi_client(settings) as http:
-        monkeypatch.setenv("DYNO", "web.1")
+        own_redis.start()
         reply = await http.get("/v1/functions")
     assert_refused(reply, 503, "unavailable")
     assert "SLUICE_API_KEYS" in reply.json()["error"]["message"]

@@ -5,16 +5,17 @@ an in-process burst worker."""
 
 from __future__ import annotations
 
+import asyncio
+
 import httpx
 import msgspec
 import pytest
 import redis
 
 from shared.client import Sluice
-from shared.errors import InvalidInputError, QueueFullError
-from shared.job_batches import MAX_BATCH_INPUTS, write_batch
+from shared.errors import InvalidInputError
+from shared.job_batches import MAX_BATCH_INPUTS
 from shared.keys import keys_for
-from shared.scripts import MAX_BATCH
 from shared.settings import Settings
 from tests.inprocess import asgi_client, run_burst
 
@@ -37,8 +38,7 @@ def refused(reply: httpx.Response, status: int, error_type: str) -> dict[str, ob
 async def test_a_batch_queues_a_job_per_input_each_with_its_own_input(
     gateway_http: httpx.AsyncClient, settings: Settings, sluice: Sluice
 ) -> None:
-    # More inputs than one EVALSHA holds: the batch spans several, in one round trip.
-    inputs = [{"n": n} for n in range(2 * MAX_BATCH + 44)]
+    inputs = [{"n": n} for n in range(300)]
     reply = await gateway_http.post(BATCH.format("echo"), json=inputs)
     assert reply.status_code == 202, reply.text
     jobs = reply.json()["jobs"]
@@ -130,19 +130,20 @@ async def test_a_batch_over_the_backlog_bound_queues_nothing(
     assert sync_redis.xlen(keys_for(namespace, "tiny_queue").stream) == 2
 
 
-async def test_jobs_queued_before_redis_refused_the_rest_of_a_batch_are_cancelled(
+async def test_two_batches_racing_for_the_last_room_one_is_queued_whole(
     sluice: Sluice, sync_redis: redis.Redis, namespace: str
 ) -> None:
-    """The write itself refusing part of a batch (here the bound, as when a submission
-    raced the check): the jobs it had queued end cancelled, out of the stream."""
-    spec = sluice.function("tiny_queue")
-    with pytest.raises(QueueFullError):
-        await write_batch(sluice, spec, [b"{}"] * 3, (), "")
+    """The bound is checked in the step that writes: of two batches that each fit alone
+    but not together, one is queued whole and the other not at all."""
+    outcomes = await asyncio.gather(
+        sluice.submit_many("tiny_queue", [{}, {}]),
+        sluice.submit_many("tiny_queue", [{}, {}]),
+        return_exceptions=True,
+    )
+    assert sorted(type(o).__name__ for o in outcomes) == ["QueueFullError", "list"], outcomes
     keys = keys_for(namespace, "tiny_queue")
-    assert sync_redis.xlen(keys.stream) == 0
-    hashes = list(sync_redis.scan_iter(keys.job("*")))
-    assert len(hashes) == 2
-    assert {sync_redis.hget(key, "status") for key in hashes} == {b"cancelled"}
+    assert sync_redis.xlen(keys.stream) == 2
+    assert len(list(sync_redis.scan_iter(keys.job("*")))) == 2
 
 
 async def test_a_batchs_jobs_are_its_submitters_tenants(
