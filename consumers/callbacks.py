@@ -203,7 +203,10 @@ class Callbacks:
         status = claim.status
         before = status.callback.attempts if status and status.callback else 0
         if not self._settings.webhook_secret:
-            return Attempt("failed", before, "WEBHOOK_SECRET is not set")
+            # The gateway had one: this consumer's environment lacks it. Kept pending (no
+            # attempt counted) until a consumer that has it takes the delivery.
+            log.error("callback_without_secret", job_id=claim.job_id)
+            return self._failed_try(max(before, 1), "WEBHOOK_SECRET is not set on the consumer")
         if status is None:  # a hash written by hand or half-expired: nothing to send
             return Attempt("failed", before, "the job's status is incomplete")
         try:

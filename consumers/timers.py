@@ -8,6 +8,7 @@ import asyncio
 from collections.abc import Iterable
 
 import structlog
+from redis.exceptions import RedisError
 
 from consumers.outcomes import REDIS_DOWN
 from shared.jobs import now_ms
@@ -54,7 +55,7 @@ class Timers:
         while not stopping.is_set():
             try:
                 _, wait = await self.promote_due()
-            except REDIS_DOWN as exc:
+            except (*REDIS_DOWN, RedisError) as exc:  # READONLY after a failover, BUSY, ...
                 log.warning("scheduled_look_failed", error=str(exc))
                 wait = 1.0
             try:

@@ -145,7 +145,8 @@ HTTP_IDEMPOTENCY_KEY_REUSED: Final = HttpErrorType(
 HTTP_QUEUE_FULL: Final = HttpErrorType(
     429,
     "queue_full",
-    "the function's backlog (XLEN), or a follow-up's, is at its bound; `Retry-After`",
+    "the function's backlog (XLEN, and its delayed jobs), or a follow-up's, is at its bound;"
+    " `Retry-After`",
 )
 HTTP_QUOTA_EXCEEDED: Final = HttpErrorType(
     429,

@@ -24,9 +24,12 @@ from shared.redis import Client
 IDEMPOTENCY_GRACE_SECONDS = 7 * 86_400
 
 
-def fingerprint(function: str, payload: bytes, chain: bytes, document_sha256: str = "") -> str:
+def fingerprint(
+    function: str, payload: bytes, chain: bytes, document_sha256: str = "", options: str = ""
+) -> str:
     """What makes two submissions the same request; the order of the input's fields does
-    not matter."""
+    not matter. ``options``: the delay, not_before and callback_url as given ("" for none,
+    which leaves a request without them as it was fingerprinted before they existed)."""
     value, follow_ups = (msgspec.json.decode(part) for part in (payload, chain))
     if isinstance(value, dict) and isinstance(value.get("document"), dict):
         # What the document is called is no part of the request: its bytes are.
@@ -35,7 +38,9 @@ def fingerprint(function: str, payload: bytes, chain: bytes, document_sha256: st
         msgspec.json.encode(part, order="sorted") for part in (value, follow_ups)
     )
     digest = hashlib.sha256()
-    parts = (function.encode(), canonical, follow_ups, document_sha256.encode())
+    parts = [function.encode(), canonical, follow_ups, document_sha256.encode()]
+    if options:
+        parts.append(options.encode())
     for part in parts:
         digest.update(len(part).to_bytes(8, "big"))
         digest.update(part)

@@ -9,12 +9,11 @@ from collections.abc import AsyncIterable, AsyncIterator, Mapping, Sequence
 from datetime import datetime, timedelta
 from typing import Any
 
-from shared import follow_ups, job_batches, quotas
+from shared import follow_ups, job_batches, storage_quota, submission_quotas
 from shared.batch import ScriptBatcher
 from shared.errors import (
     IdempotencyKeyReusedError,
     JobNotFoundError,
-    PayloadTooLargeError,
     QueueFullError,
     UnknownFunctionError,
     UnsupportedMediaTypeError,
@@ -30,11 +29,11 @@ from shared.job_batches import ActiveQuota
 from shared.job_reads import JobReader
 from shared.jobs import FollowUp, Submission, json_encoder, now_iso, now_ms
 from shared.keys import keys_for, new_job_id
-from shared.quotas import Limits
+from shared.quotas import Limits, quota_exceeded
 from shared.redis import redis_errors
 from shared.schedule import NO_OPTIONS, JobOptions, job_options
 from shared.script_calls import submit_call
-from shared.uploads import DOCUMENT_TYPES, sniff, store_upload
+from shared.uploads import DOCUMENT_TYPES, sniff
 from shared.validation import Chain, check_chain, check_idempotency_key, validate_input
 
 
@@ -80,8 +79,6 @@ class JobSubmitter(JobReader):
         spec = self.function(function)
         check_idempotency_key(idempotency_key)
         chain = check_chain(then, self.function)
-        options = await job_options(self.settings, delay, not_before, callback_url)
-        await follow_ups.check_room(self, chain)
         if spec.takes_document:
             raise UnsupportedMediaTypeError(
                 f"{function} takes a document: send it as multipart/form-data or as the "
@@ -90,7 +87,10 @@ class JobSubmitter(JobReader):
             )
         # A bad input is a 400 whatever the quotas say, Redis down or not.
         payload = self.validate(spec, params)
-        await self._take_submissions(tenant, limits, 1)
+        await self._admit(function, tenant, limits, 1, idempotency_key)
+        # After the quotas: a callback_url's host is looked up (DNS) here.
+        options = await job_options(self.settings, delay, not_before, callback_url)
+        await follow_ups.check_room(self, chain)
         return await self.enqueue(
             spec,
             new_job_id(function),
@@ -122,9 +122,9 @@ class JobSubmitter(JobReader):
         spec = self.function(function)
         chain = check_chain(then, self.function)
         payloads = job_batches.validated(spec, inputs)
+        await self._admit(function, tenant, limits, len(payloads))
         options = await job_options(self.settings, delay, not_before, callback_url)
         await follow_ups.check_room(self, chain)
-        await self._take_submissions(tenant, limits, len(payloads))
         return await job_batches.submit_batch(
             self,
             spec,
@@ -132,26 +132,23 @@ class JobSubmitter(JobReader):
             chain,
             tenant,
             options,
-            await self._active_quota(spec, tenant, limits),
+            await submission_quotas.active_quota(
+                self.redis, self.settings, list(self.functions), spec.name, tenant, limits
+            ),
         )
 
-    async def _take_submissions(self, tenant: str, limits: Limits | None, n: int) -> None:
-        """The tenant's quota of submissions per second (429 rate_limited)."""
-        if tenant and limits is not None:
-            with redis_errors():
-                await quotas.take_submissions(self.redis, self.settings, tenant, limits, n)
-
-    async def _active_quota(
-        self, spec: FunctionSpec, tenant: str, limits: Limits | None
-    ) -> ActiveQuota | None:
-        """The tenant's quota of jobs not yet ended, with its count in other functions."""
-        if not tenant or limits is None:
-            return None
-        with redis_errors():
-            elsewhere = await quotas.active_elsewhere(
-                self.redis, self.settings.namespace, tenant, list(self.functions), spec.name
-            )
-        return ActiveQuota(limits.jobs, elsewhere)
+    async def _admit(
+        self,
+        function: str,
+        tenant: str,
+        limits: Limits | None,
+        n: int,
+        idempotency_key: str | None = None,
+    ) -> None:
+        functions = list(self.functions)
+        await submission_quotas.admit(
+            self.redis, self.settings, functions, function, tenant, limits, n, idempotency_key
+        )
 
     async def submit_document(
         self,
@@ -180,18 +177,30 @@ class JobSubmitter(JobReader):
         spec = self.function(function)
         check_idempotency_key(idempotency_key)
         chain = check_chain(then, self.function)
-        options = await job_options(self.settings, delay, not_before, callback_url)
         if not spec.takes_document:
             raise UnsupportedMediaTypeError(
                 f"{function} takes its input as application/json", accepted=["application/json"]
             )
-        await follow_ups.check_room(self, chain)  # before the upload is stored
-        await self._take_submissions(tenant, limits, 1)
+        # All before the upload is stored.
+        await self._admit(function, tenant, limits, 1, idempotency_key)
+        options = await job_options(self.settings, delay, not_before, callback_url)
+        await follow_ups.check_room(self, chain)
         job_id = new_job_id(function)
         upload_key = keys_for(self.settings.namespace, function).upload(job_id)
         chunks = _single(document) if isinstance(document, bytes) else document
         digest = hashlib.sha256() if idempotency_key else None
-        size, head = await self._store_upload(upload_key, chunks, digest, tenant, limits, size_hint)
+        reservation = await submission_quotas.reserve_upload(
+            self.redis,
+            self.settings,
+            list(self.functions),
+            function,
+            (tenant, limits, idempotency_key),
+            size_hint,
+            self._upload_ttl(options),
+        )
+        size, head = await submission_quotas.store_reserved(
+            self.redis, self.settings, upload_key, chunks, digest, reservation
+        )
         try:
             content_type = sniff(head)
             if content_type is None:
@@ -218,44 +227,30 @@ class JobSubmitter(JobReader):
         except BaseException:
             with contextlib.suppress(Exception):
                 await self.redis.delete(upload_key)
+                if reservation is not None:
+                    await storage_quota.settle(self.redis, reservation, 0)
             raise
-        if submission.job_id != job_id:  # an idempotent replay: the first job has its own
+        replay = submission.job_id != job_id  # the first job has its own upload
+        if replay:
             with contextlib.suppress(Exception):
                 await self.redis.delete(upload_key)
-        elif tenant:
+        if reservation is not None:
             with contextlib.suppress(Exception):  # the job is queued: a miss is not its error
-                await quotas.record_bytes(self.redis, self.settings, function, tenant, size)
+                await storage_quota.settle(self.redis, reservation, 0 if replay else size)
         return submission
 
-    async def _store_upload(
-        self,
-        upload_key: str,
-        chunks: AsyncIterable[bytes],
-        digest: Any,
-        tenant: str,
-        limits: Limits | None,
-        size_hint: int | None,
-    ) -> tuple[int, bytes]:
-        """Stream the document into Redis within MAX_UPLOAD_BYTES and what is left of the
-        tenant's quota of bytes stored (507 or 413 before a byte past it is stored)."""
-        limit = self.settings.max_upload_bytes
-        allowed = limit
-        with redis_errors():
-            if tenant and limits is not None:
-                functions = list(self.functions)
-                allowed = await quotas.check_storage(
-                    self.redis, self.settings, tenant, limits, functions, size_hint
-                )
-            try:
-                return await store_upload(
-                    self.redis, upload_key, chunks, min(limit, allowed), digest
-                )
-            except PayloadTooLargeError:
-                if allowed < limit and tenant and limits is not None:
-                    await quotas.check_storage(
-                        self.redis, self.settings, tenant, limits, functions, allowed + 1
-                    )
-                raise
+    async def _active(
+        self, function: str, tenant: str, limits: Limits | None
+    ) -> ActiveQuota | None:
+        functions = list(self.functions)
+        return await submission_quotas.active_quota(
+            self.redis, self.settings, functions, function, tenant, limits
+        )
+
+    def _upload_ttl(self, options: JobOptions) -> int:
+        """How long an upload is kept while its job waits: a delayed job's, that much more."""
+        wait_ms = options.schedule.due_ms - now_ms() if options.schedule else 0
+        return self.settings.upload_ttl + max(0, wait_ms) // 1000
 
     async def enqueue(
         self,
@@ -284,10 +279,12 @@ class JobSubmitter(JobReader):
         chain = json_encoder.encode(list(then))
         keys = keys_for(self.settings.namespace, function)
         created_at = now_iso()
-        idempotency_ttl = self.settings.result_ttl + IDEMPOTENCY_GRACE_SECONDS
+        # A delayed job's key lives as much longer as the job waits.
+        waits = max(0, options.schedule.due_ms - now_ms()) // 1000 if options.schedule else 0
+        idempotency_ttl = self.settings.result_ttl + IDEMPOTENCY_GRACE_SECONDS + waits
         request = ""
         if idempotency_key:
-            request = fingerprint(function, payload, chain, document_sha256)
+            request = fingerprint(function, payload, chain, document_sha256, options.request)
             with redis_errors():
                 await claim_for_function(
                     self.redis,
@@ -300,13 +297,12 @@ class JobSubmitter(JobReader):
         # A follow-up too: its function's backlog stays within the bound (the relay ends a
         # follow-up it cannot queue, see shared/follow_ups.py).
         bound = backlog = spec.backlog_bound(self.settings.max_backlog)
-        active = await self._active_quota(spec, tenant, limits)
+        active = await submission_quotas.active_quota(
+            self.redis, self.settings, list(self.functions), spec.name, tenant, limits
+        )
         schedule = options.schedule
-        upload_ttl = None
-        if spec.takes_document:
-            # A delayed job's upload waits for it as long as a queued job's would.
-            wait_ms = schedule.due_ms - now_ms() if schedule else 0
-            upload_ttl = self.settings.upload_ttl + max(0, wait_ms) // 1000
+        # A delayed job's upload waits for it as long as a queued job's would.
+        upload_ttl = self._upload_ttl(options) if spec.takes_document else None
         call = submit_call(
             keys,
             job_id=job_id,
@@ -339,7 +335,7 @@ class JobSubmitter(JobReader):
                 function=function,
             )
         if outcome == "quota":
-            raise quotas.quota_exceeded(tenant, int(value), active.limit if active else 0, 1)
+            raise quota_exceeded(tenant, int(value), active.limit if active else 0, 1)
         if outcome == "reused":
             raise IdempotencyKeyReusedError(
                 f"Idempotency-Key {idempotency_key!r} was used for another request (job"

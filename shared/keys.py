@@ -134,7 +134,7 @@ class FunctionKeys:
 
 
 def tenant_rate(namespace: str, tenant: str) -> str:
-    """A tenant's token bucket of submissions (a hash: tokens, at), in a slot of its own."""
+    """A tenant's token bucket of submissions (a hash: tokens, at_ms), in a slot of its own."""
     return f"{namespace}:{{tenant:{tenant}}}:rate"
 
 

@@ -9,12 +9,7 @@ has no quota: every function here returns at once for it.
   count in its function plus ``active_elsewhere`` (the other functions', read just before)
   is at the quota; two submissions racing on two functions may pass it by one each.
 - **Submissions per second**: a token bucket (lua/rate.lua) in a slot of the tenant's own.
-- **Bytes**: each function's ``stored`` hash for the tenant adds up the bytes written in
-  each hour (``record_bytes``). An hour's bytes count until the hour leaves the window:
-  the longest any of them may be kept (RESULT_TTL or UPLOAD_TTL, in whole hours) after
-  the hour. This over-estimates: an upload deleted when its job ends, or results that
-  expired early, still count until their hour leaves the window, so a tenant at its quota
-  waits for hours to pass (``Retry-After`` says how long), not for its jobs to end.
+- **Bytes** stored: shared/storage_quota.py.
 
 Redis errors are raised as redis-py raises them; callers turn them into 503s as usual
 (shared.redis.redis_errors).
@@ -24,7 +19,7 @@ from __future__ import annotations
 
 import math
 import time
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from typing import Annotated, Any
 
 import hiredis
@@ -35,7 +30,6 @@ from shared.errors import (
     PayloadTooLargeError,
     QuotaExceededError,
     RateLimitedError,
-    StorageQuotaError,
 )
 from shared.keys import keys_for
 from shared.redis import Client
@@ -57,9 +51,6 @@ _Rate = Annotated[float, msgspec.Meta(gt=0, le=1e9, description="jobs submitted 
 _Burst = Annotated[
     int, msgspec.Meta(ge=1, le=2**53, description="jobs submitted at once (the bucket's size)")
 ]
-# What check_storage allows a tenant without a quota.
-UNLIMITED = 2**63 - 1
-HOUR = 3600
 
 
 class Quotas(msgspec.Struct, frozen=True, omit_defaults=True, forbid_unknown_fields=True):
@@ -181,127 +172,6 @@ def quota_exceeded(tenant: str, count: int, limit: int, retry_after: int) -> Quo
         quota="jobs",
         limit=limit,
     )
-
-
-# Bytes stored.
-
-
-def window_hours(settings: Settings) -> int:
-    """Hours after the one they were written in that stored bytes may still be kept."""
-    return math.ceil(max(settings.result_ttl, settings.upload_ttl) / HOUR)
-
-
-async def record_bytes(
-    redis: Client,
-    settings: Settings,
-    function: str,
-    tenant: str,
-    n: int,
-    now_s: float | None = None,
-) -> None:
-    """Count ``n`` bytes the tenant stored through ``function`` (an upload, a result, an
-    artifact) in the current hour."""
-    if not tenant or n <= 0:
-        return
-    hour = int((time.time() if now_s is None else now_s) // HOUR)
-    window = window_hours(settings)
-    key = keys_for(settings.namespace, function).stored(tenant)
-    # Kept an hour past the last hour that counts: an idle tenant's hash goes by itself.
-    commands = [_pack("HINCRBY", key, hour, n), _pack("EXPIRE", key, (window + 2) * HOUR)]
-    total, _ = _checked(await round_trip(redis, commands, [key, key]))
-    if total == n:
-        # The hour's first bytes here: hours that left the window are dropped, once an hour
-        # at most (a busy tenant's hash never expires).
-        stale = [f for f in await redis.hkeys(key) if _hour(f) < hour - window]
-        if stale:
-            await redis.hdel(key, *stale)
-
-
-async def stored_bytes(
-    redis: Client,
-    settings: Settings,
-    tenant: str,
-    functions: Sequence[str],
-    now_s: float | None = None,
-) -> int:
-    """The bytes the tenant stored through ``functions`` that may still be kept."""
-    now = time.time() if now_s is None else now_s
-    return sum((await _stored_by_hour(redis, settings, tenant, functions, now)).values())
-
-
-async def check_storage(
-    redis: Client,
-    settings: Settings,
-    tenant: str,
-    limits: Limits,
-    functions: Sequence[str],
-    incoming: int | None,
-    now_s: float | None = None,
-) -> int:
-    """The bytes the tenant may still store (UNLIMITED for tenant ""): 507 when it is at
-    its quota or ``incoming`` bytes (None: not known yet) would take it over, 413 when
-    ``incoming`` alone is. An upload stream passing the bytes returned: call again with
-    ``incoming`` = the bytes read, to raise the refusal with its Retry-After."""
-    if not tenant:
-        return UNLIMITED
-    if incoming is not None and incoming > limits.bytes:
-        raise PayloadTooLargeError(
-            f"an upload of {incoming} bytes is over tenant {tenant}'s quota of"
-            f" {limits.bytes} bytes stored",
-            quota="bytes",
-            limit=limits.bytes,
-        )
-    now = time.time() if now_s is None else now_s
-    by_hour = await _stored_by_hour(redis, settings, tenant, functions, now)
-    stored = sum(by_hour.values())
-    # Bytes to be freed: to be under the quota, and to leave room for the upload.
-    short = max(stored - limits.bytes + 1, stored - limits.bytes + (incoming or 0))
-    if short <= 0:
-        return limits.bytes - stored
-    freed, retry_after = 0, 1
-    for hour in sorted(by_hour):
-        freed += by_hour[hour]
-        if freed >= short:
-            leaves_at = (hour + window_hours(settings) + 1) * HOUR
-            retry_after = max(1, math.ceil(leaves_at - now))
-            break
-    full = incoming is None or stored >= limits.bytes
-    upload = "" if full else f" and an upload of {incoming} bytes would pass"
-    raise StorageQuotaError(
-        f"tenant {tenant} stores {stored} bytes{upload}, its quota is {limits.bytes} bytes;"
-        f" retry in {retry_after} s",
-        retry_after=retry_after,
-        quota="bytes",
-        limit=limits.bytes,
-    )
-
-
-async def _stored_by_hour(
-    redis: Client, settings: Settings, tenant: str, functions: Iterable[str], now: float
-) -> dict[int, int]:
-    """The tenant's bytes per hour of the window, over ``functions`` (hours without any
-    left out)."""
-    names = list(dict.fromkeys(functions))
-    if not tenant or not names:
-        return {}
-    hour = int(now // HOUR)
-    hours = list(range(hour - window_hours(settings), hour + 1))
-    keys = [keys_for(settings.namespace, name).stored(tenant) for name in names]
-    replies = await round_trip(redis, [_pack("HMGET", key, *hours) for key in keys], keys)
-    totals: dict[int, int] = {}
-    for values in _checked(replies):
-        for at, value in zip(hours, values, strict=True):
-            if value is not None and int(value) > 0:
-                totals[at] = totals.get(at, 0) + int(value)
-    return totals
-
-
-def _hour(field: bytes | str) -> int:
-    """A ``stored`` hash's field as its hour (one not ours counts as stale)."""
-    try:
-        return int(field)
-    except ValueError:
-        return -1
 
 
 def _pack(*args: str | int) -> bytes:

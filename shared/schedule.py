@@ -32,6 +32,9 @@ class JobOptions(NamedTuple):
 
     schedule: Schedule | None = None
     callback_url: str = ""
+    # The options as the request gave them, for its Idempotency-Key's fingerprint: a
+    # delay, not its due time (a retry comes later), "" for none.
+    request: str = ""
 
 
 NO_OPTIONS: Final = JobOptions()
@@ -119,8 +122,16 @@ async def job_options(
 ) -> JobOptions:
     """A submission's options, checked (InvalidInputError naming the one at fault)."""
     schedule = schedule_of(delay, not_before, max_delay=settings.max_delay)
+    given = []
+    if delay is not None:
+        given.append(f"delay={_seconds(delay)!r}")
+    if not_before is not None:
+        given.append(f"not_before={_moment(not_before).timestamp()!r}")
+    if callback_url:
+        given.append(f"callback_url={callback_url}")
+    request = " ".join(given)
     if not callback_url:
-        return JobOptions(schedule)
+        return JobOptions(schedule, "", request)
     url = webhooks.check_callback_url(callback_url)
     if not settings.webhook_secret:
         raise InvalidInputError(
@@ -129,4 +140,4 @@ async def job_options(
             field="callback_url",
         )
     await webhooks.check_target(url, allow_private=settings.callback_allow_private)
-    return JobOptions(schedule, url)
+    return JobOptions(schedule, url, request)

@@ -17,6 +17,7 @@ _LEASE, _COMPLETE, _FAIL = SCRIPTS["lease"], SCRIPTS["complete"], SCRIPTS["fail"
 _RELEASE, _CANCEL, _PROGRESS = SCRIPTS["release"], SCRIPTS["cancel"], SCRIPTS["progress"]
 _FORGET, _END_FOLLOW_UP = SCRIPTS["forget"], SCRIPTS["end_follow_up"]
 _PROMOTE, _SUBMIT_MANY = SCRIPTS["promote"], SCRIPTS["submit_many"]
+_RESERVE_BYTES = SCRIPTS["reserve_bytes"]
 
 
 def submit_call(
@@ -117,6 +118,26 @@ def submit_many_call(
             keys.job(""),
             *(part for job in jobs for part in job),
         ],
+    )
+
+
+def reserve_bytes_call(
+    key: str,
+    *,
+    now_hour: int,
+    until_hour: int,
+    bytes: int,
+    limit: int | None,
+    elsewhere: int,
+    ttl: int,
+) -> ScriptCall:
+    """Count ``bytes`` in a tenant's ledger of one function (``key``) under ``until_hour``
+    if its quota ``limit`` holds them with ``elsewhere`` (reserve_bytes.lua; None: count
+    them unchecked)."""
+    return ScriptCall(
+        _RESERVE_BYTES,
+        [key],
+        [now_hour, until_hour, bytes, "" if limit is None else limit, elsewhere, ttl],
     )
 
 

@@ -27,6 +27,7 @@ from shared.wire import node_name, round_trip
 _NAMES = (
     "submit",
     "submit_many",
+    "reserve_bytes",
     "promote",
     "start",
     "take",

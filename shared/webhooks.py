@@ -11,6 +11,8 @@ from __future__ import annotations
 import asyncio
 import base64
 import binascii
+import concurrent.futures
+import functools
 import hashlib
 import hmac
 import ipaddress
@@ -65,11 +67,19 @@ def check_callback_url(url: str) -> str:
     if not parts.hostname:
         raise _refuse("callback_url has no host")
     try:
-        parts.port  # noqa: B018 (urlsplit checks the port when it is read)
+        port = parts.port
     except ValueError:
-        raise _refuse("callback_url has a port outside 1-65535 (or not a number)") from None
+        port = 0
+    if port == 0:  # urlsplit takes 0, which no server listens on
+        raise _refuse("callback_url has a port outside 1-65535 (or not a number)")
     return url
 
+
+# Callback hosts are looked up on threads of their own, never more than these at once,
+# each for at most RESOLVE_SECONDS: a client's URLs naming a resolver that never answers
+# must not hold up the event loop's default threads (which resolve Redis's host).
+_RESOLVER = concurrent.futures.ThreadPoolExecutor(max_workers=4, thread_name_prefix="callback-dns")
+RESOLVE_SECONDS = 5.0
 
 # NAT64's well-known prefix: its addresses reach the IPv4 address in their last 32 bits.
 _NAT64 = ipaddress.IPv6Network("64:ff9b::/96")
@@ -143,8 +153,15 @@ async def target_addresses(url: str, *, allow_private: bool) -> list[str]:
 async def _resolve(host: str, port: int) -> list[str]:
     """Every address ``host`` resolves to (IPv4 and IPv6: a client may try any)."""
     loop = asyncio.get_running_loop()
+    lookup = functools.partial(socket.getaddrinfo, host, port, type=socket.SOCK_STREAM)
     try:
-        infos = await loop.getaddrinfo(host, port, type=socket.SOCK_STREAM)
+        async with asyncio.timeout(RESOLVE_SECONDS):
+            infos = await loop.run_in_executor(_RESOLVER, lookup)
+    except TimeoutError:
+        raise UnresolvedTargetError(
+            f"callback_url's host {host} did not resolve within {RESOLVE_SECONDS:g} s",
+            field=FIELD,
+        ) from None
     except (OSError, UnicodeError) as exc:  # socket.gaierror is an OSError
         raise UnresolvedTargetError(
             f"callback_url's host {host} does not resolve ({exc})", field=FIELD

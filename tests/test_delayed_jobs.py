@@ -5,6 +5,7 @@ counted in the backlog bound; kept across restarts of Redis and of every process
 from __future__ import annotations
 
 import asyncio
+import time
 from datetime import UTC, datetime, timedelta, timezone
 
 import httpx
@@ -17,8 +18,10 @@ from shared.embedded import RedisServer
 from shared.errors import InvalidInputError, QueueFullError
 from shared.jobs import now_ms
 from shared.keys import keys_for
+from shared.quotas import Quotas
 from shared.redis import client
 from shared.settings import Settings
+from shared.storage_quota import stored_by_hour
 from tests.helpers import seconds_between, wait_for_status
 from tests.inprocess import asgi_client, run_burst, serving
 
@@ -197,3 +200,37 @@ async def test_a_bad_delay_in_python_names_the_keyword(sluice: Sluice) -> None:
     with pytest.raises(InvalidInputError) as caught:
         await sluice.submit("echo", {}, not_before=datetime(2030, 1, 1))
     assert caught.value.details["field"] == "not_before"
+
+
+async def test_the_timer_loop_lives_through_a_redis_refusing_writes(
+    own_redis: RedisServer, namespace: str
+) -> None:
+    """A node demoted to replica (a failover) answers READONLY for a while: the look is
+    tried again, and the due job is queued once the node takes writes."""
+    settings = Settings.from_env({"REDIS_URL": own_redis.url, "SLUICE_NAMESPACE": namespace})
+    keys = keys_for(namespace, "echo")
+    async with Sluice.connect(settings) as sluice:
+        job = await sluice.submit("echo", {}, delay=0.05)
+        await sluice.redis.execute_command("REPLICAOF", "127.0.0.1", "1")  # nothing there
+        stopping = asyncio.Event()
+        loop = asyncio.create_task(Timers(sluice.redis, [keys]).loop(stopping))
+        await asyncio.sleep(0.6)  # a look or two meets READONLY
+        assert not loop.done(), "the timer loop died"
+        await sluice.redis.execute_command("REPLICAOF", "NO", "ONE")
+        await wait_for_status(sluice, job.job_id, "queued", timeout=5)
+        stopping.set()
+        await loop
+
+
+async def test_a_delayed_documents_bytes_count_as_long_as_it_waits(
+    sluice: Sluice, settings: Settings
+) -> None:
+    """Its upload is kept until it runs (and UPLOAD_TTL on): its tenant's bytes count as
+    long, not only for UPLOAD_TTL."""
+    limits = Quotas(bytes=10**6).effective(settings)
+    week = 7 * 86_400
+    png = b"\x89PNG\r\n\x1a\n" + bytes(992)
+    await sluice.submit_document("digest", png, tenant="acme", limits=limits, delay=week)
+    later = time.time() + week + settings.upload_ttl - 3600
+    ledger = await stored_by_hour(sluice.redis, settings.namespace, "acme", ["digest"], later)
+    assert sum(ledger.values()) == 1000

@@ -164,3 +164,61 @@ async def test_results_count_against_the_bytes_quota(
     png = {**acme, "content-type": "image/png"}
     reply = await gateway.post("/v1/jobs/digest", content=PNG + b"\0" * 1000, headers=png)
     refused(reply, 507, "storage_quota_exceeded", "bytes")
+    # Another result takes it over the quota: then nothing more is taken, JSON included.
+    reply = await gateway.post("/v1/jobs/echo", json={"pad": "x" * 600}, headers=acme)
+    assert reply.status_code == 202, reply.text
+    done = await gateway.get(f"{reply.json()['status_url']}?wait=20", headers=acme)
+    while done.json()["status"] != "succeeded":
+        done = await gateway.get(f"{reply.json()['status_url']}?wait=20", headers=acme)
+    reply = await gateway.post("/v1/jobs/echo", json={}, headers=acme)
+    refused(reply, 507, "storage_quota_exceeded", "bytes")
+    refused(
+        await gateway.post("/v1/jobs/echo/batch", json=[{}], headers=acme),
+        507,
+        "storage_quota_exceeded",
+        "bytes",
+    )
+    await another_tenant_still_works(gateway)
+
+
+async def test_uploads_at_once_cannot_share_the_last_room(
+    gateway: httpx.AsyncClient, sync_redis: redis.Redis, namespace: str
+) -> None:
+    """The issue's ten uploads at once: each reserves its bytes before it is stored, so of
+    ten 4,000-byte documents against a quota of 10,000 two are taken."""
+    acme = await acme_key(gateway, bytes=10_000)
+    png = {**acme, "content-type": "image/png"}
+    replies = await asyncio.gather(
+        *(
+            gateway.post("/v1/jobs/digest", content=PNG + bytes(3992), headers=png)
+            for _ in range(10)
+        )
+    )
+    codes = sorted(reply.status_code for reply in replies)
+    assert codes == [202] * 2 + [507] * 8, [reply.text for reply in replies]
+    uploads = keys_for(namespace, "digest").upload("*")
+    assert len(list(sync_redis.scan_iter(uploads))) == 2
+
+
+async def test_a_retried_request_gets_its_job_back_at_the_quotas(
+    gateway: httpx.AsyncClient,
+) -> None:
+    """An Idempotency-Key naming a living job: its retry adds nothing, so no quota refuses
+    it (a client that lost the first answer gets its job id)."""
+    acme = await acme_key(gateway, bytes=5000, rate=0.01, burst=1)
+    png = {**acme, "content-type": "image/png", "Idempotency-Key": "plan-7"}
+    document = PNG + bytes(4000)
+    first = await gateway.post("/v1/jobs/digest", content=document, headers=png)
+    assert first.status_code == 202, first.text
+    again = await gateway.post("/v1/jobs/digest", content=document, headers=png)
+    assert again.status_code == 202, again.text
+    assert again.json()["job_id"] == first.json()["job_id"]
+    assert again.headers["idempotent-replayed"] == "true"
+    # A new request is held to the rate (and the bytes) as ever.
+    other = {**png, "Idempotency-Key": "plan-8"}
+    refused(
+        await gateway.post("/v1/jobs/digest", content=document, headers=other),
+        429,
+        "rate_limited",
+        "rate",
+    )

@@ -1,9 +1,11 @@
-"""The parts of tenant quotas (shared/quotas.py) against real Redis 6.2 and 7.0, and one
-Redis Cluster: the token bucket of submissions, the jobs not yet ended elsewhere, the bytes
-stored per hour and the storage check. Time is given (now_ms, now_s): nothing sleeps."""
+"""The parts of tenant quotas (shared/quotas.py, shared/storage_quota.py) against real
+Redis 6.2 and 7.0, and one Redis Cluster: the token bucket of submissions, the jobs not yet
+ended elsewhere, the ledger of bytes stored and its reservations. Time is given (now_ms,
+now_s): nothing sleeps."""
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator, Iterator
 
 import pytest
@@ -17,21 +19,18 @@ from shared.errors import (
 )
 from shared.keys import keys_for, tenant_rate
 from shared.quotas import (
-    UNLIMITED,
     Limits,
     Quotas,
     active_elsewhere,
-    check_storage,
     quota_exceeded,
     quotas_from,
-    record_bytes,
-    stored_bytes,
     take_submissions,
 )
 from shared.redis import Client, connect
 from shared.script_calls import rate_call
 from shared.scripts import run_batched
 from shared.settings import Settings
+from shared.storage_quota import Reservation, check, reserve, settle, stored_by_hour
 from tests.cluster import LocalCluster
 from tests.conftest import _binary
 
@@ -182,89 +181,94 @@ def test_the_jobs_refusal_names_the_quota() -> None:
     assert error.details == {"quota": "jobs", "limit": 10}
 
 
-@pytest.fixture
-def hourly(settings: Settings) -> Settings:
-    """Bytes kept two hours at most: the window is hours h-2..h."""
-    return settings.replace(result_ttl=2 * HOUR, upload_ttl=HOUR)
-
-
-async def record(redis: Client, settings: Settings, function: str, hour: int, n: int) -> None:
-    await record_bytes(redis, settings, function, "acme", n, now_s=hour * HOUR + 5)
-
-
-async def test_stored_bytes_count_the_hours_of_the_window(sluice: Sluice, hourly: Settings) -> None:
-    redis = sluice.redis
-    for function, hour, n in [
-        ("work", 997, 50),
-        ("work", 998, 100),
-        ("crash", 999, 150),
-        ("work", 999, 50),
-        ("crash", 1000, 300),
-    ]:
-        await record(redis, hourly, function, hour, n)
-    both = ["work", "crash"]
-    assert await stored_bytes(redis, hourly, "acme", both, now_s=NOW_S) == 600
-    assert await stored_bytes(redis, hourly, "acme", ["work"], now_s=NOW_S) == 150
-    assert await stored_bytes(redis, hourly, "acme", both, now_s=NOW_S + HOUR) == 500
-    assert await stored_bytes(redis, hourly, "acme", both, now_s=NOW_S + 3 * HOUR) == 0
-    assert await stored_bytes(redis, hourly, "globex", both, now_s=NOW_S) == 0
-    stored = keys_for(hourly.namespace, "work").stored("acme")
-    # Kept an hour past the window after the last bytes.
-    assert 3 * HOUR < await redis.ttl(stored) <= 4 * HOUR
-    assert await redis.hgetall(stored) == {b"997": b"50", b"998": b"100", b"999": b"50"}
-    # The first bytes of a new hour drop the hours that left the window.
-    await record(redis, hourly, "work", 1001, 7)
-    await record(redis, hourly, "work", 1001, 3)
-    assert await redis.hgetall(stored) == {b"999": b"50", b"1001": b"10"}
-
-
-async def test_check_storage_refuses_at_the_quota_with_a_retry_after(
-    sluice: Sluice, hourly: Settings
-) -> None:
-    redis, limit, both = sluice.redis, limits(size=1000), ["work", "crash"]
-    for function, hour, n in [("work", 998, 100), ("crash", 999, 200), ("work", 1000, 300)]:
-        await record(redis, hourly, function, hour, n)
-
-    async def check(incoming: int | None) -> int:
-        return await check_storage(redis, hourly, "acme", limit, both, incoming, now_s=NOW_S)
-
-    assert await check(None) == 400
-    assert await check(400) == 400  # just fits
-    with pytest.raises(StorageQuotaError) as refused:
-        await check(401)
-    # One byte short: hour 998 leaves the window at the start of hour 1001.
-    error = refused.value
-    assert (error.status_code, error.retry_after) == (507, 1001 * HOUR - NOW_S)
-    assert error.details == {"quota": "bytes", "limit": 1000}
-    assert error.message == (
-        "tenant acme stores 600 bytes and an upload of 401 bytes would pass, its quota is"
-        " 1000 bytes; retry in 3590 s"
+async def ledger(redis: Client, settings: Settings, function: str, n: int, gone_hour: int) -> None:
+    """``n`` bytes of acme's through ``function`` that are gone at ``gone_hour``."""
+    await reserve(
+        redis,
+        settings.namespace,
+        "acme",
+        limits(size=10**9),
+        [function],
+        function,
+        n,
+        keep_s=gone_hour * HOUR - NOW_S,
+        now_s=NOW_S,
     )
+
+
+async def test_bytes_count_until_the_hour_they_are_gone(sluice: Sluice, settings: Settings) -> None:
+    redis, ns, both = sluice.redis, settings.namespace, ["work", "crash"]
+    for function, gone, n in [("work", 1001, 100), ("crash", 1002, 200), ("work", 1003, 300)]:
+        await ledger(redis, settings, function, n, gone)
+    assert await stored_by_hour(redis, ns, "acme", both, NOW_S) == {1001: 100, 1002: 200, 1003: 300}
+    assert await stored_by_hour(redis, ns, "acme", ["work"], NOW_S) == {1001: 100, 1003: 300}
+    # At hour 1001 its bytes are gone; at 1003 all are.
+    assert await stored_by_hour(redis, ns, "acme", both, 1001 * HOUR) == {1002: 200, 1003: 300}
+    assert await stored_by_hour(redis, ns, "acme", both, 1003 * HOUR + 1) == {}
+    assert await stored_by_hour(redis, ns, "globex", both, NOW_S) == {}
+    work = keys_for(ns, "work").stored("acme")
+    # The ledger lives as long as its last bytes (and a minute), never shortened.
+    assert 3 * HOUR - 10 < await redis.ttl(work) <= 3 * HOUR + 60
+    await ledger(redis, settings, "work", 1, 1001)
+    assert 3 * HOUR - 10 < await redis.ttl(work) <= 3 * HOUR + 60
+
+
+async def test_check_refuses_at_the_quota_with_a_retry_after(
+    sluice: Sluice, settings: Settings
+) -> None:
+    redis, ns, both, limit = sluice.redis, settings.namespace, ["work", "crash"], limits(size=1000)
+    for function, gone, n in [("work", 1001, 100), ("crash", 1002, 200), ("work", 1003, 300)]:
+        await ledger(redis, settings, function, n, gone)
+
+    async def room(incoming: int = 0) -> int:
+        return await check(redis, ns, "acme", limit, both, incoming, now_s=NOW_S)
+
+    assert await room() == 400 and await room(400) == 400
     with pytest.raises(StorageQuotaError) as refused:
-        await check(700)  # 300 short: hours 998 and 999 must leave
+        await room(401)  # one byte short: hour 1001's bytes must be gone
+    assert (refused.value.status_code, refused.value.retry_after) == (507, 1001 * HOUR - NOW_S)
+    assert refused.value.details == {"quota": "bytes", "limit": 1000}
+    assert "stores 600 bytes and 401 bytes more would pass" in refused.value.message
+    with pytest.raises(StorageQuotaError) as refused:
+        await room(700)  # 300 short: hours 1001 and 1002
     assert refused.value.retry_after == 1002 * HOUR - NOW_S
     with pytest.raises(PayloadTooLargeError) as too_large:
-        await check(1001)
-    assert too_large.value.status_code == 413
+        await room(1001)
     assert too_large.value.details == {"quota": "bytes", "limit": 1000}
+    await ledger(redis, settings, "crash", 400, 1004)  # at the quota: even 0 more is refused
+    with pytest.raises(StorageQuotaError):
+        await room()
+    assert await check(redis, ns, "acme", limit, both, 0, now_s=1001 * HOUR) == 100
 
-    await record(redis, hourly, "crash", 1000, 400)  # at the quota now
-    for incoming in (0, 1, None):
-        with pytest.raises(StorageQuotaError) as refused:
-            await check(incoming)
-        assert refused.value.retry_after == 1001 * HOUR - NOW_S
-    assert "stores 1000 bytes, its quota is 1000 bytes" in refused.value.message
-    later = await check_storage(redis, hourly, "acme", limit, both, None, now_s=1001 * HOUR)
-    assert later == 100
+
+async def test_reservations_at_once_take_the_last_room_once(
+    sluice: Sluice, settings: Settings
+) -> None:
+    """Ten uploads of 4 reserving at once against a quota of 10: two fit, eight are
+    refused, whatever their order."""
+    ns, limit = settings.namespace, limits(size=10)
+    outcomes = await asyncio.gather(
+        *(
+            reserve(sluice.redis, ns, "acme", limit, ["work"], "work", 4, HOUR, now_s=NOW_S)
+            for _ in range(10)
+        ),
+        return_exceptions=True,
+    )
+    assert sum(isinstance(o, Reservation) for o in outcomes) == 2
+    assert sum(isinstance(o, StorageQuotaError) for o in outcomes) == 8
+    # What an upload did not use is given back; one never stored gives back all.
+    first, second = (o for o in outcomes if isinstance(o, Reservation))
+    await settle(sluice.redis, first, 1)
+    await settle(sluice.redis, second, 0)
+    assert await stored_by_hour(sluice.redis, ns, "acme", ["work"], NOW_S) == {1002: 1}
 
 
 async def test_tenant_none_has_no_quota(sluice: Sluice, settings: Settings) -> None:
     redis, tight = sluice.redis, limits(rate=0.001, burst=1, size=1)
     for _ in range(3):
         await take_submissions(redis, settings, "", tight, 1, now_ms=T0)
-    await record_bytes(redis, settings, "work", "", 10_000, now_s=NOW_S)
-    assert await check_storage(redis, settings, "", tight, ["work"], 10_000) == UNLIMITED
-    assert await stored_bytes(redis, settings, "", ["work"]) == 0
+    assert await check(redis, settings.namespace, "", tight, ["work"], 10_000) > 10**12
+    assert await stored_by_hour(redis, settings.namespace, "", ["work"], NOW_S) == {}
     assert await active_elsewhere(redis, settings.namespace, "", ["work", "crash"], "work") == 0
     assert await redis.keys(f"{settings.namespace}:*") == []
 
@@ -291,14 +295,15 @@ async def test_every_part_works_on_a_cluster(on_cluster: tuple[Client, Settings]
     """The functions' keys are in slots of three masters, the bucket in one of its own."""
     redis, settings = on_cluster
     functions = ["crash", "work", "async_work"]  # slots on three different masters
-    for hour, function in enumerate(functions, start=999):
-        await record_bytes(redis, settings, function, "acme", 100, now_s=hour * HOUR)
-        await redis.hset(keys_for(settings.namespace, function).active, "acme", hour - 998)
+    for count, function in enumerate(functions, start=1):
+        await ledger(redis, settings, function, 100, 1002)
+        await redis.hset(keys_for(settings.namespace, function).active, "acme", count)
     ns, limit = settings.namespace, limits(rate=1, burst=2, size=1000)
     assert await active_elsewhere(redis, ns, "acme", functions, "crash") == 5
-    assert await stored_bytes(redis, settings, "acme", functions, now_s=NOW_S + HOUR) == 300
-    remaining = await check_storage(redis, settings, "acme", limit, functions, 700, NOW_S + HOUR)
-    assert remaining == 700
+    assert await stored_by_hour(redis, ns, "acme", functions, NOW_S) == {1002: 300}
+    assert await check(redis, ns, "acme", limit, functions, 700, now_s=NOW_S) == 700
+    with pytest.raises(StorageQuotaError):
+        await reserve(redis, ns, "acme", limit, functions, "work", 701, HOUR, now_s=NOW_S)
     await take_submissions(redis, settings, "acme", limit, 2, now_ms=T0)
     with pytest.raises(RateLimitedError):
         await take_submissions(redis, settings, "acme", limit, 1, now_ms=T0)

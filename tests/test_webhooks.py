@@ -104,6 +104,7 @@ async def test_an_error_answer_is_retried_with_backoff_and_the_attempts_counted(
         ({"WEBHOOK_SECRET": SECRET}, "http://169.254.169.254/latest", "link-local"),
         ({"WEBHOOK_SECRET": SECRET}, "http://10.0.0.8/hook", "private"),
         ({"WEBHOOK_SECRET": SECRET}, "http://[::ffff:127.0.0.1]/hook", "loopback"),
+        ({"WEBHOOK_SECRET": SECRET}, "http://8.8.8.8:0/hook", "port"),
     ],
 )
 @pytest.mark.any_redis

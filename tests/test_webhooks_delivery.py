@@ -262,16 +262,18 @@ async def test_a_loopback_target_is_refused_without_a_request(
     assert [line["event"] for line in logs] == ["callback_failed"]
 
 
-async def test_without_a_secret_nothing_is_sent(
-    settings: Settings, redis_client: Client, sync_redis: redis.Redis, receiver: Receiver
+async def test_a_consumer_without_the_secret_sends_nothing_and_leaves_it_pending(
+    hook_settings: Settings, redis_client: Client, sync_redis: redis.Redis, receiver: Receiver
 ) -> None:
-    unsigned = settings.replace(callback_allow_private=True, webhook_secret="")
-    job_id = ended_job(sync_redis, settings, receiver.url)
-    await Callbacks(redis_client, unsigned, [FUNCTION]).deliver_due()
-    assert callback_of(sync_redis, settings, job_id) == CallbackState(
-        "failed", 0, "WEBHOOK_SECRET is not set"
-    )
-    assert receiver.requests == []
+    """The secret set on the gateway only: the delivery waits for a consumer that has it."""
+    unsigned = hook_settings.replace(webhook_secret="")
+    job_id = ended_job(sync_redis, hook_settings, receiver.url)
+    await Callbacks(redis_client, unsigned, [FUNCTION], delays=(0.0,)).deliver_due()
+    state = callback_of(sync_redis, hook_settings, job_id)
+    assert state.status == "pending" and state.last_error is not None
+    assert "WEBHOOK_SECRET" in state.last_error and receiver.requests == []
+    await Callbacks(redis_client, hook_settings, [FUNCTION]).deliver_due()
+    await receiver.wait_for(1)
 
 
 async def test_expired_jobs_are_dropped_and_never_recreated(

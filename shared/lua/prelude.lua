@@ -63,17 +63,19 @@ local function follow_up_ends(job, outcome)
   return true
 end
 
--- Bytes a tenant's job stored (its result and artifacts, kept for ttl), counted in the
--- hour they were written against the tenant's quota (shared/quotas.py sums the hours).
+-- Bytes a tenant's job stored (its result and artifacts, kept for ttl), in the tenant's
+-- ledger of the function under the hour by which they are gone (shared/storage_quota.py).
 local function count_stored(job, bytes)
   local tenant = tenant_field(job)[2]
   if not tenant or bytes <= 0 then
     return
   end
   local key = string.sub(job.stream, 1, -7) .. 'stored:' .. tenant
-  local hour = math.floor(tonumber(redis.call('TIME')[1]) / 3600)
-  redis.call('HINCRBY', key, hour, bytes)
-  redis.call('EXPIRE', key, job.ttl + 7200)
+  local gone_at = tonumber(redis.call('TIME')[1]) + job.ttl
+  redis.call('HINCRBY', key, math.ceil(gone_at / 3600), bytes)
+  if redis.call('TTL', key) < job.ttl + 3660 then -- only lengthened
+    redis.call('EXPIRE', key, job.ttl + 3660)
+  end
 end
 
 -- What a job's end changes beyond the job: one job fewer of its tenant not yet ended
