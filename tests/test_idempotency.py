@@ -216,3 +216,23 @@ async def test_a_key_whose_job_expired_takes_a_new_request(
     assert other.status_code == 202, other.text
     again = await gateway_http.post("/v1/jobs/work", json={}, headers=key)
     assert again.json()["job_id"] == other.json()["job_id"]
+
+
+async def test_a_key_with_other_options_is_another_request(
+    sluice: Sluice, sync_redis: redis.Redis, namespace: str
+) -> None:
+    """delay, not_before and callback_url are part of the request: the key sent again with
+    other options is refused, with the same ones it is the same job; and the key of a
+    delayed job lives as much longer as the job waits."""
+    first = await sluice.submit("echo", {"n": 1}, idempotency_key="d1", delay=3600)
+    with pytest.raises(IdempotencyKeyReusedError):
+        await sluice.submit("echo", {"n": 1}, idempotency_key="d1")
+    with pytest.raises(IdempotencyKeyReusedError):
+        await sluice.submit("echo", {"n": 1}, idempotency_key="d1", delay=60)
+    again = await sluice.submit("echo", {"n": 1}, idempotency_key="d1", delay=3600.0)
+    assert again.job_id == first.job_id and again.replayed
+    plain = await sluice.submit("echo", {"n": 2}, idempotency_key="d2")
+    key_ttl = sync_redis.ttl(keys_for(namespace, "echo").idempotency("d1"))
+    plain_ttl = sync_redis.ttl(keys_for(namespace, "echo").idempotency("d2"))
+    assert 3590 <= key_ttl - plain_ttl <= 3600, (key_ttl, plain_ttl)
+    assert plain.status == "queued"
