@@ -227,7 +227,7 @@ class Intake:
                     del cursors[stream]
                     continue
                 cursors[stream] = entries[-1][0]
-                fresh = [e for e in entries if not self.slots.runs(e[0])]
+                fresh = [e for e in entries if not self.slots.runs(self.specs[stream].name, e[0])]
                 room = fresh[: max(0, self.slots.free())]
                 with self.slots.reserving(len(room)):
                     await self._start(stream, room)
@@ -365,7 +365,7 @@ class Intake:
             if outcome == "dead":
                 log.warning("job_dead_lettered", job_id=job_id, reason="attempts used up")
             return
-        if self.slots.runs(entry_id):
+        if self.slots.runs(spec.name, entry_id):
             # Our own job, reclaimed while it was writing its outcome (finishing jobs
             # send no heartbeats, e.g. through a long Redis outage): it runs once.
             return

@@ -48,7 +48,8 @@ J = TypeVar("J", bound=Job)
 class Slots(Generic[J]):
     def __init__(self, concurrency: int) -> None:
         self.concurrency = concurrency
-        self.running: dict[bytes, J] = {}
+        # Keyed by function and entry id: two functions' streams may give the same id.
+        self.running: dict[tuple[str, bytes], J] = {}
         self.busy = 0
         self.reserved = 0
         self.freed = asyncio.Event()
@@ -89,11 +90,11 @@ class Slots(Generic[J]):
 
     def add(self, job: J) -> None:
         """A job begins its attempt here: it is busy until it finishes."""
-        self.running[job.entry_id] = job
+        self.running[job.function, job.entry_id] = job
         self.busy += 1
 
-    def runs(self, entry_id: bytes) -> bool:
-        return entry_id in self.running
+    def runs(self, function: str, entry_id: bytes) -> bool:
+        return (function, entry_id) in self.running
 
     @property
     def handler_free(self) -> bool:
@@ -113,7 +114,7 @@ class Slots(Generic[J]):
 
     def remove(self, job: J) -> None:
         """The job has written its outcome (or given up): it holds nothing any more."""
-        self.running.pop(job.entry_id, None)
+        self.running.pop((job.function, job.entry_id), None)
         self.freed.set()
 
     def short(self, function: str) -> bool:

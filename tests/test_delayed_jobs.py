@@ -234,3 +234,26 @@ async def test_a_delayed_documents_bytes_count_as_long_as_it_waits(
     later = time.time() + week + settings.upload_ttl - 3600
     ledger = await stored_by_hour(sluice.redis, settings.namespace, "acme", ["digest"], later)
     assert sum(ledger.values()) == 1000
+
+
+async def test_jobs_of_two_functions_with_one_entry_id_both_run_at_once(
+    settings: Settings, sluice: Sluice, sync_redis: redis.Redis
+) -> None:
+    """Two streams give the same id to entries added in the same millisecond (delayed jobs
+    of two functions falling due together, as promote.lua queues them): a consumer of
+    both runs each at once, neither taken for the other."""
+    slow = await sluice.submit("work", {"seconds": 0.5}, delay=60)
+    quick = await sluice.submit("echo", {"n": 1}, delay=60)
+    for job in (slow, quick):  # queued as promote.lua does, with one entry id
+        keys = keys_for(settings.namespace, job.function)
+        sync_redis.zrem(keys.scheduled, job.job_id)
+        sync_redis.xadd(keys.stream, {"job_id": job.job_id}, id="1700000000000-0")
+        sync_redis.hset(
+            keys.job(job.job_id), mapping={"status": "queued", "entry_id": "1700000000000-0"}
+        )
+    # Long visibility: a job skipped would wait for the reclaim, far past this test's waits.
+    patient = settings.replace(visibility_timeout=60.0, heartbeat_interval=5.0)
+    async with serving(patient, "work", "echo"):
+        done = await wait_for_status(sluice, quick.job_id, "succeeded", timeout=5)
+        await wait_for_status(sluice, slow.job_id, "succeeded", timeout=5)
+    assert done.result_value() == {"n": 1}

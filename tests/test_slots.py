@@ -112,7 +112,7 @@ async def test_one_job_ahead_only_while_all_are_busy_with_short_handlers() -> No
     assert not slots.ahead_allowed(), "one ahead at most"
     for job in (first, second):
         job.began = time.monotonic() - AHEAD_BELOW_SECONDS - 1
-    slots.running.pop(b"3-0")  # back to two busy jobs, now long running
+    slots.running.pop(("echo", b"3-0"))  # back to two busy jobs, now long running
     slots.busy -= 1
     assert not slots.ahead_allowed(), "the running handlers are not about to end"
 
