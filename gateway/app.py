@@ -24,7 +24,7 @@ from gateway.batch import submit_batch
 from gateway.body import drain, read_limited
 from gateway.cors import Cors
 from gateway.middleware import CloseOnUnreadBody, RequestLogMiddleware
-from gateway.query import chain_from_query, refuse_own_params
+from gateway.query import chain_from_query, options_from_query, refuse_own_params
 from gateway.responses import json_response, sluice_of
 from gateway.uploads import submit_multipart, submit_raw
 from shared import error_types
@@ -47,7 +47,6 @@ from shared.functions import load_functions
 from shared.jobs import CANCELLED, SUCCEEDED, now_iso
 from shared.logs import configure_logging
 from shared.redis import NO_PERSISTENCE, check_access, persistence, redis_errors
-from shared.schedule import options_from_query
 from shared.settings import Settings, SettingsError
 from shared.uploads import DOCUMENT_TYPES
 

@@ -9,11 +9,10 @@ from starlette.responses import Response
 
 from gateway.auth import authorize
 from gateway.body import read_limited
-from gateway.query import chain_from_query, refuse_own_params
+from gateway.query import chain_from_query, options_from_query, refuse_own_params
 from gateway.responses import json_response, sluice_of
 from shared.api_keys import SUBMIT
 from shared.errors import InvalidInputError, UnsupportedMediaTypeError
-from shared.schedule import options_from_query
 from shared.validation import decode_json
 
 

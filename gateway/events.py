@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import contextvars
 import hashlib
 import math
 import time
@@ -81,14 +82,15 @@ class Watchers:
             if channel not in self._subscribed:
                 await self._reconcile()
             if self._listener is None or self._listener.done():
-                self._listener = asyncio.create_task(self._listen())
+                # A context of its own: the request that started it is not its log's.
+                self._listener = asyncio.create_task(self._listen(), context=contextvars.Context())
             yield woken
         finally:
             watchers = self._waiting.get(channel, set())
             watchers.discard(woken)
             if not watchers:
                 self._waiting.pop(channel, None)
-                task = asyncio.create_task(self._reconcile())
+                task = asyncio.create_task(self._reconcile(), context=contextvars.Context())
                 self._tasks.add(task)
                 task.add_done_callback(self._tasks.discard)
 

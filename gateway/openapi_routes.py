@@ -87,7 +87,11 @@ def job_paths() -> dict[str, Any]:
                         "description": "`event: status` events whose `data:` is the status"
                         " JSON; `Last-Event-ID` resumes without repeating a state",
                         "content": {"text/event-stream": {"schema": {"type": "string"}}},
-                    }
+                    },
+                    "204": {
+                        "description": "the `Last-Event-ID` named the job's final state:"
+                        " nothing more will come"
+                    },
                 },
                 NO_JOB,
                 parameters=[LAST_EVENT_ID],

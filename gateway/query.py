@@ -101,3 +101,20 @@ def refuse_own_params(query: QueryParams, where: str) -> None:
                 f" in {where}",
                 field=f"$.{name}",
             )
+
+
+def options_from_query(query: QueryParams) -> dict[str, Any]:
+    """The options a query string gives, as the Python client's keywords; one given twice
+    is refused rather than one of its values picked."""
+    options = {}
+    for name in OPTION_NAMES:
+        values = query.getlist(name)
+        if len(values) > 1:
+            raise InvalidInputError(
+                f"query parameter {name!r} is given {len(values)} times", field=name
+            )
+        if values:
+            if not values[0].strip():
+                raise InvalidInputError(f"{name} is empty", field=name)
+            options[name] = values[0]
+    return options

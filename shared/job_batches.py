@@ -106,7 +106,8 @@ async def submit_batch(
     with redis_errors():
         outcome, value = await Scripts(sluice.redis).run(call)
     if outcome == b"quota":
-        raise quota_exceeded(tenant, int(value), active.limit if active else 0, 1)
+        limit = active.limit if active else 0
+        raise quota_exceeded(tenant, int(value), limit, 1, batch=len(payloads))
     if outcome == b"full":
         raise QueueFullError(
             f"the {spec.name} queue holds {int(value)} jobs, its bound is {bound}: a batch of"

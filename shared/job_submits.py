@@ -12,6 +12,7 @@ from typing import Any
 from shared import follow_ups, job_batches, storage_quota, submission_quotas
 from shared.batch import ScriptBatcher
 from shared.errors import (
+    HttpError,
     IdempotencyKeyReusedError,
     JobNotFoundError,
     QueueFullError,
@@ -87,21 +88,21 @@ class JobSubmitter(JobReader):
             )
         # A bad input is a 400 whatever the quotas say, Redis down or not.
         payload = self.validate(spec, params)
-        await self._admit(function, tenant, limits, 1, idempotency_key)
-        # After the quotas: a callback_url's host is looked up (DNS) here.
-        options = await job_options(self.settings, delay, not_before, callback_url)
-        await follow_ups.check_room(self, chain)
-        return await self.enqueue(
-            spec,
-            new_job_id(function),
-            params,
-            idempotency_key,
-            payload=payload,
-            then=chain,
-            tenant=tenant,
-            options=options,
-            limits=limits,
-        )
+        async with self._admitted(function, tenant, limits, 1, idempotency_key):
+            # After the quotas: a callback_url's host is looked up (DNS) here.
+            options = await job_options(self.settings, delay, not_before, callback_url)
+            await follow_ups.check_room(self, chain)
+            return await self.enqueue(
+                spec,
+                new_job_id(function),
+                params,
+                idempotency_key,
+                payload=payload,
+                then=chain,
+                tenant=tenant,
+                options=options,
+                limits=limits,
+            )
 
     async def submit_many(
         self,
@@ -122,33 +123,40 @@ class JobSubmitter(JobReader):
         spec = self.function(function)
         chain = check_chain(then, self.function)
         payloads = job_batches.validated(spec, inputs)
-        await self._admit(function, tenant, limits, len(payloads))
-        options = await job_options(self.settings, delay, not_before, callback_url)
-        await follow_ups.check_room(self, chain)
-        return await job_batches.submit_batch(
-            self,
-            spec,
-            payloads,
-            chain,
-            tenant,
-            options,
-            await submission_quotas.active_quota(
-                self.redis, self.settings, list(self.functions), spec.name, tenant, limits
-            ),
-        )
+        async with self._admitted(function, tenant, limits, len(payloads)):
+            options = await job_options(self.settings, delay, not_before, callback_url)
+            await follow_ups.check_room(self, chain)
+            return await job_batches.submit_batch(
+                self,
+                spec,
+                payloads,
+                chain,
+                tenant,
+                options,
+                await self._active(spec.name, tenant, limits),
+            )
 
-    async def _admit(
+    @contextlib.asynccontextmanager
+    async def _admitted(
         self,
         function: str,
         tenant: str,
         limits: Limits | None,
         n: int,
         idempotency_key: str | None = None,
-    ) -> None:
-        functions = list(self.functions)
-        await submission_quotas.admit(
-            self.redis, self.settings, functions, function, tenant, limits, n, idempotency_key
-        )
+    ) -> AsyncIterator[None]:
+        """Held to the tenant's rate and bytes for the block; refused in it (a quota, a
+        full queue, a bad option), its ``n`` tokens are given back."""
+        taken = await submission_quotas.admit(
+            self.redis, self.settings, list(self.functions), function, tenant, limits, n,
+            idempotency_key,
+        )  # fmt: skip
+        try:
+            yield
+        except HttpError:
+            if taken:
+                await submission_quotas.give_back(self.redis, self.settings, tenant, limits, n)
+            raise
 
     async def submit_document(
         self,
@@ -182,62 +190,62 @@ class JobSubmitter(JobReader):
                 f"{function} takes its input as application/json", accepted=["application/json"]
             )
         # All before the upload is stored.
-        await self._admit(function, tenant, limits, 1, idempotency_key)
-        options = await job_options(self.settings, delay, not_before, callback_url)
-        await follow_ups.check_room(self, chain)
-        job_id = new_job_id(function)
-        upload_key = keys_for(self.settings.namespace, function).upload(job_id)
-        chunks = _single(document) if isinstance(document, bytes) else document
-        digest = hashlib.sha256() if idempotency_key else None
-        reservation = await submission_quotas.reserve_upload(
-            self.redis,
-            self.settings,
-            list(self.functions),
-            function,
-            (tenant, limits, idempotency_key),
-            size_hint,
-            self._upload_ttl(options),
-        )
-        size, head = await submission_quotas.store_reserved(
-            self.redis, self.settings, upload_key, chunks, digest, reservation
-        )
-        try:
-            content_type = sniff(head)
-            if content_type is None:
-                raise UnsupportedMediaTypeError(
-                    "the document is not a PDF, PNG or JPEG (judged by its bytes)",
-                    accepted=list(DOCUMENT_TYPES),
-                )
-            with_document = {
-                **(params or {}),
-                "document": {"content_type": content_type, "size": size, "filename": filename},
-            }
-            submission = await self.enqueue(
-                spec,
-                job_id,
-                with_document,
-                idempotency_key,
-                strict=strict,
-                then=chain,
-                document_sha256=digest.hexdigest() if digest else "",
-                tenant=tenant,
-                options=options,
-                limits=limits,
+        async with self._admitted(function, tenant, limits, 1, idempotency_key):
+            options = await job_options(self.settings, delay, not_before, callback_url)
+            await follow_ups.check_room(self, chain)
+            job_id = new_job_id(function)
+            upload_key = keys_for(self.settings.namespace, function).upload(job_id)
+            chunks = _single(document) if isinstance(document, bytes) else document
+            digest = hashlib.sha256() if idempotency_key else None
+            reservation = await submission_quotas.reserve_upload(
+                self.redis,
+                self.settings,
+                list(self.functions),
+                function,
+                (tenant, limits, idempotency_key),
+                size_hint,
+                self._upload_ttl(options),
             )
-        except BaseException:
-            with contextlib.suppress(Exception):
-                await self.redis.delete(upload_key)
-                if reservation is not None:
-                    await storage_quota.settle(self.redis, reservation, 0)
-            raise
-        replay = submission.job_id != job_id  # the first job has its own upload
-        if replay:
-            with contextlib.suppress(Exception):
-                await self.redis.delete(upload_key)
-        if reservation is not None:
-            with contextlib.suppress(Exception):  # the job is queued: a miss is not its error
-                await storage_quota.settle(self.redis, reservation, 0 if replay else size)
-        return submission
+            size, head = await submission_quotas.store_reserved(
+                self.redis, self.settings, upload_key, chunks, digest, reservation
+            )
+            try:
+                content_type = sniff(head)
+                if content_type is None:
+                    raise UnsupportedMediaTypeError(
+                        "the document is not a PDF, PNG or JPEG (judged by its bytes)",
+                        accepted=list(DOCUMENT_TYPES),
+                    )
+                with_document = {
+                    **(params or {}),
+                    "document": {"content_type": content_type, "size": size, "filename": filename},
+                }
+                submission = await self.enqueue(
+                    spec,
+                    job_id,
+                    with_document,
+                    idempotency_key,
+                    strict=strict,
+                    then=chain,
+                    document_sha256=digest.hexdigest() if digest else "",
+                    tenant=tenant,
+                    options=options,
+                    limits=limits,
+                )
+            except BaseException:
+                with contextlib.suppress(Exception):
+                    await self.redis.delete(upload_key)
+                    if reservation is not None:
+                        await storage_quota.settle(self.redis, reservation, 0)
+                raise
+            replay = submission.job_id != job_id  # the first job has its own upload
+            if replay:
+                with contextlib.suppress(Exception):
+                    await self.redis.delete(upload_key)
+            if reservation is not None:
+                with contextlib.suppress(Exception):  # the job is queued: a miss is not its error
+                    await storage_quota.settle(self.redis, reservation, 0 if replay else size)
+            return submission
 
     async def _active(
         self, function: str, tenant: str, limits: Limits | None

@@ -165,9 +165,12 @@ async def active_elsewhere(
     return sum(int(reply or 0) for reply in _checked(replies))
 
 
-def quota_exceeded(tenant: str, count: int, limit: int, retry_after: int) -> QuotaExceededError:
+def quota_exceeded(
+    tenant: str, count: int, limit: int, retry_after: int, batch: int = 1
+) -> QuotaExceededError:
+    more = f": a batch of {batch} does not fit" if batch > 1 else ""
     return QuotaExceededError(
-        f"tenant {tenant} has {count} jobs not yet ended, its quota is {limit}",
+        f"tenant {tenant} has {count} jobs not yet ended, its quota is {limit}{more}",
         retry_after=max(1, retry_after),
         quota="jobs",
         limit=limit,

@@ -8,15 +8,17 @@ due; consumers/timers.py queues it then.
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping
+import re
 from datetime import UTC, datetime, timedelta
-from typing import Any, Final, NamedTuple
+from typing import Final, NamedTuple
 
 from shared import webhooks
 from shared.errors import InvalidInputError
 from shared.jobs import now_ms
 from shared.settings import Settings
 
+# A delay as a query string gives it: plain decimal seconds.
+SECONDS: Final = re.compile(r"[0-9]+(\.[0-9]*)?|\.[0-9]+")
 # Query parameters that are options of the submission, never the job's own parameters.
 OPTION_NAMES: Final = ("delay", "not_before", "callback_url")
 
@@ -77,13 +79,11 @@ def schedule_of(
 def _seconds(delay: float | timedelta | str) -> float:
     if isinstance(delay, timedelta):
         seconds = delay.total_seconds()
+    elif isinstance(delay, str) and not SECONDS.fullmatch(delay.strip()):
+        # float() would take "5_0" and other scripts' digits.
+        raise InvalidInputError(f"delay must be a number of seconds, not {delay!r}", field="delay")
     else:
-        try:
-            seconds = float(delay)
-        except ValueError:
-            raise InvalidInputError(
-                f"delay must be a number of seconds, not {delay!r}", field="delay"
-            ) from None
+        seconds = float(delay)
     if not math.isfinite(seconds) or seconds < 0:
         raise InvalidInputError(f"delay must be >= 0 seconds, not {delay!r}", field="delay")
     return seconds
@@ -93,7 +93,9 @@ def _moment(value: datetime | str) -> datetime:
     if isinstance(value, str):
         try:
             # "Z" is what clients send most; fromisoformat takes it from Python 3.11.
-            value = datetime.fromisoformat(value.strip())
+            text = value.strip()
+            # RFC 3339 allows a lower-case "z" (and "t"), which fromisoformat does not.
+            value = datetime.fromisoformat(text[:-1] + "Z" if text.endswith("z") else text)
         except ValueError:
             raise InvalidInputError(
                 f"not_before must be an ISO 8601 date and time, such as"
@@ -107,11 +109,6 @@ def _moment(value: datetime | str) -> datetime:
             field="not_before",
         )
     return value
-
-
-def options_from_query(query: Mapping[str, str]) -> dict[str, Any]:
-    """The options a query string gives, as the Python client's keywords."""
-    return {name: query[name] for name in OPTION_NAMES if name in query}
 
 
 async def job_options(

@@ -16,9 +16,12 @@ from shared import storage_quota
 from shared.errors import PayloadTooLargeError, StorageQuotaError
 from shared.idempotency import scoped_key
 from shared.job_batches import ActiveQuota
+from shared.jobs import now_ms
 from shared.keys import keys_for
 from shared.quotas import Limits, active_elsewhere, take_submissions
 from shared.redis import Client, redis_errors
+from shared.script_calls import rate_call
+from shared.scripts import Scripts
 from shared.settings import Settings
 from shared.storage_quota import Reservation
 from shared.uploads import store_upload
@@ -33,16 +36,32 @@ async def admit(
     limits: Limits | None,
     n: int,
     idempotency_key: str | None = None,
-) -> None:
+) -> bool:
     """Take ``n`` jobs from the tenant's rate and refuse it at its quota of bytes (429
-    rate_limited, 507); nothing for no tenant, no limits, or a replay."""
+    rate_limited, 507); nothing for no tenant, no limits, or a replay. Whether tokens
+    were taken (to give back should the submission be refused after all)."""
     if not tenant or limits is None:
-        return
+        return False
     with redis_errors():
         if idempotency_key and await replaying(redis, settings, function, tenant, idempotency_key):
-            return
-        await take_submissions(redis, settings, tenant, limits, n)
+            return False
         await storage_quota.check(redis, settings.namespace, tenant, limits, functions)
+        await take_submissions(redis, settings, tenant, limits, n)
+    return True
+
+
+async def give_back(
+    redis: Client, settings: Settings, tenant: str, limits: Limits | None, n: int
+) -> None:
+    """The ``n`` tokens a submission took, given back when it was refused after all (its
+    jobs quota, a full queue, a bad option): the rate counts jobs submitted."""
+    if not tenant or limits is None:
+        return
+    call = rate_call(
+        settings.namespace, tenant, now_ms=now_ms(), rate=limits.rate, burst=limits.burst, n=-n
+    )
+    with contextlib.suppress(Exception):  # best effort: the refusal is what the client needs
+        await Scripts(redis).run(call)
 
 
 async def replaying(

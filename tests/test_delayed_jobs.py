@@ -71,6 +71,9 @@ async def test_not_before_takes_an_iso_moment_and_a_past_one_queues_at_once(
     local = moment.astimezone(timezone(timedelta(hours=2))).isoformat()
     reply = await gateway_http.post("/v1/jobs/echo", params={"not_before": local}, json={})
     assert reply.json()["status"] == "scheduled"
+    lower = text[:-1] + "z"  # RFC 3339 allows it
+    reply = await gateway_http.post("/v1/jobs/echo", params={"not_before": lower}, json={})
+    assert reply.json()["status"] == "scheduled", reply.text
     past = (datetime.now(UTC) - timedelta(minutes=1)).isoformat()
     reply = await gateway_http.post("/v1/jobs/echo", params={"not_before": past}, json={})
     assert reply.json()["status"] == "queued" and "not_before" not in reply.json()
@@ -83,13 +86,18 @@ async def test_not_before_takes_an_iso_moment_and_a_past_one_queues_at_once(
     ("query", "field", "words"),
     [
         ("delay=soon", "delay", "number of seconds"),
-        ("delay=-1", "delay", ">= 0"),
-        ("delay=nan", "delay", ">= 0"),
+        ("delay=-1", "delay", "number of seconds"),
+        ("delay=nan", "delay", "number of seconds"),
         ("delay=99999999", "delay", "MAX_DELAY"),
         ("not_before=tomorrow", "not_before", "ISO 8601"),
         ("not_before=2030-01-01T10:00:00", "not_before", "UTC offset"),
         ("not_before=2999-01-01T10:00:00Z", "not_before", "MAX_DELAY"),
         ("delay=5&not_before=2030-01-01T10:00:00Z", "delay", "not both"),
+        ("delay=5&delay=6", "delay", "given 2 times"),
+        ("delay=", "delay", "empty"),
+        ("callback_url=", "callback_url", "empty"),
+        ("delay=5_0", "delay", "number of seconds"),
+        ("delay=%D9%A1%D9%A2", "delay", "number of seconds"),
     ],
 )
 @pytest.mark.any_redis
@@ -257,3 +265,10 @@ async def test_jobs_of_two_functions_with_one_entry_id_both_run_at_once(
         done = await wait_for_status(sluice, quick.job_id, "succeeded", timeout=5)
         await wait_for_status(sluice, slow.job_id, "succeeded", timeout=5)
     assert done.result_value() == {"n": 1}
+
+
+async def test_a_negative_delay_in_python_is_refused(sluice: Sluice) -> None:
+    for delay in (-1, float("nan"), timedelta(seconds=-5)):
+        with pytest.raises(InvalidInputError) as caught:
+            await sluice.submit("echo", {}, delay=delay)
+        assert ">= 0" in caught.value.message

@@ -222,3 +222,18 @@ async def test_a_retried_request_gets_its_job_back_at_the_quotas(
         "rate_limited",
         "rate",
     )
+
+
+async def test_a_refused_submission_gives_back_its_tokens(gateway: httpx.AsyncClient) -> None:
+    """The rate counts jobs submitted: one refused for another quota, or a bad option,
+    spends none (a client obeying Retry-After on quota_exceeded is not rate limited)."""
+    acme = await acme_key(gateway, jobs=1, rate=0.01, burst=2)
+    first = await gateway.post("/v1/jobs/work", json={}, headers=acme)
+    assert first.status_code == 202, first.text
+    for _ in range(3):
+        over = await gateway.post("/v1/jobs/work", json={}, headers=acme)
+        refused(over, 429, "quota_exceeded", "jobs")
+    bad = await gateway.post("/v1/jobs/work?delay=soon", json={}, headers=acme)
+    assert bad.status_code == 400, bad.text
+    assert (await gateway.delete(first.json()["status_url"], headers=acme)).status_code == 200
+    assert (await gateway.post("/v1/jobs/work", json={}, headers=acme)).status_code == 202

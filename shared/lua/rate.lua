@@ -1,7 +1,7 @@
 -- A tenant's token bucket of submissions: takes n tokens when all n are there, else none.
 -- KEYS: bucket (hash tokens, at_ms; a missing bucket is a full one)
 -- ARGV: now_ms (ms since the epoch), rate (tokens a second), burst (most tokens held),
---       n (tokens asked)
+--       n (tokens asked; negative: given back by a submission then refused)
 -- Returns 0 when the n tokens were taken, else the ms until n tokens will be there.
 local bucket = KEYS[1]
 local now_ms, rate = tonumber(ARGV[1]), tonumber(ARGV[2])
@@ -20,7 +20,7 @@ tokens = math.min(burst, tokens)
 if tokens < n then
   return math.ceil((n - tokens) * 1000 / rate)
 end
-tokens = tokens - n
+tokens = math.min(burst, tokens - n)
 redis.call('HSET', bucket, 'tokens', tostring(tokens), 'at_ms', string.format('%d', at_ms))
 -- Gone once it would be full again (a missing bucket is full): idle tenants leave nothing.
 -- At most ~30 years, so the number stays one PEXPIRE reads as an integer.
