@@ -187,7 +187,7 @@ class Intake:
         # COUNT applies to each stream, and the recovery loop may have started jobs
         # meanwhile: start no more than the free slots, and give the rest back.
         try:
-            room = self.slots.free() + reserved
+            room = await self.slots.room_for(reserved, reserved)
             for stream, entries in delivered.items():
                 await self._start(stream, entries[: max(0, room)])
                 if len(entries) > room:

@@ -145,7 +145,9 @@ class Leases:
         for job in held:
             if job.finishing:
                 continue
-            renew = now - job.last_beat >= interval
+            # Renewed at the last tick before the interval is up, not the first after it:
+            # beats then come at most an interval apart, not an interval and a tick.
+            renew = now + LEASE_TICK_SECONDS - job.last_beat > interval
             if renew or job.started <= old or not job.began:
                 looked.append((job, renew))
         if not looked:

@@ -84,6 +84,19 @@ class Slots(Generic[J]):
         finally:
             self.unreserve(count)
 
+    async def room_for(self, wanted: int, mine: int) -> int:
+        """Slots a read may start ``wanted`` entries in, holding ``mine`` reserved; a claim
+        in flight holds slots it may not fill, so it is waited for (a second at most)
+        before the read gives entries back, which that claim would then take again."""
+        deadline = time.monotonic() + 1.0
+        while self.free() + mine < wanted and self.reserved > mine:
+            self.freed.clear()
+            try:
+                await asyncio.wait_for(self.freed.wait(), max(0.0, deadline - time.monotonic()))
+            except TimeoutError:
+                break
+        return self.free() + mine
+
     async def wait_freed(self) -> None:
         self.freed.clear()
         await self.freed.wait()
