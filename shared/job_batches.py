@@ -97,11 +97,8 @@ async def submit_batch(
         max_backlog=bound,
         chain=json_encoder.encode(list(then)),
         tenant=tenant,
-        due_ms=schedule.due_ms if schedule else None,
-        not_before=schedule.not_before if schedule else "",
-        callback_url=options.callback_url,
-        max_active=active.limit if active else None,
-        active_elsewhere=active.elsewhere if active else 0,
+        options=options,
+        active=active,
     )
     with redis_errors():
         outcome, value = await Scripts(sluice.redis).run(call)

@@ -326,11 +326,8 @@ class JobSubmitter(JobReader):
             upload_ttl=upload_ttl,
             fingerprint=request,
             tenant=tenant,
-            due_ms=schedule.due_ms if schedule else None,
-            not_before=schedule.not_before if schedule else "",
-            callback_url=options.callback_url,
-            max_active=active.limit if active else None,
-            active_elsewhere=active.elsewhere if active else 0,
+            options=options,
+            active=active,
         )
         with redis_errors():
             # Concurrent submissions share one round trip.

@@ -9,6 +9,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from shared.keys import GROUP, FunctionKeys, tenant_rate
+from shared.schedule import NO_OPTIONS, JobOptions
 from shared.scripts import SCRIPTS, ScriptCall
 from shared.settings import Settings
 
@@ -36,18 +37,15 @@ def submit_call(
     upload_ttl: int | None = None,
     fingerprint: str = "",
     tenant: str = "",
-    due_ms: int | None = None,
-    not_before: str = "",
-    callback_url: str = "",
-    max_active: int | None = None,
-    active_elsewhere: int = 0,
+    options: JobOptions = NO_OPTIONS,
+    active: tuple[int, int] | None = None,
 ) -> ScriptCall:
     """Queue a job (submit.lua). ``chain``: the follow-up functions as a JSON list;
     ``upload_ttl``: for a job with an upload; ``fingerprint``: of the request, with an
     ``idempotency_key`` (its name in Redis: shared.idempotency.scoped_key); ``tenant``:
-    whose job it is, "" for none. A delayed job is due at ``due_ms`` (``not_before`` as
-    RFC 3339). ``max_active``: the tenant's quota of jobs not yet ended, of which it has
-    ``active_elsewhere`` in other functions."""
+    whose job it is, "" for none; ``options``: when it is due, its callback_url;
+    ``active``: the tenant's quota of jobs not yet ended and how many it has in other
+    functions (shared.job_batches.ActiveQuota)."""
     return ScriptCall(
         _SUBMIT,
         [
@@ -74,13 +72,22 @@ def submit_call(
             fingerprint,
             keys.job(""),
             tenant,
-            "" if due_ms is None else due_ms,
-            not_before,
-            callback_url,
-            "" if max_active is None else max_active,
-            active_elsewhere,
+            *_options_args(options, active),
         ],
     )
+
+
+def _options_args(options: JobOptions, active: tuple[int, int] | None) -> list[str | int]:
+    """due_ms, not_before, callback_url, max_active, active_elsewhere: as submit.lua and
+    submit_many.lua read them ("" for none)."""
+    schedule = options.schedule
+    return [
+        schedule.due_ms if schedule else "",
+        schedule.not_before if schedule else "",
+        options.callback_url,
+        active[0] if active else "",
+        active[1] if active else 0,
+    ]
 
 
 def submit_many_call(
@@ -92,11 +99,8 @@ def submit_many_call(
     max_backlog: int,
     chain: bytes | str,
     tenant: str,
-    due_ms: int | None,
-    not_before: str,
-    callback_url: str,
-    max_active: int | None,
-    active_elsewhere: int,
+    options: JobOptions,
+    active: tuple[int, int] | None,
 ) -> ScriptCall:
     """Queue a batch of jobs, all or none (submit_many.lua): ``jobs`` are (job id, input
     JSON, follow-up id or ""); the rest as for submit_call, shared by every job."""
@@ -110,11 +114,7 @@ def submit_many_call(
             max_backlog,
             chain,
             tenant,
-            "" if due_ms is None else due_ms,
-            not_before,
-            callback_url,
-            "" if max_active is None else max_active,
-            active_elsewhere,
+            *_options_args(options, active),
             keys.job(""),
             *(part for job in jobs for part in job),
         ],
