@@ -36,7 +36,6 @@ from shared.errors import (
     JobStateError,
     MethodNotAllowedError,
     NotFoundError,
-    PayloadTooLargeError,
     RetryLaterError,
     UnauthorizedError,
     UnsupportedMediaTypeError,
@@ -85,7 +84,9 @@ async def submit_job(request: Request) -> Response:
         submit = submit_multipart if media_type == "multipart/form-data" else submit_raw
         try:
             submission = await submit(request, sluice, function, keywords)
-        except PayloadTooLargeError:
+        except HttpError:
+            # Refused with the document still arriving (too large, a quota): read the
+            # rest, so the client gets the answer rather than a reset connection.
             await drain(request)
             raise
     else:
