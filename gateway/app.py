@@ -36,6 +36,7 @@ from shared.errors import (
     JobStateError,
     MethodNotAllowedError,
     NotFoundError,
+    RequestTimeoutError,
     RetryLaterError,
     UnauthorizedError,
     UnsupportedMediaTypeError,
@@ -84,10 +85,12 @@ async def submit_job(request: Request) -> Response:
         submit = submit_multipart if media_type == "multipart/form-data" else submit_raw
         try:
             submission = await submit(request, sluice, function, keywords)
-        except HttpError:
+        except HttpError as exc:
             # Refused with the document still arriving (too large, a quota): read the
-            # rest, so the client gets the answer rather than a reset connection.
-            await drain(request)
+            # rest, so the client gets the answer rather than a reset connection. A body
+            # that stopped arriving (408) has no rest to wait for.
+            if not isinstance(exc, RequestTimeoutError):
+                await drain(request)
             raise
     else:
         body = await read_limited(request, sluice.settings.max_body_bytes)
