@@ -47,10 +47,12 @@ async def test_a_delayed_job_waits_through_a_consumer_killed_and_runs_when_due(
     assert reply.status_code == 200 and reply.json()["status"] == "cancelled"
     consumer.kill()  # SIGKILL while the job waits: it waits in Redis, not in a process
     start_consumer("echo")
+    up = time.time() * 1000  # on a loaded machine, perhaps after the job was due
     done = await final(http, job["status_url"])
     assert done["status"] == "succeeded" and done["result"] == {"n": 3}
     assert ms(done["started_at"]) >= ms(job["not_before"])
-    assert ms(done["started_at"]) - ms(job["not_before"]) < 1000, "queued within a second"
+    late = ms(done["started_at"]) - max(ms(job["not_before"]), up)
+    assert late < 1000, "queued within a second of being due (with a consumer up)"
     assert (await http.get(cancelled["status_url"])).json()["started_at"] is None
 
 
