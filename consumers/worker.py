@@ -63,6 +63,8 @@ class Worker:
         self._outcomes: Outcomes | None = None
         # Set when one of the loops died of an unexpected error; the process exits 1.
         self.crashed = False
+        # Set once it takes work (consumer_started): in-process users wait on it.
+        self.started = asyncio.Event()
 
     def stop(self) -> None:
         """Begin a graceful shutdown (SIGTERM)."""
@@ -132,6 +134,7 @@ class Worker:
             functions=sorted(s.name for s in self.specs.values()),
             concurrency=self.concurrency,
         )
+        self.started.set()
         # A first recovery pass at once: jobs released by consumers that just stopped (a
         # deploy) wait for no timer.
         wake_recovery.set()

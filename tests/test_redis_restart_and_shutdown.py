@@ -196,7 +196,12 @@ async def test_sigterm_finishes_short_jobs_and_releases_long_ones(
     assert effects(late_effect, "start") == []
 
     # Not signalled: the next consumer runs in this process (it lives to the block's end).
-    async with serving(Settings.from_env({**env, "VISIBILITY_TIMEOUT": visibility}), "work"):
+    async with serving(
+        Settings.from_env({**env, "VISIBILITY_TIMEOUT": visibility}), "work"
+    ) as next_:
+        # Its process pool may take a while on a loaded machine; from its start, the
+        # released job is taken at once (its first timed recovery pass is 15 s away).
+        await asyncio.wait_for(next_.started.wait(), 30)
         await wait_for_status(sluice, long.job_id, "running", timeout=5)
         done = await wait_for_status(sluice, long.job_id, "succeeded", "failed", timeout=15)
         assert done.status == "succeeded", done
