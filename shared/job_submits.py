@@ -32,7 +32,7 @@ from shared.jobs import FollowUp, Submission, json_encoder, now_iso, now_ms
 from shared.keys import keys_for, new_job_id
 from shared.quotas import Limits, quota_exceeded
 from shared.redis import redis_errors
-from shared.schedule import NO_OPTIONS, JobOptions, job_options
+from shared.schedule import NO_OPTIONS, JobOptions, job_options, kept_upload_for
 from shared.script_calls import submit_call
 from shared.uploads import DOCUMENT_TYPES, sniff
 from shared.validation import Chain, check_chain, check_idempotency_key, validate_input
@@ -136,17 +136,24 @@ class JobSubmitter(JobReader):
                 await self._active(spec.name, tenant, limits),
             )
 
-    @contextlib.asynccontextmanager
-    async def _admitted(
+    def _admitted(
         self,
         function: str,
         tenant: str,
         limits: Limits | None,
         n: int,
         idempotency_key: str | None = None,
-    ) -> AsyncIterator[None]:
+    ) -> contextlib.AbstractAsyncContextManager[None]:
         """Held to the tenant's rate and bytes for the block; refused in it (a quota, a
         full queue, a bad option), its ``n`` tokens are given back."""
+        if not tenant or limits is None:
+            return contextlib.nullcontext()  # no quota: the open gateway's hot path
+        return self._quota_held(function, tenant, limits, n, idempotency_key)
+
+    @contextlib.asynccontextmanager
+    async def _quota_held(
+        self, function: str, tenant: str, limits: Limits, n: int, idempotency_key: str | None
+    ) -> AsyncIterator[None]:
         taken = await submission_quotas.admit(
             self.redis, self.settings, list(self.functions), function, tenant, limits, n,
             idempotency_key,
@@ -204,7 +211,7 @@ class JobSubmitter(JobReader):
                 function,
                 (tenant, limits, idempotency_key),
                 size_hint,
-                self._upload_ttl(options),
+                kept_upload_for(self.settings, options),
             )
             size, head = await submission_quotas.store_reserved(
                 self.redis, self.settings, upload_key, chunks, digest, reservation
@@ -254,11 +261,6 @@ class JobSubmitter(JobReader):
         return await submission_quotas.active_quota(
             self.redis, self.settings, functions, function, tenant, limits
         )
-
-    def _upload_ttl(self, options: JobOptions) -> int:
-        """How long an upload is kept while its job waits: a delayed job's, that much more."""
-        wait_ms = options.schedule.due_ms - now_ms() if options.schedule else 0
-        return self.settings.upload_ttl + max(0, wait_ms) // 1000
 
     async def enqueue(
         self,
@@ -310,7 +312,7 @@ class JobSubmitter(JobReader):
         )
         schedule = options.schedule
         # A delayed job's upload waits for it as long as a queued job's would.
-        upload_ttl = self._upload_ttl(options) if spec.takes_document else None
+        upload_ttl = kept_upload_for(self.settings, options) if spec.takes_document else None
         call = submit_call(
             keys,
             job_id=job_id,

@@ -111,6 +111,12 @@ def _moment(value: datetime | str) -> datetime:
     return value
 
 
+def kept_upload_for(settings: Settings, options: JobOptions) -> int:
+    """How long a job's upload is kept while it waits: a delayed job's, as much longer."""
+    wait_ms = options.schedule.due_ms - now_ms() if options.schedule else 0
+    return settings.upload_ttl + max(0, wait_ms) // 1000
+
+
 async def job_options(
     settings: Settings,
     delay: float | timedelta | str | None,
@@ -118,6 +124,8 @@ async def job_options(
     callback_url: str | None,
 ) -> JobOptions:
     """A submission's options, checked (InvalidInputError naming the one at fault)."""
+    if delay is None and not_before is None and callback_url is None:
+        return NO_OPTIONS  # most submissions: a busy gateway's hot path
     schedule = schedule_of(delay, not_before, max_delay=settings.max_delay)
     given = []
     if delay is not None:
