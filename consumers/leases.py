@@ -62,18 +62,19 @@ class Leases:
         # The jobs whose leases are kept, shared with the thread: it copies them under
         # the lock, the loop adds and removes them under it.
         self._lock = threading.Lock()
-        self._held: dict[bytes, RunningJob] = {}
+        # Keyed as the slots key running jobs: two functions' streams may give one id.
+        self._held: dict[tuple[str, bytes], RunningJob] = {}
         self._stop = threading.Event()
         self._crashed: BaseException | None = None
 
     def hold(self, job: RunningJob) -> None:
         with self._lock:
-            self._held[job.entry_id] = job
+            self._held[job.function, job.entry_id] = job
 
     def drop(self, job: RunningJob) -> None:
         with self._lock:
-            if self._held.get(job.entry_id) is job:
-                del self._held[job.entry_id]
+            if self._held.get((job.function, job.entry_id)) is job:
+                del self._held[job.function, job.entry_id]
 
     def held(self) -> list[RunningJob]:
         with self._lock:

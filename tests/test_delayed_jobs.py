@@ -272,3 +272,34 @@ async def test_a_negative_delay_in_python_is_refused(sluice: Sluice) -> None:
         with pytest.raises(InvalidInputError) as caught:
             await sluice.submit("echo", {}, delay=delay)
         assert ">= 0" in caught.value.message
+
+
+async def test_jobs_of_two_functions_with_one_entry_id_both_keep_their_leases(
+    settings: Settings, sluice: Sluice, sync_redis: redis.Redis
+) -> None:
+    """Both run three visibility timeouts long on one consumer: each gets its own
+    heartbeats, so neither is ever claimed again (its delivery count stays 1)."""
+    jobs = [
+        await sluice.submit(function, {"seconds": 3.0}, delay=60)
+        for function in ("work", "async_work")
+    ]
+    for job in jobs:
+        keys = keys_for(settings.namespace, job.function)
+        sync_redis.zrem(keys.scheduled, job.job_id)
+        sync_redis.xadd(keys.stream, {"job_id": job.job_id}, id="1700000000000-0")
+        sync_redis.hset(
+            keys.job(job.job_id), mapping={"status": "queued", "entry_id": "1700000000000-0"}
+        )
+    leased = settings.replace(visibility_timeout=1.0, heartbeat_interval=0.3)
+    streams = [keys_for(settings.namespace, job.function).stream for job in jobs]
+    async with serving(leased, "work", "async_work"):
+        for job in jobs:
+            await wait_for_status(sluice, job.job_id, "running", timeout=5)
+        while (await sluice.status(jobs[0].job_id)).status == "running":
+            for stream in streams:
+                for entry in sync_redis.xpending_range(stream, "workers", "-", "+", 10):
+                    assert entry["times_delivered"] == 1, (stream, entry)
+            await asyncio.sleep(0.1)
+        for job in jobs:
+            done = await wait_for_status(sluice, job.job_id, "succeeded", timeout=10)
+            assert done.attempts == 1
