@@ -29,9 +29,9 @@ from shared.errors import InvalidInputError
 from shared.jobs import STATUS_FIELDS, JobStatus, json_encoder, now_ms, status_from_hash
 from shared.keys import FunctionKeys, keys_for
 from shared.redis import Client
-from shared.script_calls import callback_claim_call, callback_done_call
 from shared.scripts import Scripts, run_batched
 from shared.settings import Settings
+from shared.upkeep_calls import callback_claim_call, callback_done_call
 from shared.webhooks import (
     RETRY_DELAYS_S,
     UnresolvedTargetError,

@@ -14,8 +14,8 @@ from consumers.outcomes import REDIS_DOWN
 from shared.jobs import now_ms
 from shared.keys import FunctionKeys
 from shared.redis import Client
-from shared.script_calls import promote_call
 from shared.scripts import run_batched
+from shared.upkeep_calls import promote_call
 
 log = structlog.get_logger("consumer")
 

@@ -33,9 +33,9 @@ from shared.errors import (
 )
 from shared.keys import keys_for
 from shared.redis import Client
-from shared.script_calls import rate_call
 from shared.scripts import Scripts
 from shared.settings import Settings
+from shared.upkeep_calls import rate_call
 from shared.validation import field_of
 from shared.wire import round_trip
 

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from shared.keys import GROUP, FunctionKeys, tenant_rate
+from shared.keys import GROUP, FunctionKeys
 from shared.schedule import NO_OPTIONS, JobOptions
 from shared.scripts import SCRIPTS, ScriptCall
 from shared.settings import Settings
@@ -17,8 +17,7 @@ _SUBMIT, _START, _TAKE = SCRIPTS["submit"], SCRIPTS["start"], SCRIPTS["take"]
 _LEASE, _COMPLETE, _FAIL = SCRIPTS["lease"], SCRIPTS["complete"], SCRIPTS["fail"]
 _RELEASE, _CANCEL, _PROGRESS = SCRIPTS["release"], SCRIPTS["cancel"], SCRIPTS["progress"]
 _FORGET, _END_FOLLOW_UP = SCRIPTS["forget"], SCRIPTS["end_follow_up"]
-_PROMOTE, _SUBMIT_MANY = SCRIPTS["promote"], SCRIPTS["submit_many"]
-_RESERVE_BYTES = SCRIPTS["reserve_bytes"]
+_SUBMIT_MANY = SCRIPTS["submit_many"]
 
 
 def submit_call(
@@ -119,31 +118,6 @@ def submit_many_call(
             *(part for job in jobs for part in job),
         ],
     )
-
-
-def reserve_bytes_call(
-    key: str,
-    *,
-    now_hour: int,
-    until_hour: int,
-    bytes: int,
-    limit: int | None,
-    elsewhere: int,
-    ttl: int,
-) -> ScriptCall:
-    """Count ``bytes`` in a tenant's ledger of one function (``key``) under ``until_hour``
-    if its quota ``limit`` holds them with ``elsewhere`` (reserve_bytes.lua; None: count
-    them unchecked)."""
-    return ScriptCall(
-        _RESERVE_BYTES,
-        [key],
-        [now_hour, until_hour, bytes, "" if limit is None else limit, elsewhere, ttl],
-    )
-
-
-def promote_call(keys: FunctionKeys, *, now_ms: int, count: int) -> ScriptCall:
-    """Queue up to ``count`` delayed jobs due by ``now_ms`` (promote.lua)."""
-    return ScriptCall(_PROMOTE, [keys.stream, keys.scheduled], [now_ms, count, keys.job("")])
 
 
 def start_call(
@@ -367,47 +341,4 @@ def end_follow_up_call(
             result_ttl,
             tenant,
         ],
-    )
-
-
-_RATE = SCRIPTS["rate"]
-
-
-def rate_call(
-    namespace: str, tenant: str, *, now_ms: int, rate: float, burst: int, n: int
-) -> ScriptCall:
-    """Take ``n`` tokens of the tenant's bucket of submissions (rate.lua): its reply is 0
-    when taken, else the ms until they will be there. The bucket has a slot of its own."""
-    return ScriptCall(_RATE, [tenant_rate(namespace, tenant)], [now_ms, repr(rate), burst, n])
-
-
-_CALLBACK_CLAIM, _CALLBACK_DONE = SCRIPTS["callback_claim"], SCRIPTS["callback_done"]
-
-
-def callback_claim_call(
-    keys: FunctionKeys, *, now_ms: int, lease_ms: int, count: int, fields: Sequence[str]
-) -> ScriptCall:
-    """Lease up to ``count`` webhook deliveries due by ``now_ms`` for ``lease_ms``, with
-    the job hash's ``fields`` (callback_claim.lua)."""
-    return ScriptCall(
-        _CALLBACK_CLAIM, [keys.callbacks], [now_ms, lease_ms, count, keys.job(""), *fields]
-    )
-
-
-def callback_done_call(
-    keys: FunctionKeys,
-    *,
-    job_id: str,
-    outcome: str,
-    attempts: int,
-    last_error: str,
-    next_due_ms: int,
-    claimed_until: int,
-) -> ScriptCall:
-    """Record a delivery attempt's ``outcome`` (delivered, retry or failed) if the claim
-    that ends at ``claimed_until`` still holds (callback_done.lua)."""
-    return ScriptCall(
-        _CALLBACK_DONE,
-        [keys.callbacks, keys.job(job_id)],
-        [job_id, outcome, attempts, last_error, next_due_ms, claimed_until],
     )

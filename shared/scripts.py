@@ -42,6 +42,8 @@ _NAMES = (
     "rate",
     "callback_claim",
     "callback_done",
+    "replay_dead",
+    "delete_dead",
 )
 # Calls per EVALSHA: bounds how long one batch holds Redis (well under a millisecond).
 MAX_BATCH = 128

@@ -27,8 +27,8 @@ from shared.errors import PayloadTooLargeError, StorageQuotaError
 from shared.keys import keys_for
 from shared.quotas import Limits
 from shared.redis import Client
-from shared.script_calls import reserve_bytes_call
 from shared.scripts import Scripts
+from shared.upkeep_calls import reserve_bytes_call
 from shared.wire import round_trip
 
 HOUR = 3600

@@ -20,10 +20,10 @@ from shared.jobs import now_ms
 from shared.keys import keys_for
 from shared.quotas import Limits, active_elsewhere, take_submissions
 from shared.redis import Client, redis_errors
-from shared.script_calls import rate_call
 from shared.scripts import Scripts
 from shared.settings import Settings
 from shared.storage_quota import Reservation
+from shared.upkeep_calls import rate_call
 from shared.uploads import store_upload
 
 

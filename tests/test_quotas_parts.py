@@ -27,10 +27,10 @@ from shared.quotas import (
     take_submissions,
 )
 from shared.redis import Client, connect
-from shared.script_calls import rate_call
 from shared.scripts import run_batched
 from shared.settings import Settings
 from shared.storage_quota import Reservation, check, reserve, settle, stored_by_hour
+from shared.upkeep_calls import rate_call
 from tests.cluster import LocalCluster
 from tests.conftest import _binary
 

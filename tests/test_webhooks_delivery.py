@@ -23,9 +23,9 @@ from shared.errors import InvalidInputError
 from shared.jobs import CallbackState, json_encoder, now_iso, now_ms
 from shared.keys import keys_for, new_job_id
 from shared.redis import Client, connect
-from shared.script_calls import callback_claim_call, callback_done_call
 from shared.scripts import Scripts
 from shared.settings import Settings
+from shared.upkeep_calls import callback_claim_call, callback_done_call
 from tests.conftest import listening_socket
 from tests.inprocess import run_burst
 from tests.webhook_receiver import Receiver, receiving
