@@ -15,10 +15,12 @@ from typing import Any
 import msgspec
 
 from gateway.admin import NewKey
+from gateway.dead_letters import Replay
 from gateway.openapi_responses import ERROR, SCHEMAS, json_reply, operation, ref
-from gateway.openapi_routes import admin_paths, job_paths, meta_paths
+from gateway.openapi_routes import admin_paths, dead_letter_paths, job_paths, meta_paths
 from shared import error_types as et
 from shared.api_keys import SUBMIT, ApiKey
+from shared.dead_letters import DeadLetter, ReplayResult
 from shared.functions import FunctionSpec
 from shared.job_batches import MAX_BATCH_INPUTS
 from shared.jobs import JobStatus, Submission
@@ -191,7 +193,8 @@ def _batch(spec: FunctionSpec, schemas: dict[str, Any]) -> dict[str, Any]:
 def openapi_document(functions: Mapping[str, FunctionSpec]) -> dict[str, Any]:
     """The document for an app serving ``functions``."""
     _, platform = msgspec.json.schema_components(
-        [JobStatus, Submission, ApiKey, NewKey], ref_template=SCHEMAS + "{name}"
+        [JobStatus, Submission, ApiKey, NewKey, DeadLetter, ReplayResult, Replay],
+        ref_template=SCHEMAS + "{name}",
     )
     schemas: dict[str, Any] = {"Error": ERROR, **platform}
     paths: dict[str, Any] = {}
@@ -201,6 +204,7 @@ def openapi_document(functions: Mapping[str, FunctionSpec]) -> dict[str, Any]:
             paths[f"/v1/jobs/{name}/batch"] = {"post": _batch(functions[name], schemas)}
     paths.update(job_paths())
     paths.update(admin_paths())
+    paths.update(dead_letter_paths())
     paths.update(meta_paths())
     return {
         "openapi": OPENAPI_VERSION,

@@ -194,6 +194,78 @@ def admin_paths() -> dict[str, Any]:
     }
 
 
+def dead_letter_paths() -> dict[str, Any]:
+    function = path_param("function", "the function whose dead letters these are")
+    listed = {
+        "type": "object",
+        "properties": {"dead_letters": {"type": "array", "items": ref("DeadLetter")}},
+    }
+    deleted = {"type": "object", "properties": {"deleted": {"type": "integer"}}}
+    page = [
+        {
+            "name": "count",
+            "in": "query",
+            "description": "entries per page, newest first (1-1000, default 100)",
+            "schema": {"type": "integer", "minimum": 1, "maximum": 1000},
+        },
+        {
+            "name": "after",
+            "in": "query",
+            "description": "the last entry id of the page before",
+            "schema": {"type": "string"},
+        },
+    ]
+    errors = [et.HTTP_INVALID_INPUT, et.HTTP_UNKNOWN_FUNCTION]
+    return {
+        "/v1/admin/dead/{function}": {
+            "parameters": [function],
+            "get": operation(
+                "list_dead_letters",
+                "A function's dead letters (jobs that used up their attempts)",
+                "admin",
+                ADMIN,
+                {"200": json_reply(listed, "newest first")},
+                errors,
+                parameters=page,
+            ),
+            "delete": operation(
+                "delete_dead_letters",
+                "Delete every dead letter of the function (the jobs stay failed)",
+                "admin",
+                ADMIN,
+                {"200": json_reply(deleted, "how many were deleted")},
+                errors,
+            ),
+        },
+        "/v1/admin/dead/{function}/replay": {
+            "parameters": [function],
+            "post": operation(
+                "replay_dead_letters",
+                "Re-queue dead-lettered jobs: the same job ids, fresh attempts",
+                "admin",
+                ADMIN,
+                {"200": json_reply(ref("ReplayResult"), "what became of each entry")},
+                [*errors, et.HTTP_PAYLOAD_TOO_LARGE],
+                requestBody={
+                    "required": True,
+                    "content": {"application/json": {"schema": ref("Replay")}},
+                },
+            ),
+        },
+        "/v1/admin/dead/{function}/{entry_id}": {
+            "parameters": [function, path_param("entry_id", "the dead-letter entry's id")],
+            "delete": operation(
+                "delete_dead_letter",
+                "Delete one dead letter (the job stays failed)",
+                "admin",
+                ADMIN,
+                {"200": json_reply(deleted, "1, or 0 for an entry not there")},
+                errors,
+            ),
+        },
+    }
+
+
 def meta_paths() -> dict[str, Any]:
     ok = {"type": "object", "required": ["status"], "properties": {"status": {"const": "ok"}}}
     return {

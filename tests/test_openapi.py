@@ -98,7 +98,8 @@ async def test_every_route_of_the_app_is_in_the_document(settings: Settings) -> 
     expected = set()
     for route in routes:
         for method in (route.methods or set()) - {"HEAD"}:
-            if "{function}" not in route.path:
+            if not route.path.startswith("/v1/jobs/{function}"):
+                # Submission paths are one per function; others keep {function} a parameter.
                 expected.add((route.path, method.lower()))
                 continue
             for name, spec in functions.items():
