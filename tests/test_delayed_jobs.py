@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import asyncio
 import time
+from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta, timezone
 
 import httpx
@@ -16,7 +17,7 @@ from consumers.timers import Timers
 from shared.client import Sluice
 from shared.embedded import RedisServer
 from shared.errors import InvalidInputError, QueueFullError
-from shared.jobs import now_ms
+from shared.jobs import Submission, now_ms
 from shared.keys import keys_for
 from shared.quotas import Quotas
 from shared.redis import client
@@ -246,6 +247,20 @@ async def test_a_delayed_documents_bytes_count_as_long_as_it_waits(
     assert sum(ledger.values()) == 1000
 
 
+def queue_with_one_entry_id(
+    sync_redis: redis.Redis, namespace: str, jobs: Sequence[Submission]
+) -> None:
+    """Queue delayed jobs of different functions as promote.lua does, all under one stream
+    entry id (as entries added to two streams in the same millisecond get)."""
+    for job in jobs:
+        keys = keys_for(namespace, job.function)
+        sync_redis.zrem(keys.scheduled, job.job_id)
+        sync_redis.xadd(keys.stream, {"job_id": job.job_id}, id="1700000000000-0")
+        sync_redis.hset(
+            keys.job(job.job_id), mapping={"status": "queued", "entry_id": "1700000000000-0"}
+        )
+
+
 async def test_jobs_of_two_functions_with_one_entry_id_both_run_at_once(
     settings: Settings, sluice: Sluice, sync_redis: redis.Redis
 ) -> None:
@@ -254,13 +269,7 @@ async def test_jobs_of_two_functions_with_one_entry_id_both_run_at_once(
     both runs each at once, neither taken for the other."""
     slow = await sluice.submit("work", {"seconds": 0.5}, delay=60)
     quick = await sluice.submit("echo", {"n": 1}, delay=60)
-    for job in (slow, quick):  # queued as promote.lua does, with one entry id
-        keys = keys_for(settings.namespace, job.function)
-        sync_redis.zrem(keys.scheduled, job.job_id)
-        sync_redis.xadd(keys.stream, {"job_id": job.job_id}, id="1700000000000-0")
-        sync_redis.hset(
-            keys.job(job.job_id), mapping={"status": "queued", "entry_id": "1700000000000-0"}
-        )
+    queue_with_one_entry_id(sync_redis, settings.namespace, [slow, quick])
     # Long visibility: a job skipped would wait for the reclaim, far past this test's waits.
     patient = settings.replace(visibility_timeout=60.0, heartbeat_interval=5.0)
     async with serving(patient, "work", "echo") as worker:
@@ -286,13 +295,7 @@ async def test_jobs_of_two_functions_with_one_entry_id_both_keep_their_leases(
         await sluice.submit(function, {"seconds": 3.0}, delay=60)
         for function in ("work", "async_work")
     ]
-    for job in jobs:
-        keys = keys_for(settings.namespace, job.function)
-        sync_redis.zrem(keys.scheduled, job.job_id)
-        sync_redis.xadd(keys.stream, {"job_id": job.job_id}, id="1700000000000-0")
-        sync_redis.hset(
-            keys.job(job.job_id), mapping={"status": "queued", "entry_id": "1700000000000-0"}
-        )
+    queue_with_one_entry_id(sync_redis, settings.namespace, jobs)
     leased = settings.replace(visibility_timeout=1.0, heartbeat_interval=0.3)
     streams = [keys_for(settings.namespace, job.function).stream for job in jobs]
     async with serving(leased, "work", "async_work") as worker:

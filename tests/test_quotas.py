@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import AsyncIterator, Callable
+from typing import Any
 
 import httpx
 import pytest
@@ -54,10 +55,16 @@ async def another_tenant_still_works(http: httpx.AsyncClient) -> None:
     """globex submits and gets its result while acme is held at its limit."""
     reply = await http.post("/v1/jobs/echo", json={"from": "globex"}, headers=bearer(GLOBEX))
     assert reply.status_code == 202, reply.text
-    done = await http.get(f"{reply.json()['status_url']}?wait=20", headers=bearer(GLOBEX))
-    while done.json()["status"] not in ("succeeded", "failed"):
-        done = await http.get(f"{reply.json()['status_url']}?wait=20", headers=bearer(GLOBEX))
-    assert done.json()["result"] == {"from": "globex"}
+    done = await final(http, reply.json()["status_url"], bearer(GLOBEX))
+    assert done["result"] == {"from": "globex"}
+
+
+async def final(http: httpx.AsyncClient, status_url: str, headers: dict[str, str]) -> Any:
+    """The job's status once it has ended (long polls)."""
+    done = await http.get(f"{status_url}?wait=20", headers=headers)
+    while done.json()["status"] not in ("succeeded", "failed", "cancelled"):
+        done = await http.get(f"{status_url}?wait=20", headers=headers)
+    return done.json()
 
 
 async def test_jobs_not_yet_ended_are_held_to_the_quota_under_concurrent_submissions(
@@ -155,9 +162,7 @@ async def test_results_count_against_the_bytes_quota(
     start_consumer("echo")
     reply = await gateway.post("/v1/jobs/echo", json={"pad": "x" * 1500}, headers=acme)
     assert reply.status_code == 202, reply.text
-    done = await gateway.get(f"{reply.json()['status_url']}?wait=20", headers=acme)
-    while done.json()["status"] != "succeeded":
-        done = await gateway.get(f"{reply.json()['status_url']}?wait=20", headers=acme)
+    assert (await final(gateway, reply.json()["status_url"], acme))["status"] == "succeeded"
     stored = sync_redis.hvals(keys_for(namespace, "echo").stored("acme"))
     assert sum(int(value) for value in stored) >= 1500
     # The result took most of the quota: a document of 1000 bytes no longer fits.
@@ -167,9 +172,7 @@ async def test_results_count_against_the_bytes_quota(
     # Another result takes it over the quota: then nothing more is taken, JSON included.
     reply = await gateway.post("/v1/jobs/echo", json={"pad": "x" * 600}, headers=acme)
     assert reply.status_code == 202, reply.text
-    done = await gateway.get(f"{reply.json()['status_url']}?wait=20", headers=acme)
-    while done.json()["status"] != "succeeded":
-        done = await gateway.get(f"{reply.json()['status_url']}?wait=20", headers=acme)
+    assert (await final(gateway, reply.json()["status_url"], acme))["status"] == "succeeded"
     reply = await gateway.post("/v1/jobs/echo", json={}, headers=acme)
     refused(reply, 507, "storage_quota_exceeded", "bytes")
     refused(
