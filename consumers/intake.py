@@ -19,6 +19,7 @@ import structlog
 
 from consumers.lifecycle import Lifecycle
 from consumers.outcomes import REDIS_DOWN, RunningJob, release_entries
+from consumers.pausing import PausedStreams
 from consumers.running import Runner
 from consumers.slots import Slots
 from consumers.streams import Entry, parse_xautoclaim, parse_xreadgroup
@@ -26,7 +27,7 @@ from shared.functions import FunctionSpec
 from shared.jobs import now_iso, now_ms
 from shared.keys import GROUP, FunctionKeys, function_of
 from shared.redis import READ_BLOCK_SECONDS, Client
-from shared.script_calls import start_call, take_call
+from shared.script_calls import drop_call, start_call, take_call
 from shared.scripts import ScriptCall, run_batched, run_command
 from shared.settings import Settings
 
@@ -56,6 +57,7 @@ class Intake:
         lifecycle: Lifecycle,
         redis: Client,
         burst: bool = False,
+        paused: PausedStreams | None = None,
     ) -> None:
         self.settings = settings
         self.name = name
@@ -71,8 +73,7 @@ class Intake:
         # entries (take.lua) until READ_ALL_SECONDS after the last read of all streams.
         self._waiting: list[bytes] = []
         self._read_all_by = 0.0
-        # Claims over every intake's streams (the worker sets it when it has several: the
-        # slots' claim_first is theirs together).
+        # Claims over every intake's streams (set by a worker of several: they share slots).
         self.reclaim_all: Callable[[], Awaitable[None]] = self.reclaim
         # Our own pending entries are read first: at start and after a lost connection.
         self.need_pending = True
@@ -81,6 +82,7 @@ class Intake:
         self._key = next(iter(specs)).decode()
         # Stop once every stream is empty and nothing runs (see burst_done).
         self.burst = burst
+        self.paused = paused or PausedStreams()  # streams not to read (Timers learns them)
 
     async def read_loop(self, reader: Client) -> None:
         delay = 0.1
@@ -131,8 +133,9 @@ class Intake:
             await self._take(self._waiting[0], free)
 
     async def _read_all(self, reader: Client, count: int) -> None:
-        # Nothing known to be waiting: a finished job need not hold its files for a next
-        # job, which may be a long way off.
+        if not (streams := self.paused.readable(self.specs)):
+            return await self.paused.changed(READ_BLOCK_SECONDS)  # all paused: until resumed
+        # Nothing known to be waiting: a finished job need not keep its files for the next.
         self.runner.reading_all = True
         self.runner.began()
         try:
@@ -141,8 +144,8 @@ class Intake:
                 *("XREADGROUP", "GROUP", GROUP, self.name, "COUNT", count),
                 *("BLOCK", int((BURST_BLOCK_SECONDS if self.burst else READ_BLOCK_SECONDS) * 1000)),
                 "STREAMS",
-                *self.specs,
-                *[">"] * len(self.specs),
+                *streams,
+                *[">"] * len(streams),
                 key=self._key,
             )
         finally:
@@ -299,10 +302,7 @@ class Intake:
             )
             started.append((entry_id, job_id))
         if dropped:  # acknowledged and deleted, so XLEN stays the backlog
-            pipe = self.redis.pipeline(transaction=False)
-            pipe.xack(stream, GROUP, *dropped)
-            pipe.xdel(stream, *dropped)
-            await pipe.execute()
+            await run_batched(self.redis, [drop_call(keys, entry_id=e) for e in dropped])
         # A document job's upload comes back in the same round trip as its start: one
         # less wait between two jobs. (Entries per start are bounded by free slots.)
         reads = [keys.upload(job_id) for _, job_id in started] if spec.takes_document else []

@@ -22,6 +22,7 @@ from consumers.leases import Leases
 from consumers.lifecycle import Lifecycle, cancel_until_done
 from consumers.membership import Membership
 from consumers.outcomes import REDIS_DOWN, Outcomes, RunningJob, release_entries
+from consumers.pausing import PausedStreams
 from consumers.pool import ProcessPool
 from consumers.recovery import recovery_loop
 from consumers.running import Runner
@@ -65,6 +66,8 @@ class Worker:
         self.crashed = False
         # Set once it takes work (consumer_started): in-process users wait on it.
         self.started = asyncio.Event()
+        # Its functions that are paused, as its timers last learnt (its intakes read the rest).
+        self.paused = PausedStreams()
 
     def stop(self) -> None:
         """Begin a graceful shutdown (SIGTERM)."""
@@ -117,10 +120,11 @@ class Worker:
         leases = Leases(settings, self.name, lambda job, why: runner.interrupt(job, why))
         runner = Runner(redis, self.slots, lifecycle, outcomes, leases, self.pool, wake_recovery)
         self._runner = runner
+        paused = self.paused
         intakes = [
             Intake(
                 settings, self.name, specs, self.keys, self.slots, runner, lifecycle, redis,
-                self.burst,
+                self.burst, paused,
             )
             for specs, _ in reads
         ]  # fmt: skip
@@ -156,7 +160,7 @@ class Worker:
             settings.heartbeat_interval,
         )
         # Delayed jobs queued when due; ended jobs' callback_urls told.
-        timers = Timers(redis, self.keys.values())
+        timers = Timers(redis, self.keys.values(), paused)
         callbacks = Callbacks(redis, settings, self.keys.values())
         taking = [
             *(intake.read_loop(reader) for intake, (_, reader) in zip(intakes, reads, strict=True)),

@@ -18,7 +18,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Match, Route
 
-from gateway import admin, dead_letters, docs, events
+from gateway import admin, dead_letters, docs, events, operations
 from gateway.auth import Authenticator, authorize
 from gateway.batch import submit_batch
 from gateway.body import drain, read_limited
@@ -275,6 +275,7 @@ def create_app(settings: Settings | None = None) -> Starlette:
         Route("/readyz", readyz, methods=["GET"]),
         *admin.ROUTES,
         *dead_letters.ROUTES,
+        *operations.ROUTES,
         *events.ROUTES,
         *docs.ROUTES,
     ]

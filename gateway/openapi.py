@@ -16,11 +16,13 @@ import msgspec
 
 from gateway.admin import NewKey
 from gateway.dead_letters import Replay
+from gateway.openapi_operations import operation_paths
 from gateway.openapi_responses import ERROR, SCHEMAS, json_reply, operation, ref
 from gateway.openapi_routes import admin_paths, dead_letter_paths, job_paths, meta_paths
 from shared import error_types as et
 from shared.api_keys import SUBMIT, ApiKey
 from shared.dead_letters import DeadLetter, ReplayResult
+from shared.function_stats import FunctionDetail, FunctionStats
 from shared.functions import FunctionSpec
 from shared.job_batches import MAX_BATCH_INPUTS
 from shared.jobs import JobStatus, Submission
@@ -193,7 +195,10 @@ def _batch(spec: FunctionSpec, schemas: dict[str, Any]) -> dict[str, Any]:
 def openapi_document(functions: Mapping[str, FunctionSpec]) -> dict[str, Any]:
     """The document for an app serving ``functions``."""
     _, platform = msgspec.json.schema_components(
-        [JobStatus, Submission, ApiKey, NewKey, DeadLetter, ReplayResult, Replay],
+        [
+            *(JobStatus, Submission, ApiKey, NewKey, DeadLetter, ReplayResult, Replay),
+            *(FunctionStats, FunctionDetail),
+        ],
         ref_template=SCHEMAS + "{name}",
     )
     schemas: dict[str, Any] = {"Error": ERROR, **platform}
@@ -205,6 +210,7 @@ def openapi_document(functions: Mapping[str, FunctionSpec]) -> dict[str, Any]:
     paths.update(job_paths())
     paths.update(admin_paths())
     paths.update(dead_letter_paths())
+    paths.update(operation_paths())
     paths.update(meta_paths())
     return {
         "openapi": OPENAPI_VERSION,

@@ -11,6 +11,8 @@ import asyncio
 import time
 from typing import Any
 
+import msgspec
+
 from shared.errors import ArtifactNotFoundError, JobNotFoundError, JobStateError
 from shared.jobs import (
     FINAL_STATUSES,
@@ -61,12 +63,17 @@ class JobReader:
     async def status(self, job_id: str, *, tenant: str | None = None) -> JobStatus:
         """The job's status; ``tenant``: the caller's (another tenant's job is not found),
         None for any tenant's job (an admin, the platform itself). So for every method."""
-        _, key = self._job_key(job_id)
+        function, key = self._job_key(job_id)
         with redis_errors():
-            values = await self.redis.hmget(key, _STATUS_AND_TENANT)
+            pipe = self.redis.pipeline(transaction=False)
+            pipe.hmget(key, _STATUS_AND_TENANT)
+            pipe.exists(keys_for(self.settings.namespace, function).paused)
+            values, paused = await pipe.execute()
         status = status_from_hash(values[:-1])
         if status is None or not belongs_to(values[-1], tenant):
             raise self._not_found(job_id)
+        if paused and not status.is_final:
+            return msgspec.structs.replace(status, paused=True)
         return status
 
     async def result(self, job_id: str, *, tenant: str | None = None) -> Any:

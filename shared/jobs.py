@@ -89,6 +89,8 @@ class JobStatus(msgspec.Struct, frozen=True):
     not_before: str | None = None
     # A job submitted with a callback_url, once it has ended: its delivery's state.
     callback: CallbackState | None = None
+    # A job not yet ended whose function is paused: it waits until the function is resumed.
+    paused: bool = False
 
     @property
     def is_final(self) -> bool:

@@ -83,6 +83,15 @@ class FunctionKeys:
     callbacks: str = dataclasses.field(init=False, repr=False)
     # Tenant -> its jobs of this function not yet ended (scheduled, queued, running).
     active: str = dataclasses.field(init=False, repr=False)
+    # Jobs waiting out a retry's backoff: job id -> when it is due (ms since the epoch).
+    retrying: str = dataclasses.field(init=False, repr=False)
+    # Set ("1") while the function is paused: jobs queue, consumers start none.
+    paused: str = dataclasses.field(init=False, repr=False)
+    # Counters and histograms since the function's first job (a hash; see prelude.lua's
+    # count_outcome and observe, read by shared/function_stats.py).
+    metrics: str = dataclasses.field(init=False, repr=False)
+    # The ids of the latest jobs that ended failed, newest first (a list, capped).
+    failures: str = dataclasses.field(init=False, repr=False)
 
     def __post_init__(self) -> None:
         prefix = f"{self.namespace}:{{{self.function}}}"
@@ -94,6 +103,10 @@ class FunctionKeys:
         object.__setattr__(self, "scheduled", f"{prefix}:scheduled")
         object.__setattr__(self, "callbacks", f"{prefix}:callbacks")
         object.__setattr__(self, "active", f"{prefix}:active")
+        object.__setattr__(self, "retrying", f"{prefix}:retrying")
+        object.__setattr__(self, "paused", f"{prefix}:paused")
+        object.__setattr__(self, "metrics", f"{prefix}:metrics")
+        object.__setattr__(self, "failures", f"{prefix}:failures")
 
     def job(self, job_id: str) -> str:
         """The job's status hash."""
@@ -122,6 +135,11 @@ class FunctionKeys:
         if idempotency_key:
             keys.append(self.idempotency(idempotency_key))
         return keys
+
+    def minute(self, minute: int) -> str:
+        """What happened in one minute (``minute``: seconds since the epoch // 60): a hash
+        of outcome -> jobs, and the backlog and running sampled in it; kept an hour."""
+        return f"{self._prefix}:minute:{minute}"
 
     def stored(self, tenant: str) -> str:
         """Bytes the tenant stored through this function (uploads, results, artifacts): a

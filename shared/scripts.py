@@ -44,6 +44,8 @@ _NAMES = (
     "callback_done",
     "replay_dead",
     "delete_dead",
+    "drop",
+    "stats",
 )
 # Calls per EVALSHA: bounds how long one batch holds Redis (well under a millisecond).
 MAX_BATCH = 128

@@ -199,6 +199,9 @@ class Settings:
     # Standard Webhooks signing secret (``whsec_`` + base64) for callback_url deliveries;
     # without it a submission with a callback_url is refused. Kept out of repr.
     webhook_secret: str = dataclasses.field(default="", repr=False)
+    # A Bearer token that may read /metrics (and nothing else), for a scraper that should
+    # not hold an admin key; an admin key reads it too. Kept out of repr.
+    metrics_token: str = dataclasses.field(default="", repr=False)
     # CALLBACK_ALLOW_PRIVATE=1: callbacks may go to private, loopback and link-local
     # addresses (tests, a private network); refused otherwise.
     callback_allow_private: bool = False
@@ -268,6 +271,7 @@ class Settings:
             auth_off=_auth_off(env.get("SLUICE_AUTH", "")),
             cors_origins=_origins(env.get("CORS_ORIGINS", "")),
             webhook_secret=_webhook_secret(env.get("WEBHOOK_SECRET", "")),
+            metrics_token=env.get("METRICS_TOKEN", "").strip(),
             callback_allow_private=_flag(env, "CALLBACK_ALLOW_PRIVATE"),
             max_delay=_integer(env, "MAX_DELAY", default.max_delay),
             quota_jobs=_integer(env, "QUOTA_JOBS", default.quota_jobs),

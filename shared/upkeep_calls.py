@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from shared.keys import FunctionKeys, tenant_rate
+from shared.keys import GROUP, FunctionKeys, tenant_rate
 from shared.scripts import SCRIPTS, ScriptCall
 
 _PROMOTE, _RESERVE_BYTES = SCRIPTS["promote"], SCRIPTS["reserve_bytes"]
@@ -33,9 +33,16 @@ def reserve_bytes_call(
     )
 
 
-def promote_call(keys: FunctionKeys, *, now_ms: int, count: int) -> ScriptCall:
-    """Queue up to ``count`` delayed jobs due by ``now_ms`` (promote.lua)."""
-    return ScriptCall(_PROMOTE, [keys.stream, keys.scheduled], [now_ms, count, keys.job("")])
+def promote_call(
+    keys: FunctionKeys, *, now_ms: int, count: int, sample: bool = False
+) -> ScriptCall:
+    """Queue up to ``count`` delayed jobs due by ``now_ms``, say whether the function is
+    paused and, with ``sample``, note its backlog and jobs running this minute (promote.lua)."""
+    return ScriptCall(
+        _PROMOTE,
+        [keys.stream, keys.scheduled],
+        [now_ms, count, keys.job(""), "1" if sample else "0", GROUP],
+    )
 
 
 _RATE = SCRIPTS["rate"]

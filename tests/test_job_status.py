@@ -87,9 +87,10 @@ def test_status_of_a_queued_hash_as_submit_writes_it() -> None:
         "previous_job_id",
         "not_before",
         "callback",
+        "paused",
     }
     assert status.next_job_id is None and status.previous_job_id is None
-    assert status.not_before is None and status.callback is None
+    assert status.not_before is None and status.callback is None and status.paused is False
 
 
 @pytest.mark.parametrize("as_text", [False, True])

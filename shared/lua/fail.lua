@@ -12,9 +12,12 @@ local not_before_ms, idle_ms = ARGV[6], ARGV[7]
 -- When the handler began, if later than the start said (see complete.lua), or "".
 local began_at, now, result_ttl = ARGV[8], ARGV[9], ARGV[10]
 local job_id, next_job_id, dead_max = ARGV[11], ARGV[12], ARGV[13]
+local duration_ms = ARGV[14] -- how long the attempt's handler ran
 if not owns(stream, group, consumer, entry_id) then
   return 0
 end
+local prefix = string.sub(stream, 1, -7) -- the function's keys less their last part
+attempt_ended(prefix, duration_ms)
 if began_at ~= '' then
   redis.call('HSET', job_hash, 'started_at', began_at)
 end
@@ -33,4 +36,6 @@ redis.call('HSET', job_hash, 'status', 'retrying', 'error', job_error(err_type, 
   'not_before_ms', not_before_ms, 'consumer', '')
 changed(job_hash)
 redis.call('XCLAIM', stream, group, consumer, 0, entry_id, 'IDLE', idle_ms, 'JUSTID')
+redis.call('ZADD', prefix .. 'retrying', not_before_ms, job_id)
+count_outcome(prefix, 'retried')
 return 1

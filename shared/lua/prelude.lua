@@ -14,11 +14,93 @@ local function owns(stream, group, consumer, entry_id)
   return #redis.call('XPENDING', stream, group, entry_id, entry_id, 1, consumer) > 0
 end
 
+-- Keep XINFO GROUPS' lag (what KEDA scales on) a number after an XDEL. Redis 7.0 reports
+-- it as nil once the stream's latest deletion is at or after the group's last delivered
+-- entry; telling the stream that nothing was deleted (MAXDELETEDID 0-1, before any entry)
+-- and, for an entry never delivered, that one fewer was added, keeps lag = entries not yet
+-- delivered. Redis 6.2 has no lag (and no such field): nothing to do.
+local function keep_lag(stream, delivered)
+  local info = redis.call('XINFO', 'STREAM', stream)
+  local fields = {}
+  for i = 1, #info, 2 do
+    fields[info[i]] = info[i + 1]
+  end
+  if fields['max-deleted-entry-id'] == nil then
+    return
+  end
+  local added = tonumber(fields['entries-added'])
+  if not delivered then
+    added = added - 1
+  end
+  redis.call('XSETID', stream, fields['last-generated-id'], 'ENTRIESADDED', added,
+    'MAXDELETEDID', '0-1')
+end
+
 -- A finished entry is acknowledged and deleted, so XLEN stays the backlog. pcall: a job
--- cancelled before any consumer started has no group to acknowledge in.
+-- cancelled before any consumer started has no group to acknowledge in. An entry not
+-- pending (XACK 0) was never delivered: a job cancelled while queued.
 local function remove_entry(stream, group, entry_id)
-  redis.pcall('XACK', stream, group, entry_id)
-  redis.call('XDEL', stream, entry_id)
+  local acked = redis.pcall('XACK', stream, group, entry_id)
+  if redis.call('XDEL', stream, entry_id) == 1 then
+    keep_lag(stream, acked == 1)
+  end
+end
+
+-- Operation metrics, in the function's metrics hash (shared/function_stats.py reads them):
+-- jobs:<outcome> counters, and histograms as <name>:le:<bound> (jobs in that bucket alone,
+-- not cumulative) and <name>:sum. The buckets are decided here, in seconds.
+local function duration_bounds()
+  return {0.1, 0.5, 1, 2.5, 5, 10, 30, 60, 120, 300, 600, 1800}
+end
+
+local function wait_bounds()
+  return {0.01, 0.05, 0.1, 0.5, 1, 5, 10, 30, 60, 300, 900, 3600}
+end
+
+local function observe(prefix, name, bounds, seconds)
+  local le = '+Inf'
+  for _, bound in ipairs(bounds) do
+    if seconds <= bound then
+      le = tostring(bound)
+      break
+    end
+  end
+  redis.call('HINCRBY', prefix .. 'metrics', name .. ':le:' .. le, 1)
+  redis.call('HINCRBYFLOAT', prefix .. 'metrics', name .. ':sum', seconds)
+end
+
+-- Milliseconds since the epoch by Redis's clock (the clock that stamped the entry ids).
+local function redis_ms()
+  local t = redis.call('TIME')
+  return tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+end
+
+-- One job (or attempt, for retried) of the outcome: in the counter since the start and
+-- in this minute's hash, which the dashboard's charts of the last hour read.
+local function count_outcome(prefix, outcome)
+  redis.call('HINCRBY', prefix .. 'metrics', 'jobs:' .. outcome, 1)
+  local minute = prefix .. 'minute:' .. math.floor(redis_ms() / 60000)
+  redis.call('HINCRBY', minute, outcome, 1)
+  redis.call('EXPIRE', minute, 3900)
+end
+
+-- An attempt began: how long its job waited in the queue, counted at its first attempt
+-- (from its entry's id, stamped when it was queued), and it no longer waits to be retried.
+local function attempt_began(prefix, job_id, entry_id, first)
+  if first then
+    local queued_ms = tonumber(string.match(entry_id, '^(%d+)'))
+    local waited_s = math.max(0, redis_ms() - queued_ms) / 1000
+    observe(prefix, 'queue_wait_seconds', wait_bounds(), waited_s)
+  else
+    redis.call('ZREM', prefix .. 'retrying', job_id)
+  end
+end
+
+-- An attempt ended after running ``duration_ms`` (the consumer's measure of its handler).
+local function attempt_ended(prefix, duration_ms)
+  if duration_ms and duration_ms ~= '' then
+    observe(prefix, 'job_duration_seconds', duration_bounds(), tonumber(duration_ms) / 1000)
+  end
 end
 
 -- The job's status expires after ttl, and so do the keys keys[first..] that live as long
@@ -110,6 +192,12 @@ local function end_job(job, status, ...)
   changed(job.hash)
   expire_with_job(job.hash, job.keys, job.ends_from, job.ttl)
   job_left(job, prefix)
+  redis.call('ZREM', prefix .. 'retrying', job.job_id)
+  count_outcome(prefix, status)
+  if status == 'failed' then
+    redis.call('LPUSH', prefix .. 'failures', job.job_id)
+    redis.call('LTRIM', prefix .. 'failures', 0, 49)
+  end
   return follow_up_ends(job, status)
 end
 
@@ -137,6 +225,7 @@ local function dead_letter(job, err_type, message, attempts, max_attempts)
   local err = job_error(err_type, message .. ' (attempt ' .. attempts .. ' of ' .. max_attempts
     .. ', giving up)')
   local follows = end_job(job, 'failed', 'error', err)
+  count_outcome(string.sub(job.stream, 1, -7), 'dead_lettered')
   redis.call('XADD', job.dead, 'MAXLEN', job.dead_max, '*', 'job_id', job.job_id,
     'entry_id', job.entry_id, 'error', err, 'attempts', tostring(attempts),
     unpack(tenant_field(job)))

@@ -1,8 +1,13 @@
 -- Queue the delayed jobs that are due (status scheduled -> queued, onto the stream), at
 -- most ``count`` of them; one cancelled meanwhile (no longer scheduled) is only dropped.
--- Returns {jobs queued, score of the next one not yet due or ""}
+-- With ``sample`` "1", also notes the backlog and the jobs running in this minute's hash,
+-- for the dashboard's charts (the caller asks every few seconds, not at every look).
+-- Returns {jobs queued, score of the next one not yet due or "", 1 if the function is
+-- paused else 0}: a paused function's due jobs are queued too, only not started.
 local stream, scheduled = KEYS[1], KEYS[2]
-local now_ms, count, job_prefix = ARGV[1], tonumber(ARGV[2]), ARGV[3]
+local now_ms, count, job_prefix, sample = ARGV[1], tonumber(ARGV[2]), ARGV[3], ARGV[4]
+local group = ARGV[5]
+local prefix = string.sub(stream, 1, -7) -- the function's keys less their last part
 local due = redis.call('ZRANGEBYSCORE', scheduled, '-inf', now_ms, 'LIMIT', 0, count)
 local queued = 0
 for _, job_id in ipairs(due) do
@@ -15,5 +20,15 @@ for _, job_id in ipairs(due) do
     queued = queued + 1
   end
 end
+if sample == '1' then
+  local minute = prefix .. 'minute:' .. math.floor(redis_ms() / 60000)
+  local pending = redis.pcall('XPENDING', stream, group)
+  local running = 0
+  if not pending.err then -- no group yet: an error reply, nothing running
+    running = math.max(0, pending[1] - redis.call('ZCARD', prefix .. 'retrying'))
+  end
+  redis.call('HSET', minute, 'backlog', redis.call('XLEN', stream), 'running', running)
+  redis.call('EXPIRE', minute, 3900)
+end
 local next_due = redis.call('ZRANGE', scheduled, 0, 0, 'WITHSCORES')
-return {queued, next_due[2] or ''}
+return {queued, next_due[2] or '', redis.call('EXISTS', prefix .. 'paused')}

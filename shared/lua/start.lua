@@ -1,11 +1,14 @@
 -- Begin an attempt on a delivered or claimed entry, if this consumer owns it.
 -- Returns {"run", input, attempts, max_attempts, idempotency_key, next job id}
 --       | {"lost"} (not ours) | {"skip", status} (already final, entry removed)
---       | {"defer", ms} (retry backoff not over) | {"dead"} (attempts used up)
+--       | {"defer", ms} (retry backoff not over, or the function paused)
+--       | {"dead"} (attempts used up)
 local stream, job_hash, dead = KEYS[1], KEYS[2], KEYS[3] -- 4... keys that end with the job
 local group, consumer, entry_id = ARGV[1], ARGV[2], ARGV[3]
 local now_ms, now, visibility_ms = tonumber(ARGV[4]), ARGV[5], tonumber(ARGV[6])
 local result_ttl, dead_max = ARGV[7], ARGV[8]
+-- A paused function's entry comes back to be claimed after this long (ms).
+local PAUSED_RETRY_MS = 2000
 if not owns(stream, group, consumer, entry_id) then
   return {'lost'}
 end
@@ -49,6 +52,14 @@ if out_of_attempts(attempts, max_attempts) then
   dead_letter(job, 'AttemptsExhausted', message, attempts, max_attempts)
   return {'dead'}
 end
+local prefix = string.sub(stream, 1, -7) -- the function's keys less their last part
+if redis.call('EXISTS', prefix .. 'paused') == 1 then
+  -- Paused (read just before the pause, or claimed): back, claimable again in a while.
+  redis.call('XCLAIM', stream, group, consumer, 0, entry_id, 'IDLE',
+    math.max(0, visibility_ms - PAUSED_RETRY_MS), 'JUSTID')
+  return {'defer', tostring(PAUSED_RETRY_MS)}
+end
+attempt_began(prefix, f[8], entry_id, attempts == '0')
 attempts = tostring(tonumber(attempts) + 1)
 redis.call('HSET', job_hash, 'status', 'running', 'attempts', attempts, 'started_at', now,
   'consumer', consumer, 'progress', '0', 'message', '')

@@ -1,0 +1,118 @@
+"""KEDA's redis-streams scaler reads XINFO GROUPS' ``lag``; Redis 7.0 reports it as nil
+(KEDA reads 0: no scale-up) once an entry at or after the group's last delivered one is
+deleted. Here lag is checked against the jobs not yet started after every step that
+writes the stream: submit, run, retry, cancel while queued, dead-letter, replay, an entry
+naming no job, and each XDEL those make (prelude.lua's keep_lag keeps it a number)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+import redis
+
+from consumers.worker import Worker
+from shared.client import Sluice
+from shared.dead_letters import ALL, replay
+from shared.keys import GROUP, keys_for
+from shared.pausing import set_paused
+from shared.settings import Settings
+from tests.helpers import wait_for_status
+from tests.inprocess import serving
+from tests.recovery_checks import until
+
+pytestmark = pytest.mark.any_redis  # Redis 7.0: 6.2 has no lag
+
+
+def lag_of(sync_redis: redis.Redis, stream: str) -> Any:
+    [group] = sync_redis.xinfo_groups(stream)
+    assert group["name"] == GROUP.encode()
+    return group["lag"]
+
+
+def not_started(sync_redis: redis.Redis, settings: Settings, job_ids: list[str]) -> int:
+    """Jobs still queued, their entries never delivered (a paused function's entry read
+    just before its consumer learnt of the pause is delivered, and not in lag)."""
+    keys = keys_for(settings.namespace, "work")
+    delivered = {
+        item["message_id"] for item in sync_redis.xpending_range(keys.stream, GROUP, "-", "+", 1000)
+    }
+    count = 0
+    for job_id in job_ids:
+        status, entry_id = sync_redis.hmget(keys.job(job_id), "status", "entry_id")
+        count += status == b"queued" and entry_id not in delivered
+    return count
+
+
+async def consumer_knows_paused(worker: Worker, sync_redis: redis.Redis, stream: str) -> None:
+    """Until the consumer knows the function is paused and its read in flight (if any) is
+    over: one begun before it knew may yet deliver an entry (which start.lua hands back)."""
+    await until(lambda: not worker.paused.readable([stream.encode()]), lambda: "not paused")
+
+    def reading() -> bool:
+        return any(c["cmd"] == "xreadgroup" and "b" in c["flags"] for c in sync_redis.client_list())
+
+    await until(lambda: not reading(), lambda: "a read still blocks")
+
+
+async def test_lag_is_the_jobs_not_yet_started_through_every_step(
+    sluice: Sluice, settings: Settings, sync_redis: redis.Redis
+) -> None:
+    keys = keys_for(settings.namespace, "work")
+    assert sync_redis.info("server")["redis_version"] >= "7.0"
+    jobs: list[str] = []
+
+    def check(step: str) -> None:
+        lag = lag_of(sync_redis, keys.stream)
+        assert lag is not None, f"after {step}: lag is nil"
+        assert lag == not_started(sync_redis, settings, jobs), f"after {step}"
+
+    async def submit(**params: Any) -> str:
+        job_id = (await sluice.submit("work", params)).job_id
+        jobs.append(job_id)
+        return job_id
+
+    await set_paused(sluice.redis, settings.namespace, "work", True)
+    async with serving(settings, "work", concurrency=1) as worker:
+        await consumer_knows_paused(worker, sync_redis, keys.stream)
+        first = await submit(seconds=0.6)
+        for _ in range(4):
+            await submit()
+        retried = await submit(succeed_on=2)
+        dead = await submit(succeed_on=99)  # its 3 attempts fail: dead-lettered
+        cancelled = await submit()
+        check("submit")
+        assert lag_of(sync_redis, keys.stream) == 8
+
+        assert (await sluice.cancel(cancelled)).status == "cancelled"
+        check("a cancel while queued (XDEL of an entry never delivered)")
+        assert lag_of(sync_redis, keys.stream) == 7
+
+        await set_paused(sluice.redis, settings.namespace, "work", False)
+        await wait_for_status(sluice, first, "running")
+        await set_paused(sluice.redis, settings.namespace, "work", True)
+        await consumer_knows_paused(worker, sync_redis, keys.stream)
+        await wait_for_status(sluice, first, "succeeded")
+        # The last entry delivered is deleted, others wait: what 7.0 reports as nil.
+        check("a run (XDEL of the last entry delivered)")
+
+        # An entry naming no job: read, acknowledged and deleted (drop.lua).
+        sync_redis.xadd(keys.stream, {"job_id": "not-a-job"})
+        await set_paused(sluice.redis, settings.namespace, "work", False)
+        await wait_for_status(sluice, retried, "retrying", "succeeded")
+        check("a failed attempt")
+        for job_id in jobs:
+            await wait_for_status(sluice, job_id, "succeeded", "failed", "cancelled")
+        await until(lambda: sync_redis.xlen(keys.stream) == 0, lambda: "entries left")
+        assert (await sluice.status(dead)).status == "failed"
+        assert sync_redis.xlen(keys.dead) == 1
+        check("runs, a retry, a dead letter, a dropped entry")
+        assert lag_of(sync_redis, keys.stream) == 0
+
+        await set_paused(sluice.redis, settings.namespace, "work", True)
+        await consumer_knows_paused(worker, sync_redis, keys.stream)
+        await submit()
+        result = await replay(sluice.redis, settings.namespace, "work", ALL)
+        assert result.replayed == 1
+        check("a dead letter replayed")
+        assert lag_of(sync_redis, keys.stream) == 2
