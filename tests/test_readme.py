@@ -51,6 +51,8 @@ ABSENT_KEYS = {
     "sluice:{echo}:scheduled",
     "sluice:{echo}:callbacks",
     "sluice:{echo}:active",
+    "sluice:{echo}:retrying",
+    "sluice:{echo}:paused",
 }
 POLL_TIMEOUT = 30.0
 VENV_BIN = str(Path(sys.executable).parent)
