@@ -16,8 +16,9 @@ progress message cleared), then runs as if just submitted. One script does it
   own); watchers told; the dead entry deleted;
 - without the backlog bound or the tenant's quotas: a replay is an operator's act on jobs
   that were admitted once already;
-- a document function's job needs its upload, which its end deleted (prelude.lua's
-  ``expire_with_job``): such a job is "no_document", its entry kept;
+- a document function's job needs its upload, which a dead-lettered job keeps (expiring
+  with its status; prelude.lua's ``dead_letter``): one whose upload is gone anyway is
+  "no_document", its entry kept;
 - a chain's follow-up, already ended failed with this job, stays so: it is not queued
   again when the replayed job succeeds;
 - its Idempotency-Key keeps the expiry its end gave it (RESULT_TTL), as does any

@@ -222,3 +222,25 @@ async def test_malformed_entry_id_is_invalid_input(
         await dead_letters.delete(sluice.redis, namespace, "doomed", [f"{2**64}-0"], tenant="acme")
     with pytest.raises(InvalidInputError):
         await dead_letters.list_dead(sluice.redis, namespace, "doomed", count=0)
+
+
+async def test_a_dead_document_job_keeps_its_upload_and_replays(
+    sluice: Sluice, settings: Settings, sync_redis: redis.Redis, namespace: str
+) -> None:
+    """A dead-lettered job's upload stays (expiring with its status), so the replay runs
+    on the same document; a job that ended otherwise has its upload deleted."""
+    job = await sluice.submit_document("digest", b"%PDF-1.4 dies", {"succeed_on": 9})
+    await run_burst(settings, "digest", concurrency=1)
+    keys = keys_for(namespace, "digest")
+    assert (await sluice.status(job.job_id)).status == "failed"
+    assert 0 < sync_redis.ttl(keys.upload(job.job_id)) <= settings.result_ttl
+    replayed = await dead_letters.replay(
+        sluice.redis, namespace, "digest", dead_letters.ALL, takes_document=True
+    )
+    assert replayed == dead_letters.ReplayResult(replayed=1, job_ids=[job.job_id])
+    await run_burst(settings, "digest", concurrency=1)
+    again = await sluice.status(job.job_id)
+    # Its attempts read the document again (it fails after reading it, on purpose).
+    assert again.status == "failed" and again.error is not None
+    assert "fails on purpose" in again.error.message, again.error
+    assert sync_redis.exists(keys.upload(job.job_id))

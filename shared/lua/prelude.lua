@@ -105,14 +105,15 @@ end
 
 -- The job's status expires after ttl, and so do the keys keys[first..] that live as long
 -- as it, but its upload is deleted (it has served its purpose; an upload is the largest
--- thing a job keeps). An upload key is told by what follows its hash tag (the first "}":
--- namespaces and function names hold none), so an Idempotency-Key holding "}:upload:" is
--- not taken for one.
-local function expire_with_job(job_hash, keys, first, ttl)
+-- thing a job keeps) unless ``keep_upload``: a dead-lettered job's stays, expiring with
+-- it, so a replay can run it again. An upload key is told by what follows its hash tag
+-- (the first "}": namespaces and function names hold none), so an Idempotency-Key holding
+-- "}:upload:" is not taken for one.
+local function expire_with_job(job_hash, keys, first, ttl, keep_upload)
   redis.call('EXPIRE', job_hash, ttl)
   for i = first, #keys do
     local tag = string.find(keys[i], '}', 1, true)
-    if string.sub(keys[i], tag + 1, tag + 8) == ':upload:' then
+    if string.sub(keys[i], tag + 1, tag + 8) == ':upload:' and not keep_upload then
       redis.call('DEL', keys[i])
     else
       redis.call('EXPIRE', keys[i], ttl)
@@ -190,7 +191,7 @@ local function end_job(job, status, ...)
   end
   redis.call('HSET', job.hash, 'status', status, 'finished_at', job.now, 'consumer', '', ...)
   changed(job.hash)
-  expire_with_job(job.hash, job.keys, job.ends_from, job.ttl)
+  expire_with_job(job.hash, job.keys, job.ends_from, job.ttl, job.keep_upload)
   job_left(job, prefix)
   redis.call('ZREM', prefix .. 'retrying', job.job_id)
   count_outcome(prefix, status)
@@ -224,6 +225,7 @@ end
 local function dead_letter(job, err_type, message, attempts, max_attempts)
   local err = job_error(err_type, message .. ' (attempt ' .. attempts .. ' of ' .. max_attempts
     .. ', giving up)')
+  job.keep_upload = true -- for a replay
   local follows = end_job(job, 'failed', 'error', err)
   count_outcome(string.sub(job.stream, 1, -7), 'dead_lettered')
   redis.call('XADD', job.dead, 'MAXLEN', job.dead_max, '*', 'job_id', job.job_id,
