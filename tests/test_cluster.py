@@ -21,6 +21,7 @@ from structlog.testing import capture_logs
 from consumers.worker import Worker
 from shared.client import Sluice
 from shared.embedded import RedisServer
+from shared.function_stats import function_detail, function_stats
 from shared.functions import get_function
 from shared.jobs import FINAL_STATUSES
 from shared.keys import GROUP, keys_for
@@ -124,6 +125,19 @@ async def test_retry_then_dead_letter(
     dead: list[tuple[bytes, dict[bytes, bytes]]] = sync_redis.xrange(keys.dead)  # type: ignore[assignment]
     assert [fields[b"job_id"].decode() for _, fields in dead] == [doomed.job_id]
     assert sync_redis.xlen(keys.stream) == 0
+    # The operators' numbers read on a cluster too (each function's keys in its slot).
+    stats = await function_stats(sluice.redis, namespace, ["work", "echo"])
+    jobs = stats[1].jobs_total
+    assert (jobs["succeeded"], jobs["failed"], jobs["retried"], jobs["dead_lettered"]) == (
+        1,
+        1,
+        3,
+        1,
+    )
+    assert stats[1].dead_letters == 1 and stats[1].lag == 0 and stats[0].backlog == 0
+    detail = await function_detail(sluice.redis, namespace, "work")
+    assert detail.recent_failures == [doomed.job_id]
+    assert sum(minute.succeeded for minute in detail.last_hour) == 1
 
 
 async def test_cancelled_queued_job_never_runs(
