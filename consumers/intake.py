@@ -37,8 +37,7 @@ log = structlog.get_logger("consumer")
 # (read, started, run, completed) instead of moving in lockstep.
 READ_BATCH = 32
 READ_ALL_SECONDS = 1.0
-# A burst (tests, one-off runs) reads with a short block: an empty read is how it learns
-# that it may be done.
+# A burst (tests, one-off runs) reads with a short block: an empty read says it may be done.
 BURST_BLOCK_SECONDS = 0.05
 # Uploads up to this size come along with take.lua's reply (through a copy in Redis);
 # a larger one is read on its own, a round trip that is nothing next to its job.
@@ -80,13 +79,13 @@ class Intake:
         # A key of the streams read, for the node to read them from (on a cluster, an
         # intake reads one function's stream: one slot).
         self._key = next(iter(specs)).decode()
-        # Stop once every stream is empty and nothing runs (see burst_done).
-        self.burst = burst
+        self.burst = burst  # stop once every stream is empty and nothing runs (burst_done)
         self.paused = paused or PausedStreams()  # streams not to read (Timers learns them)
 
     async def read_loop(self, reader: Client) -> None:
         delay = 0.1
         while True:
+            self._waiting = self.paused.readable(self._waiting)  # none paused since read
             free = self.slots.free()
             ahead = self._ahead_stream() if free <= 0 else None
             if free <= 0 and ahead is None:
@@ -135,8 +134,7 @@ class Intake:
     async def _read_all(self, reader: Client, count: int) -> None:
         if not (streams := self.paused.readable(self.specs)):
             return await self.paused.changed(READ_BLOCK_SECONDS)  # all paused: until resumed
-        # Nothing known to be waiting: a finished job need not keep its files for the next.
-        self.runner.reading_all = True
+        self.runner.reading_all = True  # nothing known to wait: a job's files need not stay
         self.runner.began()
         try:
             reply = await run_command(
@@ -364,6 +362,8 @@ class Intake:
             log.info("entry_" + outcome, job_id=job_id, entry_id=entry_id.decode())
             if outcome == "dead":
                 log.warning("job_dead_lettered", job_id=job_id, reason="attempts used up")
+            elif outcome == "paused":  # read before this consumer knew: read no more of it
+                self.paused.set(keys.stream.encode(), True)
             return
         if self.slots.runs(spec.name, entry_id):
             # Our own job, reclaimed while it was writing its outcome (finishing jobs

@@ -8,8 +8,12 @@ import time
 from datetime import datetime
 from pathlib import Path
 
+import redis
+
+from consumers.worker import Worker
 from shared.client import Sluice
 from shared.jobs import JobStatus
+from tests.recovery_checks import until
 
 
 async def wait_for_status(
@@ -71,3 +75,14 @@ def seconds_between(earlier: str | None, later: str | None) -> float:
     """Seconds from one ISO timestamp of a job's status to another (both must be set)."""
     assert earlier is not None and later is not None
     return (datetime.fromisoformat(later) - datetime.fromisoformat(earlier)).total_seconds()
+
+
+async def consumer_knows_paused(worker: Worker, sync_redis: redis.Redis, stream: str) -> None:
+    """Until the consumer knows the function is paused and its read in flight (if any) is
+    over: one begun before it knew may yet deliver an entry (which start.lua hands back)."""
+    await until(lambda: not worker.paused.readable([stream.encode()]), lambda: "not paused")
+
+    def reading() -> bool:
+        return any(c["cmd"] == "xreadgroup" and "b" in c["flags"] for c in sync_redis.client_list())
+
+    await until(lambda: not reading(), lambda: "a read still blocks")

@@ -11,13 +11,12 @@ from typing import Any
 import pytest
 import redis
 
-from consumers.worker import Worker
 from shared.client import Sluice
 from shared.dead_letters import ALL, replay
 from shared.keys import GROUP, keys_for
 from shared.pausing import set_paused
 from shared.settings import Settings
-from tests.helpers import wait_for_status
+from tests.helpers import consumer_knows_paused, wait_for_status
 from tests.inprocess import serving
 from tests.recovery_checks import until
 
@@ -42,17 +41,6 @@ def not_started(sync_redis: redis.Redis, settings: Settings, job_ids: list[str])
         status, entry_id = sync_redis.hmget(keys.job(job_id), "status", "entry_id")
         count += status == b"queued" and entry_id not in delivered
     return count
-
-
-async def consumer_knows_paused(worker: Worker, sync_redis: redis.Redis, stream: str) -> None:
-    """Until the consumer knows the function is paused and its read in flight (if any) is
-    over: one begun before it knew may yet deliver an entry (which start.lua hands back)."""
-    await until(lambda: not worker.paused.readable([stream.encode()]), lambda: "not paused")
-
-    def reading() -> bool:
-        return any(c["cmd"] == "xreadgroup" and "b" in c["flags"] for c in sync_redis.client_list())
-
-    await until(lambda: not reading(), lambda: "a read still blocks")
 
 
 async def test_lag_is_the_jobs_not_yet_started_through_every_step(

@@ -1,8 +1,8 @@
 -- Begin an attempt on a delivered or claimed entry, if this consumer owns it.
 -- Returns {"run", input, attempts, max_attempts, idempotency_key, next job id}
 --       | {"lost"} (not ours) | {"skip", status} (already final, entry removed)
---       | {"defer", ms} (retry backoff not over, or the function paused)
---       | {"dead"} (attempts used up)
+--       | {"defer", ms} (retry backoff not over) | {"dead"} (attempts used up)
+--       | {"paused"} (the function is: the entry is handed back)
 local stream, job_hash, dead = KEYS[1], KEYS[2], KEYS[3] -- 4... keys that end with the job
 local group, consumer, entry_id = ARGV[1], ARGV[2], ARGV[3]
 local now_ms, now, visibility_ms = tonumber(ARGV[4]), ARGV[5], tonumber(ARGV[6])
@@ -57,7 +57,7 @@ if redis.call('EXISTS', prefix .. 'paused') == 1 then
   -- Paused (read just before the pause, or claimed): back, claimable again in a while.
   redis.call('XCLAIM', stream, group, consumer, 0, entry_id, 'IDLE',
     math.max(0, visibility_ms - PAUSED_RETRY_MS), 'JUSTID')
-  return {'defer', tostring(PAUSED_RETRY_MS)}
+  return {'paused'}
 end
 attempt_began(prefix, f[8], entry_id, attempts == '0')
 attempts = tostring(tonumber(attempts) + 1)

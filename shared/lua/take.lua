@@ -18,9 +18,12 @@ local function_name = ARGV[9]
 -- Key prefixes: a job hash's, an upload's and an artifact index's key less the job id.
 local job_prefix, upload_prefix, artifacts_prefix = ARGV[10], ARGV[11], ARGV[12]
 local copy_max = tonumber(ARGV[13]) -- largest upload to copy
+local taken = {}
+if redis.call('EXISTS', string.sub(stream, 1, -7) .. 'paused') == 1 then
+  return taken -- paused: nothing read (the consumer learns of it at its next look)
+end
 local read = redis.call('XREADGROUP', 'GROUP', group, consumer, 'COUNT', count,
   'STREAMS', stream, '>')
-local taken = {}
 if not read then
   return taken
 end

@@ -1,0 +1,43 @@
+"""Pausing a function with a backlog being worked through: the consumer stops reading it at
+once (its read-ahead too), so the backlog stays undelivered (in lag, where an autoscaler
+sees it) rather than being read and handed back entry by entry."""
+
+from __future__ import annotations
+
+import pytest
+import redis
+
+from shared.client import Sluice
+from shared.keys import GROUP, keys_for
+from shared.pausing import set_paused
+from shared.settings import Settings
+from tests.helpers import consumer_knows_paused, wait_for_status
+from tests.inprocess import serving
+from tests.recovery_checks import until
+
+pytestmark = pytest.mark.any_redis  # Redis 7.0: lag
+
+
+async def test_a_pause_stops_a_backlog_being_taken(
+    sluice: Sluice, settings: Settings, sync_redis: redis.Redis
+) -> None:
+    keys = keys_for(settings.namespace, "work")
+    jobs = [(await sluice.submit("work", {"seconds": 0.1})).job_id for _ in range(60)]
+    async with serving(settings, "work", concurrency=2) as worker:
+        await wait_for_status(sluice, jobs[3], "succeeded")
+        await set_paused(sluice.redis, settings.namespace, "work", True)
+        await consumer_knows_paused(worker, sync_redis, keys.stream)
+
+        def running() -> int:
+            return sum(sync_redis.hget(keys.job(job_id), "status") == b"running" for job_id in jobs)
+
+        await until(lambda: running() == 0, lambda: f"{running()} still running")
+        queued = [j for j in jobs if sync_redis.hget(keys.job(j), "status") == b"queued"]
+        pending = sync_redis.xpending(keys.stream, GROUP)["pending"]
+        # At most one read's worth was delivered in the instant of the pause, handed back.
+        assert len(queued) > 40 and pending <= 4, (len(queued), pending)
+        [group] = sync_redis.xinfo_groups(keys.stream)
+        assert group["lag"] == len(queued) - pending
+        await set_paused(sluice.redis, settings.namespace, "work", False)
+        for job_id in jobs:
+            await wait_for_status(sluice, job_id, "succeeded")
