@@ -18,14 +18,14 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Match, Route
 
-from gateway import admin, dead_letters, docs, events, operations
+from gateway import admin, dashboard, dead_letters, docs, events, operations
 from gateway.auth import Authenticator, authorize
 from gateway.batch import submit_batch
 from gateway.body import drain, read_limited
 from gateway.cors import Cors
 from gateway.middleware import CloseOnUnreadBody, RequestLogMiddleware
 from gateway.query import chain_from_query, options_from_query, refuse_own_params
-from gateway.responses import json_response, sluice_of
+from gateway.responses import json_response, shown_inline, sluice_of
 from gateway.uploads import submit_multipart, submit_raw
 from shared import error_types
 from shared.api_keys import READ, SUBMIT, KeyStore
@@ -43,7 +43,7 @@ from shared.errors import (
     error_body,
     status_of,
 )
-from shared.functions import load_functions
+from shared.functions import artifact_path, load_functions
 from shared.jobs import CANCELLED, SUCCEEDED, now_iso
 from shared.logs import configure_logging
 from shared.redis import NO_PERSISTENCE, check_access, persistence, redis_errors
@@ -121,10 +121,6 @@ async def job_result(request: Request) -> Response:
     return Response(bytes(memoryview(status.result)), media_type="application/json")
 
 
-# Artifact types a browser may show inline: raster images, which run no script (SVG can).
-INLINE_TYPES = frozenset({"image/png", "image/jpeg", "image/gif", "image/webp"})
-
-
 async def job_artifact(request: Request) -> Response:
     """A file a job saved, with the content type its handler chose; whatever is not a
     raster image is a download, so an HTML artifact cannot run as a page of the gateway."""
@@ -133,9 +129,21 @@ async def job_artifact(request: Request) -> Response:
     job_id = request.path_params["job_id"]
     content_type, data = await sluice_of(request).artifact(job_id, name, tenant=tenant)
     headers = {"X-Content-Type-Options": "nosniff"}
-    if content_type.split(";")[0].strip().lower() not in INLINE_TYPES:
+    if not shown_inline(content_type):
         headers["Content-Disposition"] = f'attachment; filename="{name}"'
     return Response(data, media_type=content_type, headers=headers)
+
+
+async def job_artifacts(request: Request) -> Response:
+    """The files a job saved: name, content type, size and the path each is served at."""
+    tenant = (await authorize(request, READ)).job_tenant
+    job_id = request.path_params["job_id"]
+    listed = await sluice_of(request).artifacts(job_id, tenant=tenant)
+    artifacts = [
+        {"name": name, "content_type": kind, "bytes": size, "url": artifact_path(job_id, name)}
+        for name, kind, size in listed
+    ]
+    return json_response({"artifacts": artifacts})
 
 
 async def cancel_job(request: Request) -> Response:
@@ -269,6 +277,7 @@ def create_app(settings: Settings | None = None) -> Starlette:
         Route("/v1/jobs/{job_id}", job_status, methods=["GET"]),
         Route("/v1/jobs/{job_id}", cancel_job, methods=["DELETE"]),
         Route("/v1/jobs/{job_id}/result", job_result, methods=["GET"]),
+        Route("/v1/jobs/{job_id}/artifacts", job_artifacts, methods=["GET"]),
         Route("/v1/jobs/{job_id}/artifacts/{name}", job_artifact, methods=["GET"]),
         Route("/v1/functions", list_functions, methods=["GET"]),
         Route("/healthz", healthz, methods=["GET"]),
@@ -278,6 +287,7 @@ def create_app(settings: Settings | None = None) -> Starlette:
         *operations.ROUTES,
         *events.ROUTES,
         *docs.ROUTES,
+        *dashboard.ROUTES,
     ]
     return Starlette(
         routes=routes,

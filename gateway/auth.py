@@ -112,19 +112,31 @@ class Authenticator:
 
     async def principal(self, request: Request, scope: str) -> Principal:
         """Who sent ``request``, if allowed ``scope``; else 401 or 403."""
-        if not await self.enabled():
-            if not self._off and (platform := self._platform):
-                # Started while Redis was away, or Redis lost its data: closed, not open.
-                raise UnavailableError(
-                    f"no API key is configured and {platform} says this is a hosting"
-                    " platform: set SLUICE_API_KEYS or SLUICE_ADMIN_KEY",
-                    retry_after=60,
-                )
-            return UNRESTRICTED
+        if (unkeyed := await self.open_principal()) is not None:
+            return unkeyed
         scheme, _, secret = request.headers.get("authorization", "").partition(" ")
         secret = secret.strip()
         if scheme.lower() != "bearer" or not secret:
             raise UnauthorizedError("send an API key as `Authorization: Bearer <key>`")
+        return await self.principal_of(secret, scope)
+
+    async def open_principal(self) -> Principal | None:
+        """UNRESTRICTED while no key is needed (none configured); None once one is. 503
+        on a hosting platform that has no key (closed, never open by accident)."""
+        if await self.enabled():
+            return None
+        if not self._off and (platform := self._platform):
+            # Started while Redis was away, or Redis lost its data: closed, not open.
+            raise UnavailableError(
+                f"no API key is configured and {platform} says this is a hosting"
+                " platform: set SLUICE_API_KEYS or SLUICE_ADMIN_KEY",
+                retry_after=60,
+            )
+        return UNRESTRICTED
+
+    async def principal_of(self, secret: str, scope: str) -> Principal:
+        """Who holds the key ``secret`` (sent another way than a Bearer header: the
+        dashboard's cookie), if allowed ``scope``; else 401 or 403."""
         hashed = digest(secret)
         if self._admin and hmac.compare_digest(hashed, self._admin):
             return UNRESTRICTED

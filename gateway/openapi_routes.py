@@ -38,6 +38,16 @@ FUNCTION_INFO = {
         "memory_mb": {"type": ["integer", "null"], "description": "null: an async handler"},
     },
 }
+ARTIFACT = {
+    "type": "object",
+    "required": ["name", "content_type", "bytes", "url"],
+    "properties": {
+        "name": {"type": "string"},
+        "content_type": {"type": "string"},
+        "bytes": {"type": "integer"},
+        "url": {"type": "string", "description": "the path the file is served at"},
+    },
+}
 READY = {
     "type": "object",
     "required": ["status", "persistence"],
@@ -106,6 +116,26 @@ def job_paths() -> dict[str, Any]:
                 READ,
                 {"200": json_reply({}, "the result, as the handler returned it")},
                 [*NO_JOB, et.HTTP_CONFLICT],
+            ),
+        },
+        "/v1/jobs/{job_id}/artifacts": {
+            "parameters": [JOB_ID],
+            "get": operation(
+                "job_artifacts",
+                "The files a job saved",
+                "jobs",
+                READ,
+                {
+                    "200": json_reply(
+                        {
+                            "type": "object",
+                            "required": ["artifacts"],
+                            "properties": {"artifacts": {"type": "array", "items": ARTIFACT}},
+                        },
+                        "each file by name (none yet: an empty list)",
+                    )
+                },
+                NO_JOB,
             ),
         },
         "/v1/jobs/{job_id}/artifacts/{name}": {

@@ -11,6 +11,14 @@ from starlette.responses import Response
 from shared.client import Sluice
 from shared.jobs import json_encoder
 
+# Artifact types a browser may show inline: raster images, which run no script (SVG can).
+# Anything else is served as a download, so an HTML artifact cannot run as a page.
+INLINE_TYPES = frozenset({"image/png", "image/jpeg", "image/gif", "image/webp"})
+
+
+def shown_inline(content_type: str) -> bool:
+    return content_type.split(";")[0].strip().lower() in INLINE_TYPES
+
 
 def sluice_of(request: Request) -> Sluice:
     sluice: Sluice = request.app.state.sluice

@@ -105,6 +105,30 @@ class JobReader:
             content_type = content_type.decode()
         return str(content_type), data if isinstance(data, bytes) else data.encode()
 
+    async def artifacts(
+        self, job_id: str, *, tenant: str | None = None
+    ) -> list[tuple[str, str, int]]:
+        """(name, content type, size in bytes) of each file the job saved, by name."""
+        function, key = self._job_key(job_id)
+        keys = keys_for(self.settings.namespace, function)
+        with redis_errors():
+            pipe = self.redis.pipeline(transaction=False)
+            pipe.hmget(key, ["status", TENANT_FIELD])
+            pipe.hgetall(keys.artifacts(job_id))
+            (status, job_tenant), index = await pipe.execute()
+        if status is None or not belongs_to(job_tenant, tenant):
+            raise self._not_found(job_id)
+        types = {_text(name): _text(kind) for name, kind in index.items()}
+        names = sorted(types)
+        if not names:
+            return []
+        with redis_errors():
+            pipe = self.redis.pipeline(transaction=False)
+            for name in names:
+                pipe.strlen(keys.artifact(job_id, name))
+            sizes = await pipe.execute()
+        return [(name, types[name], int(size)) for name, size in zip(names, sizes, strict=True)]
+
     async def wait(
         self,
         job_id: str,
@@ -134,3 +158,7 @@ class JobReader:
                 raise TimeoutError(f"job {job_id} still {state} after {timeout}s")
             await asyncio.sleep(delay)
             delay = min(delay * 1.5, 0.5)
+
+
+def _text(value: bytes | str) -> str:
+    return value.decode(errors="replace") if isinstance(value, bytes) else value

@@ -1,0 +1,65 @@
+"""The operators' dashboard at ``/dashboard`` (admin only; see gateway/dashboard_access.py):
+server-rendered pages that read whole with JavaScript off, kept live by a small script
+(gateway/static/dashboard/dashboard.js) that fetches the page again every 2 s and swaps
+its live parts. Its files are served from this repository, nothing from another site.
+
+- ``/dashboard``: every function's numbers, the last hour's charts, pause and resume;
+- ``/dashboard/functions/{function}``: one function's charts, consumers and the jobs each
+  runs, recent failures, dead letters with replay and delete;
+- ``/dashboard/jobs/{job_id}``: a job's status, progress, timings, error, result and
+  artifacts.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from starlette.requests import Request
+from starlette.responses import FileResponse, Response
+from starlette.routing import BaseRoute, Route
+
+from gateway import dashboard_access, dashboard_actions, dashboard_functions, dashboard_jobs
+from shared.errors import NotFoundError
+
+STATIC = Path(__file__).parent / "static" / "dashboard"
+# The files pages load, and their types: nothing else of the folder is served. Public
+# (the login page needs them too): they hold no data.
+ASSETS = {
+    "dashboard.css": "text/css",
+    "dashboard.js": "text/javascript",
+    "favicon.svg": "image/svg+xml",
+}
+
+
+async def asset(request: Request) -> Response:
+    name = request.path_params["name"]
+    media_type = ASSETS.get(name)
+    if media_type is None:
+        raise NotFoundError(f"no route {request.url.path}")
+    return FileResponse(
+        STATIC / name,
+        media_type=media_type,
+        # Revalidated each time (ETag): a new release's script is taken at once.
+        headers={"X-Content-Type-Options": "nosniff", "Cache-Control": "no-cache"},
+    )
+
+
+_FUNCTION = "/dashboard/functions/{function}"
+
+ROUTES: list[BaseRoute] = [
+    Route("/dashboard", dashboard_functions.index, methods=["GET"]),
+    Route("/dashboard/login", dashboard_access.login_page, methods=["GET"]),
+    Route("/dashboard/login", dashboard_access.login, methods=["POST"]),
+    Route("/dashboard/logout", dashboard_access.logout, methods=["POST"]),
+    Route("/dashboard/static/{name}", asset, methods=["GET"]),
+    Route(_FUNCTION, dashboard_functions.function_page, methods=["GET"]),
+    Route(f"{_FUNCTION}/pause", dashboard_actions.pause, methods=["POST"]),
+    Route(f"{_FUNCTION}/resume", dashboard_actions.resume, methods=["POST"]),
+    Route(f"{_FUNCTION}/dead/replay", dashboard_actions.replay, methods=["POST"]),
+    Route(f"{_FUNCTION}/dead/delete", dashboard_actions.delete, methods=["POST"]),
+    Route("/dashboard/jobs", dashboard_jobs.find_job, methods=["GET"]),
+    Route("/dashboard/jobs/{job_id}", dashboard_jobs.job_page, methods=["GET"]),
+    Route(
+        "/dashboard/jobs/{job_id}/artifacts/{name}", dashboard_jobs.job_artifact, methods=["GET"]
+    ),
+]

@@ -1,0 +1,90 @@
+"""The dashboard's job page: status, progress, timings, error, result and artifacts (with
+previews of images), and the artifacts themselves for a browser logged in by cookie."""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+from urllib.parse import quote
+
+from starlette.requests import Request
+from starlette.responses import Response
+
+from gateway.dashboard_access import dashboard_route, redirect
+from gateway.dashboard_render import render
+from gateway.responses import shown_inline, sluice_of
+from shared.client import Sluice
+
+# A result longer than this is cut on the page (the API's /result has all of it).
+RESULT_CHARS = 100_000
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class ArtifactRow:
+    name: str
+    content_type: str
+    size: int
+
+    @property
+    def image(self) -> bool:
+        return shown_inline(self.content_type)
+
+    @property
+    def path(self) -> str:
+        return quote(self.name, safe="")
+
+
+async def artifacts_of(sluice: Sluice, job_id: str) -> list[ArtifactRow]:
+    """The files the job saved, by name: their types and sizes."""
+    return [ArtifactRow(*row) for row in await sluice.artifacts(job_id)]
+
+
+def pretty_result(raw: bytes | None) -> tuple[str, bool]:
+    """The result as indented JSON, and whether it was cut to RESULT_CHARS."""
+    if raw is None:
+        return "", False
+    text = json.dumps(json.loads(raw), indent=2, ensure_ascii=False)
+    return text[:RESULT_CHARS], len(text) > RESULT_CHARS
+
+
+@dashboard_route
+async def job_page(request: Request) -> Response:
+    sluice = sluice_of(request)
+    job_id = request.path_params["job_id"]
+    status = await sluice.status(job_id)
+    result, cut = pretty_result(bytes(memoryview(status.result)) if status.result else None)
+    context = {
+        "title": f"job {job_id}",
+        "job": status,
+        "result": result,
+        "result_cut": cut,
+        "artifacts": await artifacts_of(sluice, job_id),
+    }
+    return render(request, "job.html", context)
+
+
+@dashboard_route
+async def find_job(request: Request) -> Response:
+    """The index page's lookup form (a GET, so it works as a link and with JS off)."""
+    job_id = request.query_params.get("job_id", "").strip()
+    if not job_id:
+        return redirect("/dashboard")
+    return redirect(f"/dashboard/jobs/{quote(job_id, safe='')}")
+
+
+@dashboard_route
+async def job_artifact(request: Request) -> Response:
+    """An artifact, shown inline only when it is a raster image (as the API's route
+    decides); ``?download=1`` always as a download."""
+    job_id = request.path_params["job_id"]
+    name = request.path_params["name"]
+    content_type, data = await sluice_of(request).artifact(job_id, name)
+    headers = {
+        "X-Content-Type-Options": "nosniff",
+        "Content-Security-Policy": "default-src 'none'; sandbox",
+        "Cache-Control": "private, no-cache",
+    }
+    inline = shown_inline(content_type) and not request.query_params.get("download")
+    if not inline:
+        headers["Content-Disposition"] = f"attachment; filename*=UTF-8''{quote(name, safe='')}"
+    return Response(data, media_type=content_type, headers=headers)
