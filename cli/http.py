@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from types import TracebackType
 from typing import Any
 from urllib.parse import quote
@@ -46,21 +47,57 @@ class Gateway:
     ) -> None:
         self._client.close()
 
-    def call(self, method: str, path: str, body: Any = None) -> Any:
-        """The JSON reply of ``method path`` (``body`` sent as JSON when given), or the
-        CliError that says why there is none."""
-        try:
-            response = self._client.request(method, path, json=body)
-        except httpx.TransportError as error:
-            raise GatewayUnavailableError(
-                f"cannot reach the gateway at {self.url}: {error or type(error).__name__}"
-            ) from error
+    def call(
+        self,
+        method: str,
+        path: str,
+        body: Any = None,
+        *,
+        params: Mapping[str, str] | None = None,
+        read_timeout: float = TIMEOUT,
+        **sent: Any,
+    ) -> Any:
+        """The JSON reply of ``method path`` (``body`` sent as JSON when given; ``sent``:
+        httpx's ``files``, ``data``, ``headers``), or the CliError that says why there is
+        none. ``read_timeout``: seconds the reply may take (a long poll's are more)."""
+        if body is not None:
+            sent["json"] = body
+        response = self.send(method, path, params=params, read_timeout=read_timeout, **sent)
         try:
             reply = response.json()
         except ValueError:
             reply = None
-        if response.is_success and reply is not None:
-            return reply
+        if reply is None:
+            raise GatewayUnavailableError(
+                f"the gateway at {self.url} failed: not_json ({response.status_code}):"
+                f" the reply to {response.request.url.path} is not JSON"
+            )
+        return reply
+
+    def send(
+        self,
+        method: str,
+        path: str,
+        *,
+        params: Mapping[str, str] | None = None,
+        read_timeout: float = TIMEOUT,
+        **sent: Any,
+    ) -> httpx.Response:
+        """The successful reply of ``method path`` whatever its type (an artifact's bytes),
+        or the CliError that says why there is none."""
+        timeout = httpx.Timeout(TIMEOUT, read=read_timeout)
+        try:
+            response = self._client.request(method, path, params=params, timeout=timeout, **sent)
+        except httpx.TransportError as error:
+            raise GatewayUnavailableError(
+                f"cannot reach the gateway at {self.url}: {error or type(error).__name__}"
+            ) from error
+        if response.is_success:
+            return response
+        try:
+            reply = response.json()
+        except ValueError:
+            reply = None
         error_type, message = _error_of(reply, response)
         if 400 <= response.status_code < 500:
             if response.status_code == 401 and not self.has_key:
@@ -72,11 +109,9 @@ class Gateway:
 
 
 def _error_of(reply: Any, response: httpx.Response) -> tuple[str, str]:
-    """The type and message of an error reply; a proxy's HTML page, or a success reply that
-    is not JSON, gives its status line instead."""
+    """The type and message of an error reply; a proxy's HTML page gives its status line
+    instead."""
     error = reply.get("error") if isinstance(reply, dict) else None
     if isinstance(error, dict) and isinstance(error.get("type"), str):
         return error["type"], str(error.get("message", ""))
-    if response.is_success:
-        return "not_json", f"the reply to {response.request.url.path} is not JSON"
     return "http_error", response.reason_phrase or f"HTTP {response.status_code}"

@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 from typing import Any
 
+from cli.arguments import per_second, whole_number
 from cli.http import Gateway, path_segment
 from cli.output import note, print_json, print_table
 
@@ -17,28 +18,6 @@ QUOTA_OPTIONS = {"jobs": "max_jobs", "bytes": "max_bytes", "rate": "rate", "burs
 def scope_list(text: str) -> list[str]:
     """``submit,read`` as ``["submit", "read"]``; which scopes exist, the gateway decides."""
     return [scope.strip() for scope in text.split(",") if scope.strip()]
-
-
-def whole_number(text: str) -> int:
-    """A count or a size: an integer of at least 1."""
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"not a whole number: {text!r}") from None
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"must be at least 1, got {text!r}")
-    return value
-
-
-def per_second(text: str) -> float:
-    """A rate: a number above 0 (``0.5`` is one every two seconds)."""
-    try:
-        value = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"not a number: {text!r}") from None
-    if not 0 < value < float("inf"):
-        raise argparse.ArgumentTypeError(f"must be a finite number above 0, got {text!r}")
-    return value
 
 
 def quota_text(quotas: dict[str, Any]) -> str:

@@ -2,7 +2,8 @@
 
 Each command module adds its commands with ``add_commands(commands, common)`` and sets
 ``run`` (``Command``) on its leaf parsers; main builds the gateway client, runs the one
-chosen and turns a CliError into its message on stderr and its exit code.
+chosen and turns a CliError into its message on stderr and its exit code (Ctrl-C into
+130, as a shell would report it).
 """
 
 from __future__ import annotations
@@ -12,7 +13,7 @@ import os
 import sys
 from collections.abc import Callable, Mapping, Sequence
 
-from cli import keys
+from cli import dead, functions, jobs, keys, submit, top
 from cli.errors import EXIT_CODE_MEANINGS, CliError, ExitCode
 from cli.http import Gateway
 
@@ -23,7 +24,7 @@ DEFAULT_URL = "http://localhost:8000"
 Command = Callable[[argparse.Namespace, Gateway], None]
 
 # The modules whose commands `sluice` offers, in --help's order.
-COMMAND_MODULES = (keys,)
+COMMAND_MODULES = (submit, jobs, functions, top, dead, keys)
 
 
 def add_common_options(parser: argparse.ArgumentParser, environ: Mapping[str, str] | None) -> None:
@@ -56,7 +57,9 @@ def add_common_options(parser: argparse.ArgumentParser, environ: Mapping[str, st
 
 def build_parser(environ: Mapping[str, str]) -> argparse.ArgumentParser:
     """The whole command line, defaults read from ``environ``."""
-    codes = "\n".join(f"  {code.value}  {meaning}" for code, meaning in EXIT_CODE_MEANINGS.items())
+    codes = "\n".join(
+        f"  {code.value:<3}  {meaning}" for code, meaning in EXIT_CODE_MEANINGS.items()
+    )
     parser = argparse.ArgumentParser(
         prog="sluice",
         description="Administer and use a sluice gateway over its HTTP API.",
@@ -78,8 +81,19 @@ def main(argv: Sequence[str] | None = None, environ: Mapping[str, str] | None = 
     run: Command = args.run
     try:
         with Gateway(args.url, args.api_key) as gateway:
-            run(args, gateway)
+            try:
+                run(args, gateway)
+            finally:
+                sys.stdout.flush()  # here, so that a closed pipe is caught below
     except CliError as error:
         print(f"sluice: {error.message}", file=sys.stderr)
         return error.exit_code
+    except KeyboardInterrupt:
+        print("sluice: interrupted", file=sys.stderr)
+        return ExitCode.INTERRUPTED
+    except BrokenPipeError:
+        # The reader of stdout has gone (`sluice functions | head -3`): the rest goes
+        # nowhere, and the interpreter's own flush at exit must not fail again.
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return ExitCode.BROKEN_PIPE
     return ExitCode.OK

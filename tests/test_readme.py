@@ -42,6 +42,7 @@ SKIPPED = {
     "$ KEY=$(sluice keys create --tenant acme --scopes submit,read --max-jobs 5 --rate 2)",
     "$ curl -s -X POST 'localhost:8000/v1/jobs/echo?callback_url=https://hooks.example.com/sluice'"
     " \\",
+    '$ sluice submit doomed --wait; echo "exit $?"',
 }
 # Keys the redis-cli block names that these examples do not create (no echo job fails,
 # the gateway runs without API keys, the delayed job is cancelled, no callback_url).
@@ -329,6 +330,7 @@ def test_shell_examples(
         assert all(line.startswith("redis-cli ") for line in lines), f"README.md:{block.line}"
     start_system(start_consumer)
     host = start_gateway().removeprefix("http://")
+    shell_env = {**shell_env, "SLUICE_URL": f"http://{host}"}  # where `sluice` goes
     ids: dict[str, str] = {}
     for commands in sessions:  # in order: a block may use the ids an earlier one gave
         for command in commands:
