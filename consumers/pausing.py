@@ -5,13 +5,16 @@ is not started either: start.lua hands it back while the function is paused."""
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 
 
 class PausedStreams:
     def __init__(self) -> None:
         self._paused: set[bytes] = set()
         self._changed = asyncio.Event()
+        # Called at a resume: entries held back while paused are pending, so claimed (by
+        # the recovery loop) rather than read; they need not wait for its next turn.
+        self.on_resume: Callable[[], None] = lambda: None
 
     def set(self, stream: bytes, paused: bool) -> None:
         if paused == (stream in self._paused):
@@ -20,6 +23,7 @@ class PausedStreams:
             self._paused.add(stream)
         else:
             self._paused.discard(stream)
+            self.on_resume()
         self._changed.set()
         self._changed = asyncio.Event()
 

@@ -121,6 +121,7 @@ class Worker:
         runner = Runner(redis, self.slots, lifecycle, outcomes, leases, self.pool, wake_recovery)
         self._runner = runner
         paused = self.paused
+        paused.on_resume = wake_recovery.set
         intakes = [
             Intake(
                 settings, self.name, specs, self.keys, self.slots, runner, lifecycle, redis,

@@ -44,7 +44,8 @@ class FunctionStats(msgspec.Struct, frozen=True):
     backlog: int
     # XINFO GROUPS lag: entries never delivered (None: Redis < 7.0, or it says nil).
     lag: int | None
-    # Entries delivered and not yet acknowledged (running, retrying, being started).
+    # Entries delivered and not yet acknowledged (running, retrying, being started, and
+    # any read in the instant of a pause and held back).
     pending: int
     running: int
     retrying: int
@@ -71,6 +72,7 @@ def stats_call(keys: FunctionKeys, *, alive_ms: int) -> ScriptCall:
             keys.paused,
             keys.metrics,
             keys.consumers,
+            keys.held,
         ],
         [GROUP, alive_ms],
     )
@@ -103,10 +105,10 @@ def _le(bound: float) -> str:
 
 
 def _parse(function: str, reply: list[Any]) -> FunctionStats:
-    backlog, lag, pending, alive, waited_ms, scheduled, retrying, dead, paused = (
-        int(value) for value in reply[:9]
+    backlog, lag, pending, alive, waited_ms, scheduled, retrying, dead, paused, held = (
+        int(value) for value in reply[:10]
     )
-    flat = [_text(item) for item in reply[9]]
+    flat = [_text(item) for item in reply[10]]
     metrics = dict(zip(flat[::2], flat[1::2], strict=True))
     return FunctionStats(
         function=function,
@@ -114,7 +116,7 @@ def _parse(function: str, reply: list[Any]) -> FunctionStats:
         backlog=backlog,
         lag=lag if lag >= 0 else None,
         pending=pending,
-        running=max(0, pending - retrying),
+        running=max(0, pending - retrying - held),
         retrying=retrying,
         scheduled=scheduled,
         dead_letters=dead,

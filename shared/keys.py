@@ -87,6 +87,9 @@ class FunctionKeys:
     retrying: str = dataclasses.field(init=False, repr=False)
     # Set ("1") while the function is paused: jobs queue, consumers start none.
     paused: str = dataclasses.field(init=False, repr=False)
+    # Jobs read in the instant of a pause and handed back unstarted: job id -> when it was
+    # queued (ms since the epoch). Delivered, so pending, yet not running.
+    held: str = dataclasses.field(init=False, repr=False)
     # Counters and histograms since the function's first job (a hash; see prelude.lua's
     # count_outcome and observe, read by shared/function_stats.py).
     metrics: str = dataclasses.field(init=False, repr=False)
@@ -105,6 +108,7 @@ class FunctionKeys:
         object.__setattr__(self, "active", f"{prefix}:active")
         object.__setattr__(self, "retrying", f"{prefix}:retrying")
         object.__setattr__(self, "paused", f"{prefix}:paused")
+        object.__setattr__(self, "held", f"{prefix}:held")
         object.__setattr__(self, "metrics", f"{prefix}:metrics")
         object.__setattr__(self, "failures", f"{prefix}:failures")
 

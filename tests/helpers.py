@@ -82,7 +82,9 @@ async def consumer_knows_paused(worker: Worker, sync_redis: redis.Redis, stream:
     over: one begun before it knew may yet deliver an entry (which start.lua hands back)."""
     await until(lambda: not worker.paused.readable([stream.encode()]), lambda: "not paused")
 
-    def reading() -> bool:
-        return any(c["cmd"] == "xreadgroup" and "b" in c["flags"] for c in sync_redis.client_list())
+    await until(lambda: not blocked_reads(sync_redis), lambda: "a read still blocks")
 
-    await until(lambda: not reading(), lambda: "a read still blocks")
+
+def blocked_reads(sync_redis: redis.Redis) -> int:
+    """Clients blocked in XREADGROUP now."""
+    return sum(c["cmd"] == "xreadgroup" and "b" in c["flags"] for c in sync_redis.client_list())

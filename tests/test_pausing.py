@@ -8,10 +8,11 @@ import pytest
 import redis
 
 from shared.client import Sluice
+from shared.function_stats import function_stats
 from shared.keys import GROUP, keys_for
 from shared.pausing import set_paused
 from shared.settings import Settings
-from tests.helpers import consumer_knows_paused, wait_for_status
+from tests.helpers import blocked_reads, consumer_knows_paused, wait_for_status
 from tests.inprocess import serving
 from tests.recovery_checks import until
 
@@ -41,3 +42,26 @@ async def test_a_pause_stops_a_backlog_being_taken(
         await set_paused(sluice.redis, settings.namespace, "work", False)
         for job_id in jobs:
             await wait_for_status(sluice, job_id, "succeeded")
+
+
+async def test_a_job_read_as_the_pause_came_is_held_then_runs_at_the_resume(
+    sluice: Sluice, settings: Settings, sync_redis: redis.Redis
+) -> None:
+    """The consumer is blocked in a read when the pause comes: the job that read delivers
+    is handed back unstarted (held): not running, still the oldest waiting; at the resume
+    it starts at once, not at the recovery loop's next turn (15 s here)."""
+    settings = settings.replace(visibility_timeout=30.0)
+    keys = keys_for(settings.namespace, "work")
+    async with serving(settings, "work", concurrency=2):
+        await until(lambda: blocked_reads(sync_redis) > 0, lambda: "no read blocks")
+        await set_paused(sluice.redis, settings.namespace, "work", True)
+        job_id = (await sluice.submit("work", {})).job_id
+        await until(lambda: sync_redis.zcard(keys.held) == 1, lambda: "not held")
+        status = await sluice.status(job_id)
+        assert status.status == "queued" and status.paused and status.attempts == 0
+        [stats] = await function_stats(sluice.redis, settings.namespace, ["work"])
+        assert (stats.pending, stats.running, stats.lag) == (1, 0, 0)
+        assert stats.oldest_queued_seconds > 0
+        await set_paused(sluice.redis, settings.namespace, "work", False)
+        await wait_for_status(sluice, job_id, "succeeded", timeout=5)
+        assert sync_redis.zcard(keys.held) == 0

@@ -85,8 +85,10 @@ local function count_outcome(prefix, outcome)
 end
 
 -- An attempt began: how long its job waited in the queue, counted at its first attempt
--- (from its entry's id, stamped when it was queued), and it no longer waits to be retried.
+-- (from its entry's id, stamped when it was queued); it is no longer held (start.lua) nor
+-- waiting to be retried.
 local function attempt_began(prefix, job_id, entry_id, first)
+  redis.call('ZREM', prefix .. 'held', job_id)
   if first then
     local queued_ms = tonumber(string.match(entry_id, '^(%d+)'))
     local waited_s = math.max(0, redis_ms() - queued_ms) / 1000
@@ -194,6 +196,7 @@ local function end_job(job, status, ...)
   expire_with_job(job.hash, job.keys, job.ends_from, job.ttl, job.keep_upload)
   job_left(job, prefix)
   redis.call('ZREM', prefix .. 'retrying', job.job_id)
+  redis.call('ZREM', prefix .. 'held', job.job_id)
   count_outcome(prefix, status)
   if status == 'failed' then
     redis.call('LPUSH', prefix .. 'failures', job.job_id)

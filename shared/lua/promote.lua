@@ -25,7 +25,8 @@ if sample == '1' then
   local pending = redis.pcall('XPENDING', stream, group)
   local running = 0
   if not pending.err then -- no group yet: an error reply, nothing running
-    running = math.max(0, pending[1] - redis.call('ZCARD', prefix .. 'retrying'))
+    running = math.max(0, pending[1] - redis.call('ZCARD', prefix .. 'retrying')
+      - redis.call('ZCARD', prefix .. 'held'))
   end
   redis.call('HSET', minute, 'backlog', redis.call('XLEN', stream), 'running', running)
   redis.call('EXPIRE', minute, 3900)

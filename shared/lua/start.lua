@@ -7,8 +7,6 @@ local stream, job_hash, dead = KEYS[1], KEYS[2], KEYS[3] -- 4... keys that end w
 local group, consumer, entry_id = ARGV[1], ARGV[2], ARGV[3]
 local now_ms, now, visibility_ms = tonumber(ARGV[4]), ARGV[5], tonumber(ARGV[6])
 local result_ttl, dead_max = ARGV[7], ARGV[8]
--- A paused function's entry comes back to be claimed after this long (ms).
-local PAUSED_RETRY_MS = 2000
 if not owns(stream, group, consumer, entry_id) then
   return {'lost'}
 end
@@ -54,9 +52,10 @@ if out_of_attempts(attempts, max_attempts) then
 end
 local prefix = string.sub(stream, 1, -7) -- the function's keys less their last part
 if redis.call('EXISTS', prefix .. 'paused') == 1 then
-  -- Paused (read just before the pause, or claimed): back, claimable again in a while.
-  redis.call('XCLAIM', stream, group, consumer, 0, entry_id, 'IDLE',
-    math.max(0, visibility_ms - PAUSED_RETRY_MS), 'JUSTID')
+  -- Paused (read just before the pause, or claimed): handed back, claimable at once (the
+  -- consumers' recovery claims it again, and starts it once resumed); noted as held.
+  redis.call('XCLAIM', stream, group, consumer, 0, entry_id, 'IDLE', visibility_ms, 'JUSTID')
+  redis.call('ZADD', prefix .. 'held', string.match(entry_id, '^(%d+)'), f[8])
   return {'paused'}
 end
 attempt_began(prefix, f[8], entry_id, attempts == '0')

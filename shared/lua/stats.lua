@@ -1,9 +1,9 @@
 -- A function's numbers at one instant, read in one round trip (shared/function_stats.py):
 -- Returns {backlog, lag (-1: Redis says nil, -2: no group or Redis < 7.0), pending,
 --          consumers alive, ms the oldest job not yet started has waited (-1: none),
---          scheduled, retrying, dead letters, paused (1/0), the metrics hash (flat)}
+--          scheduled, retrying, dead letters, paused (1/0), held, the metrics hash (flat)}
 local stream, scheduled, retrying, dead = KEYS[1], KEYS[2], KEYS[3], KEYS[4]
-local paused, metrics, consumers = KEYS[5], KEYS[6], KEYS[7]
+local paused, metrics, consumers, held = KEYS[5], KEYS[6], KEYS[7], KEYS[8]
 local group, alive_ms = ARGV[1], tonumber(ARGV[2])
 local now = redis_ms()
 local lag, pending, last_delivered = -2, 0, nil
@@ -33,6 +33,11 @@ local waited = -1
 if first then
   waited = math.max(0, now - tonumber(string.match(first[1], '^(%d+)')))
 end
+-- A job held back by a pause has not started either, and may be older.
+local oldest_held = redis.call('ZRANGE', held, 0, 0, 'WITHSCORES')[2]
+if oldest_held then
+  waited = math.max(waited, now - tonumber(oldest_held))
+end
 local alive = 0
 local seen = redis.call('HGETALL', consumers)
 for i = 2, #seen, 2 do
@@ -42,4 +47,4 @@ for i = 2, #seen, 2 do
 end
 return {redis.call('XLEN', stream), lag, pending, alive, waited,
   redis.call('ZCARD', scheduled), redis.call('ZCARD', retrying), redis.call('XLEN', dead),
-  redis.call('EXISTS', paused), redis.call('HGETALL', metrics)}
+  redis.call('EXISTS', paused), redis.call('ZCARD', held), redis.call('HGETALL', metrics)}
