@@ -19,7 +19,7 @@ from gateway.responses import sluice_of
 from shared import dead_letters
 from shared.client import Sluice
 from shared.errors import JobNotFoundError
-from shared.function_activity import activity
+from shared.function_activity import last_hours
 from shared.function_stats import FunctionStats, function_detail, function_stats
 from shared.jobs import JobStatus
 from shared.keys import keys_for
@@ -45,18 +45,15 @@ class Failure:
 
 
 async def _rows(sluice: Sluice) -> tuple[list[FunctionRow], list[Chart]]:
-    """Every function's numbers (one round trip) and last hour (read side by side), and
-    the charts of all of them added up."""
+    """Every function's numbers and last hour (a round trip each), and the charts of all
+    of them added up."""
     namespace, alive_ms = sluice.settings.namespace, sluice.settings.visibility_ms
     stats = await function_stats(sluice.redis, namespace, sluice.functions, alive_ms=alive_ms)
-    seen = await asyncio.gather(
-        *(activity(sluice.redis, keys_for(namespace, s.function), alive_ms=alive_ms) for s in stats)
-    )
+    hours = await last_hours(sluice.redis, [keys_for(namespace, s.function) for s in stats])
     rows = [
-        FunctionRow(numbers, throughput(found.last_hour))
-        for numbers, found in zip(stats, seen, strict=True)
+        FunctionRow(numbers, throughput(hour)) for numbers, hour in zip(stats, hours, strict=True)
     ]
-    return rows, charts(summed([found.last_hour for found in seen]))
+    return rows, charts(summed(hours))
 
 
 @dashboard_route

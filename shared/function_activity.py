@@ -5,6 +5,7 @@ the consumers' timers note in it), the consumers and the jobs each runs, recent 
 from __future__ import annotations
 
 import time
+from collections.abc import Sequence
 from typing import Any
 
 import msgspec
@@ -61,13 +62,33 @@ def _minute(minute: int, raw: dict[Any, Any]) -> Minute:
     )
 
 
+def _minutes(now: float) -> range:
+    """The last MINUTES minutes, oldest first, this one last."""
+    this_minute = int(now // 60)
+    return range(this_minute - MINUTES + 1, this_minute + 1)
+
+
+async def last_hours(redis: Client, all_keys: Sequence[FunctionKeys]) -> list[list[Minute]]:
+    """Each function's last MINUTES minutes (oldest first), in one round trip."""
+    minutes = _minutes(time.time())
+    with redis_errors():
+        pipe = redis.pipeline(transaction=False)
+        for keys in all_keys:
+            for minute in minutes:
+                pipe.hgetall(keys.minute(minute))
+        hashes = await pipe.execute()
+    return [
+        [_minute(m, raw) for m, raw in zip(minutes, hashes[i : i + MINUTES], strict=True)]
+        for i in range(0, len(hashes), MINUTES)
+    ]
+
+
 async def activity(redis: Client, keys: FunctionKeys, *, alive_ms: int) -> Activity:
     """The last MINUTES minutes (oldest first, this one last), consumers alive or holding
     entries with the job ids they hold, and the latest failed job ids (newest first):
     two round trips."""
     now = time.time()
-    this_minute = int(now // 60)
-    minutes = range(this_minute - MINUTES + 1, this_minute + 1)
+    minutes = _minutes(now)
     with redis_errors():
         pipe = redis.pipeline(transaction=False)
         for minute in minutes:
