@@ -96,7 +96,7 @@ def _histogram(metrics: dict[str, str], name: str) -> Histogram:
         buckets.append((_le(bound), total))
     if not buckets or buckets[-1][0] != "+Inf":
         buckets.append(("+Inf", total))
-    return Histogram(buckets, float(metrics.get(f"{name}:sum", 0)), total)
+    return Histogram(buckets, int(metrics.get(f"{name}:sum_ms", 0)) / 1000, total)
 
 
 def _le(bound: float) -> str:

@@ -52,7 +52,8 @@ MAX_BATCH = 128
 
 # ARGV = {calls, then per call: key count, arg count, args...}; KEYS = each call's keys.
 # A call that raises gives its own error reply; the others still run. The body may keep
-# what later calls of the same batch can reuse in the table ``batch``.
+# what later calls of the same batch can reuse in the table ``batch``; prelude.lua's
+# flush_batch writes what the calls tallied there, once, after the last.
 _BATCH_LOOP = """
 local replies = {}
 local k, a = 1, 2
@@ -72,6 +73,7 @@ for c = 1, tonumber(ARGV[1]) do
   k = k + nk
   a = a + 2 + na
 end
+flush_batch()
 return replies
 """
 

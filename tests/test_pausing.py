@@ -65,3 +65,24 @@ async def test_a_job_read_as_the_pause_came_is_held_then_runs_at_the_resume(
         await set_paused(sluice.redis, settings.namespace, "work", False)
         await wait_for_status(sluice, job_id, "succeeded", timeout=5)
         assert sync_redis.zcard(keys.held) == 0
+
+
+async def test_held_and_retrying_jobs_cancelled_leave_their_sets(
+    sluice: Sluice, settings: Settings, sync_redis: redis.Redis
+) -> None:
+    keys = keys_for(settings.namespace, "work")
+    async with serving(settings, "work", concurrency=2):
+        retrying = (await sluice.submit("work", {"succeed_on": 2, "seconds": 0})).job_id
+        await wait_for_status(sluice, retrying, "retrying")
+        assert sync_redis.zscore(keys.retrying, retrying) is not None
+        assert (await sluice.cancel(retrying)).status == "cancelled"
+        assert sync_redis.zcard(keys.retrying) == 0
+        await until(lambda: blocked_reads(sync_redis) > 0, lambda: "no read blocks")
+        await set_paused(sluice.redis, settings.namespace, "work", True)
+        held = (await sluice.submit("work", {})).job_id
+        await until(lambda: sync_redis.zcard(keys.held) == 1, lambda: "not held")
+        assert (await sluice.cancel(held)).status == "cancelled"
+        assert sync_redis.zcard(keys.held) == 0
+        [stats] = await function_stats(sluice.redis, settings.namespace, ["work"])
+        assert (stats.pending, stats.running, stats.retrying, stats.backlog) == (0, 0, 0, 0)
+        assert stats.jobs_total["cancelled"] == 2 and stats.jobs_total["retried"] == 1

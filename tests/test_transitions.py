@@ -78,13 +78,16 @@ async def start(redis: Redis, keys: FunctionKeys, job_id: str, consumer: str) ->
     return await Scripts(redis).run(call)
 
 
-async def ended(redis: Redis, keys: FunctionKeys, job_id: str) -> Any:
+async def ended(redis: Redis, keys: FunctionKeys, job_id: str, dead: bool = False) -> Any:
     """The job's status hash, after checking what every end does: entry acknowledged and
-    deleted, upload deleted, status expiring."""
+    deleted, upload deleted (kept with the status, for a replay, if ``dead``), status
+    expiring."""
     assert await redis.xlen(keys.stream) == 0
     assert (await redis.xpending(keys.stream, GROUP))["pending"] == 0
-    assert await redis.exists(keys.upload(job_id)) == 0
-    assert 0 < await redis.ttl(keys.job(job_id)) <= SETTINGS.result_ttl
+    ttl = await redis.pttl(keys.job(job_id))
+    assert 0 < ttl <= SETTINGS.result_ttl * 1000
+    upload_ttl = await redis.pttl(keys.upload(job_id))
+    assert (ttl - 100 <= upload_ttl <= ttl) if dead else upload_ttl == -2
     status: Any = await redis.hgetall(keys.job(job_id))
     assert status[b"consumer"] == b"" and status[b"finished_at"]
     return status
@@ -121,14 +124,14 @@ async def test_dead_lettered_by_a_last_failure_or_by_a_start_alike(
         began_at="",
     )
     assert await Scripts(redis).run(fail) == 3  # dead-lettered, its follow-up in the outbox
-    by_failure = await ended(redis, keys, failed_id)
+    by_failure = await ended(redis, keys, failed_id, dead=True)
 
     died_id, died_next = await queue(redis, keys, max_attempts=2)
     for consumer in ("c1", "c2"):  # c1 fails attempt 1; c2 dies in attempt 2
         assert (await start(redis, keys, died_id, consumer))[0] == b"run"
     await redis.hset(keys.job(died_id), "error", '{"type":"KeyError","message":"no x"}')
     assert await start(redis, keys, died_id, "c3") == [b"dead"]
-    by_start = await ended(redis, keys, died_id)
+    by_start = await ended(redis, keys, died_id, dead=True)
 
     assert by_failure[b"status"] == by_start[b"status"] == b"failed"
     assert _error(by_failure) == {

@@ -9,7 +9,7 @@ local stream, job_hash = KEYS[1], KEYS[2] -- 3... keys that end with the job
 local group, now, result_ttl = ARGV[1], ARGV[2], ARGV[3]
 local tenant = ARGV[4] -- the caller's tenant; absent: any tenant's job (an admin's cancel)
 local f = redis.call('HMGET', job_hash, 'status', 'entry_id', 'job_id', 'next_job_id',
-  'tenant')
+  'tenant', 'held')
 local status, job_tenant = f[1], f[5] or ''
 if not status or (tenant and job_tenant ~= tenant) then
   return {'missing'}
@@ -23,5 +23,5 @@ if status == 'running' then
 end
 end_cancelled({stream = stream, group = group, entry_id = f[2], hash = job_hash,
   job_id = f[3], next_job_id = f[4], tenant = job_tenant, now = now, ttl = result_ttl,
-  keys = KEYS, ends_from = 3})
+  keys = KEYS, ends_from = 3, was = status, held = f[6]})
 return {'cancelled'}

@@ -14,12 +14,60 @@ local function owns(stream, group, consumer, entry_id)
   return #redis.call('XPENDING', stream, group, entry_id, entry_id, 1, consumer) > 0
 end
 
--- Keep XINFO GROUPS' lag (what KEDA scales on) a number after an XDEL. Redis 7.0 reports
--- it as nil once the stream's latest deletion is at or after the group's last delivered
--- entry; telling the stream that nothing was deleted (MAXDELETEDID 0-1, before any entry)
--- and, for an entry never delivered, that one fewer was added, keeps lag = entries not yet
--- delivered. Redis 6.2 has no lag (and no such field): nothing to do.
-local function keep_lag(stream, delivered)
+-- A batch's calls (shared/scripts.py runs up to 128 in one script) add up what they count
+-- here, in ``batch``; flush_batch, run by the batch loop after the last call, writes it: a
+-- few writes per batch rather than several per job. ``prefix``: a function's keys less
+-- their last part. Returns the function's counts: metrics (fields of its metrics hash)
+-- and minute (outcomes of this minute).
+local function counts_of(prefix)
+  batch.counts = batch.counts or {}
+  local counts = batch.counts[prefix]
+  if not counts then
+    counts = {metrics = {}, minute = {}}
+    batch.counts[prefix] = counts
+  end
+  return counts
+end
+
+-- Whether the function is paused, asked once per batch (nothing outside it runs meanwhile).
+local function is_paused(prefix)
+  batch.paused = batch.paused or {}
+  local paused = batch.paused[prefix]
+  if paused == nil then
+    paused = redis.call('EXISTS', prefix .. 'paused') == 1
+    batch.paused[prefix] = paused
+  end
+  return paused
+end
+
+-- Milliseconds since the epoch by Redis's clock (the clock that stamped the entry ids);
+-- one reading per batch, which runs in an instant.
+local function redis_ms()
+  if not batch.now_ms then
+    local t = redis.call('TIME')
+    batch.now_ms = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+  end
+  return batch.now_ms
+end
+
+-- A finished entry is acknowledged and deleted, so XLEN stays the backlog. pcall: a job
+-- cancelled before any consumer started has no group to acknowledge in. An entry not
+-- pending (XACK 0) was never delivered: a job cancelled while queued. Each deletion is
+-- counted for keep_lag.
+local function remove_entry(stream, group, entry_id)
+  local acked = redis.pcall('XACK', stream, group, entry_id)
+  if redis.call('XDEL', stream, entry_id) == 1 then
+    batch.lag = batch.lag or {}
+    batch.lag[stream] = (batch.lag[stream] or 0) + (acked == 1 and 0 or 1)
+  end
+end
+
+-- Keep XINFO GROUPS' lag (what KEDA scales on) a number after a batch's XDELs. Redis 7.0
+-- reports it as nil once the stream's latest deletion is at or after the group's last
+-- delivered entry; telling the stream that nothing was deleted (MAXDELETEDID 0-1, before
+-- any entry) and, for each entry deleted undelivered, that one fewer was added, keeps lag
+-- = entries not yet delivered. Redis 6.2 has no lag (and no such field): nothing to do.
+local function keep_lag(stream, undelivered)
   local info = redis.call('XINFO', 'STREAM', stream)
   local fields = {}
   for i = 1, #info, 2 do
@@ -28,80 +76,102 @@ local function keep_lag(stream, delivered)
   if fields['max-deleted-entry-id'] == nil then
     return
   end
-  local added = tonumber(fields['entries-added'])
-  if not delivered then
-    added = added - 1
-  end
-  redis.call('XSETID', stream, fields['last-generated-id'], 'ENTRIESADDED', added,
-    'MAXDELETEDID', '0-1')
-end
-
--- A finished entry is acknowledged and deleted, so XLEN stays the backlog. pcall: a job
--- cancelled before any consumer started has no group to acknowledge in. An entry not
--- pending (XACK 0) was never delivered: a job cancelled while queued.
-local function remove_entry(stream, group, entry_id)
-  local acked = redis.pcall('XACK', stream, group, entry_id)
-  if redis.call('XDEL', stream, entry_id) == 1 then
-    keep_lag(stream, acked == 1)
-  end
+  redis.call('XSETID', stream, fields['last-generated-id'], 'ENTRIESADDED',
+    tonumber(fields['entries-added']) - undelivered, 'MAXDELETEDID', '0-1')
 end
 
 -- Operation metrics, in the function's metrics hash (shared/function_stats.py reads them):
 -- jobs:<outcome> counters, and histograms as <name>:le:<bound> (jobs in that bucket alone,
--- not cumulative) and <name>:sum. The buckets are decided here, in seconds.
-local function duration_bounds()
-  return {0.1, 0.5, 1, 2.5, 5, 10, 30, 60, 120, 300, 600, 1800}
+-- not cumulative) and <name>:sum_ms. The buckets are decided here: upper bounds in ms and
+-- their fields (bounds in seconds), the last +Inf. Literals: a batch builds them once.
+local function histogram(name)
+  batch.histograms = batch.histograms or {}
+  local found = batch.histograms[name]
+  if found then
+    return found
+  end
+  if name == 'job_duration_seconds' then
+    found = {ms = {100, 500, 1000, 2500, 5000, 10000, 30000, 60000, 120000, 300000, 600000,
+      1800000, math.huge}, fields = {'job_duration_seconds:le:0.1',
+      'job_duration_seconds:le:0.5', 'job_duration_seconds:le:1',
+      'job_duration_seconds:le:2.5', 'job_duration_seconds:le:5', 'job_duration_seconds:le:10',
+      'job_duration_seconds:le:30', 'job_duration_seconds:le:60',
+      'job_duration_seconds:le:120', 'job_duration_seconds:le:300',
+      'job_duration_seconds:le:600', 'job_duration_seconds:le:1800',
+      'job_duration_seconds:le:+Inf'}, sum = 'job_duration_seconds:sum_ms'}
+  else
+    found = {ms = {10, 50, 100, 500, 1000, 5000, 10000, 30000, 60000, 300000, 900000, 3600000,
+      math.huge}, fields = {'queue_wait_seconds:le:0.01', 'queue_wait_seconds:le:0.05',
+      'queue_wait_seconds:le:0.1', 'queue_wait_seconds:le:0.5', 'queue_wait_seconds:le:1',
+      'queue_wait_seconds:le:5', 'queue_wait_seconds:le:10', 'queue_wait_seconds:le:30',
+      'queue_wait_seconds:le:60', 'queue_wait_seconds:le:300', 'queue_wait_seconds:le:900',
+      'queue_wait_seconds:le:3600', 'queue_wait_seconds:le:+Inf'},
+      sum = 'queue_wait_seconds:sum_ms'}
+  end
+  batch.histograms[name] = found
+  return found
 end
 
-local function wait_bounds()
-  return {0.01, 0.05, 0.1, 0.5, 1, 5, 10, 30, 60, 300, 900, 3600}
+local function observe(prefix, name, ms)
+  local found, fields = histogram(name), counts_of(prefix).metrics
+  local i, bounds = 1, found.ms
+  while ms > bounds[i] do
+    i = i + 1
+  end
+  local field = found.fields[i]
+  fields[field] = (fields[field] or 0) + 1
+  fields[found.sum] = (fields[found.sum] or 0) + ms
 end
 
-local function observe(prefix, name, bounds, seconds)
-  local le = '+Inf'
-  for _, bound in ipairs(bounds) do
-    if seconds <= bound then
-      le = tostring(bound)
-      break
+-- One job (or attempt, for retried) of the outcome: in the counter since the start
+-- (jobs:<outcome>) and in this minute's hash, which the dashboard's charts read.
+local function count_outcome(prefix, outcome)
+  local counts = counts_of(prefix)
+  local field = 'jobs:' .. outcome
+  counts.metrics[field] = (counts.metrics[field] or 0) + 1
+  counts.minute[outcome] = (counts.minute[outcome] or 0) + 1
+end
+
+-- What the batch's calls counted, written; lag kept for the streams they deleted from.
+local function flush_batch()
+  for prefix, counts in pairs(batch.counts or {}) do
+    local key = prefix .. 'metrics'
+    for field, n in pairs(counts.metrics) do
+      redis.call('HINCRBY', key, field, n)
+    end
+    if next(counts.minute) then
+      key = prefix .. 'minute:' .. math.floor(redis_ms() / 60000)
+      for outcome, n in pairs(counts.minute) do
+        redis.call('HINCRBY', key, outcome, n)
+      end
+      redis.call('EXPIRE', key, 3900) -- an hour of them, and a little
     end
   end
-  redis.call('HINCRBY', prefix .. 'metrics', name .. ':le:' .. le, 1)
-  redis.call('HINCRBYFLOAT', prefix .. 'metrics', name .. ':sum', seconds)
+  for stream, undelivered in pairs(batch.lag or {}) do
+    keep_lag(stream, undelivered)
+  end
 end
 
--- Milliseconds since the epoch by Redis's clock (the clock that stamped the entry ids).
-local function redis_ms()
-  local t = redis.call('TIME')
-  return tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
-end
-
--- One job (or attempt, for retried) of the outcome: in the counter since the start and
--- in this minute's hash, which the dashboard's charts of the last hour read.
-local function count_outcome(prefix, outcome)
-  redis.call('HINCRBY', prefix .. 'metrics', 'jobs:' .. outcome, 1)
-  local minute = prefix .. 'minute:' .. math.floor(redis_ms() / 60000)
-  redis.call('HINCRBY', minute, outcome, 1)
-  redis.call('EXPIRE', minute, 3900)
-end
-
--- An attempt began: how long its job waited in the queue, counted at its first attempt
--- (from its entry's id, stamped when it was queued); it is no longer held (start.lua) nor
--- waiting to be retried.
-local function attempt_began(prefix, job_id, entry_id, first)
-  redis.call('ZREM', prefix .. 'held', job_id)
-  if first then
-    local queued_ms = tonumber(string.match(entry_id, '^(%d+)'))
-    local waited_s = math.max(0, redis_ms() - queued_ms) / 1000
-    observe(prefix, 'queue_wait_seconds', wait_bounds(), waited_s)
-  else
-    redis.call('ZREM', prefix .. 'retrying', job_id)
+-- An attempt began on a job whose status was ``was``: how long it waited in the queue,
+-- counted at its first attempt (from its entry's id, stamped when it was queued); it no
+-- longer waits to be retried, nor is it held back by a pause (``held``, start.lua).
+local function attempt_began(prefix, job, was, held)
+  if was == 'retrying' then
+    redis.call('ZREM', prefix .. 'retrying', job.job_id)
+  elseif was == 'queued' then
+    local queued_ms = tonumber(string.match(job.entry_id, '^(%d+)'))
+    observe(prefix, 'queue_wait_seconds', math.max(0, redis_ms() - queued_ms))
+  end
+  if held then
+    redis.call('ZREM', prefix .. 'held', job.job_id)
+    redis.call('HDEL', job.hash, 'held')
   end
 end
 
 -- An attempt ended after running ``duration_ms`` (the consumer's measure of its handler).
 local function attempt_ended(prefix, duration_ms)
-  if duration_ms and duration_ms ~= '' then
-    observe(prefix, 'job_duration_seconds', duration_bounds(), tonumber(duration_ms) / 1000)
+  if duration_ms ~= '' then
+    observe(prefix, 'job_duration_seconds', tonumber(duration_ms))
   end
 end
 
@@ -195,8 +265,13 @@ local function end_job(job, status, ...)
   changed(job.hash)
   expire_with_job(job.hash, job.keys, job.ends_from, job.ttl, job.keep_upload)
   job_left(job, prefix)
-  redis.call('ZREM', prefix .. 'retrying', job.job_id)
-  redis.call('ZREM', prefix .. 'held', job.job_id)
+  if job.was == 'retrying' then -- the status it had: cancelled while waiting to retry
+    redis.call('ZREM', prefix .. 'retrying', job.job_id)
+  end
+  if job.held then -- held back by a pause (start.lua), then cancelled
+    redis.call('ZREM', prefix .. 'held', job.job_id)
+    redis.call('HDEL', job.hash, 'held')
+  end
   count_outcome(prefix, status)
   if status == 'failed' then
     redis.call('LPUSH', prefix .. 'failures', job.job_id)

@@ -11,7 +11,8 @@ if not owns(stream, group, consumer, entry_id) then
   return {'lost'}
 end
 local f = redis.call('HMGET', job_hash, 'status', 'not_before_ms', 'cancel', 'attempts',
-  'max_attempts', 'input', 'idempotency_key', 'job_id', 'error', 'consumer', 'next_job_id')
+  'max_attempts', 'input', 'idempotency_key', 'job_id', 'error', 'consumer', 'next_job_id',
+  'held')
 local status, cancel, attempts, max_attempts = f[1], f[3], f[4] or '0', f[5] or '1'
 if not status then
   remove_entry(stream, group, entry_id)
@@ -27,7 +28,7 @@ if status == 'running' and f[10] == consumer and cancel ~= '1' then
 end
 local job = {stream = stream, group = group, entry_id = entry_id, hash = job_hash,
   job_id = f[8], next_job_id = f[11], now = now, ttl = result_ttl, keys = KEYS,
-  ends_from = 4, dead = dead, dead_max = dead_max}
+  ends_from = 4, dead = dead, dead_max = dead_max, was = status, held = f[12]}
 if cancel == '1' then
   -- Cancelled while running on a consumer that has since died (or released it).
   end_cancelled(job)
@@ -51,14 +52,18 @@ if out_of_attempts(attempts, max_attempts) then
   return {'dead'}
 end
 local prefix = string.sub(stream, 1, -7) -- the function's keys less their last part
-if redis.call('EXISTS', prefix .. 'paused') == 1 then
+if is_paused(prefix) then
   -- Paused (read just before the pause, or claimed): handed back, claimable at once (the
-  -- consumers' recovery claims it again, and starts it once resumed); noted as held.
+  -- consumers' recovery claims it again, and starts it once resumed). A queued job is
+  -- noted as held (a retrying one is counted as such already).
   redis.call('XCLAIM', stream, group, consumer, 0, entry_id, 'IDLE', visibility_ms, 'JUSTID')
-  redis.call('ZADD', prefix .. 'held', string.match(entry_id, '^(%d+)'), f[8])
+  if status ~= 'retrying' and not job.held then
+    redis.call('ZADD', prefix .. 'held', string.match(entry_id, '^(%d+)'), job.job_id)
+    redis.call('HSET', job_hash, 'held', '1')
+  end
   return {'paused'}
 end
-attempt_began(prefix, f[8], entry_id, attempts == '0')
+attempt_began(prefix, job, status, job.held)
 attempts = tostring(tonumber(attempts) + 1)
 redis.call('HSET', job_hash, 'status', 'running', 'attempts', attempts, 'started_at', now,
   'consumer', consumer, 'progress', '0', 'message', '')
