@@ -87,7 +87,7 @@ async def ended(redis: Redis, keys: FunctionKeys, job_id: str, dead: bool = Fals
     ttl = await redis.pttl(keys.job(job_id))
     assert 0 < ttl <= SETTINGS.result_ttl * 1000
     upload_ttl = await redis.pttl(keys.upload(job_id))
-    assert (ttl - 100 <= upload_ttl <= ttl) if dead else upload_ttl == -2
+    assert abs(upload_ttl - ttl) <= 100 if dead else upload_ttl == -2
     status: Any = await redis.hgetall(keys.job(job_id))
     assert status[b"consumer"] == b"" and status[b"finished_at"]
     return status
