@@ -2,8 +2,8 @@
 driven by Playwright's Python API. Never ``playwright install``: it downloads a browser,
 and the system one is what CI installs.
 
-Also the gateway the tests browse: uvicorn as the Procfile runs it, serving the dashboard,
-and where screenshots go (the test's tmp_path, and ``$SLUICE_SCREENSHOTS`` when set).
+Also the gateway the tests browse (conftest's, as the Procfile runs it), and where
+screenshots go (the test's tmp_path, and ``$SLUICE_SCREENSHOTS`` when set).
 """
 
 from __future__ import annotations
@@ -12,16 +12,11 @@ import os
 import re
 import shutil
 import sys
-import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
-import httpx
 import pytest
 from playwright.sync_api import Browser, BrowserContext, Page, expect, sync_playwright
-from starlette.types import ASGIApp
-
-from tests.conftest import GATEWAY_COMMAND, Proc, listening_socket
 
 # Headless, and nothing that reaches out to the network on its own (updates, sync, QUIC
 # probes): the tests' only traffic is to the gateway on 127.0.0.1.
@@ -49,53 +44,11 @@ def chromium() -> str:
     return found
 
 
-def dashboard_app() -> ASGIApp:
-    """``uvicorn --factory`` target: gateway.app's app, with the dashboard's routes added
-    if gateway/app.py does not list them yet."""
-    from gateway import dashboard
-    from gateway.app import create_app, served
-
-    app = create_app()
-    paths = {getattr(route, "path", "") for route in app.routes}
-    if "/dashboard" not in paths:
-        app.router.routes.extend(dashboard.ROUTES)
-    return served(app)
-
-
 @pytest.fixture
-def start_dashboard(env: dict[str, str], tmp_path: Path) -> Iterator[Callable[..., str]]:
-    """Start the gateway (uvicorn, as tests/conftest.py's start_gateway does) serving the
-    dashboard; returns its base URL once it answers."""
-    procs: list[Proc] = []
-    command = [*GATEWAY_COMMAND[:3], "--factory", "tests.browser:dashboard_app"]
-    command += GATEWAY_COMMAND[4:]
-
-    def start(**extra_env: str) -> str:
-        with listening_socket() as sock:
-            port = sock.getsockname()[1]
-            proc = Proc(
-                [*command, "--fd", str(sock.fileno()), "--log-level", "warning"],
-                {**env, **extra_env},
-                tmp_path / f"dashboard-gateway-{len(procs)}.log",
-                pass_fds=(sock.fileno(),),
-            )
-        procs.append(proc)
-        url = f"http://127.0.0.1:{port}"
-        deadline = time.monotonic() + 20
-        while time.monotonic() < deadline:
-            try:
-                if httpx.get(f"{url}/healthz", timeout=1).status_code == 200:
-                    return url
-            except httpx.TransportError:
-                pass
-            if not proc.alive():
-                raise AssertionError(f"gateway exited:\n{proc.log()}")
-            time.sleep(0.05)
-        raise AssertionError(f"gateway did not start:\n{proc.log()}")
-
-    yield start
-    for proc in procs:
-        proc.stop()
+def start_dashboard(start_gateway: Callable[..., str]) -> Callable[..., str]:
+    """The gateway as the Procfile runs it (tests/conftest.py's start_gateway), which serves
+    the dashboard; ``start_dashboard(**env)`` returns its base URL once it answers."""
+    return start_gateway
 
 
 @pytest.fixture(scope="module")
