@@ -15,11 +15,11 @@ from __future__ import annotations
 from pathlib import Path
 
 from starlette.requests import Request
-from starlette.responses import FileResponse, Response
+from starlette.responses import Response
 from starlette.routing import BaseRoute, Route
 
 from gateway import dashboard_access, dashboard_actions, dashboard_functions, dashboard_jobs
-from shared.errors import NotFoundError
+from gateway.responses import static_file
 
 STATIC = Path(__file__).parent / "static" / "dashboard"
 # The files pages load, and their types: nothing else of the folder is served. Public
@@ -32,16 +32,8 @@ ASSETS = {
 
 
 async def asset(request: Request) -> Response:
-    name = request.path_params["name"]
-    media_type = ASSETS.get(name)
-    if media_type is None:
-        raise NotFoundError(f"no route {request.url.path}")
-    return FileResponse(
-        STATIC / name,
-        media_type=media_type,
-        # Revalidated each time (ETag): a new release's script is taken at once.
-        headers={"X-Content-Type-Options": "nosniff", "Cache-Control": "no-cache"},
-    )
+    # Revalidated each time (ETag): a new release's script is taken at once.
+    return static_file(request, STATIC, ASSETS, request.path_params["name"], "no-cache")
 
 
 _FUNCTION = "/dashboard/functions/{function}"

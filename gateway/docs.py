@@ -7,14 +7,13 @@ from pathlib import Path
 from typing import Any
 
 from starlette.requests import Request
-from starlette.responses import FileResponse, HTMLResponse, Response
+from starlette.responses import HTMLResponse, Response
 from starlette.routing import Route
 
 from gateway.auth import authorize
 from gateway.openapi import openapi_document
-from gateway.responses import json_response
+from gateway.responses import json_response, static_file
 from shared.api_keys import READ
-from shared.errors import NotFoundError
 
 STATIC = Path(__file__).parent / "static"
 # The files the page loads, and their types: nothing else of the folder is served.
@@ -71,14 +70,7 @@ async def docs_page(request: Request) -> Response:
 async def docs_asset(request: Request) -> Response:
     await authorize(request, READ)
     name = request.path_params["asset"]
-    media_type = ASSETS.get(name)
-    if media_type is None:
-        raise NotFoundError(f"no route {request.url.path}")
-    return FileResponse(
-        STATIC / name,
-        media_type=media_type,
-        headers={"X-Content-Type-Options": "nosniff", "Cache-Control": "private, max-age=3600"},
-    )
+    return static_file(request, STATIC, ASSETS, name, "private, max-age=3600")
 
 
 ROUTES = [
