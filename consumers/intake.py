@@ -18,6 +18,7 @@ import redis.exceptions
 import structlog
 
 from consumers.lifecycle import Lifecycle
+from consumers.membership import ensure_groups
 from consumers.outcomes import REDIS_DOWN, RunningJob, release_entries
 from consumers.pausing import PausedStreams
 from consumers.running import Runner
@@ -132,8 +133,12 @@ class Intake:
             await self._take(self._waiting[0], free)
 
     async def _read_all(self, reader: Client, count: int) -> None:
-        if not (streams := self.paused.readable(self.specs)):
-            return await self.paused.changed(READ_BLOCK_SECONDS)  # all paused: until resumed
+        if not (streams := self.paused.readable(self.specs)):  # all paused: until resumed
+            if self.burst:
+                await self._burst_done()
+            return await self.paused.changed(
+                BURST_BLOCK_SECONDS if self.burst else READ_BLOCK_SECONDS
+            )
         self.runner.reading_all = True  # nothing known to wait: a job's files need not stay
         self.runner.began()
         try:
@@ -165,13 +170,13 @@ class Intake:
 
     async def _burst_done(self) -> None:
         """After an empty read in a burst: stop when nothing runs and every stream of the
-        worker is empty (a failed attempt's entry stays until it is retried); else claim what may
-        be due at once rather than at the recovery loop's next turn."""
+        worker that is not paused is empty (a failed attempt's entry stays until it is
+        retried); else claim what may be due at once, not at the recovery loop's next turn."""
         if self.slots.running:
             return
         pipe = self.redis.pipeline(transaction=False)
-        for keys in self.keys.values():  # every stream of the worker, not just this intake's
-            pipe.xlen(keys.stream)
+        for stream in self.paused.readable(k.stream.encode() for k in self.keys.values()):
+            pipe.xlen(stream)  # every stream of the worker, not just this intake's
         if any(await pipe.execute()):
             self.slots.claim_first = True
         else:
@@ -258,12 +263,7 @@ class Intake:
                     break
 
     async def ensure_groups(self) -> None:
-        for stream in self.specs:
-            try:
-                await self.redis.xgroup_create(stream, GROUP, id="0", mkstream=True)
-            except redis.exceptions.ResponseError as exc:
-                if "BUSYGROUP" not in str(exc):
-                    raise
+        await ensure_groups(self.redis, self.specs)
 
     async def _start(self, stream: bytes, entries: list[Entry]) -> None:
         """Begin attempts on delivered or claimed entries, in one round trip."""

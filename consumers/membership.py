@@ -13,6 +13,7 @@ import time
 from collections.abc import Iterable
 
 import structlog
+from redis.exceptions import ResponseError
 
 from shared.jobs import now_ms
 from shared.keys import GROUP, FunctionKeys
@@ -26,6 +27,16 @@ log = structlog.get_logger("consumer")
 # forget at once (bounds the script's time).
 FORGET_EVERY_SECONDS = 300.0
 FORGET_AT_ONCE = 100
+
+
+async def ensure_groups(client: Client, streams: Iterable[bytes]) -> None:
+    """Each stream's consumer group, made (with the stream) if missing."""
+    for stream in streams:
+        try:
+            await client.xgroup_create(stream, GROUP, id="0", mkstream=True)
+        except ResponseError as exc:
+            if "BUSYGROUP" not in str(exc):
+                raise
 
 
 class Membership:

@@ -70,6 +70,13 @@ class Timers:
                 log.info("scheduled_jobs_queued", function=keys.function, count=count)
         return queued, wait
 
+    async def first_look(self) -> None:
+        """One look before the consumer reads: which functions are paused, what is due."""
+        try:
+            await self.promote_due()
+        except (*REDIS_DOWN, RedisError) as exc:  # the loop looks again
+            log.warning("scheduled_look_failed", error=str(exc))
+
     async def loop(self, stopping: asyncio.Event) -> None:
         """Look until ``stopping`` is set; a Redis outage is waited out."""
         while not stopping.is_set():

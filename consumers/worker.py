@@ -162,6 +162,7 @@ class Worker:
         )
         # Delayed jobs queued when due; ended jobs' callback_urls told.
         timers = Timers(redis, self.keys.values(), paused)
+        await timers.first_look()  # a consumer started during a pause reads nothing of it
         callbacks = Callbacks(redis, settings, self.keys.values())
         taking = [
             *(intake.read_loop(reader) for intake, (_, reader) in zip(intakes, reads, strict=True)),

@@ -47,7 +47,7 @@ class Failure:
 async def _rows(sluice: Sluice) -> tuple[list[FunctionRow], list[Chart]]:
     """Every function's numbers and last hour (a round trip each), and the charts of all
     of them added up."""
-    namespace, alive_ms = sluice.settings.namespace, sluice.settings.visibility_ms
+    namespace, alive_ms = sluice.settings.namespace, sluice.settings.alive_ms
     stats = await function_stats(sluice.redis, namespace, sluice.functions, alive_ms=alive_ms)
     hours = await last_hours(sluice.redis, [keys_for(namespace, s.function) for s in stats])
     rows = [
@@ -84,7 +84,7 @@ async def function_page(request: Request) -> Response:
     spec = sluice.function(request.path_params["function"])
     namespace = sluice.settings.namespace
     detail = await function_detail(
-        sluice.redis, namespace, spec.name, alive_ms=sluice.settings.visibility_ms
+        sluice.redis, namespace, spec.name, alive_ms=sluice.settings.alive_ms
     )
     letters = await dead_letters.list_dead(sluice.redis, namespace, spec.name, count=DEAD_SHOWN)
     context = {

@@ -29,7 +29,7 @@ async def _stats(request: Request) -> list[FunctionStats]:
         sluice.redis,
         sluice.settings.namespace,
         sluice.functions,
-        alive_ms=sluice.settings.visibility_ms,
+        alive_ms=sluice.settings.alive_ms,
     )
 
 
@@ -74,7 +74,7 @@ async def one_function(request: Request) -> Response:
     sluice = sluice_of(request)
     spec = sluice.function(request.path_params["function"])
     detail = await function_detail(
-        sluice.redis, sluice.settings.namespace, spec.name, alive_ms=sluice.settings.visibility_ms
+        sluice.redis, sluice.settings.namespace, spec.name, alive_ms=sluice.settings.alive_ms
     )
     return json_response(detail)
 

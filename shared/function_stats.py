@@ -7,7 +7,6 @@ and ``sluice top`` all read them here.
 
 from __future__ import annotations
 
-import math
 from collections.abc import Iterable
 from typing import Any
 
@@ -54,7 +53,7 @@ class FunctionStats(msgspec.Struct, frozen=True):
     dead_letters: int
     # How long the oldest job never delivered has waited (0: none waits).
     oldest_queued_seconds: float
-    # Consumers that said they were alive within the visibility timeout.
+    # Consumers that said they were alive within alive_ms (Settings.alive_ms).
     consumers: int
     jobs_total: dict[str, int]
     job_duration_seconds: Histogram
@@ -82,26 +81,19 @@ def _text(value: bytes | str) -> str:
     return value.decode() if isinstance(value, bytes) else value
 
 
-def _histogram(metrics: dict[str, str], name: str) -> Histogram:
-    """The scripts' per-bucket counts (``<name>:le:<bound>``) made cumulative."""
-    prefix = f"{name}:le:"
-    counts = sorted(
-        (float(field[len(prefix) :]), int(value))
-        for field, value in metrics.items()
-        if field.startswith(prefix)
-    )
+def _histogram(metrics: dict[str, str], name: str, fields: list[str]) -> Histogram:
+    """The scripts' per-bucket counts (``fields``: every bucket's, ``<name>:le:<bound>``,
+    ascending) made cumulative, every bucket present (a series must not appear midway)."""
     buckets, total = [], 0
-    for bound, count in counts:
-        total += count
-        buckets.append((_le(bound), total))
-    if not buckets or buckets[-1][0] != "+Inf":
-        buckets.append(("+Inf", total))
+    for field in fields:
+        total += int(metrics.get(field, 0))
+        buckets.append((_le(field.rpartition(":le:")[2]), total))
     return Histogram(buckets, int(metrics.get(f"{name}:sum_ms", 0)) / 1000, total)
 
 
-def _le(bound: float) -> str:
+def _le(bound: str) -> str:
     """A bucket's bound as Prometheus writes it (Go's float format: 1.0, 0.5, +Inf)."""
-    return "+Inf" if math.isinf(bound) else repr(bound)
+    return bound if bound == "+Inf" else repr(float(bound))
 
 
 def _parse(function: str, reply: list[Any]) -> FunctionStats:
@@ -110,6 +102,7 @@ def _parse(function: str, reply: list[Any]) -> FunctionStats:
     )
     flat = [_text(item) for item in reply[10]]
     metrics = dict(zip(flat[::2], flat[1::2], strict=True))
+    duration_fields, wait_fields = ([_text(f) for f in fields] for fields in reply[11:13])
     return FunctionStats(
         function=function,
         paused=bool(paused),
@@ -123,8 +116,8 @@ def _parse(function: str, reply: list[Any]) -> FunctionStats:
         oldest_queued_seconds=max(0, waited_ms) / 1000,
         consumers=alive,
         jobs_total={outcome: int(metrics.get(f"jobs:{outcome}", 0)) for outcome in OUTCOMES},
-        job_duration_seconds=_histogram(metrics, DURATION),
-        queue_wait_seconds=_histogram(metrics, QUEUE_WAIT),
+        job_duration_seconds=_histogram(metrics, DURATION, duration_fields),
+        queue_wait_seconds=_histogram(metrics, QUEUE_WAIT, wait_fields),
     )
 
 
@@ -132,8 +125,8 @@ async def function_stats(
     redis: Client, namespace: str, functions: Iterable[str], *, alive_ms: int = 30_000
 ) -> list[FunctionStats]:
     """Each function's numbers now, in one round trip (one script call per function);
-    ``alive_ms``: how recently a consumer must have said it is alive to count (the
-    visibility timeout: consumers say it twice in one)."""
+    ``alive_ms``: how recently a consumer must have said it is alive to count
+    (Settings.alive_ms)."""
     names = sorted(functions)
     calls = [stats_call(keys_for(namespace, name), alive_ms=alive_ms) for name in names]
     with redis_errors():

@@ -16,6 +16,8 @@ import msgspec
 from shared.errors import ArtifactNotFoundError, JobNotFoundError, JobStateError
 from shared.jobs import (
     FINAL_STATUSES,
+    QUEUED,
+    RETRYING,
     STATUS_FIELDS,
     SUCCEEDED,
     TENANT_FIELD,
@@ -27,6 +29,8 @@ from shared.keys import function_of, keys_for
 from shared.redis import Client, redis_errors
 from shared.settings import Settings
 
+# Statuses of a job a pause keeps waiting: "paused" is said of these only.
+WAITING = frozenset({QUEUED, RETRYING})
 # A status read, and whose job it is (compared, never shown).
 _STATUS_AND_TENANT = (*STATUS_FIELDS, TENANT_FIELD)
 
@@ -72,7 +76,7 @@ class JobReader:
         status = status_from_hash(values[:-1])
         if status is None or not belongs_to(values[-1], tenant):
             raise self._not_found(job_id)
-        if paused and not status.is_final:
+        if paused and status.status in WAITING:
             return msgspec.structs.replace(status, paused=True)
         return status
 

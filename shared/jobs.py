@@ -89,7 +89,7 @@ class JobStatus(msgspec.Struct, frozen=True):
     not_before: str | None = None
     # A job submitted with a callback_url, once it has ended: its delivery's state.
     callback: CallbackState | None = None
-    # A job not yet ended whose function is paused: it waits until the function is resumed.
+    # A queued or retrying job whose function is paused: it waits until it is resumed.
     paused: bool = False
 
     @property

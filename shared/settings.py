@@ -286,3 +286,9 @@ class Settings:
     @property
     def visibility_ms(self) -> int:
         return int(self.visibility_timeout * 1000)
+
+    @property
+    def alive_ms(self) -> int:
+        """How recently a consumer must have said it is alive to count as alive: it says
+        so twice per visibility timeout, so one word missed (a busy loop) is not death."""
+        return 2 * self.visibility_ms

@@ -61,6 +61,13 @@ async def async_work(job: JobContext, params: Work) -> dict[str, object]:
     return {"slept": params.seconds, "attempt": job.attempt}
 
 
+@function("slow_retry", input=Work, timeout=30, max_attempts=2, backoff=60)
+def slow_retry(job: JobContext, params: Work) -> dict[str, object]:
+    """``work``, retried a minute later: a test acts on the job while it waits to retry."""
+    result: dict[str, object] = work(job, params)
+    return result
+
+
 @function("crash", input=Work, timeout=30, max_attempts=3, backoff=0.2)
 def crash(job: JobContext, params: Work) -> None:
     """A poison job: kills the process running it, every time."""

@@ -29,18 +29,22 @@ def lag_of(sync_redis: redis.Redis, stream: str) -> Any:
     return group["lag"]
 
 
-def not_started(sync_redis: redis.Redis, settings: Settings, job_ids: list[str]) -> int:
-    """Jobs still queued, their entries never delivered (a paused function's entry read
-    just before its consumer learnt of the pause is delivered, and not in lag)."""
+def lag_and_not_started(
+    sync_redis: redis.Redis, settings: Settings, job_ids: list[str]
+) -> tuple[Any, int]:
+    """The group's lag, and the jobs still queued whose entries were never delivered (a
+    paused function's entry read just before its consumer learnt of the pause is delivered,
+    and not in lag), read at one instant (a transaction): a consumer runs meanwhile."""
     keys = keys_for(settings.namespace, "work")
-    delivered = {
-        item["message_id"] for item in sync_redis.xpending_range(keys.stream, GROUP, "-", "+", 1000)
-    }
-    count = 0
+    pipe = sync_redis.pipeline(transaction=True)
+    pipe.xinfo_groups(keys.stream)
+    pipe.xpending_range(keys.stream, GROUP, "-", "+", 1000)
     for job_id in job_ids:
-        status, entry_id = sync_redis.hmget(keys.job(job_id), "status", "entry_id")
-        count += status == b"queued" and entry_id not in delivered
-    return count
+        pipe.hmget(keys.job(job_id), "status", "entry_id")
+    [group], pending, *jobs = pipe.execute()
+    delivered = {item["message_id"] for item in pending}
+    waiting = sum(status == b"queued" and entry_id not in delivered for status, entry_id in jobs)
+    return group["lag"], waiting
 
 
 async def test_lag_is_the_jobs_not_yet_started_through_every_step(
@@ -51,9 +55,9 @@ async def test_lag_is_the_jobs_not_yet_started_through_every_step(
     jobs: list[str] = []
 
     def check(step: str) -> None:
-        lag = lag_of(sync_redis, keys.stream)
+        lag, waiting = lag_and_not_started(sync_redis, settings, jobs)
         assert lag is not None, f"after {step}: lag is nil"
-        assert lag == not_started(sync_redis, settings, jobs), f"after {step}"
+        assert lag == waiting, f"after {step}"
 
     async def submit(**params: Any) -> str:
         job_id = (await sluice.submit("work", params)).job_id

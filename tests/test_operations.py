@@ -114,6 +114,10 @@ def test_metrics_count_what_happened_and_read_redis(
     # Another function, never used: zeros, and no lag (it has no group yet).
     assert value(found, "sluice_backlog", function="echo") == 0
     assert ("sluice_lag", (("function", "echo"),)) not in found
+    # Every bucket of every histogram is there from the start (a series must not appear
+    # midway, and buckets summed across functions must stay cumulative).
+    for le in ("0.1", "1.0", "1800.0", "+Inf"):
+        assert value(found, "sluice_job_duration_seconds_bucket", function="echo", le=le) == 0
 
 
 def test_metrics_need_the_admin_key_or_the_metrics_token(gateway: str) -> None:

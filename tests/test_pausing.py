@@ -4,16 +4,21 @@ sees it) rather than being read and handed back entry by entry."""
 
 from __future__ import annotations
 
+from typing import Any
+
 import pytest
 import redis
 
 from shared.client import Sluice
 from shared.function_stats import function_stats
+from shared.jobs import now_iso, now_ms
 from shared.keys import GROUP, keys_for
 from shared.pausing import set_paused
+from shared.script_calls import start_call
+from shared.scripts import Scripts
 from shared.settings import Settings
-from tests.helpers import blocked_reads, consumer_knows_paused, wait_for_status
-from tests.inprocess import serving
+from tests.helpers import consumer_knows_paused, wait_for_status
+from tests.inprocess import run_burst, serving
 from tests.recovery_checks import until
 
 pytestmark = pytest.mark.any_redis  # Redis 7.0: lag
@@ -44,24 +49,40 @@ async def test_a_pause_stops_a_backlog_being_taken(
             await wait_for_status(sluice, job_id, "succeeded")
 
 
+async def held_job(sluice: Sluice, settings: Settings, sync_redis: redis.Redis) -> str:
+    """A ``work`` job a consumer ("ghost") read just as the function was paused, and handed
+    back unstarted (start.lua): held. The function is left paused."""
+    keys = keys_for(settings.namespace, "work")
+    if not sync_redis.exists(keys.stream):
+        sync_redis.xgroup_create(keys.stream, GROUP, id="0", mkstream=True)
+    await set_paused(sluice.redis, settings.namespace, "work", True)
+    job_id = (await sluice.submit("work", {})).job_id
+    read: Any = sync_redis.xreadgroup(GROUP, "ghost", {keys.stream: ">"})
+    [(_, [(entry_id, _)])] = read
+    start = start_call(
+        keys, job_id=job_id, entry_id=entry_id, consumer="ghost", settings=settings,
+        now_ms=now_ms(), now=now_iso(), with_upload=False,
+    )  # fmt: skip
+    assert await Scripts(sluice.redis).run(start) == [b"paused"]
+    assert sync_redis.zcard(keys.held) == 1
+    return job_id
+
+
 async def test_a_job_read_as_the_pause_came_is_held_then_runs_at_the_resume(
     sluice: Sluice, settings: Settings, sync_redis: redis.Redis
 ) -> None:
-    """The consumer is blocked in a read when the pause comes: the job that read delivers
-    is handed back unstarted (held): not running, still the oldest waiting; at the resume
-    it starts at once, not at the recovery loop's next turn (15 s here)."""
+    """A consumer ("ghost") read the job just as the pause came and started it: handed back
+    unstarted (held), it is not running and is still the oldest waiting; at the resume a
+    consumer starts it at once, not at its recovery loop's next turn (15 s here)."""
     settings = settings.replace(visibility_timeout=30.0)
     keys = keys_for(settings.namespace, "work")
+    job_id = await held_job(sluice, settings, sync_redis)
     async with serving(settings, "work", concurrency=2):
-        await until(lambda: blocked_reads(sync_redis) > 0, lambda: "no read blocks")
-        await set_paused(sluice.redis, settings.namespace, "work", True)
-        job_id = (await sluice.submit("work", {})).job_id
-        await until(lambda: sync_redis.zcard(keys.held) == 1, lambda: "not held")
         status = await sluice.status(job_id)
         assert status.status == "queued" and status.paused and status.attempts == 0
         [stats] = await function_stats(sluice.redis, settings.namespace, ["work"])
-        assert (stats.pending, stats.running, stats.lag) == (1, 0, 0)
-        assert stats.oldest_queued_seconds > 0
+        assert (stats.pending, stats.running, stats.lag, stats.backlog) == (1, 0, 0, 1)
+        assert stats.oldest_queued_seconds > 0 and sync_redis.zcard(keys.held) == 1
         await set_paused(sluice.redis, settings.namespace, "work", False)
         await wait_for_status(sluice, job_id, "succeeded", timeout=5)
         assert sync_redis.zcard(keys.held) == 0
@@ -70,19 +91,36 @@ async def test_a_job_read_as_the_pause_came_is_held_then_runs_at_the_resume(
 async def test_held_and_retrying_jobs_cancelled_leave_their_sets(
     sluice: Sluice, settings: Settings, sync_redis: redis.Redis
 ) -> None:
-    keys = keys_for(settings.namespace, "work")
-    async with serving(settings, "work", concurrency=2):
-        retrying = (await sluice.submit("work", {"succeed_on": 2, "seconds": 0})).job_id
+    retry_keys, keys = (
+        keys_for(settings.namespace, "slow_retry"),
+        keys_for(settings.namespace, "work"),
+    )
+    async with serving(settings, "slow_retry", concurrency=2):
+        retrying = (await sluice.submit("slow_retry", {"succeed_on": 2})).job_id
         await wait_for_status(sluice, retrying, "retrying")
-        assert sync_redis.zscore(keys.retrying, retrying) is not None
+        assert sync_redis.zscore(retry_keys.retrying, retrying) is not None
         assert (await sluice.cancel(retrying)).status == "cancelled"
-        assert sync_redis.zcard(keys.retrying) == 0
-        await until(lambda: blocked_reads(sync_redis) > 0, lambda: "no read blocks")
-        await set_paused(sluice.redis, settings.namespace, "work", True)
-        held = (await sluice.submit("work", {})).job_id
-        await until(lambda: sync_redis.zcard(keys.held) == 1, lambda: "not held")
-        assert (await sluice.cancel(held)).status == "cancelled"
-        assert sync_redis.zcard(keys.held) == 0
-        [stats] = await function_stats(sluice.redis, settings.namespace, ["work"])
-        assert (stats.pending, stats.running, stats.retrying, stats.backlog) == (0, 0, 0, 0)
-        assert stats.jobs_total["cancelled"] == 2 and stats.jobs_total["retried"] == 1
+        assert sync_redis.zcard(retry_keys.retrying) == 0
+    # No consumer now: none reads the held job's stream meanwhile.
+    held = await held_job(sluice, settings, sync_redis)
+    assert (await sluice.cancel(held)).status == "cancelled"
+    assert sync_redis.zcard(keys.held) == 0
+    stats = await function_stats(sluice.redis, settings.namespace, ["slow_retry", "work"])
+    for found in stats:
+        assert (found.pending, found.running, found.retrying, found.backlog) == (0, 0, 0, 0)
+    assert stats[0].jobs_total["cancelled"] == stats[1].jobs_total["cancelled"] == 1
+    assert stats[0].jobs_total["retried"] == 1
+
+
+async def test_a_burst_leaves_a_paused_functions_jobs_queued(
+    sluice: Sluice, settings: Settings
+) -> None:
+    await set_paused(sluice.redis, settings.namespace, "work", True)
+    waiting = (await sluice.submit("work", {})).job_id
+    ran = (await sluice.submit("async_work", {})).job_id
+    await run_burst(settings, "work", "async_work", concurrency=2, timeout=20)
+    assert (await sluice.status(ran)).status == "succeeded"
+    assert (await sluice.status(waiting)).status == "queued"
+    await set_paused(sluice.redis, settings.namespace, "async_work", True)
+    await run_burst(settings, "work", "async_work", concurrency=2, timeout=20)  # all paused
+    assert (await sluice.status(waiting)).status == "queued"

@@ -24,6 +24,7 @@ from shared.keys import GROUP, FunctionKeys, keys_for, new_job_id
 from shared.redis import Client, connect
 from shared.scripts import Scripts, run_batched
 from shared.settings import Settings
+from tests.script_redis import queue, start
 
 SETTINGS = Settings(visibility_timeout=30.0, result_ttl=3600, dead_letter_max=100)
 
@@ -37,45 +38,6 @@ async def redis(redis_server: RedisServer) -> AsyncIterator[Client]:
 @pytest.fixture
 def keys(namespace: str) -> FunctionKeys:
     return keys_for(namespace, "echo")
-
-
-async def queue(redis: Redis, keys: FunctionKeys, max_attempts: int = 1) -> tuple[str, str]:
-    """A job with a follow-up and an upload, delivered to consumer c1: (job id, follow-up's)."""
-    job_id, next_job_id = new_job_id("echo"), new_job_id("echo")
-    call = builders.submit_call(
-        keys,
-        job_id=job_id,
-        payload=b"{}",
-        max_attempts=max_attempts,
-        created_at=now_iso(),
-        max_backlog=1000,
-        idempotency_ttl=3600,
-        next_job_id=next_job_id,
-    )
-    assert await Scripts(redis).run(call) == [b"queued", job_id.encode()]
-    await redis.set(keys.upload(job_id), b"%PDF")
-    if not await redis.xinfo_groups(keys.stream):
-        await redis.xgroup_create(keys.stream, GROUP, id="0")
-    await redis.xreadgroup(GROUP, "c1", {keys.stream: ">"})
-    return job_id, next_job_id
-
-
-async def start(redis: Redis, keys: FunctionKeys, job_id: str, consumer: str) -> Any:
-    """start.lua by ``consumer``, on the entry of ``job_id`` (claimed for it first)."""
-    entry_id = await redis.hget(keys.job(job_id), "entry_id")
-    assert isinstance(entry_id, bytes)
-    await redis.xclaim(keys.stream, GROUP, consumer, 0, [entry_id], justid=True)
-    call = builders.start_call(
-        keys,
-        job_id=job_id,
-        entry_id=entry_id,
-        consumer=consumer,
-        settings=SETTINGS,
-        now_ms=int(time.time() * 1000),
-        now=now_iso(),
-        with_upload=True,
-    )
-    return await Scripts(redis).run(call)
 
 
 async def ended(redis: Redis, keys: FunctionKeys, job_id: str, dead: bool = False) -> Any:

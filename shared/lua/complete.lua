@@ -19,7 +19,7 @@ local duration_ms = ARGV[14] -- how long the attempt's handler ran
 if not owns(stream, group, consumer, entry_id) then
   return 0
 end
-attempt_ended(string.sub(stream, 1, -7), duration_ms)
+attempt_ended(prefix_of(stream), duration_ms)
 if began_at ~= '' then
   redis.call('HSET', job_hash, 'started_at', began_at)
 end

@@ -16,4 +16,6 @@ if tenant ~= '' then
 end
 redis.call('EXPIRE', job_hash, result_ttl)
 changed(job_hash)
+-- Counted as any job's end is (its function's keys are the hash's less "job:<id>").
+count_outcome(string.sub(job_hash, 1, -(#job_id + 5)), status)
 return 1

@@ -16,13 +16,16 @@ local duration_ms = ARGV[14] -- how long the attempt's handler ran
 if not owns(stream, group, consumer, entry_id) then
   return 0
 end
-local prefix = string.sub(stream, 1, -7) -- the function's keys less their last part
-attempt_ended(prefix, duration_ms)
 if began_at ~= '' then
   redis.call('HSET', job_hash, 'started_at', began_at)
 end
-local f = redis.call('HMGET', job_hash, 'attempts', 'max_attempts')
+local f = redis.call('HMGET', job_hash, 'attempts', 'max_attempts', 'status')
 local attempts, max_attempts = f[1] or '0', f[2] or '1'
+if f[3] == 'retrying' then
+  return 1 -- written already: this call was sent again after a lost reply
+end
+local prefix = prefix_of(stream)
+attempt_ended(prefix, duration_ms)
 if out_of_attempts(attempts, max_attempts) then
   local job = {stream = stream, group = group, entry_id = entry_id, hash = job_hash,
     job_id = job_id, next_job_id = next_job_id, now = now, ttl = result_ttl, keys = KEYS,

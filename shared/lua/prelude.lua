@@ -29,6 +29,11 @@ local function counts_of(prefix)
   return counts
 end
 
+-- A function's keys less their last part, from its stream's key ("...:stream").
+local function prefix_of(stream)
+  return string.sub(stream, 1, -7)
+end
+
 -- Whether the function is paused, asked once per batch (nothing outside it runs meanwhile).
 local function is_paused(prefix)
   batch.paused = batch.paused or {}
@@ -152,19 +157,25 @@ local function flush_batch()
   end
 end
 
+-- A job held back by a pause (start.lua) is no longer: it starts or ends.
+local function unhold(prefix, job)
+  redis.call('ZREM', prefix .. 'held', job.job_id)
+  redis.call('HDEL', job.hash, 'held')
+end
+
 -- An attempt began on a job whose status was ``was``: how long it waited in the queue,
--- counted at its first attempt (from its entry's id, stamped when it was queued); it no
--- longer waits to be retried, nor is it held back by a pause (``held``, start.lua).
-local function attempt_began(prefix, job, was, held)
+-- counted once (from its entry's id, stamped when it was queued; ``waited``: counted
+-- already, before a release put it back); it no longer waits to be retried, nor is it
+-- held back by a pause. Returns the fields start.lua writes for it.
+local function attempt_began(prefix, job, was, waited, held)
   if was == 'retrying' then
     redis.call('ZREM', prefix .. 'retrying', job.job_id)
-  elseif was == 'queued' then
+  elseif was == 'queued' and not waited then
     local queued_ms = tonumber(string.match(job.entry_id, '^(%d+)'))
     observe(prefix, 'queue_wait_seconds', math.max(0, redis_ms() - queued_ms))
   end
   if held then
-    redis.call('ZREM', prefix .. 'held', job.job_id)
-    redis.call('HDEL', job.hash, 'held')
+    unhold(prefix, job)
   end
 end
 
@@ -213,7 +224,7 @@ local function follow_up_ends(job, outcome)
   if not job.next_job_id or job.next_job_id == '' then
     return false
   end
-  redis.call('XADD', string.sub(job.stream, 1, -7) .. 'chain', '*', 'job_id', job.job_id,
+  redis.call('XADD', prefix_of(job.stream) .. 'chain', '*', 'job_id', job.job_id,
     'next_job_id', job.next_job_id, 'outcome', outcome, unpack(tenant_field(job)))
   return true
 end
@@ -225,7 +236,7 @@ local function count_stored(job, bytes)
   if not tenant or bytes <= 0 then
     return
   end
-  local key = string.sub(job.stream, 1, -7) .. 'stored:' .. tenant
+  local key = prefix_of(job.stream) .. 'stored:' .. tenant
   local gone_at = tonumber(redis.call('TIME')[1]) + job.ttl
   redis.call('HINCRBY', key, math.ceil(gone_at / 3600), bytes)
   if redis.call('TTL', key) < job.ttl + 3660 then -- only lengthened
@@ -255,7 +266,7 @@ end
 -- with ends_from (keys[ends_from..] end with the job).
 -- Returns true if the follow-up waits in the outbox.
 local function end_job(job, status, ...)
-  local prefix = string.sub(job.stream, 1, -7) -- the function's keys less their last part
+  local prefix = prefix_of(job.stream)
   if job.entry_id and job.entry_id ~= '' then
     remove_entry(job.stream, job.group, job.entry_id)
   else -- a delayed job, cancelled before it was due: not on the stream yet
@@ -269,8 +280,7 @@ local function end_job(job, status, ...)
     redis.call('ZREM', prefix .. 'retrying', job.job_id)
   end
   if job.held then -- held back by a pause (start.lua), then cancelled
-    redis.call('ZREM', prefix .. 'held', job.job_id)
-    redis.call('HDEL', job.hash, 'held')
+    unhold(prefix, job)
   end
   count_outcome(prefix, status)
   if status == 'failed' then
@@ -305,7 +315,7 @@ local function dead_letter(job, err_type, message, attempts, max_attempts)
     .. ', giving up)')
   job.keep_upload = true -- for a replay
   local follows = end_job(job, 'failed', 'error', err)
-  count_outcome(string.sub(job.stream, 1, -7), 'dead_lettered')
+  count_outcome(prefix_of(job.stream), 'dead_lettered')
   redis.call('XADD', job.dead, 'MAXLEN', job.dead_max, '*', 'job_id', job.job_id,
     'entry_id', job.entry_id, 'error', err, 'attempts', tostring(attempts),
     unpack(tenant_field(job)))

@@ -7,7 +7,7 @@
 local stream, scheduled = KEYS[1], KEYS[2]
 local now_ms, count, job_prefix, sample = ARGV[1], tonumber(ARGV[2]), ARGV[3], ARGV[4]
 local group = ARGV[5]
-local prefix = string.sub(stream, 1, -7) -- the function's keys less their last part
+local prefix = prefix_of(stream)
 local due = redis.call('ZRANGEBYSCORE', scheduled, '-inf', now_ms, 'LIMIT', 0, count)
 local queued = 0
 for _, job_id in ipairs(due) do

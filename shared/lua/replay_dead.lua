@@ -40,7 +40,7 @@ redis.call('HSET', job_hash, 'status', 'queued', 'attempts', '0', 'progress', '0
   'entry_id', entry)
 -- What the attempts before wrote; not_before (a delayed job's due time) and the chain stay.
 redis.call('HDEL', job_hash, 'error', 'result', 'message', 'started_at', 'finished_at',
-  'consumer', 'cancel', 'not_before_ms', 'callback')
+  'consumer', 'cancel', 'not_before_ms', 'callback', 'queue_waited', 'held')
 -- The end gave it an expiry (prelude.lua's end_job); the next end gives it one again.
 redis.call('PERSIST', job_hash)
 -- A delivery of the "failed" status not yet made is not made (one claimed now finds its

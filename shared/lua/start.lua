@@ -12,7 +12,7 @@ if not owns(stream, group, consumer, entry_id) then
 end
 local f = redis.call('HMGET', job_hash, 'status', 'not_before_ms', 'cancel', 'attempts',
   'max_attempts', 'input', 'idempotency_key', 'job_id', 'error', 'consumer', 'next_job_id',
-  'held')
+  'held', 'queue_waited')
 local status, cancel, attempts, max_attempts = f[1], f[3], f[4] or '0', f[5] or '1'
 if not status then
   remove_entry(stream, group, entry_id)
@@ -51,21 +51,28 @@ if out_of_attempts(attempts, max_attempts) then
   dead_letter(job, 'AttemptsExhausted', message, attempts, max_attempts)
   return {'dead'}
 end
-local prefix = string.sub(stream, 1, -7) -- the function's keys less their last part
+local prefix = prefix_of(stream)
 if is_paused(prefix) then
   -- Paused (read just before the pause, or claimed): handed back, claimable at once (the
-  -- consumers' recovery claims it again, and starts it once resumed). A queued job is
-  -- noted as held (a retrying one is counted as such already).
+  -- consumers' recovery claims it again, and starts it once resumed). It is noted as held
+  -- (a retrying one is counted as such already), waiting since it was queued; a job whose
+  -- consumer died in an attempt is queued again, waiting from now.
   redis.call('XCLAIM', stream, group, consumer, 0, entry_id, 'IDLE', visibility_ms, 'JUSTID')
   if status ~= 'retrying' and not job.held then
-    redis.call('ZADD', prefix .. 'held', string.match(entry_id, '^(%d+)'), job.job_id)
+    local since = string.match(entry_id, '^(%d+)')
+    if status ~= 'queued' then
+      since = redis_ms()
+      redis.call('HSET', job_hash, 'status', 'queued', 'consumer', '')
+      changed(job_hash)
+    end
+    redis.call('ZADD', prefix .. 'held', since, job.job_id)
     redis.call('HSET', job_hash, 'held', '1')
   end
   return {'paused'}
 end
-attempt_began(prefix, job, status, job.held)
+attempt_began(prefix, job, status, f[13], job.held)
 attempts = tostring(tonumber(attempts) + 1)
 redis.call('HSET', job_hash, 'status', 'running', 'attempts', attempts, 'started_at', now,
-  'consumer', consumer, 'progress', '0', 'message', '')
+  'consumer', consumer, 'progress', '0', 'message', '', 'queue_waited', '1')
 changed(job_hash)
 return {'run', f[6], attempts, max_attempts, f[7] or '', f[11] or ''}

@@ -1,7 +1,8 @@
 -- A function's numbers at one instant, read in one round trip (shared/function_stats.py):
 -- Returns {backlog, lag (-1: Redis says nil, -2: no group or Redis < 7.0), pending,
 --          consumers alive, ms the oldest job not yet started has waited (-1: none),
---          scheduled, retrying, dead letters, paused (1/0), held, the metrics hash (flat)}
+--          scheduled, retrying, dead letters, paused (1/0), held, the metrics hash (flat),
+--          the fields of each histogram's buckets (prelude.lua's histogram decides them)}
 local stream, scheduled, retrying, dead = KEYS[1], KEYS[2], KEYS[3], KEYS[4]
 local paused, metrics, consumers, held = KEYS[5], KEYS[6], KEYS[7], KEYS[8]
 local group, alive_ms = ARGV[1], tonumber(ARGV[2])
@@ -33,10 +34,21 @@ local waited = -1
 if first then
   waited = math.max(0, now - tonumber(string.match(first[1], '^(%d+)')))
 end
--- A job held back by a pause has not started either, and may be older.
-local oldest_held = redis.call('ZRANGE', held, 0, 0, 'WITHSCORES')[2]
-if oldest_held then
-  waited = math.max(waited, now - tonumber(oldest_held))
+-- A job held back by a pause has not started either, and may be older. One that is no
+-- longer held (its hash says: not queued, or not marked) is dropped: a job the consumer
+-- still running it completed, not knowing another's claim had held it meanwhile.
+local job_prefix = string.sub(stream, 1, -7) .. 'job:'
+for _ = 1, 10 do
+  local oldest = redis.call('ZRANGE', held, 0, 0, 'WITHSCORES')
+  if not oldest[1] then
+    break
+  end
+  local job = redis.call('HMGET', job_prefix .. oldest[1], 'status', 'held')
+  if job[1] == 'queued' and job[2] then
+    waited = math.max(waited, now - tonumber(oldest[2]))
+    break
+  end
+  redis.call('ZREM', held, oldest[1])
 end
 local alive = 0
 local seen = redis.call('HGETALL', consumers)
@@ -47,4 +59,5 @@ for i = 2, #seen, 2 do
 end
 return {redis.call('XLEN', stream), lag, pending, alive, waited,
   redis.call('ZCARD', scheduled), redis.call('ZCARD', retrying), redis.call('XLEN', dead),
-  redis.call('EXISTS', paused), redis.call('ZCARD', held), redis.call('HGETALL', metrics)}
+  redis.call('EXISTS', paused), redis.call('ZCARD', held), redis.call('HGETALL', metrics),
+  histogram('job_duration_seconds').fields, histogram('queue_wait_seconds').fields}

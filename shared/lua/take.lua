@@ -19,7 +19,7 @@ local function_name = ARGV[9]
 local job_prefix, upload_prefix, artifacts_prefix = ARGV[10], ARGV[11], ARGV[12]
 local copy_max = tonumber(ARGV[13]) -- largest upload to copy
 local taken = {}
-if redis.call('EXISTS', string.sub(stream, 1, -7) .. 'paused') == 1 then
+if is_paused(prefix_of(stream)) then
   return taken -- paused: nothing read (the consumer learns of it at its next look)
 end
 local read = redis.call('XREADGROUP', 'GROUP', group, consumer, 'COUNT', count,
