@@ -88,6 +88,14 @@ def main(argv: Sequence[str] | None = None, environ: Mapping[str, str] | None = 
     except CliError as error:
         print(f"sluice: {error.message}", file=sys.stderr)
         return error.exit_code
+    except (KeyError, TypeError, AttributeError) as error:
+        # A 2xx reply without what the API promises: a gateway of another version, or
+        # something else answering at the URL.
+        print(
+            f"sluice: the gateway's reply is not what this command knows: {error!r}",
+            file=sys.stderr,
+        )
+        return ExitCode.UNAVAILABLE
     except KeyboardInterrupt:
         print("sluice: interrupted", file=sys.stderr)
         return ExitCode.INTERRUPTED

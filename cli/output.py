@@ -40,9 +40,15 @@ def print_fields(fields: Sequence[tuple[str, str]]) -> None:
         print(f"{name.ljust(width)}  {value}".rstrip())
 
 
+def printable(text: str) -> str:
+    """``text`` on one line, without control characters: a handler's message must not
+    move the cursor or change the terminal's colours."""
+    return "".join(char if char.isprintable() else " " for char in text)
+
+
 def one_line(text: str) -> str:
-    """``text`` with its line breaks as spaces, for a table cell."""
-    return " ".join(text.split())
+    """``text`` with its line breaks as spaces and no control characters, for a cell."""
+    return " ".join(printable(text).split())
 
 
 def note(message: str) -> None:

@@ -9,17 +9,13 @@ import time
 from types import TracebackType
 from typing import Any, TextIO
 
+from cli.output import printable
+
 BAR_WIDTH = 24
 # Off a terminal, a change of message alone (a handler reporting each page) prints at most
 # one line a second, so a chatty job cannot flood a log; a change of status always prints.
 QUIET_SECONDS = 1.0
 FINAL_STATUSES = frozenset({"succeeded", "failed", "cancelled"})
-
-
-def printable(text: str) -> str:
-    """``text`` on one line, without control characters: a handler's message must not
-    move the cursor or change the terminal's colours."""
-    return "".join(char if char.isprintable() else " " for char in text)
 
 
 def bar(percent: float) -> str:

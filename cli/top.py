@@ -12,10 +12,10 @@ from typing import Any
 
 from cli.arguments import positive_seconds
 from cli.errors import GatewayUnavailableError
+from cli.functions import ADMIN_FUNCTIONS_PATH
 from cli.http import Gateway
 from cli.output import print_json, table_lines
 
-FUNCTIONS_PATH = "/v1/admin/functions"
 COLUMNS = (
     "FUNCTION",
     "PAUSED",
@@ -71,7 +71,7 @@ def rows(reply: dict[str, Any]) -> list[tuple[str, ...]]:
 def top(args: argparse.Namespace, gateway: Gateway) -> None:
     """One table (--once), or one every --interval seconds until Ctrl-C."""
     if args.once:
-        reply = gateway.call("GET", FUNCTIONS_PATH)
+        reply = gateway.call("GET", ADMIN_FUNCTIONS_PATH)
         if args.json:
             print_json(reply)
         else:
@@ -90,7 +90,7 @@ def _refresh(args: argparse.Namespace, gateway: Gateway, live: bool) -> None:
     """Draw the table once; a gateway down for a moment is said, and tried again next time."""
     stamp = datetime.now().strftime("%H:%M:%S")
     try:
-        reply = gateway.call("GET", FUNCTIONS_PATH)
+        reply = gateway.call("GET", ADMIN_FUNCTIONS_PATH)
     except GatewayUnavailableError as error:
         if args.json:
             raise  # a script reading JSON lines learns it by the exit code
@@ -118,7 +118,7 @@ def add_commands(
         parents=[common],
         help="watch every function's queue (admin)",
         description="A table per function, redrawn every --interval seconds until Ctrl-C:"
-        " paused, backlog (jobs queued, not yet started), running, retrying, scheduled,"
+        " paused, backlog (XLEN: jobs queued, running or to retry), running, retrying, scheduled,"
         " dead letters, the age of the oldest job not yet started, consumers alive and the"
         " jobs succeeded and failed so far. Needs the admin scope. With --json, one JSON"
         " reply per line.",

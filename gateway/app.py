@@ -8,6 +8,7 @@ import os
 import sys
 from collections.abc import AsyncIterator
 from typing import Any, NoReturn
+from urllib.parse import quote
 
 import msgspec
 import structlog
@@ -43,7 +44,7 @@ from shared.errors import (
     error_body,
     status_of,
 )
-from shared.functions import artifact_path, load_functions
+from shared.functions import load_functions
 from shared.jobs import CANCELLED, SUCCEEDED, now_iso
 from shared.logs import configure_logging
 from shared.redis import NO_PERSISTENCE, check_access, persistence, redis_errors
@@ -134,13 +135,19 @@ async def job_artifact(request: Request) -> Response:
     return Response(data, media_type=content_type, headers=headers)
 
 
+def artifact_url(job_id: str, name: str) -> str:
+    """The path an artifact is served at (its name quoted: one stored by another version
+    may hold what a path segment cannot)."""
+    return f"/v1/jobs/{job_id}/artifacts/{quote(name, safe='')}"
+
+
 async def job_artifacts(request: Request) -> Response:
     """The files a job saved: name, content type, size and the path each is served at."""
     tenant = (await authorize(request, READ)).job_tenant
     job_id = request.path_params["job_id"]
     listed = await sluice_of(request).artifacts(job_id, tenant=tenant)
     artifacts = [
-        {"name": name, "content_type": kind, "bytes": size, "url": artifact_path(job_id, name)}
+        {"name": name, "content_type": kind, "bytes": size, "url": artifact_url(job_id, name)}
         for name, kind, size in listed
     ]
     return json_response({"artifacts": artifacts})

@@ -153,6 +153,12 @@ def test_function_page_consumers_failures_and_dead_letters(
     letters.first.locator('button[data-action="delete"]').click()
     expect(page.locator(".notice")).to_have_text("Deleted 1 dead letter.")
     expect(letters).to_have_count(1)
+    questions: list[str] = []
+    page.once("dialog", lambda dialog: (questions.append(dialog.message), dialog.dismiss()))
+    page.locator('button[data-action="delete-all"]').click()  # asked, and not confirmed
+    expect(letters).to_have_count(1)
+    assert questions == ["Delete every dead letter of doomed? The jobs stay failed."]
+    page.once("dialog", lambda dialog: dialog.accept())
     page.locator('button[data-action="delete-all"]').click()
     expect(page.locator(".notice")).to_have_text("Deleted 1 dead letter.")
     expect(letters).to_have_count(0)

@@ -5,6 +5,16 @@
 // that has ended), and waits while the tab is hidden.
 (function () {
   "use strict";
+  // Buttons that act on many things ask first (data-confirm); without the script they
+  // post at once, as every form of the page does.
+  document.addEventListener("submit", function (event) {
+    var button = event.submitter;
+    var question = button && button.getAttribute("data-confirm");
+    if (question && !window.confirm(question)) {
+      event.preventDefault();
+    }
+  });
+
   var every = Number(document.body.getAttribute("data-refresh") || 0);
   var note = document.getElementById("live-status");
   if (!every || !window.fetch || !window.DOMParser) {
@@ -22,9 +32,22 @@
     return document.querySelector("[data-final]") !== null;
   }
 
+  // A part marked data-live="steady" that the pointer is on, or whose button has the
+  // focus, waits for the next turn: its rows must not move under a click (each row's
+  // buttons act on that row's entry).
+  function busy(element) {
+    return (
+      element.getAttribute("data-live") === "steady" &&
+      (element.matches(":hover") || element.contains(document.activeElement))
+    );
+  }
+
   function swap(fresh) {
     var live = document.querySelectorAll("[data-live][id]");
     for (var i = 0; i < live.length; i++) {
+      if (busy(live[i])) {
+        continue;
+      }
       var replacement = fresh.getElementById(live[i].id);
       if (replacement) {
         live[i].replaceWith(document.importNode(replacement, true));
