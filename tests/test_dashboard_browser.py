@@ -13,7 +13,7 @@ from typing import Any
 
 import httpx
 import pytest
-from playwright.sync_api import Page, expect
+from playwright.sync_api import Dialog, Page, expect
 
 from tests.conftest import Proc
 
@@ -154,7 +154,12 @@ def test_function_page_consumers_failures_and_dead_letters(
     expect(page.locator(".notice")).to_have_text("Deleted 1 dead letter.")
     expect(letters).to_have_count(1)
     questions: list[str] = []
-    page.once("dialog", lambda dialog: (questions.append(dialog.message), dialog.dismiss()))
+
+    def decline(dialog: Dialog) -> None:
+        questions.append(dialog.message)
+        dialog.dismiss()
+
+    page.once("dialog", decline)
     page.locator('button[data-action="delete-all"]').click()  # asked, and not confirmed
     expect(letters).to_have_count(1)
     assert questions == ["Delete every dead letter of doomed? The jobs stay failed."]
