@@ -8,7 +8,7 @@ from pathlib import Path
 from typing import Any
 
 from cli.arguments import positive_seconds, seconds
-from cli.errors import GatewayRefusedError, UsageError
+from cli.errors import CliError, GatewayRefusedError, UsageError
 from cli.follow import check_ended, follow
 from cli.http import Gateway, path_segment
 from cli.inputs import chain_query, function_names, given_input, job_input, parameter
@@ -31,7 +31,7 @@ def submit(args: argparse.Namespace, gateway: Gateway) -> None:
         else:
             reply = _upload(gateway, path, args.file, body, query, headers)
     except GatewayRefusedError as error:
-        raise _with_hint(error, args) from None
+        raise _with_hint(error, args, gateway) from None
     if not (args.wait or args.output):
         if args.json:
             print_json(reply)
@@ -80,10 +80,15 @@ def _upload(
         return gateway.call("POST", path, params=query, headers=headers, files=files, data=data)
 
 
-def _with_hint(error: GatewayRefusedError, args: argparse.Namespace) -> GatewayRefusedError:
+def _with_hint(
+    error: GatewayRefusedError, args: argparse.Namespace, gateway: Gateway
+) -> GatewayRefusedError:
     """A 415 says which content types the function takes; in the command's words, that is
-    a FILE missing or one too many."""
+    a FILE missing or one too many, unless the function takes documents and FILE is not
+    one (the gateway's message says so already)."""
     if error.status != 415:
+        return error
+    if args.file and _takes_document(gateway, args.function):
         return error
     hint = (
         f"{args.function} takes JSON, not a document: leave FILE out"
@@ -183,3 +188,12 @@ def add_commands(
         help="submitted again with the same KEY, the first job is returned, not a second one",
     )
     made.set_defaults(run=submit)
+
+
+def _takes_document(gateway: Gateway, function: str) -> bool:
+    """Whether the gateway says ``function`` takes a document (False if it cannot say)."""
+    try:
+        listed = gateway.call("GET", "/v1/functions")["functions"]
+    except (CliError, KeyError, TypeError):
+        return False
+    return any(f.get("name") == function and f.get("takes_document") for f in listed)

@@ -218,7 +218,7 @@ class Outcomes:
             message=job.message,
             began_at=job.began_at,
             artifact_bytes=job.artifact_bytes,
-            duration_ms=ran_ms(job, began),
+            duration_us=ran_us(job, began),
         )
         written = await self._write_outcome(call, follow_up_waits=2)
         self.finished += 1
@@ -264,7 +264,7 @@ class Outcomes:
             now=now_iso(),
             next_job_id=job.next_job_id,
             began_at=job.began_at,
-            duration_ms=ran_ms(job, began),
+            duration_us=ran_us(job, began),
         )
         written = await self._write_outcome(call, follow_up_waits=3)
         if written == 1:
@@ -325,7 +325,7 @@ def elapsed_ms(began: float) -> float:
     return round((time.perf_counter() - began) * 1000, 2)
 
 
-def ran_ms(job: RunningJob, began: float) -> int | None:
-    """How long the attempt's handler ran (``began``: time.perf_counter() then), for the
-    duration histogram; None if it never began (stopped while waiting for a slot)."""
-    return round((time.perf_counter() - began) * 1000) if job.began else None
+def ran_us(job: RunningJob, began: float) -> int | None:
+    """How long the attempt's handler ran in microseconds (``began``: time.perf_counter()
+    then), for the duration histogram; None if it never began (stopped waiting for a slot)."""
+    return round((time.perf_counter() - began) * 1e6) if job.began else None

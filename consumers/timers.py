@@ -29,7 +29,7 @@ LOOK_EVERY_S = 0.5
 PER_LOOK = 500
 # How often a consumer notes its functions' backlog and running (each minute's last note
 # is the chart's point; several consumers noting the same minute cost a few writes).
-SAMPLE_EVERY_S = 10.0
+SAMPLE_EVERY_S = 5.0
 
 
 class Timers:

@@ -198,7 +198,7 @@ def sampled(
     )
     return Chart(
         name=name,
-        title=f"{title} (sampled per minute)",
+        title=f"{title} (highest sampled each minute)",
         summary=summary,
         value="-" if latest is None else str(latest),
         top_label=_number(top),

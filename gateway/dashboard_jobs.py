@@ -66,7 +66,8 @@ async def job_page(request: Request) -> Response:
 @dashboard_route
 async def find_job(request: Request) -> Response:
     """The index page's lookup form (a GET, so it works as a link and with JS off)."""
-    job_id = request.query_params.get("job_id", "").strip()
+    # A job's status URL or path pasted whole names the job by its last segment.
+    job_id = request.query_params.get("job_id", "").strip().rstrip("/").rpartition("/")[2]
     if not job_id:
         return redirect("/dashboard")
     return redirect(f"/dashboard/jobs/{quote(job_id, safe='')}")

@@ -12,10 +12,11 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from gateway.auth import authorize
+from gateway.auth import Authenticator, authorize
 from gateway.prometheus import families
 from gateway.responses import json_response, sluice_of
 from shared.api_keys import ADMIN
+from shared.errors import UnauthorizedError
 from shared.function_stats import FunctionStats, function_detail, function_stats
 from shared.pausing import set_paused
 
@@ -54,8 +55,12 @@ class _Snapshot(Collector):
 
 
 async def metrics(request: Request) -> Response:
-    """Every function's gauges, counters and histograms: one round trip to Redis."""
+    """Every function's gauges, counters and histograms: one round trip to Redis. With a
+    METRICS_TOKEN set, it is asked for even of an open gateway (an admin key reads too)."""
     if not _holds_metrics_token(request):
+        auth: Authenticator = request.app.state.auth
+        if sluice_of(request).settings.metrics_token and not await auth.enabled():
+            raise UnauthorizedError("send the METRICS_TOKEN as `Authorization: Bearer <token>`")
         await authorize(request, ADMIN)
     registry = CollectorRegistry(auto_describe=False)
     registry.register(_Snapshot(await _stats(request)))

@@ -88,7 +88,7 @@ def _histogram(metrics: dict[str, str], name: str, fields: list[str]) -> Histogr
     for field in fields:
         total += int(metrics.get(field, 0))
         buckets.append((_le(field.rpartition(":le:")[2]), total))
-    return Histogram(buckets, int(metrics.get(f"{name}:sum_ms", 0)) / 1000, total)
+    return Histogram(buckets, int(metrics.get(f"{name}:sum_us", 0)) / 1e6, total)
 
 
 def _le(bound: str) -> str:

@@ -213,13 +213,14 @@ def complete_call(
     message: str,
     began_at: str,
     artifact_bytes: int = 0,
-    duration_ms: int | None = None,
+    duration_us: int | None = None,
 ) -> ScriptCall:
     """Write the final status (complete.lua). ``ending``: the keys that end with the job
     (those that exist); ``message``: the last progress report's; ``began_at``: when the
     handler began if later than the start said, else ""; ``artifact_bytes``: the size of
     the artifacts it saved (counted, with the result, against the tenant's quota);
-    ``duration_ms``: how long the handler ran (None: it never began)."""
+    ``duration_us``: how long the handler ran, in microseconds (None: it never
+    began)."""
     return ScriptCall(
         _COMPLETE,
         [keys.stream, keys.job(job_id), *ending],
@@ -237,7 +238,7 @@ def complete_call(
             message,
             began_at,
             artifact_bytes,
-            "" if duration_ms is None else duration_ms,
+            "" if duration_us is None else duration_us,
         ],
     )
 
@@ -257,10 +258,10 @@ def fail_call(
     now: str,
     next_job_id: str,
     began_at: str,
-    duration_ms: int | None = None,
+    duration_us: int | None = None,
 ) -> ScriptCall:
     """A failed attempt (fail.lua): retried in ``retry_in_ms``, or the job dead-lettered if
-    it was its last. ``ending``, ``began_at``, ``duration_ms`` as for complete_call."""
+    it was its last. ``ending``, ``began_at``, ``duration_us`` as for complete_call."""
     return ScriptCall(
         _FAIL,
         [keys.stream, keys.job(job_id), keys.dead, *ending],
@@ -278,7 +279,7 @@ def fail_call(
             job_id,
             next_job_id,
             settings.dead_letter_max,
-            "" if duration_ms is None else duration_ms,
+            "" if duration_us is None else duration_us,
         ],
     )
 

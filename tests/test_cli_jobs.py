@@ -102,7 +102,7 @@ def test_submit_output_saves_the_result(cli: dict[str, str], tmp_path: Path) -> 
     assert json.loads(target.read_text()) == {"n": 2}
 
 
-def test_a_document_is_uploaded_with_its_params(cli: dict[str, str]) -> None:
+def test_a_document_is_uploaded_with_its_params(cli: dict[str, str], tmp_path: Path) -> None:
     data = PLAN.read_bytes()
     digest = json_out(sluice(cli, "submit", "digest", str(PLAN), "-p", "seconds=0", "--wait"))
     assert digest == {"size": len(data), "sha256": hashlib.sha256(data).hexdigest()}
@@ -114,6 +114,12 @@ def test_a_document_is_uploaded_with_its_params(cli: dict[str, str]) -> None:
     a_file = sluice(cli, "submit", "echo", str(PLAN))
     assert a_file.returncode == ExitCode.REFUSED
     assert "echo takes JSON, not a document: leave FILE out" in a_file.stderr
+    fake = tmp_path / "fake.pdf"
+    fake.write_bytes(b"not a pdf")
+    not_a_document = sluice(cli, "submit", "digest", str(fake))
+    assert not_a_document.returncode == ExitCode.REFUSED
+    assert "not a PDF, PNG or JPEG" in not_a_document.stderr
+    assert "leave FILE out" not in not_a_document.stderr  # digest does take documents
     missing = sluice(cli, "submit", "digest", "no-such.pdf")
     assert missing.returncode == ExitCode.USAGE and "cannot read no-such.pdf" in missing.stderr
 

@@ -103,6 +103,10 @@ def test_pages_and_errors_carry_their_headers(open_url: str, client: httpx.Clien
     )
     found = client.get(f"{open_url}/dashboard/jobs", params={"job_id": "work-abc"})
     assert found.status_code == 303 and found.headers["location"] == "/dashboard/jobs/work-abc"
+    # A status URL pasted whole (a submission's status_url, or with the host) names its job.
+    for pasted in ("/v1/jobs/work-abc", "http://gateway/v1/jobs/work-abc/"):
+        found = client.get(f"{open_url}/dashboard/jobs", params={"job_id": pasted})
+        assert found.headers["location"] == "/dashboard/jobs/work-abc"
 
 
 def test_non_image_artifacts_are_downloads(

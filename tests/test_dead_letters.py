@@ -244,3 +244,5 @@ async def test_a_dead_document_job_keeps_its_upload_and_replays(
     assert again.status == "failed" and again.error is not None
     assert "fails on purpose" in again.error.message, again.error
     assert sync_redis.exists(keys.upload(job.job_id))
+    # Among the recent failures once, though it failed twice.
+    assert sync_redis.lrange(keys.failures, 0, -1) == [job.job_id.encode()]

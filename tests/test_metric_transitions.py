@@ -8,7 +8,9 @@ from __future__ import annotations
 import time
 
 from consumers.outcomes import release_entries
+from consumers.timers import Timers
 from shared import script_calls as builders
+from shared.function_activity import last_hours
 from shared.function_stats import function_stats
 from shared.jobs import now_iso
 from shared.keys import FunctionKeys, keys_for
@@ -43,7 +45,7 @@ def fail_call(keys: FunctionKeys, job_id: str, entry_id: bytes, next_job_id: str
         now=now_iso(),
         next_job_id=next_job_id,
         began_at="",
-        duration_ms=20,
+        duration_us=20_000,
     )
 
 
@@ -105,7 +107,7 @@ async def test_a_held_job_its_first_consumer_completes_is_held_no_more(
         next_job_id=next_job_id,
         message="",
         began_at="",
-        duration_ms=5,
+        duration_us=5_000,
     )
     assert await Scripts(redis).run(complete) == 2
     [stats] = await function_stats(redis, namespace, ["echo"])
@@ -121,3 +123,16 @@ async def test_a_stale_held_job_does_not_age_the_queue(redis: Client, namespace:
     await redis.zadd(keys.held, {job_id: int(time.time() * 1000) - 60_000})
     [stats] = await function_stats(redis, namespace, ["echo"])
     assert stats.oldest_queued_seconds < 60 and await redis.zcard(keys.held) == 0
+
+
+async def test_a_minute_keeps_its_highest_backlog(redis: Client, namespace: str) -> None:
+    """The consumers note backlog and running every few seconds; the chart's point for a
+    minute is the highest noted in it, so a burst between two notes still shows."""
+    keys = keys_for(namespace, "echo")
+    for _ in range(3):
+        await queue(redis, keys)
+    await Timers(redis, [keys]).promote_due()  # a new Timers notes at its first look
+    await redis.delete(keys.stream)
+    await Timers(redis, [keys]).promote_due()
+    [hour] = await last_hours(redis, [keys])
+    assert hour[-1].backlog == 3 and hour[-1].running == 3  # queue() delivers them

@@ -185,3 +185,19 @@ def test_a_paused_function_queues_jobs_and_starts_them_once_resumed(
         done = wait_until(client, waiting, "succeeded")
         assert done["paused"] is False
         assert client.post("/v1/admin/functions/nope/pause").status_code == 404
+
+
+def test_a_metrics_token_is_asked_for_even_on_an_open_gateway(
+    start_gateway: Callable[..., str],
+) -> None:
+    gateway = start_gateway(METRICS_TOKEN=TOKEN)  # no keys: open
+    assert httpx.get(f"{gateway}/metrics").status_code == 401
+    assert (
+        httpx.get(f"{gateway}/metrics", headers={"Authorization": "Bearer wrong"}).status_code
+        == 401
+    )
+    assert (
+        httpx.get(f"{gateway}/metrics", headers={"Authorization": f"Bearer {TOKEN}"}).status_code
+        == 200
+    )
+    assert httpx.get(f"{gateway}/v1/admin/functions").status_code == 200  # the rest stays open

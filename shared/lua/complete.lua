@@ -15,11 +15,11 @@ local job_id, next_job_id = ARGV[9], ARGV[10] -- the follow-up's id (fixed at su
 -- a slot), else "".
 local message, began_at = ARGV[11], ARGV[12]
 local artifact_bytes = tonumber(ARGV[13]) -- what the run saved as artifacts
-local duration_ms = ARGV[14] -- how long the attempt's handler ran
+local duration_us = ARGV[14] -- how long the attempt's handler ran (microseconds)
 if not owns(stream, group, consumer, entry_id) then
   return 0
 end
-attempt_ended(prefix_of(stream), duration_ms)
+attempt_ended(prefix_of(stream), duration_us)
 if began_at ~= '' then
   redis.call('HSET', job_hash, 'started_at', began_at)
 end

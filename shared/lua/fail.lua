@@ -12,7 +12,7 @@ local not_before_ms, idle_ms = ARGV[6], ARGV[7]
 -- When the handler began, if later than the start said (see complete.lua), or "".
 local began_at, now, result_ttl = ARGV[8], ARGV[9], ARGV[10]
 local job_id, next_job_id, dead_max = ARGV[11], ARGV[12], ARGV[13]
-local duration_ms = ARGV[14] -- how long the attempt's handler ran
+local duration_us = ARGV[14] -- how long the attempt's handler ran (microseconds)
 if not owns(stream, group, consumer, entry_id) then
   return 0
 end
@@ -25,7 +25,7 @@ if f[3] == 'retrying' then
   return 1 -- written already: this call was sent again after a lost reply
 end
 local prefix = prefix_of(stream)
-attempt_ended(prefix, duration_ms)
+attempt_ended(prefix, duration_us)
 if out_of_attempts(attempts, max_attempts) then
   local job = {stream = stream, group = group, entry_id = entry_id, hash = job_hash,
     job_id = job_id, next_job_id = next_job_id, now = now, ttl = result_ttl, keys = KEYS,

@@ -87,8 +87,9 @@ end
 
 -- Operation metrics, in the function's metrics hash (shared/function_stats.py reads them):
 -- jobs:<outcome> counters, and histograms as <name>:le:<bound> (jobs in that bucket alone,
--- not cumulative) and <name>:sum_ms. The buckets are decided here: upper bounds in ms and
--- their fields (bounds in seconds), the last +Inf. Literals: a batch builds them once.
+-- not cumulative) and <name>:sum_us (microseconds: a job of a few hundred microseconds
+-- still adds to it). The buckets are decided here: upper bounds in microseconds and their
+-- fields (bounds in seconds), the last +Inf. Literals: a batch builds them once.
 local function histogram(name)
   batch.histograms = batch.histograms or {}
   local found = batch.histograms[name]
@@ -96,36 +97,36 @@ local function histogram(name)
     return found
   end
   if name == 'job_duration_seconds' then
-    found = {ms = {100, 500, 1000, 2500, 5000, 10000, 30000, 60000, 120000, 300000, 600000,
-      1800000, math.huge}, fields = {'job_duration_seconds:le:0.1',
+    found = {us = {1e5, 5e5, 1e6, 2.5e6, 5e6, 1e7, 3e7, 6e7, 1.2e8, 3e8, 6e8, 1.8e9,
+      math.huge}, fields = {'job_duration_seconds:le:0.1',
       'job_duration_seconds:le:0.5', 'job_duration_seconds:le:1',
       'job_duration_seconds:le:2.5', 'job_duration_seconds:le:5', 'job_duration_seconds:le:10',
       'job_duration_seconds:le:30', 'job_duration_seconds:le:60',
       'job_duration_seconds:le:120', 'job_duration_seconds:le:300',
       'job_duration_seconds:le:600', 'job_duration_seconds:le:1800',
-      'job_duration_seconds:le:+Inf'}, sum = 'job_duration_seconds:sum_ms'}
+      'job_duration_seconds:le:+Inf'}, sum = 'job_duration_seconds:sum_us'}
   else
-    found = {ms = {10, 50, 100, 500, 1000, 5000, 10000, 30000, 60000, 300000, 900000, 3600000,
-      math.huge}, fields = {'queue_wait_seconds:le:0.01', 'queue_wait_seconds:le:0.05',
+    found = {us = {1e4, 5e4, 1e5, 5e5, 1e6, 5e6, 1e7, 3e7, 6e7, 3e8, 9e8, 3.6e9, math.huge},
+      fields = {'queue_wait_seconds:le:0.01', 'queue_wait_seconds:le:0.05',
       'queue_wait_seconds:le:0.1', 'queue_wait_seconds:le:0.5', 'queue_wait_seconds:le:1',
       'queue_wait_seconds:le:5', 'queue_wait_seconds:le:10', 'queue_wait_seconds:le:30',
       'queue_wait_seconds:le:60', 'queue_wait_seconds:le:300', 'queue_wait_seconds:le:900',
       'queue_wait_seconds:le:3600', 'queue_wait_seconds:le:+Inf'},
-      sum = 'queue_wait_seconds:sum_ms'}
+      sum = 'queue_wait_seconds:sum_us'}
   end
   batch.histograms[name] = found
   return found
 end
 
-local function observe(prefix, name, ms)
+local function observe(prefix, name, us)
   local found, fields = histogram(name), counts_of(prefix).metrics
-  local i, bounds = 1, found.ms
-  while ms > bounds[i] do
+  local i, bounds = 1, found.us
+  while us > bounds[i] do
     i = i + 1
   end
   local field = found.fields[i]
   fields[field] = (fields[field] or 0) + 1
-  fields[found.sum] = (fields[found.sum] or 0) + ms
+  fields[found.sum] = (fields[found.sum] or 0) + us
 end
 
 -- One job (or attempt, for retried) of the outcome: in the counter since the start
@@ -172,17 +173,17 @@ local function attempt_began(prefix, job, was, waited, held)
     redis.call('ZREM', prefix .. 'retrying', job.job_id)
   elseif was == 'queued' and not waited then
     local queued_ms = tonumber(string.match(job.entry_id, '^(%d+)'))
-    observe(prefix, 'queue_wait_seconds', math.max(0, redis_ms() - queued_ms))
+    observe(prefix, 'queue_wait_seconds', math.max(0, redis_ms() - queued_ms) * 1000)
   end
   if held then
     unhold(prefix, job)
   end
 end
 
--- An attempt ended after running ``duration_ms`` (the consumer's measure of its handler).
-local function attempt_ended(prefix, duration_ms)
-  if duration_ms ~= '' then
-    observe(prefix, 'job_duration_seconds', tonumber(duration_ms))
+-- An attempt ended after running ``duration_us`` (the consumer's measure of its handler).
+local function attempt_ended(prefix, duration_us)
+  if duration_us ~= '' then
+    observe(prefix, 'job_duration_seconds', tonumber(duration_us))
   end
 end
 
@@ -283,7 +284,8 @@ local function end_job(job, status, ...)
     unhold(prefix, job)
   end
   count_outcome(prefix, status)
-  if status == 'failed' then
+  if status == 'failed' then -- newest first, once (a replayed job may fail again)
+    redis.call('LREM', prefix .. 'failures', 0, job.job_id)
     redis.call('LPUSH', prefix .. 'failures', job.job_id)
     redis.call('LTRIM', prefix .. 'failures', 0, 49)
   end

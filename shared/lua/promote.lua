@@ -1,7 +1,8 @@
 -- Queue the delayed jobs that are due (status scheduled -> queued, onto the stream), at
 -- most ``count`` of them; one cancelled meanwhile (no longer scheduled) is only dropped.
--- With ``sample`` "1", also notes the backlog and the jobs running in this minute's hash,
--- for the dashboard's charts (the caller asks every few seconds, not at every look).
+-- With ``sample`` "1", also notes the backlog and the jobs running in this minute's hash
+-- (the highest seen in the minute), for the dashboard's charts (the caller asks every few
+-- seconds, not at every look).
 -- Returns {jobs queued, score of the next one not yet due or "", 1 if the function is
 -- paused else 0}: a paused function's due jobs are queued too, only not started.
 local stream, scheduled = KEYS[1], KEYS[2]
@@ -28,7 +29,11 @@ if sample == '1' then
     running = math.max(0, pending[1] - redis.call('ZCARD', prefix .. 'retrying')
       - redis.call('ZCARD', prefix .. 'held'))
   end
-  redis.call('HSET', minute, 'backlog', redis.call('XLEN', stream), 'running', running)
+  -- The highest of the minute's samples: a burst between two of them still shows.
+  local noted = redis.call('HMGET', minute, 'backlog', 'running')
+  redis.call('HSET', minute, 'backlog',
+    math.max(redis.call('XLEN', stream), tonumber(noted[1] or '0')),
+    'running', math.max(running, tonumber(noted[2] or '0')))
   redis.call('EXPIRE', minute, 3900)
 end
 local next_due = redis.call('ZRANGE', scheduled, 0, 0, 'WITHSCORES')

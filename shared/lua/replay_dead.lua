@@ -46,6 +46,8 @@ redis.call('PERSIST', job_hash)
 -- A delivery of the "failed" status not yet made is not made (one claimed now finds its
 -- claim gone, callback_done.lua); the new end schedules its own (prelude.lua's job_left).
 redis.call('ZREM', callbacks, job_id)
+-- No longer among the function's recent failures (a new failure lists it again).
+redis.call('LREM', prefix_of(stream) .. 'failures', 0, job_id)
 -- One job more of its tenant not yet ended, as submit.lua counts; job_left takes it off.
 local job_tenant = tenant_field({hash = job_hash})[2]
 if job_tenant then
