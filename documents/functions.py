@@ -1,4 +1,4 @@
-"""The built-in document functions: ingest, render, bom.
+"""The built-in document functions: ingest, render, bom, model3d.
 
 This module is light (the gateway imports it for the schemas); the handlers import
 PyMuPDF and OpenCV, which the consumers' warm child processes preload.
@@ -12,6 +12,7 @@ import msgspec
 
 from documents.bom import BomInput, bill_of_materials
 from documents.model import DocumentLimits, at_field
+from documents.model3d_input import Model3dInput
 from documents.scale import MAX_METRES_PER_UNIT, scale_parameter
 from shared.functions import JobContext, function
 from shared.uploads import Document
@@ -123,3 +124,19 @@ def render(job: JobContext, params: RenderInput) -> dict[str, Any]:
 async def bom(job: JobContext, params: BomInput) -> Any:
     """Walls (an ingest result or a list) in, a bill of drywall materials out."""
     return bill_of_materials(params)
+
+
+@function(
+    "model3d",
+    input=Model3dInput,
+    timeout=60,
+    max_attempts=2,
+    memory_mb=1024,
+    preload=("numpy", "cv2", "trimesh", "documents.model3d"),
+)
+def model3d(job: JobContext, params: Model3dInput) -> dict[str, Any]:
+    """A plan (an ingest result, a layout or a wall list) as a 3D model: artifacts
+    model.glb (binary glTF 2.0, metres, y up) and preview.png (axonometric)."""
+    from documents.model3d import model3d as build
+
+    return build(job, params)
