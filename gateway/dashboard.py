@@ -7,7 +7,7 @@ its live parts. Its files are served from this repository, nothing from another 
 - ``/dashboard/functions/{function}``: one function's charts, consumers and the jobs each
   runs, recent failures, dead letters with replay and delete;
 - ``/dashboard/jobs/{job_id}``: a job's status, progress, timings, error, result and
-  artifacts.
+  artifacts, a GLB artifact in a 3D viewer (static/dashboard/viewer.js, three.js vendored).
 """
 
 from __future__ import annotations
@@ -28,7 +28,18 @@ ASSETS = {
     "dashboard.css": "text/css",
     "dashboard.js": "text/javascript",
     "favicon.svg": "image/svg+xml",
+    "viewer.js": "text/javascript",
 }
+# three.js, vendored (its README there says which release and how to update it): only the
+# modules the job page's 3D viewer imports, loaded when a job has a GLB artifact.
+VENDOR_THREE = (
+    "three.core.min.js",
+    "three.module.min.js",
+    "GLTFLoader.js",
+    "BufferGeometryUtils.js",
+    "OrbitControls.js",
+)
+ASSETS |= {f"vendor/three/{name}": "text/javascript" for name in VENDOR_THREE}
 
 
 async def asset(request: Request) -> Response:
@@ -43,7 +54,7 @@ ROUTES: list[BaseRoute] = [
     Route("/dashboard/login", dashboard_access.login_page, methods=["GET"]),
     Route("/dashboard/login", dashboard_access.login, methods=["POST"]),
     Route("/dashboard/logout", dashboard_access.logout, methods=["POST"]),
-    Route("/dashboard/static/{name}", asset, methods=["GET"]),
+    Route("/dashboard/static/{name:path}", asset, methods=["GET"]),
     Route(_FUNCTION, dashboard_functions.function_page, methods=["GET"]),
     Route(f"{_FUNCTION}/pause", dashboard_actions.pause, methods=["POST"]),
     Route(f"{_FUNCTION}/resume", dashboard_actions.resume, methods=["POST"]),

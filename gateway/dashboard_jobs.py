@@ -1,5 +1,6 @@
 """The dashboard's job page: status, progress, timings, error, result and artifacts (with
-previews of images), and the artifacts themselves for a browser logged in by cookie."""
+previews of images, and GLB models in a 3D viewer), and the artifacts themselves for a
+browser logged in by cookie."""
 
 from __future__ import annotations
 
@@ -17,6 +18,11 @@ from shared.client import Sluice
 
 # A result longer than this is cut on the page (the API's /result has all of it).
 RESULT_CHARS = 100_000
+# Artifacts the page shows in its 3D viewer (static/dashboard/viewer.js): binary glTF.
+MODEL_TYPE = "model/gltf-binary"
+# The image the viewer shows instead without JavaScript or WebGL, when the job has no image
+# named as the model (model.glb: model.png).
+PREVIEW = "preview.png"
 
 
 @dataclasses.dataclass(frozen=True, slots=True)
@@ -30,8 +36,35 @@ class ArtifactRow:
         return shown_inline(self.content_type)
 
     @property
+    def model(self) -> bool:
+        kind = self.content_type.split(";")[0].strip().lower()
+        return kind == MODEL_TYPE or self.name.lower().endswith(".glb")
+
+    @property
     def path(self) -> str:
         return quote(self.name, safe="")
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class ModelView:
+    """A GLB artifact for the viewer, and the image shown when the viewer cannot run."""
+
+    model: ArtifactRow
+    preview: ArtifactRow | None
+
+
+def models_of(artifacts: list[ArtifactRow]) -> list[ModelView]:
+    """The job's GLB artifacts, each with its fallback image: the image named as the model,
+    else ``preview.png``, else the job's first image; None when it saved no image."""
+    images = [row for row in artifacts if row.image]
+    by_name = {row.name: row for row in images}
+    views = []
+    for row in artifacts:
+        if row.model:
+            stem = row.name.rpartition(".")[0]
+            named = by_name.get(f"{stem}.png") or by_name.get(PREVIEW)
+            views.append(ModelView(row, named or (images[0] if images else None)))
+    return views
 
 
 async def artifacts_of(sluice: Sluice, job_id: str) -> list[ArtifactRow]:
@@ -53,12 +86,14 @@ async def job_page(request: Request) -> Response:
     job_id = request.path_params["job_id"]
     status = await sluice.status(job_id)
     result, cut = pretty_result(bytes(memoryview(status.result)) if status.result else None)
+    artifacts = await artifacts_of(sluice, job_id)
     context = {
         "title": f"job {job_id}",
         "job": status,
         "result": result,
         "result_cut": cut,
-        "artifacts": await artifacts_of(sluice, job_id),
+        "artifacts": artifacts,
+        "models": models_of(artifacts),
     }
     return render(request, "job.html", context)
 
