@@ -17,6 +17,7 @@ from typing import Any
 import redis.exceptions
 import structlog
 
+from consumers.burst import work_left
 from consumers.lifecycle import Lifecycle
 from consumers.membership import ensure_groups
 from consumers.outcomes import REDIS_DOWN, RunningJob, release_entries
@@ -169,15 +170,11 @@ class Intake:
         self._pending_start = asyncio.ensure_future(self._start_delivered(delivered, reserved))
 
     async def _burst_done(self) -> None:
-        """After an empty read in a burst: stop when nothing runs and every stream of the
-        worker that is not paused is empty (a failed attempt's entry stays until it is
-        retried); else claim what may be due at once, not at the recovery loop's next turn."""
+        """After an empty read in a burst: stop when nothing runs and nothing is left for
+        this worker (consumers/burst.py); else claim what may be due at once."""
         if self.slots.running:
             return
-        pipe = self.redis.pipeline(transaction=False)
-        for stream in self.paused.readable(k.stream.encode() for k in self.keys.values()):
-            pipe.xlen(stream)  # every stream of the worker, not just this intake's
-        if any(await pipe.execute()):
+        if await work_left(self.redis, self.keys.values(), self.paused):
             self.slots.claim_first = True
         else:
             log.info("burst_done")
