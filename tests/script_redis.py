@@ -5,7 +5,7 @@ by hand (queue, start)."""
 from __future__ import annotations
 
 import time
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Sequence
 from typing import Any
 
 import pytest
@@ -82,3 +82,33 @@ async def start(redis: Client, keys: FunctionKeys, job_id: str, consumer: str) -
         with_upload=True,
     )
     return await Scripts(redis).run(call)
+
+
+def failing_call(
+    keys: FunctionKeys,
+    job_id: str,
+    entry_id: bytes,
+    next_job_id: str,
+    *,
+    settings: Settings = SETTINGS,
+    ending: Sequence[str] = (),
+    now_ms: int | None = None,
+    duration_us: int | None = None,
+) -> ScriptCall:
+    """fail.lua for consumer c1's attempt: a ValueError "boom", to retry in 400 ms."""
+    return builders.fail_call(
+        keys,
+        job_id=job_id,
+        entry_id=entry_id,
+        consumer="c1",
+        error_type="ValueError",
+        message="boom",
+        retry_in_ms=400,
+        settings=settings,
+        ending=ending,
+        now_ms=int(time.time() * 1000) if now_ms is None else now_ms,
+        now=now_iso(),
+        next_job_id=next_job_id,
+        began_at="",
+        duration_us=duration_us,
+    )

@@ -16,9 +16,10 @@ from shared.jobs import now_iso
 from shared.keys import FunctionKeys, keys_for
 from shared.pausing import set_paused
 from shared.redis import Client
-from shared.scripts import ScriptCall, Scripts
+from shared.scripts import Scripts
 from tests.script_redis import (
     SETTINGS,
+    failing_call,
     queue,
     scripts_redis,  # noqa: F401  (the redis fixture)
     start,
@@ -30,32 +31,13 @@ async def metrics(redis: Client, keys: FunctionKeys) -> dict[str, int]:
     return {k.decode(): int(v) for k, v in raw.items()}
 
 
-def fail_call(keys: FunctionKeys, job_id: str, entry_id: bytes, next_job_id: str) -> ScriptCall:
-    return builders.fail_call(
-        keys,
-        job_id=job_id,
-        entry_id=entry_id,
-        consumer="c1",
-        error_type="ValueError",
-        message="boom",
-        retry_in_ms=400,
-        settings=SETTINGS,
-        ending=[],
-        now_ms=int(time.time() * 1000),
-        now=now_iso(),
-        next_job_id=next_job_id,
-        began_at="",
-        duration_us=20_000,
-    )
-
-
 async def test_a_failure_written_twice_counts_once(redis: Client, namespace: str) -> None:
     keys = keys_for(namespace, "echo")
     job_id, next_job_id = await queue(redis, keys, max_attempts=3)
     assert (await start(redis, keys, job_id, "c1"))[0] == b"run"
     entry_id = await redis.hget(keys.job(job_id), "entry_id")
     assert isinstance(entry_id, bytes)
-    call = fail_call(keys, job_id, entry_id, next_job_id)
+    call = failing_call(keys, job_id, entry_id, next_job_id, duration_us=20_000)
     assert await Scripts(redis).run(call) == 1
     assert await Scripts(redis).run(call) == 1  # sent again
     counted = await metrics(redis, keys)

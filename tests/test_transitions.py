@@ -24,7 +24,7 @@ from shared.keys import GROUP, FunctionKeys, keys_for, new_job_id
 from shared.redis import Client, connect
 from shared.scripts import Scripts, run_batched
 from shared.settings import Settings
-from tests.script_redis import queue, start
+from tests.script_redis import failing_call, queue, start
 
 SETTINGS = Settings(visibility_timeout=30.0, result_ttl=3600, dead_letter_max=100)
 
@@ -70,20 +70,8 @@ async def test_dead_lettered_by_a_last_failure_or_by_a_start_alike(
     assert (await start(redis, keys, failed_id, "c1"))[0] == b"run"
     entry_id = await redis.hget(keys.job(failed_id), "entry_id")
     assert isinstance(entry_id, bytes)
-    fail = builders.fail_call(
-        keys,
-        job_id=failed_id,
-        entry_id=entry_id,
-        consumer="c1",
-        error_type="ValueError",
-        message="boom",
-        retry_in_ms=400,
-        settings=SETTINGS,
-        ending=[keys.upload(failed_id)],
-        now_ms=int(time.time() * 1000),
-        now=now_iso(),
-        next_job_id=failed_next,
-        began_at="",
+    fail = failing_call(
+        keys, failed_id, entry_id, failed_next, settings=SETTINGS, ending=[keys.upload(failed_id)]
     )
     assert await Scripts(redis).run(fail) == 3  # dead-lettered, its follow-up in the outbox
     by_failure = await ended(redis, keys, failed_id, dead=True)
@@ -132,21 +120,10 @@ async def test_a_failure_with_attempts_left_is_retried_not_dead_lettered(
     entry_id = await redis.hget(keys.job(job_id), "entry_id")
     assert isinstance(entry_id, bytes)
     before = int(time.time() * 1000)
-    fail = builders.fail_call(
-        keys,
-        job_id=job_id,
-        entry_id=entry_id,
-        consumer="c1",
-        error_type="ValueError",
-        message="boom",
-        retry_in_ms=400,
-        settings=SETTINGS,
-        ending=[keys.upload(job_id)],
+    fail = failing_call(
+        keys, job_id, entry_id, next_id, settings=SETTINGS, ending=[keys.upload(job_id)],
         now_ms=before,
-        now=now_iso(),
-        next_job_id=next_id,
-        began_at="",
-    )
+    )  # fmt: skip
     assert await Scripts(redis).run(fail) == 1
     status: Any = await redis.hgetall(keys.job(job_id))
     assert status[b"status"] == b"retrying" and status[b"consumer"] == b""
