@@ -1,4 +1,4 @@
-"""The built-in document functions: ingest, render, bom, model3d.
+"""The built-in document functions: ingest, render, bom, layout, model3d.
 
 This module is light (the gateway imports it for the schemas); the handlers import
 PyMuPDF and OpenCV, which the consumers' warm child processes preload.
@@ -11,6 +11,7 @@ from typing import Annotated, Any
 import msgspec
 
 from documents.bom import BomInput, bill_of_materials
+from documents.layout_input import MAX_BUDGET_S, LayoutInput
 from documents.model import DocumentLimits, at_field
 from documents.model3d_input import Model3dInput
 from documents.scale import MAX_METRES_PER_UNIT, scale_parameter
@@ -124,6 +125,23 @@ def render(job: JobContext, params: RenderInput) -> dict[str, Any]:
 async def bom(job: JobContext, params: BomInput) -> Any:
     """Walls (an ingest result or a list) in, a bill of drywall materials out."""
     return bill_of_materials(params)
+
+
+@function(
+    "layout",
+    input=LayoutInput,
+    # The search stops at time_budget_s; the rest is the site, the preview and the result.
+    timeout=MAX_BUDGET_S + 30,
+    max_attempts=2,
+    memory_mb=1536,
+    preload=("numpy", "cv2", "shapely", "documents.layout"),
+)
+def layout(job: JobContext, params: LayoutInput) -> dict[str, Any]:
+    """Rooms laid out on a plan (an ingest result or a wall list) from a brief and/or a
+    program: rooms, new partitions and doors, the checks passed, and preview.png."""
+    from documents.layout import layout as lay_out
+
+    return lay_out(job, params)
 
 
 @function(

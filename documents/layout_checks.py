@@ -6,7 +6,9 @@ placed), ``min_width`` (the short side of each room's minimum rotated rectangle)
 existing inner walls block the corridor except at their doors), ``openings`` (no new
 partition across an existing door or window), ``walls`` (no new partition over an existing
 wall), ``corridor_width`` (the corridor survives an opening by half its width), and
-``windows`` (each room that needs one has a window on its edge). ``shortfall`` says by how
+``windows`` (each room that needs one has a window on its edge) and ``adjacency`` (each
+room sharing a wall with a room it is asked to be next to, or within a corridor's width of
+the entrance). ``shortfall`` says by how
 much a check fails, in its own unit (m2, m, rooms), so callers can rank near misses.
 """
 
@@ -19,12 +21,13 @@ from shapely.geometry import Polygon
 from shapely.geometry.base import BaseGeometry
 
 from documents.layout_candidate import Candidate
-from documents.layout_program import Resolved
+from documents.layout_program import ENTRANCE, Resolved, room_key
 from documents.layout_site import Site, polygons, side_lengths
 
 AREA_SLACK = 0.005  # 0.5 %: areas are cut to a millimetre grid
 WIDTH_SLACK_M = 0.005
 TOUCH_M = 0.02
+SHARED_MIN_M = 0.5  # rooms are next to each other when they share this much wall
 WINDOW_MIN_M = 0.5  # a room "has" a window when this much of it (or half of it) is on its edge
 
 
@@ -67,6 +70,7 @@ def validate(site: Site, resolved: Resolved, candidate: Candidate) -> Validation
         _walls(site, candidate),
         _corridor(resolved, candidate),
         _windows(site, candidate),
+        _adjacency(site, resolved, candidate),
     ]
     return Validation(all(c.passed for c in checks), checks)
 
@@ -243,6 +247,31 @@ def _windows(site: Site, candidate: Candidate) -> Check:
         if got < need:
             details.append({"room": room.name, "window_m": round(got, 3), "need_m": need})
     return _check("windows", "rooms", details, len(details), "every room needing one has a window")
+
+
+def _adjacency(site: Site, resolved: Resolved, candidate: Candidate) -> Check:
+    details: list[dict[str, Any]] = []
+    for room in candidate.rooms:
+        for target in resolved.rooms[room.request].adjacent_to:
+            key = room_key(target)
+            if key == ENTRANCE:
+                gap = room.polygon.distance(site.entrance)
+                if gap > resolved.corridor_width_m + TOUCH_M:
+                    details.append({"room": room.name, "next_to": ENTRANCE,
+                                    "away_m": round(gap, 2)})  # fmt: skip
+                continue
+            others = [o for o in candidate.rooms if room_key(o.kind) == key and o is not room]
+            shared = max((_shared(room.polygon, o.polygon) for o in others), default=0.0)
+            if shared < SHARED_MIN_M:
+                details.append({"room": room.name, "next_to": target,
+                                "shared_m": round(shared, 2), "need_m": SHARED_MIN_M})  # fmt: skip
+    return _check("adjacency", "pairs", details, len(details),
+                  "every room beside the rooms it is asked to be next to")  # fmt: skip
+
+
+def _shared(a: Polygon, b: Polygon) -> float:
+    """The length of a's edge along b (the wall they would share)."""
+    return float(a.exterior.intersection(b.buffer(TOUCH_M)).length)
 
 
 def score(candidate: Candidate, validation: Validation) -> Score:

@@ -26,7 +26,7 @@ from shapely.geometry.base import BaseGeometry
 
 from documents.layout_candidate import Candidate, Door, PlacedRoom, partitions_of, snapped
 from documents.layout_checks import Validation, validate
-from documents.layout_program import Resolved
+from documents.layout_program import ENTRANCE, Resolved, room_key
 from documents.layout_site import Site, polygons
 from documents.layout_strips import BIG, Strip, cut, door, strips_of
 
@@ -44,6 +44,11 @@ class _Want:
     min_m2: float
     max_m2: float | None
     needs_window: bool
+    beside: frozenset[str] = frozenset()  # room keys (or ENTRANCE) it is to be next to
+
+    def pairs_with(self, other: _Want) -> bool:
+        """Whether either asks to be next to the other's kind."""
+        return room_key(other.kind) in self.beside or room_key(self.kind) in other.beside
 
 
 def generate(site: Site, resolved: Resolved, seed: int) -> Candidate:
@@ -95,8 +100,17 @@ def _wants(resolved: Resolved) -> list[_Want]:
     for index, room in enumerate(resolved.rooms):
         for n in range(room.count):
             name = room.name if room.count == 1 else f"{room.name} {n + 1}"
+            beside = frozenset(room_key(target) for target in room.adjacent_to)
             wants.append(
-                _Want(name, room.name, index, room.min_area_m2, room.max_area_m2, room.needs_window)
+                _Want(
+                    name,
+                    room.name,
+                    index,
+                    room.min_area_m2,
+                    room.max_area_m2,
+                    room.needs_window,
+                    beside,
+                )
             )
     return wants
 
@@ -203,7 +217,7 @@ def _arrange(
     # No strip deep enough for a room: use them all, for the checks to say by how much.
     fit = [s for s in strips if s.depth >= resolved.min_room_width_m * 0.99] or strips
     notes: list[str] = []
-    placed = _assign(fit, wants, resolved.min_room_width_m, rng)
+    placed = _assign(fit, wants, resolved.min_room_width_m, rng, entrance)
     rooms: list[PlacedRoom] = []
     used = {id(strip) for strip, _ in placed}
     open_areas = [p for p in pieces if not any(p is s.piece and id(s) in used for s in fit)]
@@ -211,7 +225,7 @@ def _arrange(
     for strip, members in placed:
         targets = _sizes(strip, members, resolved.min_room_width_m)
         members, targets = _order(members, targets, rng)
-        from_low = _start(strip, members, rng)
+        from_low = _start(strip, members, rng, entrance)
         polys, left = cut(strip, targets, from_low, clear)
         for want, poly in zip(members, polys, strict=False):
             rooms.append(
@@ -262,10 +276,15 @@ def _turned_site(site: Site, turned: bool) -> Site:
 
 
 def _assign(
-    strips: list[Strip], wants: list[_Want], min_width: float, rng: random.Random
+    strips: list[Strip],
+    wants: list[_Want],
+    min_width: float,
+    rng: random.Random,
+    entrance: BaseGeometry,
 ) -> list[tuple[Strip, list[_Want]]]:
     """Rooms to strips: window rooms first, then the largest; each to the strip with the
-    most room left (a strip with windows for a window room), ties broken by the seed."""
+    most room left (a strip with windows for a window room; the strip of a room it pairs
+    with; the nearest to the entrance for a room wanted there), ties broken by the seed."""
     order = sorted(wants, key=lambda w: (not w.needs_window, -w.min_m2 - rng.random() * 1e-3))
     left = {id(s): s.area for s in strips}
     members: dict[int, list[_Want]] = {id(s): [] for s in strips}
@@ -280,6 +299,12 @@ def _assign(
         pool = fitting or strips
         if want.needs_window and any(s.windows for s in pool):
             pool = [s for s in pool if s.windows]
+        # Beside a room it pairs with when that strip can take it: adjacency needs a wall.
+        partnered = [s for s in pool if any(want.pairs_with(m) for m in members[id(s)])]
+        pool = partnered or pool
+        if ENTRANCE in want.beside:
+            nearest = min(s.piece.distance(entrance) for s in pool)
+            pool = [s for s in pool if s.piece.distance(entrance) <= nearest + 0.5]
         jitter = {id(s): rng.random() for s in pool}
         chosen = max(pool, key=lambda s: (left[id(s)] - need(s)) * (1 + 0.3 * jitter[id(s)]))
         left[id(chosen)] -= need(chosen)
@@ -319,22 +344,37 @@ def _sizes(strip: Strip, members: list[_Want], min_width: float) -> list[float]:
 def _order(
     members: list[_Want], sizes: list[float], rng: random.Random
 ) -> tuple[list[_Want], list[float]]:
-    """Rooms in a strip: window rooms first (from the windows' end), the rest after, each
-    group in the seed's order; the room that fills the strip's end stays last."""
+    """Rooms in a strip: window rooms first (from the windows' end), then those by the
+    entrance, the rest after, each group in the seed's order, and a room asked to be next
+    to another moved beside it; the room that fills the strip's end stays last."""
     pairs = list(zip(members, sizes, strict=True))
     last = pairs.pop() if pairs[-1][1] >= BIG else None
     rng.shuffle(pairs)
-    pairs.sort(key=lambda p: not p[0].needs_window)
+    pairs.sort(key=lambda p: (not p[0].needs_window, ENTRANCE not in p[0].beside))
+    for pair in [p for p in pairs if p[0].beside - {ENTRANCE}]:
+        partner = next((q for q in pairs if q is not pair and pair[0].pairs_with(q[0])), None)
+        if partner is not None:
+            pairs.remove(pair)
+            pairs.insert(pairs.index(partner) + 1, pair)
     if last is not None:
+        # The end room stays put: one that pairs with it goes just before it.
+        mate = next((p for p in pairs if p[0].pairs_with(last[0])), None)
+        if mate is not None:
+            pairs.remove(mate)
+            pairs.append(mate)
         pairs.append(last)
     return [p[0] for p in pairs], [p[1] for p in pairs]
 
 
-def _start(strip: Strip, members: list[_Want], rng: random.Random) -> bool:
+def _start(strip: Strip, members: list[_Want], rng: random.Random, entrance: BaseGeometry) -> bool:
     """Start from the low end of the strip? From the end nearer its windows when a room
-    needs one, else as the seed says."""
+    needs one, else nearer the entrance when a room is wanted there, else as the seed
+    says."""
+    low, high = strip.span
     if strip.windows and any(m.needs_window for m in members):
-        low, high = strip.span
         middle = sum(a + b for a, b in strip.windows) / (2 * len(strip.windows))
         return middle - low <= high - middle
+    if any(ENTRANCE in m.beside for m in members):
+        at = entrance.centroid.x if strip.axis == 0 else entrance.centroid.y
+        return bool(at - low <= high - at)
     return rng.random() < 0.5

@@ -2,7 +2,7 @@
 
 The plan may be given as ``plan`` or at the top level, as a chain passes the result of
 the job before (``ingest?then=model3d``: ``pages`` and ``document``; a layout: ``rooms``,
-``partitions``, ``doors`` and its ``validation``, ``score``, ``candidates``, unread here).
+``partitions``, ``doors`` over its ``plan``; the rest of a layout's result is unread here).
 Light (msgspec only): the gateway imports it for the schema.
 """
 
@@ -109,6 +109,13 @@ class Model3dInput(Plan, frozen=True):
     validation: Any = None
     score: Any = None
     candidates: Any = None
+    corridor: Any = None
+    open_areas: Any = None
+    seed: Any = None
+    notes: Any = None
+    brief: Any = None
+    program: Any = None
+    preview: Any = None
     page: Annotated[
         int, Meta(ge=0, description="the ingest page to model, by its `index` (from 0)")
     ] = 0

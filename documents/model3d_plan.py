@@ -96,13 +96,14 @@ class _Raw:
     warnings: list[str] = field(default_factory=list)
 
 
-def plan_of(params: Model3dInput) -> Plan3d:
-    """The plan of ``params`` in metres; Model3dParameterError when it cannot be had."""
+def plan_of(params: Model3dInput, function: str = "model3d") -> Plan3d:
+    """The plan of ``params`` in metres; Model3dParameterError when it cannot be had (the
+    message says how to pass a scale to ``function`` in a chain)."""
     raw = _gather(params, params.page, "$")
     if params.metres_per_unit is not None:
         raw.scale, raw.source = params.metres_per_unit, "parameter"
     if raw.scale is None:
-        raise Model3dParameterError(_no_scale(raw))
+        raise Model3dParameterError(_no_scale(raw, function))
     if not raw.walls and not any(len(room.polygon) >= 3 for room in raw.rooms):
         where = f"page {raw.page}" if raw.page is not None else "the plan"
         raise Model3dParameterError(f"{where} has no walls or rooms: nothing to model")
@@ -191,7 +192,7 @@ def _take_doors(raw: _Raw, doors: list[dict[str, object]], path: str) -> None:
         raw.openings.append((str(named), None, span, f"{path}.doors[{j}]"))
 
 
-def _no_scale(raw: _Raw) -> str:
+def _no_scale(raw: _Raw, function: str) -> str:
     # The number to paste, for a 1:100 drawing in the page's unit.
     if raw.unit == "px":
         example, what = 0.0254 / 150 * 100, "a 1:100 drawing scanned at 150 dpi"
@@ -200,7 +201,7 @@ def _no_scale(raw: _Raw) -> str:
     where = f"page {raw.page}" if raw.page is not None else "the plan"
     return at_field(
         f"{where} has no scale: pass metres_per_unit (metres per plan unit, e.g."
-        f" {example:.6f} for {what}; in a chain ?then=model3d&model3d.metres_per_unit="
+        f" {example:.6f} for {what}; in a chain ?then={function}&{function}.metres_per_unit="
         f"{example:.6f}), or give ingest the scale (scale=1:100)",
         "$.metres_per_unit",
     )

@@ -55,6 +55,7 @@ CORRUPT_DOCUMENT: Final = "CorruptDocument"
 DOCUMENT_TOO_LARGE: Final = "DocumentTooLarge"
 BAD_PAGE_RANGE: Final = "BadPageRange"
 BAD_PARAMETER: Final = "BadParameter"
+LAYOUT_INFEASIBLE: Final = "LayoutInfeasible"
 PLAIN_TEXT: Final = "error"
 
 
@@ -93,6 +94,11 @@ JOB_ERROR_TYPES: Final = _job_types(
     ),
     JobErrorType(BAD_PAGE_RANGE, "`first_page`/`last_page` name no page of the document", False),
     JobErrorType(BAD_PARAMETER, "an option that cannot apply to this document", False),
+    JobErrorType(
+        LAYOUT_INFEASIBLE,
+        "no layout passed every check; the message says which and by how much",
+        False,
+    ),
     JobErrorType(PLAIN_TEXT, "the stored error was plain text, not JSON", False),
 )
 

@@ -29,7 +29,9 @@ from tests.layout_sites import L_SHAPE, RECTANGLE, OpeningSpec, wall_list, windo
 DATA = Path(__file__).parent / "data"
 EAST = DATA / "cfast_East_Structure_Dimensioned_Instrumentation.pdf"
 RANCH = DATA / "cfast_UL_NIJ_Ranch_layout.pdf"
-CHECKS = {"area", "min_width", "reachable", "openings", "walls", "corridor_width", "windows"}
+CHECKS = {
+    "area", "min_width", "reachable", "openings", "walls", "corridor_width", "windows", "adjacency"
+}  # fmt: skip
 
 # A 15 x 10 m rectangle: a door in the north wall, windows along the south and east.
 RECT_OPENINGS: list[OpeningSpec] = [
