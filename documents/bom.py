@@ -4,7 +4,10 @@ Input (``documents.bom_input.BomInput``): walls as centre-line segments, either 
 (``walls``, optional ``openings``, in ``units``) or the ``ingest`` result's ``pages`` (each
 at its ``scale``; ``metres_per_unit`` overrides both). A page with walls, openings or rooms
 but no scale is a ``BomInputError`` naming the page and the value to pass. Only plan pages
-count unless ``use_pages`` names them (``documents.bom_pages``).
+count unless ``use_pages`` names them (``documents.bom_pages``). Or a ``layout`` result
+(``documents.bom_layout``): its new partitions, boarded on both faces less its new doors,
+and with ``existing_walls`` its plan's walls as a wall list; ``layout_totals`` gives each
+source's share.
 
 The rules (``documents.bom_measure``), each stated in the result's ``assumptions``:
 
@@ -57,6 +60,17 @@ import msgspec
 
 from documents.bom_assumptions import assumptions
 from documents.bom_input import BomInput
+from documents.bom_layout import (
+    PARTITIONS,
+    LayoutBill,
+    LayoutTotals,
+    MeasuredLayout,
+    layout_bill,
+    layout_of,
+    measure_layout,
+    sides_of,
+    wall_lengths_m,
+)
 from documents.bom_lines import (
     Board,
     Sizes,
@@ -68,7 +82,8 @@ from documents.bom_lines import (
     sheet_count,
     stud_count,
 )
-from documents.bom_measure import MeasuredPage, heights_of, measure, wall_lengths_m
+from documents.bom_measure import MeasuredPage, heights_of, measure
+from documents.bom_numbers import fmt
 from documents.bom_pages import PageChoice, choose_pages, page_index
 from documents.bom_result import BomLine, BomResult, BomTotals, OutputUnits, PageTotals, RoomTotals
 from documents.bom_shapes import BomInputError, BomRoom, Page, Scale
@@ -96,6 +111,8 @@ __all__ = [
     "BomResult",
     "BomRoom",
     "BomTotals",
+    "LayoutBill",
+    "LayoutTotals",
     "Page",
     "PageChoice",
     "PageTotals",
@@ -151,8 +168,8 @@ def _room_totals(pages: list[MeasuredPage], ceiling_m: float, sizes: Sizes) -> l
     return rooms
 
 
-def bill_of_materials(params: BomInput) -> BomResult:
-    """The bill of materials for ``params``; see the module docstring for the rules."""
+def _sizes(params: BomInput) -> tuple[Sizes, str]:
+    """What the lines are computed from, beside the board, and why the units are these."""
     system, why_system = choose_system(params.units, params.unit_system)
     sheet = choose_sheet(
         system, params.ceiling_height_mm, params.sheet_width_mm, params.sheet_height_mm
@@ -167,10 +184,79 @@ def bill_of_materials(params: BomInput) -> BomResult:
         interior_sides=params.interior_sides,
         exterior_sides=params.exterior_sides,
     )
-    pages = measure(params)
+    return sizes, why_system
+
+
+def _joined(boards: list[Board]) -> Board:
+    """The board of several sources, each boarded on its own faces."""
+    return Board(
+        lengths=[each for board in boards for each in board.lengths],
+        exterior_walls=sum(board.exterior_walls for board in boards),
+        unflagged_walls=sum(board.unflagged_walls for board in boards),
+        interior_face_m2=sum(board.interior_face_m2 for board in boards),
+        exterior_face_m2=sum(board.exterior_face_m2 for board in boards),
+        deducted_m2=sum(board.deducted_m2 for board in boards),
+        added_m2=sum(board.added_m2 for board in boards),
+        openings_deducted=sum(board.openings_deducted for board in boards),
+        openings_added=sum(board.openings_added for board in boards),
+        painted_m2=sum(board.painted_m2 for board in boards),
+    )
+
+
+def _layout_totals(
+    page: MeasuredPage, board: Board, measured: MeasuredLayout, sizes: Sizes
+) -> LayoutTotals:
+    system = sizes.system
+    walls = board.lengths
+    new = page.kind == PARTITIONS
+    return LayoutTotals(
+        source=page.kind or "",
+        scale=page.scale,
+        interior_sides=sizes.interior_sides,
+        walls=len(walls),
+        exterior_walls=board.exterior_walls,
+        unflagged_walls=board.unflagged_walls,
+        wall_length_m=round(sum(walls), 3),
+        wall_length=round(length(sum(walls), system), 3),
+        wall_area=round(area(board.interior_face_m2 + board.exterior_face_m2, system), 3),
+        openings_deducted=board.openings_deducted,
+        openings_added=board.openings_added,
+        board_area=round(area(board.painted_m2 * sizes.layers, system), 3),
+        board_formula=board_formula(board, sizes),
+        sheets=sheet_count(board.painted_m2 * sizes.layers, sizes)[0],
+        studs=stud_count(walls, sizes)[0],
+        doors=measured.doors if new else 0,
+        doors_off_partitions=measured.doors_off if new else 0,
+    )
+
+
+def _layout_bill(
+    params: BomInput, measured: MeasuredLayout, sizes: Sizes, why_system: str
+) -> LayoutBill:
+    """A layout's bill: each source (its partitions, the plan's walls) on its own faces."""
     ceiling = heights_of(params).ceiling
-    sides = (params.interior_sides, params.exterior_sides)
-    board = board_of(pages, ceiling, *sides)
+    pages, formulas, totals, boards = measured.pages, [], [], []
+    for page in pages:
+        inner, outer = sides_of(page, params)
+        board = board_of([page], ceiling, inner, outer)
+        own = sizes._replace(interior_sides=inner)
+        boards.append(board)
+        formulas.append(f"{page.kind}: {board_formula(board, own)}")
+        totals.append(_layout_totals(page, board, measured, own))
+    board = _joined(boards)
+    if len(pages) > 1:
+        together = area(board.painted_m2 * sizes.layers, sizes.system)
+        formulas.append(f"together {fmt(together)} {sizes.system.area}")
+    result = msgspec.structs.replace(
+        _bill(params, board, "; ".join(formulas), sizes),
+        assumptions=assumptions(params, pages, board, sizes, why_system),
+    )
+    return layout_bill(result, measured, totals, params, sizes)
+
+
+def _bill(params: BomInput, board: Board, formula: str, sizes: Sizes) -> BomResult:
+    """The lines and totals of ``board``, which ``formula`` explains."""
+    system = sizes.system
     lines = bill_lines(board, sizes, params.overhead_percent)
     one_face = board.interior_face_m2 + board.exterior_face_m2
     totals = BomTotals(
@@ -185,15 +271,30 @@ def bill_of_materials(params: BomInput) -> BomResult:
         wall_length=round(length(sum(board.lengths), system), 3),
         wall_area=round(area(one_face, system), 3),
         board_area=round(area(board.painted_m2 * sizes.layers, system), 3),
-        board_formula=board_formula(board, sizes),
+        board_formula=formula,
         openings_deducted=board.openings_deducted,
         openings_added=board.openings_added,
     )
-    rooms = _room_totals(pages, ceiling, sizes)
-    result = BomResult(
+    return BomResult(
         lines=lines,
         totals=totals,
         units=OutputUnits(system.name, system.length, system.area, system.mass, system.volume),
+    )
+
+
+def bill_of_materials(params: BomInput) -> BomResult:
+    """The bill of materials for ``params``; see the module docstring for the rules."""
+    sizes, why_system = _sizes(params)
+    ceiling = heights_of(params).ceiling
+    given = layout_of(params)
+    if given is not None:
+        return _layout_bill(params, measure_layout(params, given), sizes, why_system)
+    pages = measure(params)
+    sides = (params.interior_sides, params.exterior_sides)
+    board = board_of(pages, ceiling, *sides)
+    rooms = _room_totals(pages, ceiling, sizes)
+    result = msgspec.structs.replace(
+        _bill(params, board, board_formula(board, sizes), sizes),
         assumptions=assumptions(params, pages, board, sizes, why_system),
         room_totals=rooms or None,
     )

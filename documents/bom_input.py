@@ -1,9 +1,10 @@
-"""bom's parameters: the walls (a list, or an ingest result's pages) and the bill's sizes.
+"""bom's parameters: the walls (a list, an ingest result's pages, or a layout's partitions
+and its plan) and the bill's sizes.
 
 Every number is bounded in the schema (so a chain's parameters are checked at submission,
 field by field) and again in ``__post_init__`` for a BomInput constructed directly; checks
-across fields (walls or pages, a page's scale, opening and room indexes) run there too,
-and a refusal names its field ("... - at `$.walls[0].x2`").
+across fields (walls, pages or a layout, a page's scale, opening and room indexes) run
+there too, and a refusal names its field ("... - at `$.walls[0].x2`").
 """
 
 from __future__ import annotations
@@ -13,8 +14,17 @@ from typing import Annotated, Any, Literal
 import msgspec
 from msgspec import Meta
 
-from documents.bom_measure import measure
-from documents.bom_shapes import BomInputError, MetresPerUnit, Page
+from documents.bom_layout import measure_input
+from documents.bom_shapes import (
+    BomDoor,
+    BomInputError,
+    BomLayout,
+    BomPartition,
+    BomPlan,
+    MetresPerUnit,
+    Page,
+    Scale,
+)
 from documents.model import Opening, Wall, at_field
 from documents.scale import MAX_METRES_PER_UNIT
 
@@ -38,7 +48,8 @@ Units = Literal["m", "cm", "mm", "in", "ft", "pt", "metric", "imperial"]
 
 
 class BomInput(msgspec.Struct, frozen=True, forbid_unknown_fields=False):
-    """Give exactly one of ``walls`` (in ``units``) or ``pages`` (the ingest result's)."""
+    """Give exactly one of ``walls`` (in ``units``), ``pages`` (the ingest result's) or a
+    layout (the ``layout`` result: as ``layout``, or at the top level as a chain passes it)."""
 
     walls: list[Wall] | None = None
     openings: Annotated[
@@ -91,6 +102,46 @@ class BomInput(msgspec.Struct, frozen=True, forbid_unknown_fields=False):
     layers_per_side: Annotated[int, Meta(ge=1, le=MAX_LAYERS)] = 1
     # What an ingest result says of its document; bom does not read it.
     document: dict[str, Any] | None = None
+    layout: Annotated[
+        BomLayout | None,
+        Meta(description="a `layout` result: its new `partitions` are billed boarded on both "
+             "faces (whatever interior_sides says), less its new `doors`; a chain "
+             "(?then=layout,bom) passes the result at the top level instead"),
+    ] = None  # fmt: skip
+    existing_walls: Annotated[
+        bool,
+        Meta(description="with a layout: also bill the walls and openings of the plan it was "
+             "made for (its `plan`), as a wall list is billed (exterior walls on "
+             "exterior_sides, the others on interior_sides); false: only the new partitions"),
+    ] = False  # fmt: skip
+    # A layout at the top level, as ``ingest?then=layout,bom`` passes it: what bom reads ...
+    partitions: Annotated[
+        list[BomPartition] | None,
+        Meta(description="a layout's new walls, in its plan's units (a layout result at the "
+             "top level, as a chain passes it)"),
+    ] = None  # fmt: skip
+    doors: Annotated[
+        list[BomDoor] | None, Meta(description="a layout's new doors, on its partitions")
+    ] = None
+    scale: Annotated[
+        Scale | None, Meta(description="a layout's scale: metres per plan unit")
+    ] = None  # fmt: skip
+    plan: Annotated[
+        BomPlan | None,
+        Meta(description="the walls and openings a layout was made for (existing_walls)"),
+    ] = None
+    # ... and what a layout result says besides (accepted, not read).
+    rooms: Any = None
+    corridor: Any = None
+    open_areas: Any = None
+    validation: Any = None
+    score: Any = None
+    seed: Any = None
+    notes: Any = None
+    candidates: Any = None
+    brief: Any = None
+    program: Any = None
+    preview: Any = None
 
     def __post_init__(self) -> None:
         # Meta constraints hold when decoding; check them for direct construction too.
@@ -115,7 +166,7 @@ class BomInput(msgspec.Struct, frozen=True, forbid_unknown_fields=False):
         _check(1 <= self.exterior_sides <= 2, "exterior_sides", "1 or 2")
         mpu, top = self.metres_per_unit, MAX_METRES_PER_UNIT
         _check(mpu is None or 0 < mpu <= top, "metres_per_unit", f"> 0, <= {top:g}")
-        measure(self)  # raises BomInputError, a ValidationError when decoding
+        measure_input(self)  # raises BomInputError, a ValidationError when decoding
 
 
 def _check(ok: bool, name: str, bounds: str) -> None:

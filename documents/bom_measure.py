@@ -1,7 +1,8 @@
 """Walls, openings and rooms measured in metres, page by page, with their boarded faces.
 
 A wall list is one page at its ``units`` (or ``metres_per_unit``); an ingest result's
-plan pages (``documents.bom_pages``) each at their own scale, or ``metres_per_unit``.
+plan pages (``documents.bom_pages``) each at their own scale, or ``metres_per_unit``; a
+layout's partitions and plan (``documents.bom_layout``) are measured here page by page too.
 
 Faces: a wall with ``exterior`` true is boarded on ``exterior_sides`` faces (the inside
 one, by default), any other wall, ``exterior`` false or not known, on ``interior_sides``;
@@ -105,7 +106,11 @@ def measure(params: BomInput) -> list[MeasuredPage]:
         # Neither: the walls are missing (as msgspec names a missing field); both: the
         # pages are the one too many.
         path = "$.walls" if params.walls is None else "$.pages"
-        raise BomInputError(at_field("give exactly one of 'walls' or 'pages'", path))
+        message = (
+            "give exactly one of 'walls' or 'pages' (or a layout: the `layout` function's"
+            " result, as 'layout' or at the top level)"
+        )
+        raise BomInputError(at_field(message, path))
     override = params.metres_per_unit
     if params.walls is not None:
         if params.use_pages is not None:
@@ -117,8 +122,8 @@ def measure(params: BomInput) -> list[MeasuredPage]:
             if override is None
             else Scale(override, "parameter", 1.0)
         )
-        listed = _Page(None, None, listed_scale, params.walls, params.openings or [], [])
-        return [_measure_page(listed, "$", params)]
+        listed = PlanPage(None, None, listed_scale, params.walls, params.openings or [], [])
+        return [measure_page(listed, "$", params)]
     if params.openings is not None:
         message = "openings go with 'walls'; an ingest page carries its own"
         raise BomInputError(at_field(message, "$.openings"))
@@ -134,18 +139,15 @@ def measure(params: BomInput) -> list[MeasuredPage]:
             message = f"metres_per_unit must be > 0 and <= {MAX_METRES_PER_UNIT:g}"
             raise BomInputError(at_field(message, f"{path}.scale.metres_per_unit"))
         index = page_index(position, page)
-        shape = _Page(index, page.kind, scale, page.walls, page.openings, page.rooms)
-        measured.append(_measure_page(shape, path, params))
+        shape = PlanPage(index, page.kind, scale, page.walls, page.openings, page.rooms)
+        measured.append(measure_page(shape, path, params))
     return measured
 
 
-def wall_lengths_m(params: BomInput) -> list[float]:
-    """Each non-degenerate wall's centre-line length in metres, in input order."""
-    return [wall.length_m for page in measure(params) for wall in page.walls]
-
-
 @dataclass(frozen=True)
-class _Page:
+class PlanPage:
+    """Walls and openings in one unit, at ``scale``: a page, a wall list, a layout's."""
+
     index: int | None
     kind: str | None
     scale: Scale | None
@@ -185,7 +187,7 @@ def _no_scale(
     raise BomInputError(at_field(message, f"$.pages[{position}].scale"))
 
 
-def _check_bounded(shape: msgspec.Struct, names: tuple[str, ...], path: str) -> None:
+def check_bounded(shape: msgspec.Struct, names: tuple[str, ...], path: str) -> None:
     # The schema bounds these when decoding; a BomInput constructed directly is checked here.
     for name in names:
         value = getattr(shape, name)
@@ -233,19 +235,24 @@ def _check_opening(opening: Opening, walls: list[Wall], where: str) -> None:
         raise BomInputError(at_field(message, f"{where}.wall"))
 
 
-def _measure_page(page: _Page, path: str, params: BomInput) -> MeasuredPage:
+def measure_page(
+    page: PlanPage, path: str, params: BomInput, interior_sides: int | None = None
+) -> MeasuredPage:
+    """``page`` in metres; ``interior_sides`` overrides the parameter (a layout's new
+    partitions are boarded on both faces)."""
     mpu = page.scale.metres_per_unit if page.scale is not None else 0.0
     heights = heights_of(params)
-    sides = {True: params.exterior_sides, False: params.interior_sides}
+    inner = params.interior_sides if interior_sides is None else interior_sides
+    sides = {True: params.exterior_sides, False: inner}
     lengths = []
     for i, wall in enumerate(page.walls):
-        _check_bounded(wall, ("x1", "y1", "x2", "y2", "thickness"), f"{path}.walls[{i}]")
+        check_bounded(wall, ("x1", "y1", "x2", "y2", "thickness"), f"{path}.walls[{i}]")
         lengths.append(math.hypot(wall.x2 - wall.x1, wall.y2 - wall.y1) * mpu)
     deducted = [0.0] * len(page.walls)
     openings = []
     for j, opening in enumerate(page.openings):
         where = f"{path}.openings[{j}]"
-        _check_bounded(opening, ("x1", "y1", "x2", "y2", "width"), where)
+        check_bounded(opening, ("x1", "y1", "x2", "y2", "width"), where)
         if opening.wall is not None and not 0 <= opening.wall < len(page.walls):
             have = f"0..{len(page.walls) - 1}" if page.walls else "none: there are no walls"
             message = f"wall {opening.wall} is not an index in walls ({have})"

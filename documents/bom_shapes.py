@@ -1,8 +1,10 @@
-"""What bom reads of an ingest page (scale, walls, openings, rooms), and its input error.
+"""What bom reads of an ingest page (scale, walls, openings, rooms) and of a layout, and
+its input error.
 
-The ingest result is passed on whole, with fields bom does not read: they are ignored
-here (the gateway refuses unknown fields elsewhere: shared/unknown_fields.py). Every number
-bom computes with is bounded, as ``documents.model.Coordinate`` bounds the walls.
+An ingest result or a layout is passed on whole, with fields bom does not read: they are
+ignored here (the gateway refuses unknown fields elsewhere: shared/unknown_fields.py).
+Every number bom computes with is bounded, as ``documents.model.Coordinate`` bounds the
+walls.
 """
 
 from __future__ import annotations
@@ -12,7 +14,7 @@ from typing import Annotated, ClassVar
 import msgspec
 from msgspec import Meta
 
-from documents.model import Coordinate, Opening, Wall
+from documents.model import Coordinate, Opening, Thickness, Wall
 from documents.scale import MAX_METRES_PER_UNIT
 from shared.errors import SluiceError
 
@@ -59,3 +61,54 @@ class Page(msgspec.Struct, frozen=True):
     # What the page shows (ingest's ``kind``): only plans count unless ``use_pages`` says.
     kind: str | None = None
     kind_reason: str | None = None
+
+
+class BomPartition(msgspec.Struct, frozen=True):
+    """A layout's new partition: its centre line and thickness in the plan's units, and
+    its length in metres (checked against the centre line at the layout's scale)."""
+
+    ignore_unknown_fields: ClassVar[bool] = True
+
+    x1: Coordinate
+    y1: Coordinate
+    x2: Coordinate
+    y2: Coordinate
+    thickness: Thickness = 0.0
+    length_m: Annotated[float, Meta(ge=0)] | None = None
+
+
+class BomDoor(msgspec.Struct, frozen=True):
+    """A layout's new door: its span on a partition, in the plan's units, and its width
+    in metres (checked as a partition's length is)."""
+
+    ignore_unknown_fields: ClassVar[bool] = True
+
+    x1: Coordinate
+    y1: Coordinate
+    x2: Coordinate
+    y2: Coordinate
+    width_m: Annotated[float, Meta(ge=0)] | None = None
+    kind: str = "door"
+
+
+class BomPlan(msgspec.Struct, frozen=True):
+    """The walls and openings of the page a layout was made for, in the plan's units (a
+    layout result's ``plan``); billed with ``existing_walls``."""
+
+    ignore_unknown_fields: ClassVar[bool] = True
+
+    walls: list[Wall] = []
+    openings: list[Opening] = []
+    scale: Scale | None = None
+
+
+class BomLayout(msgspec.Struct, frozen=True):
+    """What bom reads of a ``layout`` result; its other fields (rooms, corridor,
+    validation, score, ...) are ignored."""
+
+    ignore_unknown_fields: ClassVar[bool] = True
+
+    partitions: list[BomPartition]
+    doors: list[BomDoor] = []
+    scale: Scale | None = None
+    plan: BomPlan | None = None
