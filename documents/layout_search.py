@@ -5,31 +5,26 @@ and any of its candidates is valid, the best of that round by score wins (the lo
 on a tie); otherwise the next round is tried, until the time budget. The outcome for a
 seed depends on nothing else, so a layout is the same however the work was spread.
 
-With more than one worker, each is a process of its own (``python -m
-documents.layout_worker``): the job's child process is a daemon, which multiprocessing
-does not let have children. A worker reads the site once, then seeds; a thread per worker
-feeds it and queues what comes back. A worker whose parent dies sees its stdin close.
+With more than one worker, each is a process forked with the site already in it
+(``documents.layout_workers``); with one, the search's own process works.
 """
 
 from __future__ import annotations
 
-import contextlib
-import pickle
+import functools
 import queue
-import subprocess
-import sys
-import threading
 import time
 from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import IO, Protocol
+from typing import Protocol
 
 from documents.layout_candidate import Candidate
 from documents.layout_checks import Score, Validation, score, validate
 from documents.layout_generate import generate
 from documents.layout_program import Resolved
 from documents.layout_site import Site
+from documents.layout_workers import ForkedWorkers
 
 Progress = Callable[[float, str], None]
 
@@ -97,7 +92,9 @@ def search(
     deadline = start + budget_s
     count = max(1, min(max_workers, candidates))
     workers: _Workers = (
-        _InProcess(site, resolved) if count == 1 else _Processes(site, resolved, count)
+        _InProcess(site, resolved)
+        if count == 1
+        else ForkedWorkers(functools.partial(tried, site, resolved), count)
     )
     results: dict[int, Tried] = {}
     first, next_seed, in_flight, rounds = seed, seed, 0, 0
@@ -166,64 +163,3 @@ class _InProcess:
 
     def close(self) -> None:
         self._seeds.clear()
-
-
-class _Processes:
-    """``count`` worker processes fed from one queue of seeds."""
-
-    def __init__(self, site: Site, resolved: Resolved, count: int) -> None:
-        self._seeds: queue.Queue[int | None] = queue.Queue()
-        self._done: queue.Queue[Tried | BaseException] = queue.Queue()
-        payload = pickle.dumps((site, resolved))
-        self._procs = [
-            subprocess.Popen(
-                [sys.executable, "-m", "documents.layout_worker"],
-                stdin=subprocess.PIPE,
-                stdout=subprocess.PIPE,
-            )
-            for _ in range(count)
-        ]
-        self._threads = []
-        for proc in self._procs:
-            assert proc.stdin is not None and proc.stdout is not None
-            thread = threading.Thread(
-                target=self._feed, args=(proc.stdin, proc.stdout, payload), daemon=True
-            )
-            thread.start()
-            self._threads.append(thread)
-
-    def _feed(self, stdin: IO[bytes], stdout: IO[bytes], payload: bytes) -> None:
-        try:
-            stdin.write(payload)
-            while (seed := self._seeds.get()) is not None:
-                pickle.dump(seed, stdin)
-                stdin.flush()
-                answer = pickle.load(stdout)
-                self._done.put(answer)
-        except (OSError, EOFError, pickle.UnpicklingError) as exc:
-            self._done.put(RuntimeError(f"a layout worker process ended: {exc!r}"))
-
-    def put(self, seed: int) -> None:
-        self._seeds.put(seed)
-
-    def get(self, timeout: float) -> Tried:
-        answer = self._done.get(timeout=timeout)
-        if isinstance(answer, BaseException):
-            raise answer
-        return answer
-
-    def close(self) -> None:
-        # Killed mid-candidate (the search is over); each feeder then sees its pipe end
-        # or the stop sentinel, and the pipes are closed once no thread reads them.
-        for proc in self._procs:
-            proc.kill()
-        for _ in self._threads:
-            self._seeds.put(None)
-        for thread in self._threads:
-            thread.join()
-        for proc in self._procs:
-            proc.wait()
-            for pipe in (proc.stdin, proc.stdout):
-                if pipe is not None:
-                    with contextlib.suppress(OSError):
-                        pipe.close()
