@@ -150,7 +150,7 @@ def layout_types() -> list[tuple[re.Pattern[str], str]]:
 def start_system(start_consumer: Callable[..., Proc]) -> None:
     """The Procfile's consumers (a `work` job stays queued, as there: the README cancels it)."""
     start_consumer("echo")
-    start_consumer("ingest", "render", "bom", "model3d", concurrency=2)
+    start_consumer("ingest", "render", "bom", "layout", "model3d", concurrency=2)
 
 
 @pytest.fixture
