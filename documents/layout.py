@@ -12,7 +12,6 @@ fails with ``LayoutInfeasible`` naming the checks that failed and by how much.
 
 from __future__ import annotations
 
-import math
 from typing import Any
 
 import msgspec
@@ -25,10 +24,10 @@ from documents.layout_preview import preview_png
 from documents.layout_program import LayoutProgramError, Program, Resolved, merge, resolve
 from documents.layout_result import generated_layout
 from documents.layout_search import Search, Tried, search
-from documents.layout_site import Site, site_from
+from documents.layout_site import Site, side_lengths, site_from
 from documents.model import at_field
-from documents.model3d_input import Model3dInput, Plan, PlanFields
-from documents.model3d_plan import plan_of
+from documents.model3d_input import Model3dInput, Plan
+from documents.model3d_plan import Plan3d, plan_of
 from shared import error_types
 from shared.functions import JobContext
 
@@ -45,7 +44,8 @@ class LayoutInfeasibleError(DocumentError):
 def layout(job: JobContext, params: LayoutInput) -> dict[str, Any]:
     report = job.progress
     resolved, brief = program_of(params)
-    site = site_of(params)
+    plan = plan_for(params)
+    site = site_from(plan)
     report(5, f"site {site.outline.area:.1f} m2; {_rooms(resolved)} rooms to place")
     _fits(site, resolved)
     found = search(
@@ -68,11 +68,11 @@ def layout(job: JobContext, params: LayoutInput) -> dict[str, Any]:
     job.progress(100, f"seed {best.seed} chosen of {len(found.tried)} candidates")
     return {
         **result,
-        "notes": resolved.notes + result["notes"],
+        "notes": resolved.notes + result["notes"] + _cut_short(found, params.time_budget_s),
         "candidates": [t.line() + (" - chosen" if t is best else "") for t in found.tried],
         "brief": brief,
         "program": msgspec.to_builtins(resolved),
-        "plan": carried_plan(params, site),
+        "plan": carried_plan(plan, site),
         "preview": {
             "name": "preview.png",
             "url": url,
@@ -105,39 +105,38 @@ def program_of(params: LayoutInput) -> tuple[Resolved, dict[str, Any] | None]:
     return msgspec.structs.replace(resolved, notes=notes + resolved.notes), brief
 
 
-def site_of(params: LayoutInput) -> Site:
-    """The site of the plan as given: in ``plan`` or at the top level."""
+def plan_for(params: LayoutInput) -> Plan3d:
+    """The plan as given (in ``plan`` or at the top level), read as model3d reads it."""
     fields = {name: getattr(params, name) for name in Plan.__struct_fields__}
     plan = Model3dInput(**fields, page=params.page, metres_per_unit=params.metres_per_unit)
-    return site_from(plan_of(plan, "layout"))
+    return plan_of(plan, "layout")
 
 
-def carried_plan(params: LayoutInput, site: Site) -> dict[str, Any]:
+def carried_plan(plan: Plan3d, site: Site) -> dict[str, Any]:
     """The walls and openings the layout was made on, in the plan's units with its scale:
     bom (``existing_walls``) and model3d read the layout over them."""
-    source: PlanFields = params.plan if params.plan is not None else params
-    walls: list[Any] = list(source.walls or [])
-    openings: list[Any] = list(source.openings or [])
-    if source.pages is not None:
-        for position, page in enumerate(source.pages):
-            if (page.index if page.index is not None else position) == params.page:
-                walls, openings = list(page.walls), list(page.openings)
     # Walls whose side is not known (a hand-written list) take the site's judgement, so
-    # bom boards the shell on one face; the site kept the walls of some length, in order.
+    # bom boards the shell on one face. The given walls come first in the plan's walls,
+    # and the site kept those of some length, in order.
     flags = iter(site.exterior)
-    judged = []
-    for wall in msgspec.to_builtins(walls):
-        length = math.hypot(wall["x2"] - wall["x1"], wall["y2"] - wall["y1"])
-        exterior = next(flags, None) if length * site.metres_per_unit > 1e-6 else None
-        if wall.get("exterior") is None:
-            wall["exterior"] = exterior
-        judged.append(wall)
-    scale = {"metres_per_unit": site.metres_per_unit}
+    walls = []
+    for given, wall in zip(plan.given_walls, plan.walls, strict=False):
+        exterior = next(flags, None) if wall.length > 1e-6 else None
+        if given.exterior is None:
+            given = msgspec.structs.replace(given, exterior=exterior)
+        walls.append(given)
     return {
-        "walls": judged,
-        "openings": msgspec.to_builtins(openings),
-        "scale": scale,
+        "walls": msgspec.to_builtins(walls),
+        "openings": msgspec.to_builtins(plan.given_openings),
+        "scale": {"metres_per_unit": site.metres_per_unit},
     }
+
+
+def _cut_short(found: Search, budget_s: float) -> list[str]:
+    if not found.cut_short:
+        return []
+    return [f"time_budget_s ({budget_s:g} s) ended a round: this is the best valid candidate"
+            f" of the {len(found.tried)} that finished"]  # fmt: skip
 
 
 def _rooms(resolved: Resolved) -> int:
@@ -146,7 +145,8 @@ def _rooms(resolved: Resolved) -> int:
 
 def _fits(site: Site, resolved: Resolved) -> None:
     """What no seed can mend fails at once: rooms whose least areas add up to more than
-    the floor, or rooms that need a window on a plan without one."""
+    the floor, more rooms needing a window than there are windows, a corridor or a room
+    wider than the floor."""
     need = sum(room.min_area_m2 * room.count for room in resolved.rooms)
     have = site.outline.area
     if need > have:
@@ -155,12 +155,25 @@ def _fits(site: Site, resolved: Resolved) -> None:
             f" {have:.1f} m2 (short by {need - have:.1f} m2, before any corridor): ask for"
             " fewer or smaller rooms"
         )
-    lit = [room.name for room in resolved.rooms if room.needs_window]
-    if lit and not site.windows:
+    lit = [room for room in resolved.rooms if room.needs_window]
+    wanting = sum(room.count for room in lit)
+    if wanting > len(site.windows):
+        names = ", ".join(room.name for room in lit)
         raise LayoutInfeasibleError(
-            f"{', '.join(lit)} need a window and the plan has none in its outer walls"
-            " (windows: 0): drop needs_window or give a plan with windows"
+            f"{wanting} rooms ({names}) need a window and the plan has"
+            f" {len(site.windows)} in its outer walls (windows: {len(site.windows)}); a new"
+            " partition never runs across a window, so each room needs its own"
         )
+    narrow = side_lengths(site.outline)[0]
+    for field, width in (
+        ("corridor_width_m", resolved.corridor_width_m),
+        ("min_room_width_m", resolved.min_room_width_m),
+    ):
+        if width > narrow:
+            raise LayoutInfeasibleError(
+                f"{field} {width:g} m is wider than the floor ({narrow:.2f} m across at its"
+                " narrowest side)"
+            )
 
 
 def infeasible(found: Search, budget_s: float) -> str:

@@ -21,7 +21,7 @@ from shapely.geometry import Polygon
 from shapely.geometry.base import BaseGeometry
 
 from documents.layout_candidate import Candidate
-from documents.layout_program import ENTRANCE, Resolved, room_key
+from documents.layout_program import ENTRANCE, Resolved, room_key, room_names
 from documents.layout_site import Site, polygons, side_lengths
 
 AREA_SLACK = 0.005  # 0.5 %: areas are cut to a millimetre grid
@@ -101,13 +101,12 @@ def _area(resolved: Resolved, candidate: Candidate) -> Check:
                             "above_by_m2": round(by, 2)})  # fmt: skip
             short += by
     placed = {r.name for r in candidate.rooms}
-    for index, want in enumerate(resolved.rooms):
-        for n in range(want.count):
-            name = want.name if want.count == 1 else f"{want.name} {n + 1}"
-            if name not in placed:
-                details.append({"room": name, "area_m2": 0, "missing": True,
-                                "below_by_m2": want.min_area_m2, "request": index})  # fmt: skip
-                short += want.min_area_m2
+    for index, name in room_names(resolved.rooms):
+        if name not in placed:
+            want = resolved.rooms[index]
+            details.append({"room": name, "area_m2": 0, "missing": True,
+                            "below_by_m2": want.min_area_m2, "request": index})  # fmt: skip
+            short += want.min_area_m2
     return _check("area", "m2", details, short, "every room within its bounds")
 
 

@@ -26,7 +26,7 @@ from shapely.geometry.base import BaseGeometry
 
 from documents.layout_candidate import Candidate, Door, PlacedRoom, partitions_of, snapped
 from documents.layout_checks import Validation, validate
-from documents.layout_program import ENTRANCE, Resolved, room_key
+from documents.layout_program import ENTRANCE, Resolved, room_key, room_names
 from documents.layout_site import Site, polygons
 from documents.layout_strips import BIG, Strip, cut, door, strips_of
 
@@ -97,21 +97,20 @@ def _turn(shape: G, turned: bool) -> G:
 
 def _wants(resolved: Resolved) -> list[_Want]:
     wants = []
-    for index, room in enumerate(resolved.rooms):
-        for n in range(room.count):
-            name = room.name if room.count == 1 else f"{room.name} {n + 1}"
-            beside = frozenset(room_key(target) for target in room.adjacent_to)
-            wants.append(
-                _Want(
-                    name,
-                    room.name,
-                    index,
-                    room.min_area_m2,
-                    room.max_area_m2,
-                    room.needs_window,
-                    beside,
-                )
+    for index, name in room_names(resolved.rooms):
+        room = resolved.rooms[index]
+        beside = frozenset(room_key(target) for target in room.adjacent_to)
+        wants.append(
+            _Want(
+                name,
+                room.name,
+                index,
+                room.min_area_m2,
+                room.max_area_m2,
+                room.needs_window,
+                beside,
             )
+        )
     return wants
 
 

@@ -7,7 +7,7 @@ top level, as a chain passes the result of the job before (``ingest?then=layout`
 
 from __future__ import annotations
 
-from typing import Annotated, Any, ClassVar
+from typing import Annotated, ClassVar
 
 from msgspec import Meta
 
@@ -37,8 +37,6 @@ class LayoutInput(Plan, frozen=True):
     ignore_unknown_fields: ClassVar[bool] = False
 
     plan: Plan | None = None
-    # What an ingest result says besides its pages; layout does not read it.
-    document: dict[str, Any] | None = None
     page: Annotated[
         int, Meta(ge=0, description="the ingest page to lay out, by its `index` (from 0)")
     ] = 0

@@ -103,6 +103,32 @@ def room_key(name: str) -> str:
     return " ".join(name.lower().split())
 
 
+def room_names(rooms: Sequence[RoomRequest]) -> list[tuple[int, str]]:
+    """Each room to place, as (its request's index, its name): a kind asked for once is
+    named as asked ("meeting room"), one asked for more than once (in one request or
+    several) is numbered across them ("office 1" .. "office 5"); names never repeat."""
+    totals: dict[str, int] = {}
+    for room in rooms:
+        totals[room_key(room.name)] = totals.get(room_key(room.name), 0) + room.count
+    numbered: dict[str, int] = {}
+    seen: set[str] = set()
+    out: list[tuple[int, str]] = []
+    for index, room in enumerate(rooms):
+        key = room_key(room.name)
+        for _ in range(room.count):
+            name = room.name
+            if totals[key] > 1:
+                numbered[key] = numbered.get(key, 0) + 1
+                name = f"{room.name} {numbered[key]}"
+            unique, k = name, 1
+            while room_key(unique) in seen:  # "office 1" asked for beside two "office"s
+                k += 1
+                unique = f"{name} ({k})"
+            seen.add(room_key(unique))
+            out.append((index, unique))
+    return out
+
+
 def decode_program(value: Any, path: str = "$.program") -> list[RoomRequest]:
     """A ``program`` parameter (decoded JSON: a list of room objects) as checked rooms."""
     try:
@@ -119,12 +145,21 @@ def check_rooms(
 ) -> None:
     """Each adjacency of ``rooms`` names a room of ``among`` or the entrance."""
     names = {room_key(room.name) for room in among} | {ENTRANCE}
+    counts: dict[str, int] = {}
+    for room in among:
+        counts[room_key(room.name)] = counts.get(room_key(room.name), 0) + room.count
     for index, room in enumerate(rooms):
+        if room_key(room.name) == ENTRANCE:
+            message = f"{ENTRANCE!r} names the plan's entrance door in adjacent_to, not a room"
+            raise LayoutProgramError(at_field(message, f"{path}[{index}].name"))
         for other, target in enumerate(room.adjacent_to):
             where = f"{path}[{index}].adjacent_to[{other}]"
             if room_key(target) not in names:
                 known = ", ".join(sorted(names))
                 message = f"{target!r} is no room of the program (rooms: {known})"
+                raise LayoutProgramError(at_field(message, where))
+            if room_key(target) == room_key(room.name) and counts[room_key(target)] < 2:
+                message = f"{room.name!r} is asked for once: it cannot be next to itself"
                 raise LayoutProgramError(at_field(message, where))
 
 

@@ -27,6 +27,7 @@ from documents.layout_site import Site
 from documents.layout_workers import ForkedWorkers
 
 Progress = Callable[[float, str], None]
+Work = Callable[[int], "Tried"]
 
 
 @dataclass(frozen=True)
@@ -63,13 +64,16 @@ def tried(site: Site, resolved: Resolved, seed: int) -> Tried:
 
 @dataclass(frozen=True)
 class Search:
-    """``tried``: every candidate of the rounds that finished, by seed; ``best``: the
-    winner, or None when no round had a valid one before the budget ran out."""
+    """``tried``: every candidate that finished, by seed (of a round that found a valid
+    one: that round and those before); ``best``: the winner, or None when none was valid
+    before the budget ran out; ``cut_short``: the budget ended a round, and ``best`` is
+    the best valid candidate of what finished."""
 
     best: Tried | None
     tried: list[Tried]
     rounds: int
     seconds: float
+    cut_short: bool = False
 
 
 class _Workers(Protocol):
@@ -88,14 +92,33 @@ def search(
     budget_s: float,
     progress: Progress,
 ) -> Search:
+    """Search ``site`` for ``resolved`` (see the module's docstring)."""
+    work = functools.partial(tried, site, resolved)
+    return search_with(
+        work,
+        seed=seed,
+        candidates=candidates,
+        max_workers=max_workers,
+        budget_s=budget_s,
+        progress=progress,
+    )
+
+
+def search_with(
+    work: Work,
+    *,
+    seed: int,
+    candidates: int,
+    max_workers: int,
+    budget_s: float,
+    progress: Progress,
+) -> Search:
+    """The search, with ``work(seed)`` making and judging each candidate."""
     start = time.monotonic()
     deadline = start + budget_s
     count = max(1, min(max_workers, candidates))
-    workers: _Workers = (
-        _InProcess(site, resolved)
-        if count == 1
-        else ForkedWorkers(functools.partial(tried, site, resolved), count)
-    )
+    workers: _Workers = _InProcess(work) if count == 1 else ForkedWorkers(work, count)
+    report = _Reporter(progress, candidates, start, budget_s)
     results: dict[int, Tried] = {}
     first, next_seed, in_flight, rounds = seed, seed, 0, 0
     try:
@@ -112,20 +135,26 @@ def search(
                 break
             in_flight -= 1
             results[done.seed] = done
-            _report(progress, done, len(results), candidates, start, budget_s)
+            report(done, len(results))
             round_seeds = range(first, first + candidates)
             if all(s in results for s in round_seeds):
                 rounds += 1
                 valid = [results[s] for s in round_seeds if results[s].validation.valid]
                 if valid:
-                    best = min(valid, key=lambda t: (t.score.total, t.seed))
-                    return Search(
-                        best, _finished(results, first + candidates), rounds, _since(start)
-                    )
+                    kept = _finished(results, first + candidates)
+                    return Search(_best(valid), kept, rounds, _since(start))
                 first += candidates
     finally:
         workers.close()
-    return Search(None, _finished(results, first), rounds, _since(start))
+    # Out of time: a valid candidate of the round cut short still beats failing.
+    kept = _finished(results, next_seed)
+    valid = [t for t in kept if t.validation.valid]
+    best = _best(valid) if valid else None
+    return Search(best, kept, rounds, _since(start), cut_short=best is not None)
+
+
+def _best(valid: list[Tried]) -> Tried:
+    return min(valid, key=lambda t: (t.score.total, t.seed))
 
 
 def _finished(results: dict[int, Tried], end: int) -> list[Tried]:
@@ -136,22 +165,29 @@ def _since(start: float) -> float:
     return time.monotonic() - start
 
 
-def _report(
-    progress: Progress, done: Tried, count: int, candidates: int, start: float, budget: float
-) -> None:
-    # The first round is most of the work when it succeeds; later rounds run on the clock.
-    if count <= candidates:
-        percent = 90 * count / candidates
-    else:
-        percent = 90 * min(1.0, _since(start) / budget)
-    progress(percent, f"candidate {count}: {done.line()}")
+class _Reporter:
+    """Progress per candidate, never going back: the first round fills 5..50 %, later
+    rounds run on the clock towards 95 %."""
+
+    def __init__(self, progress: Progress, candidates: int, start: float, budget: float):
+        self._progress, self._candidates = progress, candidates
+        self._start, self._budget = start, budget
+        self._percent = 5.0
+
+    def __call__(self, done: Tried, count: int) -> None:
+        if count <= self._candidates:
+            percent = 5 + 45 * count / self._candidates
+        else:
+            percent = 50 + 45 * min(1.0, _since(self._start) / self._budget)
+        self._percent = max(self._percent, percent)
+        self._progress(self._percent, f"candidate {count}: {done.line()}")
 
 
 class _InProcess:
     """One worker: the search's own process, a seed at a time."""
 
-    def __init__(self, site: Site, resolved: Resolved) -> None:
-        self._site, self._resolved = site, resolved
+    def __init__(self, work: Work) -> None:
+        self._work = work
         self._seeds: deque[int] = deque()
 
     def put(self, seed: int) -> None:
@@ -159,7 +195,7 @@ class _InProcess:
 
     def get(self, timeout: float) -> Tried:
         del timeout  # a candidate takes what it takes; the budget is checked between them
-        return tried(self._site, self._resolved, self._seeds.popleft())
+        return self._work(self._seeds.popleft())
 
     def close(self) -> None:
         self._seeds.clear()

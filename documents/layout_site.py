@@ -98,7 +98,7 @@ def site_of(plan: Any, page: int = 0, metres_per_unit: float | None = None) -> S
     scale or walls is a Model3dParameterError naming what to pass."""
     fields = msgspec.convert(plan, Plan)
     params = Model3dInput(plan=fields, page=page, metres_per_unit=metres_per_unit)
-    return site_from(plan_of(params))
+    return site_from(plan_of(params, "layout"))
 
 
 def site_from(plan: Plan3d) -> Site:

@@ -47,7 +47,10 @@ class Strip:
         return self.area / max(self.span[1] - self.span[0], 1e-9)
 
     def slab(self, a: float, b: float) -> BaseGeometry:
-        """The part of the piece between ``a`` and ``b`` along the axis."""
+        """The part of the piece between ``a`` and ``b`` along the axis (empty when the
+        strip is used up: GEOS refuses a rectangle of no width)."""
+        if b - a <= 1e-9:
+            return Polygon()
         x0, y0, x1, y1 = self.piece.bounds
         if self.axis == 0:
             return shapely.clip_by_rect(self.piece, a, y0 - 1, b, y1 + 1)

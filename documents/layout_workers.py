@@ -48,7 +48,7 @@ class ForkedWorkers:
                 pickle.dump(seed, to)
                 to.flush()
                 self._done.put(pickle.load(back))
-        except (OSError, EOFError, pickle.UnpicklingError) as exc:
+        except Exception as exc:  # a dead pipe, or an answer that does not unpickle
             self._done.put(RuntimeError(f"a layout worker process ended: {exc!r}"))
 
     @property
@@ -83,6 +83,8 @@ class ForkedWorkers:
 
 
 def _fork(work: Work) -> tuple[int, IO[bytes], IO[bytes]]:
+    prctl = _prctl()  # looked up before the fork: the child only calls it
+    parent = os.getpid()
     seeds_in, seeds_out = os.pipe()
     answers_in, answers_out = os.pipe()
     pid = os.fork()
@@ -90,15 +92,23 @@ def _fork(work: Work) -> tuple[int, IO[bytes], IO[bytes]]:
         status = 1
         try:
             _only_fds(seeds_in, answers_out)
-            with contextlib.suppress(OSError, AttributeError):
-                ctypes.CDLL(None, use_errno=True).prctl(_PR_SET_PDEATHSIG, signal.SIGKILL)
-            _serve(work, os.fdopen(seeds_in, "rb"), os.fdopen(answers_out, "wb"))
+            if prctl is not None:
+                prctl(_PR_SET_PDEATHSIG, signal.SIGKILL)
+            if os.getppid() == parent:  # else the parent died before the line above
+                _serve(work, os.fdopen(seeds_in, "rb"), os.fdopen(answers_out, "wb"))
             status = 0
         finally:
             os._exit(status)
     os.close(seeds_in)
     os.close(answers_out)
     return pid, os.fdopen(seeds_out, "wb"), os.fdopen(answers_in, "rb")
+
+
+def _prctl() -> Callable[..., int] | None:
+    try:
+        return ctypes.CDLL(None, use_errno=True).prctl
+    except (OSError, AttributeError):
+        return None  # not Linux: a worker then ends when its seed pipe closes
 
 
 def _only_fds(*keep: int) -> None:

@@ -70,9 +70,10 @@ class Model3dPage(msgspec.Struct, frozen=True):
 class PlanFields(msgspec.Struct, frozen=True):
     """An ingest result (``pages``), a wall list (``walls``, ``openings``, ``rooms`` in
     ``units``) or a layout (``rooms``, ``partitions``, ``doors``, over ``walls`` or
-    ``pages`` when it carries them)."""
+    ``pages`` when it carries them). A field none of them has is refused (the gateway
+    names it: ``plan.unit`` for ``units`` must not read millimetres as metres)."""
 
-    ignore_unknown_fields: ClassVar[bool] = True
+    ignore_unknown_fields: ClassVar[bool] = False
 
     pages: list[Model3dPage] | None = None
     walls: list[Wall] | None = None
@@ -88,6 +89,18 @@ class PlanFields(msgspec.Struct, frozen=True):
     # A layout's doors: those with a span (x1, y1, x2, y2) are cut from the wall under them.
     doors: list[dict[str, Any]] | None = None
     scale: Scale | None = None
+    # What an ingest result or a layout says besides its geometry, not read here.
+    document: dict[str, Any] | None = None
+    validation: Any = None
+    score: Any = None
+    candidates: Any = None
+    corridor: Any = None
+    open_areas: Any = None
+    seed: Any = None
+    notes: Any = None
+    brief: Any = None
+    program: Any = None
+    preview: Any = None
 
 
 class Plan(PlanFields, frozen=True):
@@ -103,19 +116,6 @@ class Model3dInput(Plan, frozen=True):
     ignore_unknown_fields: ClassVar[bool] = False
 
     plan: Plan | None = None  # a layout, over its own plan
-
-    # What an ingest result or a layout says besides its geometry; model3d does not read it.
-    document: dict[str, Any] | None = None
-    validation: Any = None
-    score: Any = None
-    candidates: Any = None
-    corridor: Any = None
-    open_areas: Any = None
-    seed: Any = None
-    notes: Any = None
-    brief: Any = None
-    program: Any = None
-    preview: Any = None
     page: Annotated[
         int, Meta(ge=0, description="the ingest page to model, by its `index` (from 0)")
     ] = 0

@@ -14,7 +14,7 @@ import math
 from dataclasses import dataclass, field
 
 from documents.bom_units import UNIT_METRES
-from documents.model import at_field
+from documents.model import Opening, Wall, at_field
 from documents.model3d_input import (
     Model3dInput,
     Model3dParameterError,
@@ -80,6 +80,9 @@ class Plan3d:
     scale_source: str
     page: int | None
     warnings: list[str] = field(default_factory=list)
+    # The plan's own walls and openings as given (plan units): the first of ``walls``.
+    given_walls: list[Wall] = field(default_factory=list)
+    given_openings: list[Opening] = field(default_factory=list)
 
 
 @dataclass
@@ -94,6 +97,8 @@ class _Raw:
     page: int | None = None
     unit: str | None = None
     warnings: list[str] = field(default_factory=list)
+    given_walls: list[Wall] = field(default_factory=list)
+    given_openings: list[Opening] = field(default_factory=list)
 
 
 def plan_of(params: Model3dInput, function: str = "model3d") -> Plan3d:
@@ -125,6 +130,8 @@ def _gather(source: PlanFields, page: int, path: str) -> _Raw:
     if source.walls is not None:
         first = len(raw.walls)
         raw.walls += [(w.x1, w.y1, w.x2, w.y2, w.thickness, "wall") for w in source.walls]
+        raw.given_walls += source.walls
+        raw.given_openings += source.openings or []
         for j, opening in enumerate(source.openings or []):
             held = opening.wall
             if held is not None and not 0 <= held < len(source.walls):
@@ -162,6 +169,8 @@ def _take_page(raw: _Raw, source: PlanFields, page: int, path: str) -> None:
     chosen = pages[position]
     first = len(raw.walls)
     raw.walls += [(w.x1, w.y1, w.x2, w.y2, w.thickness, "wall") for w in chosen.walls]
+    raw.given_walls += chosen.walls
+    raw.given_openings += chosen.openings
     for j, opening in enumerate(chosen.openings):
         held = opening.wall
         if held is not None and not 0 <= held < len(chosen.walls):
@@ -229,8 +238,9 @@ def _in_metres(raw: _Raw, scale: float, default_thickness: float) -> Plan3d:
     if short:
         warnings.append(f"{short} wall(s) of zero length skipped")
     plan = Plan3d(
-        walls, [], [], rooms, (left / scale, top / scale), scale, raw.source, raw.page, warnings
-    )
+        walls, [], [], rooms, (left / scale, top / scale), scale, raw.source, raw.page, warnings,
+        raw.given_walls, raw.given_openings,
+    )  # fmt: skip
     typical = sorted(w.thickness for w in walls)[len(walls) // 2] if walls else default_thickness
     for kind, held, span, where in raw.openings:
         metres = (

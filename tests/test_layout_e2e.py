@@ -50,7 +50,10 @@ def test_the_readme_pipeline_on_a_real_plan(
     bill = final_status(system, bom_id)
     assert bill["status"] == "succeeded", bill["error"]
     partitions_m = sum(part["length_m"] for part in layout["partitions"])
-    assert partitions_m > 0 and json.dumps(bill["result"]).count("partition") > 0
+    (billed,) = bill["result"]["layout_totals"]  # only the partitions: no existing_walls
+    assert billed["source"] == "partitions" and billed["interior_sides"] == 2
+    assert billed["wall_length_m"] == pytest.approx(partitions_m, rel=0.01)
+    assert billed["doors"] == len(layout["doors"])
     # The model has the plan's walls and the partitions, and loads as glTF 2.0.
     gltf = check_glb((tmp_path / "layout.glb").read_bytes())
     walls = children(gltf, "walls")

@@ -180,6 +180,10 @@ def test_unknown_fields_are_named_as_the_gateway_names_them() -> None:
     program = [{"name": "office", "min_area_m2": 9, "colour": "red"}]
     assert unknown_field(LayoutInput, {"plan": PLAN, "program": program}) == "$.program[0].colour"
     assert unknown_field(LayoutInput, {"plan": PLAN, "brief": BRIEF, "seeds": 3}) == "$.seeds"
+    # A typo inside the plan too: "unit" would have read millimetres as metres.
+    assert unknown_field(LayoutInput, {"plan": PLAN | {"unit": "mm"}, "brief": BRIEF}) == (
+        "$.plan.unit"
+    )
     # A chain passes ingest's whole result: its pages' other fields are not refused.
     page = {"index": 0, "walls": [], "text_blocks": [], "kind": "plan"}
     assert unknown_field(LayoutInput, {"pages": [page], "document": {}, "brief": BRIEF}) is None
@@ -193,6 +197,71 @@ def test_a_plan_without_scale_names_the_layout_parameter_to_pass() -> None:
 
 def test_window_rooms_on_a_plan_without_windows_fail_at_once() -> None:
     plan = wall_list(RECTANGLE, [(0, "door", 6.5, 7.4)])
-    with pytest.raises(LayoutInfeasibleError, match=r"office need a window .* \(windows: 0\)"):
+    with pytest.raises(LayoutInfeasibleError, match=r"2 rooms \(office\) need a window .*has 0"):
         run(plan=plan, brief="2 offices of 10 m2 along the windows", time_budget_s=100)
     assert run(plan=plan, brief="2 offices of 10 m2")[0]["validation"]["valid"]
+
+
+@pytest.mark.parametrize(
+    ("fields", "says"),
+    [
+        # Five windows along the south wall: a partition never crosses one.
+        ({"brief": "6 offices of 8 m2 along the windows"}, r"6 rooms \(office\) .* has 5 in"),
+        ({"brief": "2 offices of 10 m2", "corridor_width_m": 12}, "corridor_width_m 12 m is wider"),
+        ({"brief": "2 offices of 10 m2", "min_room_width_m": 11}, "min_room_width_m 11 m is wider"),
+    ],
+)
+def test_what_no_seed_can_mend_fails_at_once(fields: dict[str, Any], says: str) -> None:
+    started = time.monotonic()
+    with pytest.raises(LayoutInfeasibleError, match=says):
+        run(plan=PLAN, time_budget_s=100, **fields)
+    assert time.monotonic() - started < 30  # not the 100 s budget
+
+
+def test_the_same_kind_in_two_requests_is_numbered_across_them() -> None:
+    result, _ = run(plan=PLAN, brief="2 offices of 10 m2 and 1 office of 12 m2")
+    names = sorted(room["name"] for room in result["rooms"])
+    assert names == ["office 1", "office 2", "office 3"]
+    program = [{"name": "office", "count": 2, "min_area_m2": 9},
+               {"name": "office 1", "min_area_m2": 9}]  # fmt: skip
+    result, _ = run(plan=PLAN, program=program)
+    assert sorted(room["name"] for room in result["rooms"]) == [
+        "office 1", "office 1 (2)", "office 2"
+    ]  # fmt: skip
+
+
+@pytest.mark.parametrize(
+    ("program", "where"),
+    [
+        ([{"name": "Entrance", "min_area_m2": 9}], "$.program[0].name"),
+        (
+            [{"name": "office", "min_area_m2": 9, "adjacent_to": ["office"]}],
+            "$.program[0].adjacent_to[0]",
+        ),  # fmt: skip
+    ],
+)
+def test_a_room_named_entrance_or_next_to_itself_alone_is_refused(
+    program: list[dict[str, Any]], where: str
+) -> None:
+    with pytest.raises(msgspec.ValidationError, match=f"at `{re.escape(where)}`"):
+        params(plan=PLAN, program=program)
+
+
+def test_more_rooms_than_a_strip_holds_are_judged_not_crashed() -> None:
+    """A strip used up before its last room once made GEOS refuse an empty rectangle."""
+    try:
+        result, _ = run(plan=PLAN, brief="12 offices of at least 2 m2", time_budget_s=2)
+    except LayoutInfeasibleError as exc:
+        assert "min_width" in str(exc)
+    else:
+        assert result["validation"]["valid"]
+
+
+def test_a_layout_given_as_the_plan_carries_the_walls_under_it() -> None:
+    """A plan that is itself a layout over walls: the walls it was made on come back."""
+    first, _ = run(plan=PLAN, brief=BRIEF)
+    again, _ = run(
+        plan={"partitions": first["partitions"], "plan": PLAN}, brief="an office of 9 m2"
+    )
+    assert len(again["plan"]["walls"]) == len(PLAN["walls"])
+    assert len(again["plan"]["openings"]) == len(PLAN["openings"])
