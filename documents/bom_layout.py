@@ -28,12 +28,19 @@ from typing import TYPE_CHECKING, Any, NamedTuple
 import msgspec
 
 from documents.bom_lines import Sizes, length
-from documents.bom_measure import MeasuredPage, PlanPage, check_bounded, measure, measure_page
+from documents.bom_measure import (
+    MeasuredPage,
+    PlanPage,
+    check_bounded,
+    measure,
+    measure_page,
+    placed,
+    scale_bounded,
+)
 from documents.bom_numbers import fmt, plural
 from documents.bom_result import BomResult
 from documents.bom_shapes import BomDoor, BomInputError, BomLayout, Scale
 from documents.model import Opening, OpeningKind, Wall, at_field
-from documents.scale import MAX_METRES_PER_UNIT
 
 if TYPE_CHECKING:
     from documents.bom_input import BomInput
@@ -149,20 +156,13 @@ def layout_of(params: BomInput) -> GivenLayout | None:
     return given
 
 
-def _bounded(scale: Scale | None, path: str) -> None:
-    # The schema bounds it when decoding; a BomInput constructed directly is checked here.
-    if scale is not None and not 0 < scale.metres_per_unit <= MAX_METRES_PER_UNIT:
-        message = f"metres_per_unit must be > 0 and <= {MAX_METRES_PER_UNIT:g}"
-        raise _error(message, f"{path}.metres_per_unit")
-
-
 def _scales(given: GivenLayout, params: BomInput) -> tuple[Scale, float]:
     """The scale billed at, and the metres per unit the layout's own lengths (``length_m``,
     ``width_m``) are checked at: its scale, else the parameter standing in for it."""
     layout, path = given
     own, planned = layout.scale, layout.plan.scale if layout.plan is not None else None
-    _bounded(own, f"{path}.scale")
-    _bounded(planned, f"{path}.plan.scale")
+    scale_bounded(own, f"{path}.scale")
+    scale_bounded(planned, f"{path}.plan.scale")
     if own is not None and planned is not None:
         if not math.isclose(own.metres_per_unit, planned.metres_per_unit, rel_tol=1e-6):
             message = (
@@ -200,17 +200,13 @@ def _check_metres(span: float, given: float | None, per_unit: float, path: str) 
 
 def _partition_under(door: BomDoor, walls: list[Wall]) -> int | None:
     """The partition whose length the door's midpoint lies within, nearest its line."""
-    mx, my = (door.x1 + door.x2) / 2, (door.y1 + door.y2) / 2
     found, nearest = None, math.inf
     for index, wall in enumerate(walls):
-        dx, dy = wall.x2 - wall.x1, wall.y2 - wall.y1
-        run = math.hypot(dx, dy)
-        if run == 0:
+        at = placed(door.x1, door.y1, door.x2, door.y2, wall)
+        if at is None:
             continue
-        along = ((mx - wall.x1) * dx + (my - wall.y1) * dy) / run
-        off = abs((mx - wall.x1) * dy - (my - wall.y1) * dx) / run
-        if 0 < along < run and off <= max(wall.thickness, NEAR) and off < nearest:
-            found, nearest = index, off
+        if 0 < at.along < at.length and at.off <= max(wall.thickness, NEAR) and at.off < nearest:
+            found, nearest = index, at.off
     return found
 
 

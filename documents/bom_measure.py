@@ -135,9 +135,8 @@ def measure(params: BomInput) -> list[MeasuredPage]:
         if scale is None:
             if page.walls or page.openings or page.rooms:
                 _no_scale(position, page.index, page.unit, page.walls, page.openings, page.rooms)
-        elif not 0 < scale.metres_per_unit <= MAX_METRES_PER_UNIT:
-            message = f"metres_per_unit must be > 0 and <= {MAX_METRES_PER_UNIT:g}"
-            raise BomInputError(at_field(message, f"{path}.scale.metres_per_unit"))
+        else:
+            scale_bounded(scale, f"{path}.scale")
         index = page_index(position, page)
         shape = PlanPage(index, page.kind, scale, page.walls, page.openings, page.rooms)
         measured.append(measure_page(shape, path, params))
@@ -197,15 +196,38 @@ def check_bounded(shape: msgspec.Struct, names: tuple[str, ...], path: str) -> N
             raise BomInputError(at_field(message, f"{path}.{name}"))
 
 
+class Placed(NamedTuple):
+    """A span's midpoint against a wall's centre line: how far along it from (x1, y1),
+    how far off it, and the wall's length (plan units)."""
+
+    along: float
+    off: float
+    length: float
+
+
+def placed(x1: float, y1: float, x2: float, y2: float, wall: Wall) -> Placed | None:
+    """Where the span's midpoint lies against ``wall``; None for a wall of no length."""
+    dx, dy = wall.x2 - wall.x1, wall.y2 - wall.y1
+    length = math.hypot(dx, dy)
+    if length == 0:
+        return None
+    mx, my = (x1 + x2) / 2, (y1 + y2) / 2
+    along = ((mx - wall.x1) * dx + (my - wall.y1) * dy) / length
+    off = abs((mx - wall.x1) * dy - (my - wall.y1) * dx) / length
+    return Placed(along, off, length)
+
+
+def scale_bounded(scale: Scale | None, path: str) -> None:
+    """A scale within bounds (the schema's, for a struct constructed directly)."""
+    if scale is not None and not 0 < scale.metres_per_unit <= MAX_METRES_PER_UNIT:
+        message = f"metres_per_unit must be > 0 and <= {MAX_METRES_PER_UNIT:g}"
+        raise BomInputError(at_field(message, f"{path}.metres_per_unit"))
+
+
 def _inside(opening: Opening, wall: Wall) -> bool:
     """Whether the opening's midpoint projects strictly between the wall's ends."""
-    dx, dy = wall.x2 - wall.x1, wall.y2 - wall.y1
-    span = dx * dx + dy * dy
-    if span == 0:
-        return False
-    mx, my = (opening.x1 + opening.x2) / 2, (opening.y1 + opening.y2) / 2
-    along = ((mx - wall.x1) * dx + (my - wall.y1) * dy) / span
-    return 0 < along < 1
+    at = placed(opening.x1, opening.y1, opening.x2, opening.y2, wall)
+    return at is not None and 0 < at.along < at.length
 
 
 def _check_opening(opening: Opening, walls: list[Wall], where: str) -> None:
@@ -219,13 +241,10 @@ def _check_opening(opening: Opening, walls: list[Wall], where: str) -> None:
     if opening.wall is None:
         return
     wall = walls[opening.wall]
-    dx, dy = wall.x2 - wall.x1, wall.y2 - wall.y1
-    length = math.hypot(dx, dy)
-    if length == 0:
+    at = placed(opening.x1, opening.y1, opening.x2, opening.y2, wall)
+    if at is None:
         return
-    mx, my = (opening.x1 + opening.x2) / 2, (opening.y1 + opening.y2) / 2
-    along = ((mx - wall.x1) * dx + (my - wall.y1) * dy) / length
-    off = abs((mx - wall.x1) * dy - (my - wall.y1) * dx) / length
+    along, off, length = at
     beyond = max(-along, along - length, 0.0)
     if off > max(wall.thickness, 0.05) or beyond > span + max(wall.thickness, 0.05):
         message = (
