@@ -355,7 +355,7 @@ def _name_in(fragment: _Fragment) -> tuple[str, int, int] | None:
     for i in range(len(tokens)):
         for size in (3, 2, 1):
             found = _lookup([t[0] for t in tokens[i : i + size]], size)
-            if found is not None:
+            if found is not None and found != ENTRANCE:  # the door, never a room to place
                 span = (found, tokens[i].start(), tokens[i + size - 1].end())
                 if best is None or span[2] - span[1] > best[2] - best[1]:
                     best = span

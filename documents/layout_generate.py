@@ -225,7 +225,7 @@ def _arrange(
         targets = _sizes(strip, members, resolved.min_room_width_m)
         members, targets = _order(members, targets, rng)
         from_low = _start(strip, members, rng, entrance)
-        polys, left = cut(strip, targets, from_low, clear)
+        polys, left = cut(strip, targets, from_low, clear, resolved.min_room_width_m)
         for want, poly in zip(members, polys, strict=False):
             rooms.append(
                 PlacedRoom(

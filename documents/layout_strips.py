@@ -83,12 +83,20 @@ def strips_of(pieces: list[Polygon], corridor: BaseGeometry, site: Site) -> list
 
 
 def _openings_along(piece: Polygon, axis: int, site: Site) -> list[tuple[float, float]]:
-    """Existing openings inside the piece that a cut across the axis could run through."""
+    """Existing openings a cut across the axis could run through: inside the piece, or
+    doors and plain openings in the outer walls along it (windows are the strip's own)."""
     found = []
     for opening in site.openings:
-        if opening.on_outline or not opening.zone.intersects(piece):
+        if opening.on_outline:
+            if opening.kind == "window" or opening.face is None:
+                continue
+            if piece.boundary.distance(opening.face) > 1e-3:
+                continue
+            x0, y0, x1, y1 = opening.face.bounds
+        elif opening.zone.intersects(piece):
+            x0, y0, x1, y1 = opening.span.bounds
+        else:
             continue
-        x0, y0, x1, y1 = opening.span.bounds
         found.append((x0, x1) if axis == 0 else (y0, y1))
     return found
 
@@ -118,10 +126,12 @@ def _windows(piece: Polygon, axis: int, site: Site) -> list[tuple[float, float]]
 
 
 def cut(
-    strip: Strip, targets: list[float], from_low: bool, keep_clear: float
+    strip: Strip, targets: list[float], from_low: bool, keep_clear: float, least: float = 0.0
 ) -> tuple[list[Polygon], list[Polygon]]:
     """Slices of ``targets`` m2, from the low end of the strip (or the high one); the
-    rest of the strip comes back as left over. A cut is kept ``keep_clear`` from windows."""
+    rest of the strip comes back as left over. A cut is kept ``keep_clear`` from windows
+    and openings; moving it onto a wall or off a window never makes a slice narrower than
+    ``least``."""
     low, high = strip.span
     rooms: list[Polygon] = []
     rest: list[Polygon] = []
@@ -132,8 +142,8 @@ def cut(
             end = high if from_low else low
         else:
             end = _reach(strip, at, target, from_low)
-            end = _on_walls(strip, end, at)
-            end = _clear_of_windows(strip, end, keep_clear, at)
+            end = _on_walls(strip, end, at, least)
+            end = _clear_of_windows(strip, end, keep_clear, at, least)
         a, b = (at, end) if from_low else (end, at)
         slab = sorted(polygons(strip.slab(a, b)), key=lambda p: -p.area)
         if slab:  # a slice of a ragged strip may fall apart: its main part is the room
@@ -166,20 +176,26 @@ def _reach(strip: Strip, start: float, area: float, from_low: bool) -> float:
     return (lo + hi) / 2
 
 
-def _on_walls(strip: Strip, u: float, start: float) -> float:
+def _on_walls(strip: Strip, u: float, start: float, least: float) -> float:
     """``u`` moved onto an existing wall across the strip within 15 % of the slice."""
     reach = max(0.3, 0.15 * abs(u - start))
-    near = [w for w in strip.walls if abs(w - u) <= reach and (w - start) * (u - start) > 0]
+    near = [
+        w
+        for w in strip.walls
+        if abs(w - u) <= reach and (w - start) * (u - start) > 0 and abs(w - start) >= least
+    ]
     return min(near, key=lambda w: abs(w - u)) if near else u
 
 
-def _clear_of_windows(strip: Strip, u: float, clear: float, start: float) -> float:
+def _clear_of_windows(strip: Strip, u: float, clear: float, start: float, least: float) -> float:
     for a, b in strip.avoid:
         if a - clear < u < b + clear:
             options = [a - clear, b + clear]
-            # Towards the start would leave no room: only move away from it then.
+            # Towards the start would leave no room (or too narrow a one): only away then.
             options = [
-                o for o in options if abs(o - start) > 1e-6 and (o - start) * (u - start) > 0
+                o
+                for o in options
+                if abs(o - start) > max(least, 1e-6) and (o - start) * (u - start) > 0
             ]
             if options:
                 return min(options, key=lambda o: abs(o - u))

@@ -159,7 +159,7 @@ WINDOW = re.compile(
 )
 NO_WINDOW = re.compile(r"without\s+(?:a\s+)?windows?(?![a-z])|windowless|no\s+windows?(?![a-z])")
 ADJACENT = re.compile(
-    r"(?P<how>next\s+to|adjacent\s+to|beside|alongside|near(?:\s+to)?|close\s+to|"
+    r"(?P<how>next\s+to|by|adjacent\s+to|beside|alongside|near(?:\s+to)?|close\s+to|"
     r"connected\s+to|opening\s+(?:onto|into|to))\s+(?:the\s+|a\s+|an\s+)?"
     r"(?P<target>[a-z][a-z-]*(?:\s+(?!and\b|with\b|of\b)[a-z][a-z-]*){0,2})"
 )

@@ -116,6 +116,12 @@ PHRASINGS: list[tuple[str, list[Row]]] = [
         "a reception of 15 m2 beside the entrance",
         [("reception", 1, 15, None, False, ("entrance",))],
     ),
+    # "by" reads as next to; "the entrance" is the door, never a room to place (both
+    # found by the held-out sample briefs, tests/data/layout_briefs.json).
+    (
+        "a toilet of 2 m2 by the entrance, an office by the window",
+        [("toilet", 1, 2, None, False, ("entrance",)), ("office", 1, 9, None, True, ())],
+    ),
     (
         "a WC of 2 m2 next to the reception next to the kitchen",
         [("toilet", 1, 2, None, False, ("reception", "kitchen"))],
