@@ -18,7 +18,7 @@ import msgspec
 
 from documents.errors import DocumentError
 from documents.layout_brief import parse_brief
-from documents.layout_checks import Check
+from documents.layout_checks import Check, cut_by_walls
 from documents.layout_input import LayoutInput
 from documents.layout_preview import preview_png
 from documents.layout_program import LayoutProgramError, Program, Resolved, merge, resolve
@@ -68,7 +68,10 @@ def layout(job: JobContext, params: LayoutInput) -> dict[str, Any]:
     job.progress(100, f"seed {best.seed} chosen of {len(found.tried)} candidates")
     return {
         **result,
-        "notes": resolved.notes + result["notes"] + _cut_short(found, params.time_budget_s),
+        "notes": resolved.notes
+        + result["notes"]
+        + _cut_short(found, params.time_budget_s)
+        + _walls_through(site, best),
         "candidates": [t.line() + (" - chosen" if t is best else "") for t in found.tried],
         "brief": brief,
         "program": msgspec.to_builtins(resolved),
@@ -130,6 +133,12 @@ def carried_plan(plan: Plan3d, site: Site) -> dict[str, Any]:
         "openings": msgspec.to_builtins(plan.given_openings),
         "scale": {"metres_per_unit": site.metres_per_unit},
     }
+
+
+def _walls_through(site: Site, best: Tried) -> list[str]:
+    return [f"an existing wall cuts {cut['cut_off_m2']:g} m2 off {cut['room']!r} (the rooms"
+            " are laid across the floor; new partitions keep off the walls, rooms do not)"
+            for cut in cut_by_walls(site, best.candidate)]  # fmt: skip
 
 
 def _cut_short(found: Search, budget_s: float) -> list[str]:

@@ -27,6 +27,7 @@ from documents.layout_site import Site, polygons, side_lengths
 AREA_SLACK = 0.005  # 0.5 %: areas are cut to a millimetre grid
 WIDTH_SLACK_M = 0.005
 TOUCH_M = 0.02
+SLIVER_M2 = 1.0  # a room may keep a corner this small behind an existing wall's end
 SHARED_MIN_M = 0.5  # rooms are next to each other when they share this much wall
 WINDOW_MIN_M = 0.5  # a room "has" a window when this much of it (or half of it) is on its edge
 
@@ -53,12 +54,15 @@ class Score(msgspec.Struct, frozen=True):
     (wanted: the middle of the bounds, or the minimum without a maximum);
     ``compactness``: the mean of 16 A / P^2 (1 for a square, lower for long or ragged
     rooms), counted as 1 - compactness; ``partition_m``: new partitions' length, counted
-    as its ratio to the site's perimeter, halved. ``total`` is the sum of the three terms."""
+    as its ratio to the site's perimeter, halved; ``walls_cut_m2``: room area an existing
+    wall cuts off from the rest of its room (``cut_by_walls``), counted as its ratio
+    to the rooms' area, ten times over. ``total`` is the sum of the terms."""
 
     total: float
     area_error: float
     compactness: float
     partition_m: float
+    walls_cut_m2: float = 0.0
 
 
 def validate(site: Site, resolved: Resolved, candidate: Candidate) -> Validation:
@@ -124,11 +128,12 @@ def _width(resolved: Resolved, candidate: Candidate) -> Check:
 
 
 def _reachable(site: Site, candidate: Candidate) -> Check:
-    """Spaces are nodes; they join where a door joins them or where open floor meets."""
+    """Circulation (corridor pieces between the existing walls, open areas) joins where
+    its floor meets along 0.9 m or the entrance opens onto it; a room is reached when the
+    entrance opens into it or one of its doors opens onto circulation joined to the
+    entrance. Rooms are not thoroughfares: no path runs through another room."""
     blocking = site.blocking_walls()
     spaces = polygons(candidate.corridor.difference(blocking)) + candidate.open_areas
-    first_room = len(spaces)
-    spaces += [r.polygon for r in candidate.rooms]
     parent = list(range(len(spaces) + 1))
     entrance = len(spaces)
 
@@ -138,31 +143,31 @@ def _reachable(site: Site, candidate: Candidate) -> Check:
             k = parent[k]
         return k
 
-    def join(a: int, b: int) -> None:
-        parent[find(a)] = find(b)
-
-    door_zone = site.entrance.buffer(max(w.thickness for w in site.walls) if site.walls else 0.3)
-    for k in range(first_room):  # the entrance opens onto whatever is in front of it
-        if spaces[k].intersection(door_zone).area > 1e-4:
-            join(k, entrance)
+    thickest = max((w.thickness for w in site.walls), default=0.3)
+    door_zone = site.entrance.buffer(thickest)
+    for k, space in enumerate(spaces):
+        if space.intersection(door_zone).area > 1e-4:
+            parent[find(k)] = find(entrance)
         for j in range(k):  # open floor: corridor and open areas meeting along 0.9 m
-            if spaces[k].intersection(spaces[j].buffer(TOUCH_M)).area > 0.9 * TOUCH_M:
-                join(k, j)
-    for k in range(first_room, entrance):
-        if spaces[k].intersection(door_zone).area > 1e-4:
-            join(k, entrance)
+            if space.intersection(spaces[j].buffer(TOUCH_M)).area > 0.9 * TOUCH_M:
+                parent[find(k)] = find(j)
+    through = blocking.buffer(TOUCH_M)
+    reached = set()
+    for index, room in enumerate(candidate.rooms):
+        if room.polygon.intersection(door_zone).area > 1e-4:
+            reached.add(index)
     for door in candidate.doors:
-        room = first_room + door.room
-        for k in range(first_room):
-            if door.span.distance(spaces[k]) <= TOUCH_M and not door.span.within(
-                blocking.buffer(TOUCH_M)
-            ):
-                join(room, k)
-                break
+        if door.span.within(through):
+            continue
+        if any(
+            door.span.distance(space) <= TOUCH_M and find(k) == find(entrance)
+            for k, space in enumerate(spaces)
+        ):
+            reached.add(door.room)
     details = [
         {"room": r.name, "doors": len(candidate.doors_of(i))}
         for i, r in enumerate(candidate.rooms)
-        if find(first_room + i) != find(entrance)
+        if i not in reached
     ]
     return _check("reachable", "rooms", details, len(details), "every room reached")
 
@@ -273,9 +278,22 @@ def _shared(a: Polygon, b: Polygon) -> float:
     return float(a.exterior.intersection(b.buffer(TOUCH_M)).length)
 
 
-def score(candidate: Candidate, validation: Validation) -> Score:
+def cut_by_walls(site: Site, candidate: Candidate) -> list[dict[str, Any]]:
+    """Rooms an existing inner wall cuts in two (beyond a sliver): the generator lays
+    rooms across the floor, keeping new partitions off the walls, not rooms within them."""
+    walls = site.inner_walls()
+    found = []
+    for room in candidate.rooms:
+        parts = sorted((p.area for p in polygons(room.polygon.difference(walls))), reverse=True)
+        beyond = sum(parts[1:])
+        if beyond > SLIVER_M2:
+            found.append({"room": room.name, "cut_off_m2": round(beyond, 2)})
+    return found
+
+
+def score(candidate: Candidate, validation: Validation, site: Site | None = None) -> Score:
     """The score of a candidate (see ``Score``); invalid ones score like valid ones, the
-    caller keeps only valid ones."""
+    caller keeps only valid ones. Without ``site`` no wall is counted."""
     del validation  # the score does not depend on the checks; the caller filters
     errors, compact = [], []
     for room in candidate.rooms:
@@ -288,8 +306,16 @@ def score(candidate: Candidate, validation: Validation) -> Score:
     compactness = sum(compact) / len(compact) if compact else 0.0
     length = sum(p.length for p in candidate.partitions)
     ratio = length / max(candidate.outline_m, 1e-6)
-    total = area_error + (1 - compactness) + 0.5 * ratio
-    return Score(round(total, 4), round(area_error, 4), round(compactness, 4), round(length, 3))
+    cut = sum(d["cut_off_m2"] for d in cut_by_walls(site, candidate)) if site else 0.0
+    rooms_m2 = sum(room.polygon.area for room in candidate.rooms)
+    total = area_error + (1 - compactness) + 0.5 * ratio + 10 * cut / max(rooms_m2, 1e-6)
+    return Score(
+        round(total, 4),
+        round(area_error, 4),
+        round(compactness, 4),
+        round(length, 3),
+        round(cut, 2),
+    )
 
 
 def _compactness(polygon: Polygon) -> float:

@@ -46,7 +46,9 @@ class Tried:
             s = self.score
             return (
                 f"seed {self.seed}: valid, score {s.total:.3f} (area error {s.area_error:.3f},"
-                f" compactness {s.compactness:.3f}, partitions {s.partition_m:.1f} m),"
+                f" compactness {s.compactness:.3f}, partitions {s.partition_m:.1f} m"
+                + (f", walls cut {s.walls_cut_m2:g} m2 off rooms" if s.walls_cut_m2 else "")
+                + "),"
                 f" {self.seconds:.2f} s"
             )
         failed = "; ".join(f"{c.name} {c.summary}" for c in self.validation.failed())
@@ -58,7 +60,7 @@ def tried(site: Site, resolved: Resolved, seed: int) -> Tried:
     start = time.perf_counter()
     candidate = generate(site, resolved, seed)
     validation = validate(site, resolved, candidate)
-    judged = score(candidate, validation)
+    judged = score(candidate, validation, site)
     return Tried(seed, candidate, validation, judged, time.perf_counter() - start)
 
 
