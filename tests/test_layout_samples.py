@@ -37,7 +37,8 @@ PIPELINE_BRIEFS = {"east": "east-h1", "ranch": "ranch-h4", "boptest": "boptest-h
 
 
 def held_out(plan: str, brief_id: str) -> dict[str, Any]:
-    (brief,) = [b for b in PLANS[plan]["briefs"] if b["id"] == brief_id]
+    briefs: list[dict[str, Any]] = PLANS[plan]["briefs"]
+    (brief,) = [b for b in briefs if b["id"] == brief_id]
     assert brief["set"] == "held-out" and brief["expected"] == VALID
     return brief
 
