@@ -168,8 +168,9 @@ def _fits(site: Site, resolved: Resolved) -> None:
     wanting = sum(room.count for room in lit)
     if wanting > len(site.windows):
         names = ", ".join(room.name for room in lit)
+        rooms = "1 room" if wanting == 1 else f"{wanting} rooms"
         raise LayoutInfeasibleError(
-            f"{wanting} rooms ({names}) need a window and the plan has"
+            f"{rooms} ({names}) need a window and the plan has"
             f" {len(site.windows)} in its outer walls (windows: {len(site.windows)}); a new"
             " partition never runs across a window, so each room needs its own"
         )
@@ -217,6 +218,12 @@ def _check_text(check: Check) -> str:
 
 
 def _detail(detail: dict[str, Any]) -> str:
-    subject = detail.get("room") or detail.get("partition") or ""
-    numbers = " ".join(f"{k} {v}" for k, v in detail.items() if k not in ("room", "partition"))
-    return f"{subject} {numbers}".strip()
+    """``office 2: window_m 0.0, need_m 0.5``; ``partition 3: ...``."""
+    if "room" in detail:
+        subject = str(detail["room"])
+    elif "partition" in detail:
+        subject = f"partition {detail['partition']}"
+    else:
+        subject = "corridor"
+    rest = ", ".join(f"{k} {v}" for k, v in detail.items() if k not in ("room", "partition"))
+    return f"{subject}: {rest}"

@@ -181,14 +181,16 @@ def _openings(site: Site, candidate: Candidate) -> Check:
     details: list[dict[str, Any]] = []
     short = 0.0
     shapes = _partition_shapes(candidate)
-    for k, opening in enumerate(site.openings):
+    for opening in site.openings:
         zone = opening.zone if opening.face is None else opening.face.buffer(TOUCH_M)
         for j, shape in enumerate(shapes):
             hit = shape.intersection(zone)
             if hit.area > 1e-6 or (opening.face is not None and hit.length > 1e-3):
                 x0, y0, x1, y1 = hit.bounds
                 across = round(max(x1 - x0, y1 - y0), 3)
-                details.append({"partition": j, "opening": k, "kind": opening.kind,
+                middle = opening.span.interpolate(0.5, normalized=True)
+                at = [round(v, 2) for v in site.to_plan(middle.x, middle.y)]
+                details.append({"partition": j, "opening": opening.kind, "opening_at": at,
                                 "overlap_m": across})  # fmt: skip
                 short += across
     return _check("openings", "m", details, short, "no new partition across an opening")

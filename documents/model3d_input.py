@@ -65,6 +65,7 @@ class Model3dPage(msgspec.Struct, frozen=True):
     rooms: list[Model3dRoom] = []
     scale: Scale | None = None
     unit: str | None = None
+    kind: str | None = None  # ingest's judgement: plan, section, elevation, ...
 
 
 class PlanFields(msgspec.Struct, frozen=True):

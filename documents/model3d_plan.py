@@ -107,11 +107,12 @@ def plan_of(params: Model3dInput, function: str = "model3d") -> Plan3d:
     raw = _gather(params, params.page, "$")
     if params.metres_per_unit is not None:
         raw.scale, raw.source = params.metres_per_unit, "parameter"
-    if raw.scale is None:
-        raise Model3dParameterError(_no_scale(raw, function))
     if not raw.walls and not any(len(room.polygon) >= 3 for room in raw.rooms):
         where = f"page {raw.page}" if raw.page is not None else "the plan"
-        raise Model3dParameterError(f"{where} has no walls or rooms: nothing to model")
+        what = "lay out" if function == "layout" else "model"
+        raise Model3dParameterError(f"{where} has no walls or rooms: nothing to {what}")
+    if raw.scale is None:
+        raise Model3dParameterError(_no_scale(raw, function))
     return _in_metres(raw, raw.scale, params.default_thickness_mm / 1000)
 
 
@@ -183,6 +184,10 @@ def _take_page(raw: _Raw, source: PlanFields, page: int, path: str) -> None:
         raw.openings.append((opening.kind, at, span, f"{path}.pages[{position}].openings[{j}]"))
     raw.rooms = list(chosen.rooms)
     raw.page, raw.unit = page, chosen.unit
+    if chosen.kind not in (None, "plan"):
+        raw.warnings.append(
+            f"page {page} is a {chosen.kind}, not a plan: its lines may not be walls"
+        )
     if chosen.scale is not None:
         raw.scale, raw.source = chosen.scale.metres_per_unit, chosen.scale.source or "page"
 

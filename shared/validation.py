@@ -67,6 +67,10 @@ def validate_input(spec: FunctionSpec, params: Any, *, strict: bool = True) -> b
         else:
             value = msgspec.convert(params, spec.input, strict=strict)
     except msgspec.ValidationError as exc:
+        # A misspelt field often fails as another one missing ("breif": no brief): the
+        # field the schema does not have is named first, as the likelier cause.
+        if (typo := _typo(spec, params)) is not None:
+            raise _unknown_field_error(spec, typo) from exc
         field = field_of(exc)
         details = {"field": field} if field else {}
         raise InvalidInputError(f"invalid input for {spec.name}: {exc}", **details) from exc
@@ -89,19 +93,35 @@ def validate_input(spec: FunctionSpec, params: Any, *, strict: bool = True) -> b
 
 def _refuse_unknown_fields(spec: FunctionSpec, params: Any) -> None:
     """A field the schema does not have is a typo the defaults would hide: refused."""
+    if field := _unknown(spec, params):
+        raise _unknown_field_error(spec, field)
+
+
+def _unknown(spec: FunctionSpec, params: Any) -> str | None:
     if not has_structs(spec.input):
-        return
+        return None
     if isinstance(params, bytes | bytearray | memoryview):
         params = msgspec.json.decode(params)
     if spec.takes_document and isinstance(params, dict):
         # The gateway adds it (what was uploaded), whether or not the schema names it.
         params = {name: value for name, value in params.items() if name != "document"}
-    if field := unknown_field(spec.input, params):
-        raise InvalidInputError(
-            f"invalid input for {spec.name}: unknown field {field!r}"
-            " (GET /v1/functions lists the fields)",
-            field=field,
-        )
+    return unknown_field(spec.input, params)
+
+
+def _typo(spec: FunctionSpec, params: Any) -> str | None:
+    """The unknown field of input that failed validation, if its shape lets us walk it."""
+    try:
+        return _unknown(spec, params)
+    except Exception:  # input of another shape than the schema's: no field to name
+        return None
+
+
+def _unknown_field_error(spec: FunctionSpec, field: str) -> InvalidInputError:
+    return InvalidInputError(
+        f"invalid input for {spec.name}: unknown field {field!r}"
+        " (GET /v1/functions lists the fields)",
+        field=field,
+    )
 
 
 def check_idempotency_key(idempotency_key: str | None) -> None:

@@ -69,7 +69,12 @@ def test_an_infeasible_brief_fails_once_saying_which_checks_and_by_how_much(
     with httpx.Client(base_url=system, timeout=15) as http:
         queued = http.post("/v1/jobs/layout", json=body)
         assert queued.status_code == 202, queued.text
-        for wrong, field in (({}, "$.brief"), ({"brief": "an office", "seeds": 2}, "$.seeds")):
+        for wrong, field in (
+            ({}, "$.brief"),
+            ({"brief": "an office", "seeds": 2}, "$.seeds"),
+            # Misspelt, the brief is missing too: the misspelling is what is named.
+            ({"breif": "an office"}, "$.breif"),
+        ):
             refused = http.post("/v1/jobs/layout", json={"plan": plan, **wrong})
             assert refused.status_code == 400 and refused.json()["error"]["field"] == field
         chained = http.post(

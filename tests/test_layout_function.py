@@ -265,3 +265,10 @@ def test_a_layout_given_as_the_plan_carries_the_walls_under_it() -> None:
     )
     assert len(again["plan"]["walls"]) == len(PLAN["walls"])
     assert len(again["plan"]["openings"]) == len(PLAN["openings"])
+
+
+def test_a_page_that_is_not_a_plan_is_laid_out_with_a_warning() -> None:
+    page = {"index": 0, "kind": "section", "walls": PLAN["walls"], "openings": PLAN["openings"],
+            "scale": {"metres_per_unit": 1.0, "source": "note"}}  # fmt: skip
+    result, _ = run(pages=[page], brief="2 offices of 10 m2")
+    assert "page 0 is a section, not a plan: its lines may not be walls" in result["notes"]

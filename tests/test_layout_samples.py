@@ -132,14 +132,14 @@ def test_a_held_out_brief_that_cannot_fit_fails_once_naming_the_check(system: st
     assert failed["status"] == "failed" and failed["attempts"] == 1
     assert failed["error"]["type"] == INFEASIBLE
     # Said before the search ("need a window and the plan has 1") or after it ("checks
-    # failed windows in 120 ... window_m 0.0 need_m 0.5"): the check, with its numbers.
+    # failed windows in 120 ... window_m 0.0, need_m 0.5"): the check, with its numbers.
     message = failed["error"]["message"]
     said = re.search(r"plan has (\d+) in its outer walls|failed windows in (\d+)", message)
     assert said is not None, message
     if said[1] is not None:
         assert said[1] == "1" and "need a window" in message
     else:
-        assert "window_m 0.0 need_m 0.5" in message
+        assert "window_m 0.0, need_m 0.5" in message
     # The bom after it is not run: cancelled, naming the layout and why.
     bom = final_status(system, failed["next_job_id"], TIMEOUT_S)
     assert bom["status"] == "cancelled" and bom["attempts"] == 0
