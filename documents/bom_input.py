@@ -19,13 +19,12 @@ from documents.bom_shapes import (
     BomDoor,
     BomInputError,
     BomLayout,
-    BomPartition,
     BomPlan,
     MetresPerUnit,
     Page,
     Scale,
 )
-from documents.model import Opening, Wall, at_field
+from documents.model import Opening, Partition, Wall, at_field
 from documents.scale import MAX_METRES_PER_UNIT
 
 MAX_CEILING_MM = 100_000  # 100 m: any storey, any hall
@@ -116,7 +115,7 @@ class BomInput(msgspec.Struct, frozen=True, forbid_unknown_fields=False):
     ] = False  # fmt: skip
     # A layout at the top level, as ``ingest?then=layout,bom`` passes it: what bom reads ...
     partitions: Annotated[
-        list[BomPartition] | None,
+        list[Partition] | None,
         Meta(description="a layout's new walls, in its plan's units (a layout result at the "
              "top level, as a chain passes it)"),
     ] = None  # fmt: skip

@@ -14,7 +14,7 @@ from typing import Annotated, ClassVar
 import msgspec
 from msgspec import Meta
 
-from documents.model import Coordinate, Opening, Thickness, Wall
+from documents.model import Coordinate, Opening, Partition, Wall
 from documents.scale import MAX_METRES_PER_UNIT
 from shared.errors import SluiceError
 
@@ -63,20 +63,6 @@ class Page(msgspec.Struct, frozen=True):
     kind_reason: str | None = None
 
 
-class BomPartition(msgspec.Struct, frozen=True):
-    """A layout's new partition: its centre line and thickness in the plan's units, and
-    its length in metres (checked against the centre line at the layout's scale)."""
-
-    ignore_unknown_fields: ClassVar[bool] = True
-
-    x1: Coordinate
-    y1: Coordinate
-    x2: Coordinate
-    y2: Coordinate
-    thickness: Thickness = 0.0
-    length_m: Annotated[float, Meta(ge=0)] | None = None
-
-
 class BomDoor(msgspec.Struct, frozen=True):
     """A layout's new door: its span on a partition, in the plan's units, and its width
     in metres (checked as a partition's length is)."""
@@ -108,7 +94,7 @@ class BomLayout(msgspec.Struct, frozen=True):
 
     ignore_unknown_fields: ClassVar[bool] = True
 
-    partitions: list[BomPartition]
+    partitions: list[Partition]
     doors: list[BomDoor] = []
     scale: Scale | None = None
     plan: BomPlan | None = None

@@ -12,6 +12,7 @@ fails with ``LayoutInfeasible`` naming the checks that failed and by how much.
 
 from __future__ import annotations
 
+import functools
 from typing import Any
 
 import msgspec
@@ -23,10 +24,10 @@ from documents.layout_input import LayoutInput
 from documents.layout_preview import preview_png
 from documents.layout_program import LayoutProgramError, Program, Resolved, merge, resolve
 from documents.layout_result import generated_layout
-from documents.layout_search import Search, Tried, search
+from documents.layout_search import Search, Tried, search, tried
 from documents.layout_site import Site, side_lengths, site_from
 from documents.model import at_field
-from documents.model3d_input import Model3dInput, Plan
+from documents.model3d_input import Model3dInput, PlanInput
 from documents.model3d_plan import Plan3d, plan_of
 from shared import error_types
 from shared.functions import JobContext
@@ -49,8 +50,7 @@ def layout(job: JobContext, params: LayoutInput) -> dict[str, Any]:
     report(5, f"site {site.outline.area:.1f} m2; {_rooms(resolved)} rooms to place")
     _fits(site, resolved)
     found = search(
-        site,
-        resolved,
+        functools.partial(tried, site, resolved),
         seed=params.seed,
         candidates=params.candidates,
         max_workers=params.max_workers,
@@ -110,8 +110,7 @@ def program_of(params: LayoutInput) -> tuple[Resolved, dict[str, Any] | None]:
 
 def plan_for(params: LayoutInput) -> Plan3d:
     """The plan as given (in ``plan`` or at the top level), read as model3d reads it."""
-    fields = {name: getattr(params, name) for name in Plan.__struct_fields__}
-    plan = Model3dInput(**fields, page=params.page, metres_per_unit=params.metres_per_unit)
+    plan = Model3dInput(**{name: getattr(params, name) for name in PlanInput.__struct_fields__})
     return plan_of(plan, "layout")
 
 

@@ -7,11 +7,10 @@ top level, as a chain passes the result of the job before (``ingest?then=layout`
 
 from __future__ import annotations
 
-from typing import Annotated, ClassVar
+from typing import Annotated
 
 from msgspec import Meta
 
-from documents.bom_shapes import MetresPerUnit
 from documents.layout_brief import MAX_BRIEF_CHARS
 from documents.layout_program import (
     CorridorWidth,
@@ -21,7 +20,7 @@ from documents.layout_program import (
     check_rooms,
 )
 from documents.model import at_field
-from documents.model3d_input import Plan
+from documents.model3d_input import PlanInput
 
 MAX_CANDIDATES = 32
 MAX_WORKERS = 8
@@ -31,18 +30,9 @@ DEFAULT_BUDGET_S = 60.0
 MAX_SEED = 2**31 - 1
 
 
-class LayoutInput(Plan, frozen=True):
-    """The plan as ``plan`` or at the top level, the rooms wanted, and the search."""
+class LayoutInput(PlanInput, frozen=True):
+    """The plan, the rooms wanted, and the search."""
 
-    ignore_unknown_fields: ClassVar[bool] = False
-
-    plan: Plan | None = None
-    page: Annotated[
-        int, Meta(ge=0, description="the ingest page to lay out, by its `index` (from 0)")
-    ] = 0
-    metres_per_unit: Annotated[
-        MetresPerUnit | None, Meta(description="overrides units and the page's scale")
-    ] = None
     brief: Annotated[
         Annotated[str, Meta(max_length=MAX_BRIEF_CHARS)] | None,
         Meta(

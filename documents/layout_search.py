@@ -11,7 +11,6 @@ With more than one worker, each is a process forked with the site already in it
 
 from __future__ import annotations
 
-import functools
 import queue
 import time
 from collections import deque
@@ -85,28 +84,6 @@ class _Workers(Protocol):
 
 
 def search(
-    site: Site,
-    resolved: Resolved,
-    *,
-    seed: int,
-    candidates: int,
-    max_workers: int,
-    budget_s: float,
-    progress: Progress,
-) -> Search:
-    """Search ``site`` for ``resolved`` (see the module's docstring)."""
-    work = functools.partial(tried, site, resolved)
-    return search_with(
-        work,
-        seed=seed,
-        candidates=candidates,
-        max_workers=max_workers,
-        budget_s=budget_s,
-        progress=progress,
-    )
-
-
-def search_with(
     work: Work,
     *,
     seed: int,
@@ -115,7 +92,8 @@ def search_with(
     budget_s: float,
     progress: Progress,
 ) -> Search:
-    """The search, with ``work(seed)`` making and judging each candidate."""
+    """The search, with ``work(seed)`` making and judging each candidate (``tried`` with
+    the site and the program bound)."""
     start = time.monotonic()
     deadline = start + budget_s
     count = max(1, min(max_workers, candidates))

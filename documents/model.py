@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Literal
+from typing import Annotated, ClassVar, Literal
 
 import msgspec
 
@@ -43,6 +43,20 @@ class Wall(msgspec.Struct, frozen=True):
     # True on the building's outline, False inside it, None when not known (a hand-written
     # list): ingest decides (documents.rooms), bom boards exterior walls on one face.
     exterior: bool | None = None
+
+
+class Partition(msgspec.Struct, frozen=True):
+    """A layout's new wall: its centre line and thickness in the plan's units, and its
+    length in metres (bom checks it against the centre line at the layout's scale)."""
+
+    ignore_unknown_fields: ClassVar[bool] = True
+
+    x1: Coordinate
+    y1: Coordinate
+    x2: Coordinate
+    y2: Coordinate
+    thickness: Thickness = 0.0
+    length_m: Annotated[float, msgspec.Meta(ge=0)] | None = None
 
 
 OpeningKind = Literal["door", "window", "opening"]

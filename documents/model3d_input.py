@@ -16,7 +16,7 @@ from msgspec import Meta
 from documents.bom_input import Ceiling, DoorHeight, Sill, Units
 from documents.bom_shapes import MetresPerUnit, Scale
 from documents.errors import DocumentError
-from documents.model import Coordinate, Opening, Thickness, Wall, at_field
+from documents.model import Coordinate, Opening, Partition, Wall, at_field
 from shared import error_types
 
 MAX_SLAB_MM = 5_000  # a transfer slab is thick; 5 m is none
@@ -40,18 +40,6 @@ class Model3dRoom(msgspec.Struct, frozen=True):
     name: str | None = None
     number: str | None = None
     polygon: list[tuple[Coordinate, Coordinate]] = []
-
-
-class Partition(msgspec.Struct, frozen=True):
-    """A layout's new wall, in the plan's units (its ``length_m`` is not read)."""
-
-    ignore_unknown_fields: ClassVar[bool] = True
-
-    x1: Coordinate
-    y1: Coordinate
-    x2: Coordinate
-    y2: Coordinate
-    thickness: Thickness = 0.0
 
 
 class Model3dPage(msgspec.Struct, frozen=True):
@@ -111,18 +99,24 @@ class Plan(PlanFields, frozen=True):
     plan: PlanFields | None = None
 
 
-class Model3dInput(Plan, frozen=True):
-    """The plan as ``plan`` or at the top level (a chain's previous result), and heights."""
+class PlanInput(Plan, frozen=True):
+    """A function's plan, as ``plan`` or at the top level (a chain's previous result),
+    with the page to read and the scale to read it at (model3d's and layout's)."""
 
     ignore_unknown_fields: ClassVar[bool] = False
 
     plan: Plan | None = None  # a layout, over its own plan
     page: Annotated[
-        int, Meta(ge=0, description="the ingest page to model, by its `index` (from 0)")
+        int, Meta(ge=0, description="the ingest page to use, by its `index` (from 0)")
     ] = 0
     metres_per_unit: Annotated[
         MetresPerUnit | None, Meta(description="overrides units and the page's scale")
     ] = None
+
+
+class Model3dInput(PlanInput, frozen=True):
+    """The plan and the heights."""
+
     ceiling_height_mm: Ceiling = 3048
     slab_thickness_mm: Annotated[
         float, Meta(ge=0, le=MAX_SLAB_MM, description="the floor slab under the plan; 0: none")

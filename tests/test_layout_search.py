@@ -11,7 +11,7 @@ import pytest
 
 from documents.layout_candidate import Candidate
 from documents.layout_checks import Score, Validation
-from documents.layout_search import Tried, search_with
+from documents.layout_search import Tried, search
 
 
 def judged(seed: int, valid: bool, total: float = 1.0) -> Tried:
@@ -21,7 +21,7 @@ def judged(seed: int, valid: bool, total: float = 1.0) -> Tried:
 
 def run(work: Any, **options: Any) -> tuple[Any, list[float]]:
     seen: list[float] = []
-    found = search_with(
+    found = search(
         work,
         seed=options.pop("seed", 0),
         candidates=options.pop("candidates", 2),
