@@ -82,7 +82,7 @@ def layout(job: JobContext, params: LayoutInput) -> dict[str, Any]:
             "bytes": len(png),
             "width": width,
             "height": height,
-        },  # fmt: skip
+        },
     }
 
 
